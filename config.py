@@ -1,0 +1,242 @@
+"""Settings of IA_V3, resolved as defaults < IA_HOME/config.toml < environment < command-line flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+import tomllib
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from core.errors import ConfigError, StorageWriteError
+
+__all__ = [
+    "DEFAULT_HOST",
+    "EMBEDDED_DEFAULT_MODEL",
+    "PROJECT_ROOT",
+    "Settings",
+    "load_settings",
+    "parse_host",
+    "save_settings",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DEFAULT_HOST = "http://127.0.0.1:11434"
+EMBEDDED_DEFAULT_MODEL = "smollm2:135m"
+EMBEDDED_MODES = ("auto", "force", "off")
+
+
+@dataclass
+class Settings:
+    """Every setting the app, CLI and benchmark read; paths under ``home`` are derived."""
+
+    home: Path = PROJECT_ROOT
+    ollama_host: str = DEFAULT_HOST
+    embedded: str = "auto"
+    model: str = ""
+    fallback_models: list[str] = field(default_factory=list)
+    system_prompt: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    context_exchanges: int = 5
+    keep_alive: str | int | None = None
+    think: bool | str | None = None
+    dev_mode: bool = False
+    theme: str = "light"
+    connect_timeout: float = 3.0
+    first_token_timeout: float = 600.0
+    stall_timeout: float = 120.0
+    save_throttle_s: float = 0.5
+    ui: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sav_dir(self) -> Path:
+        return self.home / "sav"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.home / "profiles"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / "config.toml"
+
+
+# Expected types per field, for values read from config.toml, the environment or flags.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "ollama_host": (str,),
+    "embedded": (str,),
+    "model": (str,),
+    "fallback_models": (list,),
+    "system_prompt": (str,),
+    "options": (dict,),
+    "context_exchanges": (int,),
+    "keep_alive": (str, int),
+    "think": (bool, str),
+    "dev_mode": (bool,),
+    "theme": (str,),
+    "connect_timeout": (int, float),
+    "first_token_timeout": (int, float),
+    "stall_timeout": (int, float),
+    "save_throttle_s": (int, float),
+    "ui": (dict,),
+}
+
+
+def parse_host(host: str | None) -> str:
+    """Normalise a host the way ollama-python does (scheme, default port 11434/80/443, IPv6, path)."""
+    host, port = host or "", 11434
+    scheme, _, hostport = host.partition("://")
+    if not hostport:
+        scheme, hostport = "http", host
+    elif scheme == "http":
+        port = 80
+    elif scheme == "https":
+        port = 443
+    split = urllib.parse.urlsplit(f"{scheme}://{hostport}")
+    name = split.hostname or "127.0.0.1"
+    port = split.port or port
+    try:
+        if isinstance(ipaddress.ip_address(name), ipaddress.IPv6Address):
+            name = f"[{name}]"
+    except ValueError:
+        pass
+    if path := split.path.strip("/"):
+        return f"{scheme}://{name}:{port}/{path}"
+    return f"{scheme}://{name}:{port}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "not UTF-8 text") from exc
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def _check(key: str, value: Any, where: str | Path) -> Any:
+    if key not in _FIELD_TYPES:
+        raise ConfigError(where, f"unknown setting '{key}'")
+    if value is None and key in ("keep_alive", "think"):
+        return None
+    types = _FIELD_TYPES[key]
+    # bool is an int in Python: refuse true/false where a number is expected.
+    if isinstance(value, bool) and bool not in types:
+        raise ConfigError(where, f"'{key}' must be {' or '.join(t.__name__ for t in types)}, not a boolean")
+    if not isinstance(value, types):
+        raise ConfigError(
+            where, f"'{key}' must be {' or '.join(t.__name__ for t in types)}, not {type(value).__name__}"
+        )
+    if key == "embedded" and value not in EMBEDDED_MODES:
+        raise ConfigError(where, f"'embedded' must be one of {', '.join(EMBEDDED_MODES)}, not '{value}'")
+    if key == "theme" and value not in ("light", "dark"):
+        raise ConfigError(where, f"'theme' must be light or dark, not '{value}'")
+    if key == "context_exchanges" and value < 0:
+        raise ConfigError(where, "'context_exchanges' must be 0 or more")
+    if key == "fallback_models" and not all(isinstance(m, str) for m in value):
+        raise ConfigError(where, "'fallback_models' must be a list of model names")
+    return value
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if env.get("OLLAMA_HOST"):
+        out["ollama_host"] = env["OLLAMA_HOST"]
+    if env.get("IA_MODEL"):
+        out["model"] = env["IA_MODEL"]
+    if env.get("IA_EMBEDDED"):
+        out["embedded"] = env["IA_EMBEDDED"].strip().lower()
+    if env.get("IA_DEV"):
+        out["dev_mode"] = env["IA_DEV"].strip().lower() in ("1", "true", "yes", "on")
+    return out
+
+
+def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve settings: defaults < IA_HOME/config.toml < environment < flags (None flags are ignored)."""
+    env = os.environ if env is None else env
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    home_value = flags.pop("home", None) or env.get("IA_HOME") or PROJECT_ROOT
+    home = Path(home_value).expanduser().resolve()
+    settings = Settings(home=home)
+    path = settings.config_path
+    layers: list[tuple[str | Path, dict[str, Any]]] = [
+        (path, _read_toml(path)),
+        ("the environment", _from_env(env)),
+        ("the command line", dict(flags)),
+    ]
+    for where, values in layers:
+        for key, value in values.items():
+            if key in ("options", "ui") and isinstance(value, dict):
+                merged = dict(getattr(settings, key))
+                merged.update(_check(key, value, where))
+                setattr(settings, key, merged)
+            else:
+                setattr(settings, key, _check(key, value, where))
+    settings.ollama_host = parse_host(settings.ollama_host)
+    return settings
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StorageWriteError(path, exc.strerror or str(exc)) from exc
+
+
+def save_settings(settings: Settings, keys: Iterable[str]) -> None:
+    """Persist the chosen settings into IA_HOME/config.toml atomically, keeping every other line's value."""
+    path = settings.config_path
+    current = _read_toml(path)  # a broken file raises ConfigError: never overwrite what we cannot read
+    for key in keys:
+        if key not in _FIELD_TYPES:
+            raise ConfigError(path, f"unknown setting '{key}'")
+        value = getattr(settings, key)
+        if value is None:
+            current.pop(key, None)
+        else:
+            current[key] = value
+    _atomic_write_bytes(path, tomli_w.dumps(_toml_safe(current)).encode("utf-8"))
+
+
+def _toml_safe(value: Any) -> Any:
+    """TOML has no null: drop None values inside tables and lists."""
+    if isinstance(value, dict):
+        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_toml_safe(v) for v in value if v is not None]
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,212 @@
+"""One exception tree for every failure a person may see; messages say what happened and what to do.
+
+```
+IAError
+├── BackendError
+│   ├── ServerUnreachable        nothing answers at the host
+│   ├── ModelNotFound            the server does not have the model
+│   ├── CapabilityMissing        the model cannot do what was asked (thinking, vision, tools, ...)
+│   ├── ServerError              any other HTTP error from the server
+│   ├── StreamBroken             error line mid-stream, malformed line, connection dropped before done
+│   ├── StreamStalled            no first token / no chunk within the allowed time
+│   └── EmbeddedUnavailable      the embedded backend is not installed or failed to start
+├── StorageError
+│   ├── SessionNotFound          no session by that slug or title
+│   ├── ConversationCorrupt      a conversation.md that cannot be parsed (left untouched)
+│   └── StorageWriteError        unwritable home, disk full, permission denied
+├── ConfigError                  a settings or profile file or value that is wrong
+└── BenchmarkError
+    └── SandboxUnavailable       no way to isolate generated code on this machine
+```
+Messages are converted to output only at the edges (CLI, window); ``exit_code`` maps them for the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "BackendError",
+    "BenchmarkError",
+    "CapabilityMissing",
+    "ConfigError",
+    "ConversationCorrupt",
+    "EmbeddedUnavailable",
+    "IAError",
+    "ModelNotFound",
+    "SandboxUnavailable",
+    "ServerError",
+    "ServerUnreachable",
+    "SessionNotFound",
+    "StorageError",
+    "StorageWriteError",
+    "StreamBroken",
+    "StreamStalled",
+    "exit_code",
+]
+
+
+class IAError(Exception):
+    """Base of every user-visible failure; ``str(e)`` is one sentence a person can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BackendError(IAError):
+    """Something went wrong talking to the model server."""
+
+
+class ServerUnreachable(BackendError):
+    """Nothing answers at the configured host."""
+
+    def __init__(self, host: str, detail: str = "") -> None:
+        self.host = host
+        self.detail = detail
+        super().__init__(
+            f"Cannot reach Ollama at {host}: is it running? Start it with `ollama serve`, set OLLAMA_HOST, "
+            "or use the embedded backend (--embedded)." + (f" ({detail})" if detail else "")
+        )
+
+
+class ModelNotFound(BackendError):
+    """The server does not have the requested model."""
+
+    def __init__(self, model: str, detail: str = "") -> None:
+        self.model = model
+        self.detail = detail
+        super().__init__(
+            f"Model '{model}' is not installed on this server: pull it with /pull {model} "
+            f"(or `ollama pull {model}`), or pick another with /models."
+        )
+
+
+class CapabilityMissing(BackendError):
+    """The model lacks a capability the request needs (thinking, vision, tools, chat, generate, insert)."""
+
+    def __init__(self, model: str, capability: str, detail: str = "") -> None:
+        self.model = model
+        self.capability = capability
+        self.detail = detail
+        super().__init__(
+            f"Model '{model}' does not support {capability}: choose a model that does, "
+            f"or turn {capability} off for this chat."
+        )
+
+
+class ServerError(BackendError):
+    """The server answered with an HTTP error not covered by a more precise type."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(
+            f"The server failed (HTTP {status}): {detail}. Try again; if it persists, check the server's log."
+        )
+
+
+class StreamBroken(BackendError):
+    """The reply stream ended abnormally: an error line, a malformed line or a dropped connection."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"The reply was cut off: {detail}. The partial reply is kept; send again or regenerate."
+        )
+
+
+class StreamStalled(BackendError):
+    """No data arrived within the allowed time (phase: 'first token' or 'between chunks')."""
+
+    def __init__(self, seconds: float, phase: str) -> None:
+        self.seconds = seconds
+        self.phase = phase
+        super().__init__(
+            f"The server sent nothing for {seconds:g} s ({phase}); the request was stopped. "
+            "The model may be too large for this machine: try a smaller one or raise the timeout."
+        )
+
+
+class EmbeddedUnavailable(BackendError):
+    """The embedded llama.cpp backend cannot be used."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"The embedded backend is not available: {reason}. "
+            'Install it with `pip install -e ".[embedded]"`, or run an Ollama server.'
+        )
+
+
+class StorageError(IAError):
+    """Reading or writing IA_HOME failed."""
+
+
+class SessionNotFound(StorageError):
+    """No session matches the given slug or title."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"No conversation named '{name}': list them with /sessions.")
+
+
+class ConversationCorrupt(StorageError):
+    """A conversation file cannot be parsed; it is reported and never overwritten."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(
+            f"Cannot read {self.path}: {reason}. The file was left untouched; fix it in an editor "
+            "or move it away."
+        )
+
+
+class StorageWriteError(StorageError):
+    """A write failed (unwritable folder, disk full, permission denied); nothing already saved was lost."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(
+            f"Cannot write {self.path}: {reason}. Free some disk space or fix the folder's permissions "
+            "(IA_HOME); what was saved before is intact."
+        )
+
+
+class ConfigError(IAError):
+    """A settings file, profile or setting value is wrong."""
+
+    def __init__(self, where: str | Path, reason: str) -> None:
+        self.where = str(where)
+        self.reason = reason
+        super().__init__(f"Bad setting in {self.where}: {reason}.")
+
+
+class BenchmarkError(IAError):
+    """A benchmark run cannot proceed."""
+
+
+class SandboxUnavailable(BenchmarkError):
+    """Generated code cannot be isolated on this machine."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"Cannot sandbox generated code: {reason}. Install bubblewrap (`apt-get install bubblewrap`)."
+        )
+
+
+def exit_code(exc: BaseException) -> int:
+    """CLI exit code for an error: 3 unreachable, 4 model not found, 5 other failure, 130 interrupted."""
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    if isinstance(exc, ServerUnreachable | EmbeddedUnavailable):
+        return 3
+    if isinstance(exc, ModelNotFound):
+        return 4
+    return 5

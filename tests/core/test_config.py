@@ -1,0 +1,108 @@
+"""Settings layering, host parsing identical to ollama-python, and bad config files."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from config import PROJECT_ROOT, load_settings, parse_host, save_settings
+from core.errors import ConfigError
+
+HOSTS = [
+    None,
+    "",
+    "1.2.3.4",
+    ":56789",
+    "1.2.3.4:56789",
+    "http://1.2.3.4",
+    "https://1.2.3.4",
+    "https://example.com:56789/path",
+    "example.com:56789/path/",
+    "[0001:002:003:0004::1]",
+    "https://[0001:002:003:0004::1]:56789/path",
+    "0.0.0.0",
+]
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_parse_host_matches_ollama_python(host):
+    reference = importlib.import_module("ollama._client")._parse_host
+    assert parse_host(host) == reference(host)
+
+
+def test_defaults_without_environment(tmp_path):
+    s = load_settings(env={"IA_HOME": str(tmp_path)})
+    assert s.home == tmp_path.resolve()
+    assert s.ollama_host == "http://127.0.0.1:11434"
+    assert s.embedded == "auto" and s.context_exchanges == 5
+    assert s.sav_dir == tmp_path.resolve() / "sav"
+
+
+def test_home_defaults_to_project_root():
+    assert load_settings(env={}).home == PROJECT_ROOT
+
+
+def test_layers_file_then_env_then_flags(tmp_path):
+    (tmp_path / "config.toml").write_text(
+        'model = "from-file"\ncontext_exchanges = 7\ntheme = "dark"\n[options]\ntemperature = 0.2\n'
+    )
+    env = {"IA_HOME": str(tmp_path), "IA_MODEL": "from-env", "OLLAMA_HOST": ":5000"}
+    s = load_settings(env=env)
+    assert (s.model, s.context_exchanges, s.theme) == ("from-env", 7, "dark")
+    assert s.ollama_host == "http://127.0.0.1:5000"
+    assert s.options == {"temperature": 0.2}
+    s = load_settings({"model": "from-flag", "options": {"seed": 1}, "theme": None}, env=env)
+    assert s.model == "from-flag" and s.theme == "dark"
+    assert s.options == {"temperature": 0.2, "seed": 1}
+
+
+def test_broken_toml_names_file_and_line(tmp_path):
+    (tmp_path / "config.toml").write_text('model = "x"\ntheme = \n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"IA_HOME": str(tmp_path)})
+    assert "config.toml" in str(err.value) and "line 2" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ('context_exchanges = "five"\n', "context_exchanges"),
+        ('embedded = "maybe"\n', "embedded"),
+        ("colour = 1\n", "unknown setting"),
+        ("dev_mode = 1\n", "dev_mode"),
+    ],
+)
+def test_bad_values_are_reported(tmp_path, text, word):
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ConfigError, match=word):
+        load_settings(env={"IA_HOME": str(tmp_path)})
+
+
+def test_invalid_utf8_config_is_reported(tmp_path):
+    (tmp_path / "config.toml").write_bytes(b'model = "\xff"\n')
+    with pytest.raises(ConfigError):
+        load_settings(env={"IA_HOME": str(tmp_path)})
+
+
+def test_save_settings_round_trips_and_keeps_other_keys(tmp_path):
+    (tmp_path / "config.toml").write_text('model = "kept"\n')
+    s = load_settings(env={"IA_HOME": str(tmp_path)})
+    s.theme = "dark"
+    s.ui = {"window": [1200, 800], "last_session": "hello"}
+    save_settings(s, ["theme", "ui"])
+    again = load_settings(env={"IA_HOME": str(tmp_path)})
+    assert (again.model, again.theme) == ("kept", "dark")
+    assert again.ui == {"window": [1200, 800], "last_session": "hello"}
+    assert not list(Path(tmp_path).glob(".config.toml.*"))
+
+
+def test_save_settings_refuses_to_overwrite_unreadable_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("this is = = not toml")
+    s = load_settings(env={"IA_HOME": str(tmp_path / "other")})
+    s.home = tmp_path
+    with pytest.raises(ConfigError):
+        save_settings(s, ["theme"])
+    assert path.read_text() == "this is = = not toml"
