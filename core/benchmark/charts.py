@@ -1,0 +1,119 @@
+"""PNG charts of benchmark summaries (matplotlib, Agg backend: no display needed).
+
+`speed_vs_pass`: correctness (pass@1 with its 95% interval) against generation speed, one point per model.
+`pass_map`: which problems each model solved, as a problem-by-model grid coloured by the share of samples
+that passed. `speed_bars`: median and p90 of a speed figure per configuration (used by the sweep).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+
+__all__ = ["pass_map", "speed_bars", "speed_vs_pass"]
+
+Labelled = list[tuple[str, dict[str, Any]]]  # (label, summary)
+_CMAP = LinearSegmentedColormap.from_list("pass", ["#d7301f", "#fdd49e", "#1a9850"])
+_COLORS = plt.get_cmap("tab10")
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    return path
+
+
+def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against speed") -> Path:
+    """Scatter of pass@1 (y, with 95% interval) against median generation tokens/s (x, p90 as a whisker)."""
+    fig, ax = plt.subplots(figsize=(9, 6))
+    plotted = 0
+    for i, (label, summary) in enumerate(runs):
+        p1 = summary.get("pass_at_k", {}).get("1")
+        tps = summary.get("speed", {}).get("gen_tps", {})
+        if not p1 or tps.get("median") is None:
+            continue
+        x, y = float(tps["median"]), 100 * float(p1["value"])
+        yerr = [[y - 100 * float(p1["low"])], [100 * float(p1["high"]) - y]]
+        xerr = [[0.0], [max(0.0, float(tps.get("p90") or x) - x)]]
+        color = _COLORS(i % 10)
+        ax.errorbar(x, y, yerr=yerr, xerr=xerr, fmt="o", markersize=9, capsize=5, color=color, label=label)
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(8, 8), fontsize=10, color=color)
+        plotted += 1
+    ax.set_xlabel("Generation speed (tokens/s, median; whisker to p90)", fontsize=11)
+    ax.set_ylabel("pass@1 (%) with 95% interval", fontsize=11)
+    ax.set_ylim(-5, 105)
+    ax.set_xlim(left=0)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(title if plotted else f"{title} (no scored run yet)", fontsize=13)
+    if plotted:
+        ax.legend(loc="best", fontsize=9, framealpha=0.9)
+    return _save(fig, path)
+
+
+def pass_map(runs: Labelled, path: Path, title: str = "Problems solved per model") -> Path:
+    """Grid problem x model; each cell shows passed/n and is coloured red (none) to green (all)."""
+    problems: list[str] = []
+    for _, summary in runs:
+        for task_id in summary.get("per_problem", {}):
+            if task_id not in problems:
+                problems.append(task_id)
+    rows, cols = max(1, len(problems)), max(1, len(runs))
+    width = min(4 + 1.6 * cols, 24)
+    height = min(2 + 0.32 * rows, 60)
+    fig, ax = plt.subplots(figsize=(width, height))
+    grid = [[float("nan")] * cols for _ in range(rows)]
+    for c, (_, summary) in enumerate(runs):
+        per = summary.get("per_problem", {})
+        for r, task_id in enumerate(problems):
+            entry = per.get(task_id)
+            if entry and entry.get("n"):
+                grid[r][c] = entry["passed"] / entry["n"]
+                ax.text(
+                    c,
+                    r,
+                    f"{entry['passed']}/{entry['n']}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black",
+                )
+    image = ax.imshow(grid, cmap=_CMAP, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(runs)), [label for label, _ in runs], rotation=20, ha="right", fontsize=9)
+    ax.set_yticks(range(len(problems)), problems, fontsize=8)
+    ax.set_xticks([x - 0.5 for x in range(1, cols)], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, rows)], minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title(title if problems else f"{title} (no scored run yet)", fontsize=13)
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="share of samples passing")
+    return _save(fig, path)
+
+
+def speed_bars(
+    rows: list[tuple[str, float | None, float | None]], path: Path, *, xlabel: str, title: str
+) -> Path:
+    """Horizontal bars of the median with a p90 marker, one row per configuration (best first as given)."""
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.45 * len(rows) + 1.5)))
+    labels = [label for label, _, _ in rows]
+    medians = [m or 0.0 for _, m, _ in rows]
+    ax.barh(range(len(rows)), medians, color="#4c78a8", label="median")
+    for i, (_, median, p90) in enumerate(rows):
+        if p90 is not None:
+            ax.plot([p90], [i], marker="|", markersize=18, color="#e45756", label="p90" if i == 0 else None)
+        if median is not None:
+            ax.text(median, i, f" {median:.2f}", va="center", fontsize=9)
+    ax.set_yticks(range(len(rows)), labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel, fontsize=11)
+    ax.set_title(title, fontsize=13)
+    ax.grid(True, axis="x", alpha=0.3)
+    if rows:
+        ax.legend(loc="lower right", fontsize=9)
+    return _save(fig, path)

@@ -1,0 +1,205 @@
+"""Benchmark presets: `ollama_configs/<name>_tests/` holds a Modelfile, a README and a preset (TOML or JSON).
+
+A preset names the model to benchmark, the prompting style, the suite and the Ollama options; the
+per-model scripts in `tools/` are thin wrappers that load one and hand it to the runner. When the model is
+missing, the preset's Modelfile says how to create it (`/api/create` with from/system/parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+__all__ = [
+    "CONFIGS_DIR",
+    "Modelfile",
+    "Preset",
+    "list_presets",
+    "load_preset",
+    "parse_modelfile",
+    "set_modelfile_system",
+]
+
+CONFIGS_DIR = Path(__file__).resolve().parents[2] / "ollama_configs"
+_STYLES = ("chat", "complete")
+_SUITES = ("ia_basic", "humaneval", "multimodal")
+
+
+@dataclass
+class Modelfile:
+    """The parts of a Modelfile that `/api/create` accepts as JSON fields."""
+
+    from_: str
+    system: str | None = None
+    template: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Preset:
+    """One benchmark configuration; `directory` is its `ollama_configs/<name>_tests/` folder."""
+
+    name: str
+    model: str
+    style: str = "chat"
+    suite: str = "ia_basic"
+    n: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+    limit: int | None = None
+    description: str = ""
+    directory: Path | None = None
+
+    @property
+    def modelfile_path(self) -> Path | None:
+        if self.directory is None:
+            return None
+        path = self.directory / "Modelfile"
+        return path if path.exists() else None
+
+
+def _preset_file(directory: Path) -> Path:
+    for candidate in ("preset.toml", "preset.json"):
+        if (directory / candidate).exists():
+            return directory / candidate
+    raise ConfigError(str(directory), "no preset.toml or preset.json in this folder")
+
+
+def load_preset(name_or_dir: str | Path, configs_dir: Path | None = None) -> Preset:
+    """Load a preset by folder (`mistral_tests`), short name (`mistral`) or path; ConfigError when invalid."""
+    base = configs_dir or CONFIGS_DIR
+    path = Path(name_or_dir)
+    if not path.is_dir():
+        name = str(name_or_dir)
+        path = base / name if (base / name).is_dir() else base / f"{name}_tests"
+    if not path.is_dir():
+        raise ConfigError(str(path), "preset folder not found")
+    file = _preset_file(path)
+    try:
+        if file.suffix == ".toml":
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        else:
+            data = json.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(file), f"cannot be parsed: {exc}") from exc
+    return _build(path, file, data)
+
+
+def _build(directory: Path, file: Path, data: dict[str, Any]) -> Preset:
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise ConfigError(str(file), "'model' must be a non-empty string")
+    style = data.get("style", "chat")
+    if style not in _STYLES:
+        raise ConfigError(str(file), f"'style' must be one of {', '.join(_STYLES)}, not {style!r}")
+    suite = data.get("suite", "ia_basic")
+    if suite not in _SUITES and not (directory / suite).exists():
+        raise ConfigError(str(file), f"'suite' must be one of {', '.join(_SUITES)} or a problems file")
+    if suite not in _SUITES:
+        suite = str(directory / suite)
+    options = data.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigError(str(file), "'options' must be a table of Ollama options")
+    n = data.get("n", 1)
+    if not isinstance(n, int) or n < 1:
+        raise ConfigError(str(file), "'n' must be a positive integer")
+    limit = data.get("limit")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ConfigError(str(file), "'limit' must be a positive integer")
+    name = directory.name.removesuffix("_tests")
+    return Preset(
+        name=name,
+        model=model,
+        style=style,
+        suite=suite,
+        n=n,
+        options=dict(options),
+        limit=limit,
+        description=str(data.get("description", "")),
+        directory=directory,
+    )
+
+
+def list_presets(configs_dir: Path | None = None) -> list[Preset]:
+    """Every valid preset under ollama_configs/, sorted by name."""
+    base = configs_dir or CONFIGS_DIR
+    found = []
+    for directory in sorted(base.glob("*_tests")):
+        try:
+            found.append(load_preset(directory))
+        except ConfigError:
+            continue
+    return found
+
+
+_TRIPLE = re.compile(r'^(\w+)\s+"""(.*?)"""\s*$', re.S | re.M)
+
+
+def _value(raw: str) -> Any:
+    raw = raw.strip()
+    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+        return json.loads(raw) if "\\" in raw else raw[1:-1]
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
+
+
+def parse_modelfile(text: str, source: str = "Modelfile") -> Modelfile:
+    """Read FROM, SYSTEM, TEMPLATE and PARAMETER lines (triple-quoted values allowed); ConfigError if no FROM."""
+    fields: dict[str, str] = {}
+    for match in _TRIPLE.finditer(text):
+        fields[match.group(1).upper()] = match.group(2).strip("\n")
+    rest = _TRIPLE.sub("", text)
+    params: dict[str, Any] = {}
+    for line in rest.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, _, arg = line.partition(" ")
+        word = word.upper()
+        if word == "PARAMETER":
+            key, _, raw = arg.strip().partition(" ")
+            value = _value(raw)
+            if key == "stop":
+                params.setdefault("stop", []).append(value)
+            else:
+                params[key] = value
+        elif word in ("FROM", "SYSTEM", "TEMPLATE"):
+            fields[word] = str(_value(arg)) if word != "FROM" else arg.strip()
+    if not fields.get("FROM"):
+        raise ConfigError(source, "the Modelfile has no FROM line")
+    return Modelfile(
+        from_=fields["FROM"],
+        system=fields.get("SYSTEM"),
+        template=fields.get("TEMPLATE"),
+        parameters=params,
+    )
+
+
+def set_modelfile_system(text: str, system: str) -> str:
+    """Return the Modelfile text with its SYSTEM instruction replaced (or added after FROM)."""
+    if '"""' in system:
+        raise ConfigError("SYSTEM", 'the system prompt cannot contain three double quotes (""")')
+    block = f'SYSTEM """{system}"""' if "\n" in system or '"' in system else f'SYSTEM "{system}"'
+    without = _TRIPLE.sub(lambda m: "" if m.group(1).upper() == "SYSTEM" else m.group(0), text)
+    lines = [ln for ln in without.splitlines() if not ln.strip().upper().startswith("SYSTEM ")]
+    out: list[str] = []
+    inserted = False
+    for line in lines:
+        out.append(line)
+        if not inserted and line.strip().upper().startswith("FROM "):
+            out.append(block)
+            inserted = True
+    if not inserted:
+        out.insert(0, block)
+    return "\n".join(out).rstrip("\n") + "\n"
