@@ -1,0 +1,526 @@
+"""The Starlette app that speaks the Ollama HTTP API (ollama-api.md) in front of an Engine.
+
+Every rule about statuses, error texts and chunk shapes lives here or in core.embedded.protocol; engines
+only produce events. Faults a ScriptedEngine injects are written at the protocol level exactly as a real
+server would produce them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from core.embedded.engine import (
+    Done,
+    Drop,
+    Engine,
+    EngineError,
+    ErrorLine,
+    Event,
+    MalformedLine,
+    ModelCard,
+    Piece,
+    SeenRequest,
+)
+from core.embedded.protocol import (
+    OLLAMA_VERSION,
+    ProtocolError,
+    check_field,
+    check_options,
+    decode_body,
+    final_metrics,
+    format_parameters,
+    local_time,
+    modelfile_text,
+    parse_keep_alive,
+    parse_think,
+    utc_now,
+)
+from core.embedded.worker import GenerationLine
+
+__all__ = ["ConnectionDropped", "build_app"]
+
+JSON_TYPE = "application/json; charset=utf-8"
+NDJSON_TYPE = "application/x-ndjson"
+
+
+class ConnectionDropped(Exception):
+    """Raised inside a response to make uvicorn close the connection without finishing it (Drop fault)."""
+
+
+class _QuietDrops(logging.Filter):
+    """Keeps deliberate drops out of uvicorn's error log; real failures still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, ConnectionDropped):
+                return False
+            exc = exc.__cause__ or exc.__context__
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(_dumps(data), status_code=status, media_type=JSON_TYPE)
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"error": message}, status)
+
+
+def _not_supported_text(action: str, models: list[str]) -> str:
+    bundled = ", ".join(models) or "none"
+    return (
+        f"the embedded backend (llama.cpp) cannot {action}: it serves only its bundled models and the .gguf "
+        f"files in IA_HOME/models (available now: {bundled}); install Ollama (https://ollama.com) to manage models"
+    )
+
+
+class _Api:
+    """Route handlers bound to one engine and one generation line."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.line = GenerationLine()
+
+    # --- plumbing ------------------------------------------------------------------------------------
+
+    async def _body(self, request: Request, go_type: str) -> dict[str, Any]:
+        raw = await request.body()
+        try:
+            parsed: Any = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            parsed = raw.decode("utf-8", errors="replace")
+        self.engine.observe(SeenRequest(request.method, request.url.path, parsed))
+        return decode_body(raw, go_type)
+
+    def _find(self, name: str, *, normalised: bool = False) -> ModelCard:
+        card = self.engine.find(name) if name else None
+        if card is None:
+            shown = name if not normalised or ":" in name else f"{name}:latest"
+            raise ProtocolError(404, f"model '{shown}' not found")
+        return card
+
+    @staticmethod
+    async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
+        """Set `cancel` when the client goes away (the body has been read already)."""
+        while not cancel.is_set():
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                cancel.set()
+                return
+
+    # --- simple endpoints ----------------------------------------------------------------------------
+
+    async def root(self, request: Request) -> Response:
+        return PlainTextResponse("Ollama is running")
+
+    async def version(self, request: Request) -> Response:
+        return _json({"version": OLLAMA_VERSION})
+
+    def _details(self, card: ModelCard) -> dict[str, Any]:
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": card.family,
+            "families": [card.family] if card.family else None,
+            "parameter_size": card.parameter_size,
+            "quantization_level": card.quantization_level,
+        }
+
+    async def tags(self, request: Request) -> Response:
+        cards = await asyncio.to_thread(self.engine.list_models)
+        models = []
+        for card in sorted(cards, key=lambda c: c.modified_at, reverse=True):
+            entry: dict[str, Any] = {
+                "name": card.name,
+                "model": card.name,
+                "modified_at": local_time(card.modified_at),
+                "size": card.size,
+                "digest": card.digest,
+                "details": self._details(card),
+            }
+            if card.capabilities:
+                entry["capabilities"] = list(card.capabilities)
+            if card.context_length:
+                entry["details"]["context_length"] = card.context_length
+            models.append(entry)
+        return _json({"models": models})
+
+    async def show(self, request: Request) -> Response:
+        body = await self._body(request, "ShowRequest")
+        check_field(body, "model", str, "ShowRequest")
+        check_field(body, "name", str, "ShowRequest")
+        name = body.get("model") or body.get("name") or ""
+        if not name:
+            raise ProtocolError(400, "model is required")
+        card = await asyncio.to_thread(self._find, name, normalised=True)
+        data: dict[str, Any] = {
+            "modelfile": modelfile_text(card),
+            "parameters": format_parameters(card.parameters),
+            "template": card.template,
+            "details": self._details(card),
+            "model_info": dict(card.model_info),
+            "capabilities": list(card.capabilities),
+            "modified_at": local_time(card.modified_at),
+        }
+        if card.system:
+            data["system"] = card.system
+        if card.license:
+            data["license"] = card.license
+        return _json(data)
+
+    async def ps(self, request: Request) -> Response:
+        running = await asyncio.to_thread(self.engine.loaded)
+        models = [
+            {
+                "name": item.card.name,
+                "model": item.card.name,
+                "size": item.size,
+                "digest": item.card.digest,
+                "details": self._details(item.card),
+                "expires_at": local_time(item.expires_at),
+                "size_vram": 0,
+                "context_length": item.context_length,
+            }
+            for item in sorted(running, key=lambda r: r.expires_at, reverse=True)
+        ]
+        return _json({"models": models})
+
+    async def unsupported(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            parsed: Any = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            parsed = raw.decode("utf-8", errors="replace")
+        self.engine.observe(SeenRequest(request.method, request.url.path, parsed))
+        action = {
+            "/api/pull": "pull models",
+            "/api/push": "push models",
+            "/api/create": "create models",
+            "/api/copy": "copy models",
+            "/api/delete": "delete models",
+            "/api/embed": "compute embeddings",
+            "/api/embeddings": "compute embeddings",
+        }[request.url.path]
+        names = [card.name for card in await asyncio.to_thread(self.engine.list_models)]
+        return _error(501, _not_supported_text(action, names))
+
+    # --- chat and generate ---------------------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response:
+        started = time.perf_counter_ns()
+        body = await self._body(request, "ChatRequest")
+        for key, kind in (("model", str), ("messages", list), ("stream", bool), ("tools", list)):
+            check_field(body, key, kind, "ChatRequest")
+        top = body.get("top_logprobs")
+        if top is not None and (not isinstance(top, int) or not 0 <= top <= 20):
+            raise ProtocolError(400, "top_logprobs must be between 0 and 20")
+        name = body.get("model") or ""
+        if not name:
+            raise ProtocolError(400, "model is required")
+        card = await asyncio.to_thread(self._find, name)
+        messages = body.get("messages") or []
+        keep_alive = parse_keep_alive(body.get("keep_alive"))
+        if not messages and keep_alive == 0:
+            await asyncio.to_thread(self.engine.unload, card.name)
+            return _json(self._chat_chunk(name, "", done_reason="unload"))
+        think = self._think(body, card, name)
+        if "completion" not in card.capabilities:
+            raise ProtocolError(400, f'"{name}" does not support chat')
+        if body.get("tools") and "tools" not in card.capabilities:
+            raise ProtocolError(400, f"registry.ollama.ai/library/{card.name} does not support tools")
+        clean = self._messages(messages)
+        if any(m.get("images") for m in clean) and "vision" not in card.capabilities:
+            raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
+        options = check_options(body.get("options"))
+        if not messages:
+            return await self._load(request, card, name, options, keep_alive, chat=True)
+
+        def start(cancel: threading.Event) -> Iterator[Event]:
+            return self.engine.chat(
+                card.name, clean, options, cancel, think=bool(think), keep_alive_s=keep_alive
+            )
+
+        return await self._respond(request, start, name, body.get("stream", True) is not False, started, True)
+
+    async def generate(self, request: Request) -> Response:
+        started = time.perf_counter_ns()
+        body = await self._body(request, "GenerateRequest")
+        for key, kind in (
+            ("model", str), ("prompt", str), ("system", str), ("template", str), ("suffix", str),
+            ("raw", bool), ("stream", bool), ("images", list), ("context", list),
+        ):  # fmt: skip
+            check_field(body, key, kind, "GenerateRequest")
+        name = body.get("model") or ""
+        card = await asyncio.to_thread(self._find, name)
+        prompt = body.get("prompt") or ""
+        keep_alive = parse_keep_alive(body.get("keep_alive"))
+        if not prompt and keep_alive == 0:
+            await asyncio.to_thread(self.engine.unload, card.name)
+            return _json(self._generate_chunk(name, "", done_reason="unload"))
+        raw = bool(body.get("raw"))
+        if raw and (body.get("template") or body.get("system") or body.get("context")):
+            raise ProtocolError(400, "raw mode does not support template, system, or context")
+        think = self._think(body, card, name)
+        if "completion" not in card.capabilities:
+            raise ProtocolError(400, f'"{name}" does not support generate')
+        if body.get("suffix") and "insert" not in card.capabilities:
+            raise ProtocolError(400, f"registry.ollama.ai/library/{card.name} does not support insert")
+        if body.get("template"):
+            raise ProtocolError(400, "the embedded backend does not support a custom template; use raw=true")
+        images = body.get("images") or []
+        if images and "vision" not in card.capabilities:
+            raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
+        options = check_options(body.get("options"))
+        if not prompt:
+            return await self._load(request, card, name, options, keep_alive, chat=False)
+        system = body.get("system") or ""
+
+        def start(cancel: threading.Event) -> Iterator[Event]:
+            return self.engine.generate(
+                card.name, prompt, options, cancel, raw=raw, system=system, think=bool(think),
+                keep_alive_s=keep_alive,
+            )  # fmt: skip
+
+        return await self._respond(
+            request, start, name, body.get("stream", True) is not False, started, False
+        )
+
+    @staticmethod
+    def _think(body: dict[str, Any], card: ModelCard, name: str) -> bool:
+        requested = parse_think(body.get("think"))
+        if requested and "thinking" not in card.capabilities:
+            raise ProtocolError(400, f'"{name}" does not support thinking')
+        if requested is None:  # Ollama enables thinking by default for thinking models
+            return "thinking" in card.capabilities
+        return requested
+
+    @staticmethod
+    def _messages(messages: list[Any]) -> list[dict[str, Any]]:
+        clean = []
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict):
+                raise ProtocolError(
+                    400, f"json: cannot unmarshal value into Go struct field ChatRequest.messages[{index}]"
+                )
+            for key in ("role", "content", "thinking"):
+                if message.get(key) is not None and not isinstance(message[key], str):
+                    raise ProtocolError(
+                        400,
+                        f"json: cannot unmarshal value into Go struct field Message.messages.{key} of type string",
+                    )
+            item = dict(message)
+            item["role"] = (message.get("role") or "").lower()
+            item["content"] = message.get("content") or ""
+            clean.append(item)
+        return clean
+
+    async def _load(
+        self, request: Request, card: ModelCard, name: str, options: dict[str, Any], keep_alive: float | None,
+        *, chat: bool,
+    ) -> Response:  # fmt: skip
+        cancel = threading.Event()
+        watcher = asyncio.create_task(self._watch_disconnect(request, cancel))
+        try:
+            await self.line.call(lambda: self.engine.load(card.name, options, keep_alive), cancel)
+        except EngineError as exc:
+            return _error(exc.status, exc.message)
+        finally:
+            watcher.cancel()
+        if chat:
+            return _json(self._chat_chunk(name, "", done_reason="load"))
+        return _json(self._generate_chunk(name, "", done_reason="load"))
+
+    @staticmethod
+    def _chat_chunk(model: str, text: str, *, thinking: bool = False, done_reason: str | None = None) -> dict:
+        message: dict[str, Any] = {"role": "assistant", "content": "" if thinking else text}
+        if thinking:
+            message["thinking"] = text
+        chunk: dict[str, Any] = {"model": model, "created_at": utc_now(), "message": message, "done": False}
+        if done_reason:
+            chunk["done"] = True
+            chunk["done_reason"] = done_reason
+        return chunk
+
+    @staticmethod
+    def _generate_chunk(
+        model: str, text: str, *, thinking: bool = False, done_reason: str | None = None
+    ) -> dict:
+        chunk: dict[str, Any] = {
+            "model": model,
+            "created_at": utc_now(),
+            "response": "" if thinking else text,
+        }
+        if thinking:
+            chunk["thinking"] = text
+        chunk["done"] = False
+        if done_reason:
+            chunk["done"] = True
+            chunk["done_reason"] = done_reason
+        return chunk
+
+    async def _respond(
+        self,
+        request: Request,
+        start: Callable[[threading.Event], Iterator[Event]],
+        model: str,
+        streaming: bool,
+        started_ns: int,
+        chat: bool,
+    ) -> Response:
+        cancel = threading.Event()
+        watcher = asyncio.create_task(self._watch_disconnect(request, cancel))
+        events = self.line.run(start, cancel)
+        chunk = self._chat_chunk if chat else self._generate_chunk
+        try:
+            first = await anext(events, None)
+        except BaseException:
+            watcher.cancel()
+            await events.aclose()
+            raise
+        if isinstance(first, EngineError):  # before the first chunk: a real HTTP error
+            watcher.cancel()
+            await events.aclose()
+            return _error(first.status, first.message)
+
+        def final(done: Done) -> dict[str, Any]:
+            data = chunk(model, "", done_reason=done.reason)
+            data.update(final_metrics(done, time.perf_counter_ns() - started_ns))
+            return data
+
+        if not streaming:
+            try:
+                return await self._collect(first, events, model, chat, final)
+            finally:
+                watcher.cancel()
+                await events.aclose()
+
+        async def lines() -> AsyncIterator[bytes]:
+            try:
+                item: Any = first
+                while item is not None:
+                    if isinstance(item, Piece):
+                        yield _dumps(chunk(model, item.text, thinking=item.thinking)) + b"\n"
+                    elif isinstance(item, Done):
+                        yield _dumps(final(item)) + b"\n"
+                        return
+                    elif isinstance(item, ErrorLine | EngineError):
+                        yield _dumps({"error": item.message}) + b"\n"
+                        return
+                    elif isinstance(item, MalformedLine):
+                        yield item.raw.encode("utf-8") + b"\n"
+                    elif isinstance(item, Drop):
+                        raise ConnectionDropped()
+                    item = await anext(events, None)
+            finally:
+                cancel.set()
+                watcher.cancel()
+                await events.aclose()
+
+        return StreamingResponse(lines(), media_type=NDJSON_TYPE)
+
+    async def _collect(
+        self,
+        first: Event,
+        events: AsyncIterator[Event | EngineError],
+        model: str,
+        chat: bool,
+        final: Callable[[Done], dict[str, Any]],
+    ) -> Response:
+        """stream:false: one object with the text and thinking concatenated, or the error with status 500."""
+        text: list[str] = []
+        thoughts: list[str] = []
+        item: Any = first
+        while item is not None:
+            if isinstance(item, Piece):
+                (thoughts if item.thinking else text).append(item.text)
+            elif isinstance(item, Done):
+                data = final(item)
+                if chat:
+                    data["message"]["content"] = "".join(text)
+                    if thoughts:
+                        data["message"]["thinking"] = "".join(thoughts)
+                else:
+                    data["response"] = "".join(text)
+                    if thoughts:
+                        data["thinking"] = "".join(thoughts)
+                return _json(data)
+            elif isinstance(item, ErrorLine | EngineError):
+                return _error(500, item.message)
+            elif isinstance(item, MalformedLine):
+                return Response(item.raw.encode("utf-8"), media_type=JSON_TYPE)
+            elif isinstance(item, Drop):
+                return StreamingResponse(_dropping(), media_type=JSON_TYPE)
+            item = await anext(events, None)
+        return _error(
+            500, "an error was encountered while running the model: the engine stopped without finishing"
+        )
+
+
+async def _dropping() -> AsyncIterator[bytes]:
+    """A body that ends the connection before it is complete."""
+    yield b""
+    raise ConnectionDropped()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("404 page not found", status_code=404)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 405:
+        return PlainTextResponse("405 method not allowed", status_code=405, headers=exc.headers)
+    if exc.status_code == 404:
+        return PlainTextResponse("404 page not found", status_code=404)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+
+def _guard(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """Turn ProtocolError into Ollama's {"error"} body with its status."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ProtocolError as exc:
+            return _error(exc.status, exc.message)
+
+    return endpoint
+
+
+def build_app(engine: Engine) -> Starlette:
+    """The Ollama-compatible ASGI app serving `engine`."""
+    api = _Api(engine)
+    routes = [
+        Route("/", _guard(api.root), methods=["GET", "HEAD"]),
+        Route("/api/version", _guard(api.version), methods=["GET", "HEAD"]),
+        Route("/api/tags", _guard(api.tags), methods=["GET", "HEAD"]),
+        Route("/api/show", _guard(api.show), methods=["POST"]),
+        Route("/api/ps", _guard(api.ps), methods=["GET", "HEAD"]),
+        Route("/api/chat", _guard(api.chat), methods=["POST"]),
+        Route("/api/generate", _guard(api.generate), methods=["POST"]),
+        Route("/api/delete", _guard(api.unsupported), methods=["DELETE"]),
+    ]
+    for path in ("/api/pull", "/api/push", "/api/create", "/api/copy", "/api/embed", "/api/embeddings"):
+        routes.append(Route(path, _guard(api.unsupported), methods=["POST"]))
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
+    app.state.engine = engine
+    return app

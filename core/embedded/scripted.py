@@ -1,0 +1,339 @@
+"""ScriptedEngine: the embedded server's engine driven by scripts, for tests that need exact replies or faults.
+
+The server in front of it is the real one (core.embedded.app), so every fault reaches the client exactly as
+the Ollama protocol would carry it: an HTTP error before the first chunk, a mid-stream {"error"} line, a
+malformed line, a stall, or a dropped connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.embedded.engine import (
+    Done,
+    Drop,
+    EngineError,
+    ErrorLine,
+    Event,
+    LoadedModel,
+    MalformedLine,
+    ModelCard,
+    Piece,
+    SeenRequest,
+)
+from core.embedded.protocol import expires_at
+
+__all__ = [
+    "Delay",
+    "Drop",
+    "ErrorBefore",
+    "ErrorLine",
+    "MalformedLine",
+    "Script",
+    "ScriptedEngine",
+    "Stall",
+    "Think",
+    "scripted_model",
+]
+
+
+@dataclass(frozen=True)
+class Think:
+    """A thinking delta (sent as message.thinking; dropped when the request has think=false)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Wait `seconds` before the next step (a slow model)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Stop sending for `seconds` (a stuck model); the connection stays open."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ErrorBefore:
+    """Fail with an HTTP error. As the first step it is a real status; after a chunk, an {"error"} line."""
+
+    status: int
+    message: str
+
+
+Step = str | Think | Delay | Stall | ErrorBefore | ErrorLine | MalformedLine | Drop
+
+
+@dataclass
+class Script:
+    """One reply: the steps in order, then a done chunk (unless a fault step ended the stream)."""
+
+    steps: Sequence[Step] = ()
+    done_reason: str = "stop"
+    prompt_eval_count: int | None = None  # None: count the words of the prompt
+    load_duration_ns: int = 0
+
+
+def scripted_model(
+    name: str,
+    *,
+    capabilities: Sequence[str] = ("completion",),
+    context_length: int = 4096,
+    family: str = "scripted",
+    parameter_size: str = "1M",
+    size: int = 1_000_000,
+    template: str = "{{ .Prompt }}",
+) -> ModelCard:
+    """A model card for the scripted engine."""
+    full = name if ":" in name else f"{name}:latest"
+    digest = hashlib.sha256(full.encode("utf-8")).hexdigest()
+    return ModelCard(
+        name=full,
+        path="",
+        size=size,
+        digest=digest,
+        modified_at=datetime(2026, 1, 1, tzinfo=UTC),
+        family=family,
+        parameter_size=parameter_size,
+        quantization_level="Q4_0",
+        capabilities=list(capabilities),
+        context_length=context_length,
+        template=template,
+        parameters={"stop": ["<|end|>"]},
+        model_info={"general.architecture": family, f"{family}.context_length": context_length},
+    )
+
+
+def _default_models() -> list[ModelCard]:
+    return [
+        scripted_model("smollm2:135m"),
+        scripted_model("gemma3:270m", family="gemma3"),
+        scripted_model("thinker:latest", capabilities=("completion", "thinking")),
+        scripted_model("vision:latest", capabilities=("completion", "vision")),
+    ]
+
+
+@dataclass
+class _Generation:
+    """What one chat/generate call did, for assertions."""
+
+    model: str
+    stopped_by_cancel: bool = False
+    finished: bool = False
+    pieces: int = 0  # text and thinking pieces handed to the server
+
+
+@dataclass
+class ScriptedEngine:
+    """Replies from queued scripts (or `default_reply`); records requests and how generations ended."""
+
+    models: list[ModelCard] = field(default_factory=_default_models)
+    default_reply: Sequence[Step] = ("Hello", " from", " the", " scripted", " engine", ".")
+    requests: list[SeenRequest] = field(default_factory=list)
+    generations: list[_Generation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._scripts: deque[Script] = deque()
+        self._loaded: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    # --- scripting -----------------------------------------------------------------------------------
+
+    def enqueue(self, *scripts: Script | Sequence[Step]) -> None:
+        """Queue replies, used in order by the next chat/generate calls."""
+        with self._lock:
+            for script in scripts:
+                self._scripts.append(script if isinstance(script, Script) else Script(list(script)))
+
+    def set_models(self, *cards: ModelCard) -> None:
+        """Replace the served models."""
+        with self._lock:
+            self.models = list(cards)
+
+    def bodies(self, path: str) -> list[Any]:
+        """Bodies of the requests received on `path`, in order."""
+        with self._lock:
+            return [r.body for r in self.requests if r.path == path]
+
+    @property
+    def last_generation(self) -> _Generation | None:
+        with self._lock:
+            return self.generations[-1] if self.generations else None
+
+    def wait_generation_end(self, timeout: float = 10.0) -> _Generation:
+        """Block until the latest generation has ended (finished or stopped); returns its record."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                gen = self.generations[-1] if self.generations else None
+                if gen is not None and (gen.finished or gen.stopped_by_cancel):
+                    return gen
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("no scripted generation ended in time")
+                self._changed.wait(remaining)
+
+    # --- Engine protocol -----------------------------------------------------------------------------
+
+    def observe(self, request: SeenRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def list_models(self) -> list[ModelCard]:
+        with self._lock:
+            return list(self.models)
+
+    def find(self, name: str) -> ModelCard | None:
+        wanted = name.lower() if ":" in name else f"{name.lower()}:latest"
+        with self._lock:
+            return next((card for card in self.models if card.name.lower() == wanted), None)
+
+    def loaded(self) -> list[LoadedModel]:
+        now = datetime.now(UTC)
+        with self._lock:
+            return [item for item in self._loaded.values() if item.expires_at > now]
+
+    def load(self, name: str, options: dict[str, Any], keep_alive_s: float | None) -> int:
+        card = self.find(name)
+        if card is None:
+            raise EngineError(404, f"model '{name}' not found")
+        with self._lock:
+            fresh = name not in self._loaded
+            ctx = int(options.get("num_ctx") or card.context_length or 4096)
+            self._loaded[name] = LoadedModel(card, expires_at(keep_alive_s), ctx, card.size)
+        return 1_000_000 if fresh else 0
+
+    def unload(self, name: str) -> None:
+        with self._lock:
+            self._loaded.pop(name, None)
+
+    def chat(
+        self,
+        name: str,
+        messages: list[dict[str, Any]],
+        options: dict[str, Any],
+        cancel: threading.Event,
+        *,
+        think: bool = False,
+        keep_alive_s: float | None = None,
+    ) -> Iterator[Event]:
+        prompt = " ".join(str(m.get("content", "")) for m in messages)
+        return self._play(name, prompt, options, cancel, think, keep_alive_s)
+
+    def generate(
+        self,
+        name: str,
+        prompt: str,
+        options: dict[str, Any],
+        cancel: threading.Event,
+        *,
+        raw: bool = False,
+        system: str = "",
+        think: bool = False,
+        keep_alive_s: float | None = None,
+    ) -> Iterator[Event]:
+        return self._play(name, f"{system} {prompt}".strip(), options, cancel, think, keep_alive_s)
+
+    # --- playback ------------------------------------------------------------------------------------
+
+    def _next_script(self) -> Script:
+        with self._lock:
+            return self._scripts.popleft() if self._scripts else Script(list(self.default_reply))
+
+    def _play(
+        self,
+        name: str,
+        prompt: str,
+        options: dict[str, Any],
+        cancel: threading.Event,
+        think: bool,
+        keep_alive_s: float | None,
+    ) -> Iterator[Event]:
+        script = self._next_script()
+        steps = list(script.steps)
+        if steps and isinstance(steps[0], ErrorBefore):  # raised before the generator starts: a real status
+            raise EngineError(steps[0].status, steps[0].message)
+        load_ns = self.load(name, options, keep_alive_s) or script.load_duration_ns
+        record = _Generation(model=name)
+        with self._lock:
+            self.generations.append(record)
+        return self._steps(record, steps, script, prompt, options, cancel, think, load_ns)
+
+    def _steps(
+        self,
+        record: _Generation,
+        steps: list[Step],
+        script: Script,
+        prompt: str,
+        options: dict[str, Any],
+        cancel: threading.Event,
+        think: bool,
+        load_ns: int,
+    ) -> Iterator[Event]:
+        limit = int(options.get("num_predict", -1))
+        started = time.perf_counter_ns()
+        first_at: int | None = None
+        produced = 0
+        reason = script.done_reason
+        try:
+            for step in steps:
+                if cancel.is_set():
+                    break
+                if isinstance(step, Delay | Stall):
+                    cancel.wait(step.seconds)
+                    continue
+                if isinstance(step, ErrorBefore):
+                    yield ErrorLine(step.message)
+                    return
+                if isinstance(step, Think):
+                    if think:
+                        first_at = first_at or time.perf_counter_ns()
+                        record.pieces += 1
+                        yield Piece(step.text, thinking=True)
+                    continue
+                if isinstance(step, str):
+                    if 0 <= limit <= produced:
+                        reason = "length"
+                        break
+                    first_at = first_at or time.perf_counter_ns()
+                    produced += 1
+                    record.pieces += 1
+                    yield Piece(step)
+                    continue
+                yield step  # ErrorLine, MalformedLine, Drop: written at the protocol level by the server
+                if isinstance(step, ErrorLine | Drop):
+                    return
+            if cancel.is_set():
+                return
+            now = time.perf_counter_ns()
+            first = first_at or now
+            yield Done(
+                reason=reason,
+                prompt_eval_count=script.prompt_eval_count
+                if script.prompt_eval_count is not None
+                else max(1, len(prompt.split())),
+                prompt_eval_duration_ns=max(1, first - started),
+                eval_count=produced,
+                eval_duration_ns=max(1, now - first),
+                load_duration_ns=load_ns,
+            )
+        finally:
+            with self._changed:
+                if cancel.is_set():
+                    record.stopped_by_cancel = True
+                else:
+                    record.finished = True
+                self._changed.notify_all()

@@ -1,0 +1,96 @@
+"""EmbeddedServer: the Ollama-compatible app served by uvicorn on a loopback port in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from core.embedded.app import build_app
+from core.embedded.engine import Engine
+
+__all__ = ["EmbeddedServer", "build_app"]
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedServer:
+    """Serves `engine` (default: LlamaEngine on `home`) at http://host:port; `start()` returns the URL."""
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        home: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if engine is None:
+            from core.embedded.llama_engine import (
+                LlamaEngine,
+            )  # needs llama-cpp-python: import only when used
+
+            engine = LlamaEngine(home)
+        self.engine = engine
+        self.host = host
+        self.port = port
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 15.0) -> str:
+        """Start uvicorn in a daemon thread; return the base URL once `GET /` answers."""
+        if self._server is not None:
+            return self.url
+        port = self.port or _free_port(self.host)
+        config = uvicorn.Config(
+            build_app(self.engine),
+            host=self.host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name=f"ia-embedded-{port}", daemon=True)
+        thread.start()
+        url = f"http://{self.host}:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(url + "/", timeout=1.0).text == "Ollama is running":
+                    break
+            except httpx.HTTPError:
+                pass
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                raise RuntimeError(f"the embedded server did not start on {url}")
+            time.sleep(0.02)
+        self._server, self._thread, self.port, self.url = server, thread, port, url
+        return url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to exit and wait for its thread."""
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
