@@ -35,6 +35,7 @@ __all__ = [
     "Drop",
     "ErrorBefore",
     "ErrorLine",
+    "GenerationRecord",
     "MalformedLine",
     "Script",
     "ScriptedEngine",
@@ -126,13 +127,15 @@ def _default_models() -> list[ModelCard]:
 
 
 @dataclass
-class _Generation:
+class GenerationRecord:
     """What one chat/generate call did, for assertions."""
 
     model: str
     stopped_by_cancel: bool = False
     finished: bool = False
     pieces: int = 0  # text and thinking pieces handed to the server
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
 
 
 @dataclass
@@ -142,7 +145,7 @@ class ScriptedEngine:
     models: list[ModelCard] = field(default_factory=_default_models)
     default_reply: Sequence[Step] = ("Hello", " from", " the", " scripted", " engine", ".")
     requests: list[SeenRequest] = field(default_factory=list)
-    generations: list[_Generation] = field(default_factory=list)
+    generations: list[GenerationRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._scripts: deque[Script] = deque()
@@ -169,11 +172,24 @@ class ScriptedEngine:
             return [r.body for r in self.requests if r.path == path]
 
     @property
-    def last_generation(self) -> _Generation | None:
+    def last_generation(self) -> GenerationRecord | None:
         with self._lock:
             return self.generations[-1] if self.generations else None
 
-    def wait_generation_end(self, timeout: float = 10.0) -> _Generation:
+    def wait_ended(self, count: int = 1, timeout: float = 10.0) -> list[GenerationRecord]:
+        """Block until at least `count` generations have ended; returns the ended ones in start order."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                ended = [g for g in self.generations if g.ended is not None]
+                if len(ended) >= count:
+                    return ended
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"only {len(ended)} of {count} scripted generations ended in time")
+                self._changed.wait(remaining)
+
+    def wait_generation_end(self, timeout: float = 10.0) -> GenerationRecord:
         """Block until the latest generation has ended (finished or stopped); returns its record."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -267,14 +283,14 @@ class ScriptedEngine:
         if steps and isinstance(steps[0], ErrorBefore):  # raised before the generator starts: a real status
             raise EngineError(steps[0].status, steps[0].message)
         load_ns = self.load(name, options, keep_alive_s) or script.load_duration_ns
-        record = _Generation(model=name)
+        record = GenerationRecord(model=name)
         with self._lock:
             self.generations.append(record)
         return self._steps(record, steps, script, prompt, options, cancel, think, load_ns)
 
     def _steps(
         self,
-        record: _Generation,
+        record: GenerationRecord,
         steps: list[Step],
         script: Script,
         prompt: str,
@@ -332,6 +348,7 @@ class ScriptedEngine:
             )
         finally:
             with self._changed:
+                record.ended = time.monotonic()
                 if cancel.is_set():
                     record.stopped_by_cancel = True
                 else:
