@@ -1,0 +1,233 @@
+"""conversation.md: exact round-trip of any content, readable Markdown, clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from core.errors import ConversationCorrupt, StorageWriteError
+from core.sav_manager import (
+    Conversation,
+    Message,
+    atomic_write,
+    extension_for,
+    extract_code_blocks,
+    parse,
+    read_conversation,
+    render,
+    write_conversation,
+)
+
+T0 = datetime(2026, 11, 24, 8, 12, 3, 123456, tzinfo=UTC)
+
+# Lines chosen to look like the format's own structure, Markdown that swallows text, and line-ending oddities.
+TRICKY_LINES = [
+    "---",
+    "format: ia-conversation/1",
+    "```",
+    "```python",
+    "````",
+    "`````md",
+    "~~~",
+    "~~~~ js",
+    "   ```",
+    "<!-- ia:end m1 -->",
+    '<!-- ia:end m2 closer="```" -->',
+    "<!-- ia:message id=m1 role=user created=2026-01-01T00:00:00+00:00 status=complete -->",
+    "<!-- ia:thinking id=m1 -->",
+    "<!-- ia:eof -->",
+    "<!-- a comment",
+    "-->",
+    "## 🧑 User · 2026-11-24 08:12:03 UTC",
+    "# Heading",
+    "<details><summary>x</summary>",
+    "</details>",
+    "trailing spaces   ",
+    "\t",
+    "",
+    "- list item",
+    "> quote",
+    "1. ```",
+    "ünïcödé 漢字 🎉",
+    "\ufeffbom",
+    "\u2028line separator",
+]
+
+line_text = st.one_of(st.sampled_from(TRICKY_LINES), st.text(max_size=30))
+content = st.one_of(
+    st.text(),
+    st.lists(st.tuples(line_text, st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=12).map(
+        lambda parts: "".join(line + end for line, end in parts)
+    ),
+)
+times = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+)  # fmt: skip
+messages = st.builds(
+    Message,
+    role=st.sampled_from(["user", "assistant", "system"]),
+    content=content,
+    created=times,
+    model=st.one_of(st.none(), st.sampled_from(["smollm2:135m", "gemma3:270m", ""]), st.text(max_size=20)),
+    thinking=st.one_of(st.just(""), content),
+    images=st.lists(st.text(min_size=1, max_size=20).map(lambda s: f"attachments/{s}"), max_size=2),
+    status=st.sampled_from(["complete", "streaming", "interrupted", "error"]),
+    error=st.one_of(st.none(), st.text(max_size=40)),
+    stats=st.one_of(st.none(), st.dictionaries(st.text(max_size=10), json_scalars, max_size=4)),
+)
+conversations = st.builds(
+    Conversation,
+    title=st.text(max_size=40),
+    slug=st.just("s"),
+    created=times,
+    updated=times,
+    model=st.text(max_size=20),
+    system_prompt=content,
+    options=st.dictionaries(st.text(max_size=10), json_scalars, max_size=4),
+    messages=st.lists(messages, max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations)
+def test_render_then_parse_gives_the_same_conversation(conv: Conversation) -> None:
+    text = render(conv)
+    assert parse(text, "s") == conv
+    assert parse(text.encode("utf-8").decode("utf-8"), "s") == conv
+
+
+def _conv(*msgs: Message) -> Conversation:
+    return Conversation(title="Demo", slug="demo", created=T0, updated=T0, messages=list(msgs))
+
+
+def test_unbalanced_fence_is_closed_for_viewers_and_removed_when_read() -> None:
+    conv = _conv(
+        Message("user", "```python\nprint(1)", T0),
+        Message("assistant", "Answer after the fence", T0 + timedelta(seconds=2), model="smollm2:135m"),
+    )
+    text = render(conv)
+    tokens = MarkdownIt("commonmark").parse(text)
+    paragraphs = [t.content for t in tokens if t.type == "inline"]
+    # The second message is rendered as a paragraph, not swallowed by the first one's open code block.
+    assert "Answer after the fence" in paragraphs
+    assert parse(text, "demo").messages[0].content == "```python\nprint(1)"
+
+
+def test_rendered_markdown_hides_the_delimiters() -> None:
+    conv = _conv(Message("user", "Hello", T0), Message("assistant", "Hi!", T0, thinking="Let me think"))
+    html = MarkdownIt("commonmark").render(render(conv))
+    visible = html.replace("<!--", "\0").split("\0")
+    assert all("ia:message" not in part.split("-->")[-1] for part in visible)
+    assert "<p>Hello</p>" in html and "<p>Hi!</p>" in html
+    assert "<details><summary>💭 Thinking</summary>" in html
+
+
+def test_hand_edited_message_text_loads(tmp_path: Path) -> None:
+    path = tmp_path / "demo" / "conversation.md"
+    write_conversation(path, _conv(Message("user", "Hello", T0), Message("assistant", "Old answer", T0)))
+    text = path.read_text(encoding="utf-8")
+    # An editor: change the text, drop the blank lines around it, save with CRLF line endings.
+    edited = text.replace("\n\nOld answer\n\n", "\nA new answer\non two lines\n").replace("\n", "\r\n")
+    path.write_bytes(edited.encode("utf-8"))
+    conv = read_conversation(path)
+    assert [m.content for m in conv.messages] == ["Hello", "A new answer\non two lines"]
+    assert conv.slug == "demo"
+
+
+def test_hand_written_front_matter_without_quotes_loads() -> None:
+    text = render(_conv(Message("user", "Hello", T0))).replace('title: "Demo"', "title: My notes")
+    text = text.replace(T0.isoformat(), "2026-11-24 08:12:03", 1)
+    conv = parse(text, "demo")
+    assert conv.title == "My notes"
+    assert conv.created == datetime(2026, 11, 24, 8, 12, 3, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda t: t[: t.index("<!-- ia:end m2")], "m2 has no end marker"),
+        (lambda t: t[: t.index("<!-- ia:eof")], "ia:eof"),
+        (lambda t: t[:20], "front matter has no closing"),
+        (lambda t: t.replace("---\n", "", 1), "front matter"),
+        (lambda t: t.replace("role=assistant", "role=robot"), "unknown role"),
+        (lambda t: t.replace("status=complete", "status=done", 1), "unknown status"),
+        (lambda t: t.replace("options: {}", "options: {broken"), "options"),
+        (lambda t: t.replace("<!-- ia:message id=m2", "<!-- ia:message ", 1), "no id"),
+    ],
+)
+def test_unparseable_file_raises_conversation_corrupt_with_reason(mangle, reason: str) -> None:
+    text = render(_conv(Message("user", "Hello", T0), Message("assistant", "Hi", T0)))
+    with pytest.raises(ConversationCorrupt) as info:
+        parse(mangle(text), "demo")
+    assert reason in str(info.value)
+    assert "left untouched" in str(info.value)
+
+
+def test_invalid_utf8_is_reported_and_the_file_is_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "demo" / "conversation.md"
+    write_conversation(path, _conv(Message("user", "Hello", T0)))
+    data = path.read_bytes().replace(b"Hello", b"Hel\xff\xfelo")
+    path.write_bytes(data)
+    with pytest.raises(ConversationCorrupt, match="not valid UTF-8"):
+        read_conversation(path)
+    assert path.read_bytes() == data
+
+
+def test_five_megabyte_paste_round_trips(tmp_path: Path) -> None:
+    paste = ("line of pasted log output with `code` and ``` fences 12345\n" * 90_000)[: 5 * 1024 * 1024]
+    path = tmp_path / "big" / "conversation.md"
+    write_conversation(path, _conv(Message("user", paste, T0)))
+    assert read_conversation(path).messages[0].content == paste
+
+
+def test_atomic_write_keeps_the_old_file_when_the_disk_is_full(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "demo" / "conversation.md"
+    atomic_write(path, b"old content")
+
+    # A full disk cannot be produced in a test sandbox (no tiny tmpfs); ENOSPC is injected at os.write.
+    def full(fd: int, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageWriteError, match="disk is full"):
+        atomic_write(path, b"new content")
+    monkeypatch.undo()
+    assert path.read_bytes() == b"old content"
+    assert [p.name for p in path.parent.iterdir()] == ["conversation.md"]  # no temp file left behind
+
+
+def test_atomic_write_under_a_file_reports_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "home"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageWriteError, match="is a file, not a folder"):
+        atomic_write(blocker / "sav" / "x" / "conversation.md", b"data")
+
+
+def test_code_blocks_are_found_in_order_with_languages() -> None:
+    reply = (
+        "Intro\n```python\nprint(1)\n```\ntext\n~~~js\nconsole.log(2)\n~~~\n- item\n\n  ```\n  plain\n  ```\n"
+    )
+    blocks = extract_code_blocks(reply)
+    assert [(b.index, b.lang, b.code) for b in blocks] == [
+        (1, "python", "print(1)\n"),
+        (2, "js", "console.log(2)\n"),
+        (3, "", "plain\n"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "ext"),
+    [("python", ".py"), ("Python", ".py"), ("js", ".js"), ("rust", ".rs"), ("haskell", ".hs"), ("", ".txt"),
+     ("no-such-language", ".txt"), ("c++", ".cpp")],
+)  # fmt: skip
+def test_extension_for_language(lang: str, ext: str) -> None:
+    assert extension_for(lang) == ext
