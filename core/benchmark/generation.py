@@ -1,0 +1,172 @@
+"""Asking a model for one benchmark sample, in either prompting style, and measuring the request.
+
+`chat` sends an instruction asking for the complete function in a fenced block (for instruct models);
+`complete` sends the problem's prompt as a raw completion with stop sequences (for base models).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.benchmark.extraction import extract_code
+from core.benchmark.metrics import ResourceMonitor, ResourceUsage
+from core.errors import IAError, ModelNotFound, ServerUnreachable
+from core.ollama_client import ChatStream, OllamaClient, StreamStats
+
+__all__ = [
+    "CHAT_INSTRUCTION",
+    "STOP_SEQUENCES",
+    "STYLES",
+    "Sample",
+    "build_request",
+    "generate_sample",
+]
+
+STYLES = ("chat", "complete")
+
+CHAT_INSTRUCTION = (
+    "Complete the following Python function. Reply with the whole function, including the imports it "
+    "needs, in a single ```python fenced code block. Do not add tests, examples or explanations.\n\n"
+    "```python\n{prompt}\n```"
+)
+
+# The classic HumanEval stop sequences: a new top-level statement ends the function being completed.
+STOP_SEQUENCES = ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\n```", "\nassert "]
+
+
+@dataclass
+class Sample:
+    """One generated sample: HumanEval samples fields (`task_id`, `completion`) plus our measurements."""
+
+    task_id: str
+    completion: str
+    sample_index: int
+    model: str
+    style: str
+    host: str
+    raw: str = ""
+    ttft_s: float | None = None
+    gen_tps: float | None = None
+    prompt_tps: float | None = None
+    load_s: float | None = None
+    total_s: float | None = None
+    done_reason: str | None = None
+    eval_count: int | None = None
+    prompt_eval_count: int | None = None
+    cpu_percent: float | None = None
+    cpu_percent_max: float | None = None
+    rss_mb: float | None = None
+    ram_percent: float | None = None
+    gpu_mem_mb: float | None = None
+    error: str | None = None
+    code_file: str | None = None
+    created: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sample:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def _problem_images(problem: Any) -> list[Any]:
+    images = getattr(problem, "images", None)
+    return list(images) if images else []
+
+
+def build_request(problem: Any, style: str, options: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
+    """The call to make for a problem: ("chat", messages, options) or ("generate", prompt, options)."""
+    if style == "chat":
+        message: dict[str, Any] = {"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem.prompt)}
+        images = _problem_images(problem)
+        if images:
+            message["images"] = images
+        return "chat", [message], dict(options)
+    if style == "complete":
+        opts = dict(options)
+        opts.setdefault("stop", list(STOP_SEQUENCES))
+        return "generate", problem.prompt, opts
+    raise ValueError(f"unknown prompting style {style!r}: use one of {', '.join(STYLES)}")
+
+
+def _open_stream(
+    client: OllamaClient, model: str, problem: Any, style: str, options: dict, keep_alive: str | int | None
+) -> ChatStream:
+    kind, payload, opts = build_request(problem, style, options)
+    if kind == "chat":
+        return client.chat_stream(model, payload, options=opts, keep_alive=keep_alive)
+    images = _problem_images(problem) or None
+    return client.generate_stream(
+        model, payload, raw=True, options=opts, images=images, keep_alive=keep_alive
+    )
+
+
+def _apply_stats(sample: Sample, stats: StreamStats | None) -> None:
+    if stats is None:
+        return
+    sample.ttft_s = stats.ttft_s
+    sample.gen_tps = stats.gen_tps
+    sample.prompt_tps = stats.prompt_tps
+    sample.load_s = stats.load_s
+    sample.total_s = stats.total_s
+    sample.done_reason = stats.done_reason
+    sample.eval_count = stats.eval_count
+    sample.prompt_eval_count = stats.prompt_eval_count
+
+
+def _apply_usage(sample: Sample, usage: ResourceUsage) -> None:
+    for key, value in usage.to_dict().items():
+        setattr(sample, key, value)
+
+
+def generate_sample(
+    client: OllamaClient,
+    model: str,
+    problem: Any,
+    *,
+    style: str,
+    options: dict[str, Any],
+    index: int,
+    monitor: ResourceMonitor | None = None,
+    on_stream: Callable[[ChatStream | None], None] | None = None,
+    keep_alive: str | int | None = None,
+) -> Sample | None:
+    """Generate and measure one sample; None when the stream was cancelled (nothing to record).
+
+    Server failures (broken stream, stall, HTTP error) become a sample with `error` set and no code, so a run
+    records them and carries on; `ModelNotFound` and `ServerUnreachable` propagate to stop the host's worker.
+    """
+    sample = Sample(
+        task_id=problem.task_id, completion="", sample_index=index, model=model, style=style, host=client.host
+    )
+    started = time.monotonic()
+    stream = _open_stream(client, model, problem, style, options, keep_alive)
+    if on_stream is not None:
+        on_stream(stream)
+    try:
+        with stream:
+            for _chunk in stream:
+                pass
+    except (ModelNotFound, ServerUnreachable):
+        raise
+    except IAError as exc:
+        sample.error = str(exc)
+    finally:
+        if on_stream is not None:
+            on_stream(None)
+    if stream.cancelled:
+        return None
+    sample.raw = stream.text
+    _apply_stats(sample, stream.stats)
+    if sample.total_s is None:
+        sample.total_s = time.monotonic() - started
+    if monitor is not None:
+        _apply_usage(sample, monitor.usage(started, time.monotonic()))
+    if sample.error is None:
+        sample.completion = extract_code(sample.raw, problem, style)
+    return sample

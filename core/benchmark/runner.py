@@ -1,0 +1,365 @@
+"""Run a benchmark: generate samples on one or more hosts (one work queue), then evaluate and summarise.
+
+Each finished sample is appended to `samples.jsonl` at once, so Ctrl-C (`cancel()`) or a crash loses at most
+the samples in flight, and `resume` carries on without redoing finished ones.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.benchmark.generation import STYLES, Sample, generate_sample
+from core.benchmark.metrics import ResourceMonitor, find_server_pid
+from core.benchmark.store import RunInfo, RunStore, SampleWriter, find_run, run_key, write_json
+from core.errors import BenchmarkError, IAError, ModelNotFound, ServerUnreachable
+from core.ollama_client import ChatStream, OllamaClient
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "RunOutcome",
+    "RunSpec",
+    "BenchmarkRun",
+    "evaluate_run",
+    "load_suite_problems",
+]
+
+# Bounded output by default: a base model without stop would otherwise ramble until the context is full.
+DEFAULT_OPTIONS: dict[str, Any] = {"num_predict": 512}
+
+
+@dataclass
+class RunSpec:
+    """What to run: one model, one suite, one style, n samples per problem with these Ollama options."""
+
+    model: str
+    suite: str = "ia_basic"  # built-in suite name or a problems file (HumanEval JSONL, plain or .gz)
+    style: str = "chat"
+    n: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+    limit: int | None = None  # first N problems only
+    timeout: float = 10.0  # seconds per sample in the sandbox
+    workers: int = 1  # concurrent requests per host
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise BenchmarkError(f"Unknown style '{self.style}': use one of {', '.join(STYLES)}.")
+        if self.n < 1:
+            raise BenchmarkError("-n must be at least 1 sample per problem.")
+        if self.workers < 1:
+            raise BenchmarkError("--workers must be at least 1.")
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended: `complete`, `interrupted` (cancelled; resumable) or `failed` (error says why)."""
+
+    store: RunStore
+    info: RunInfo
+    status: str
+    generated: int  # samples generated in this invocation
+    total: int  # samples the run needs
+    summary: dict[str, Any] | None = None
+    error: IAError | None = None
+
+
+Progress = Callable[[int, int, Sample | None], None]
+
+
+def load_suite_problems(suite: str, limit: int | None = None) -> list[Any]:
+    """Problems of a built-in suite or a HumanEval JSONL file, the first `limit` of them."""
+    from core.benchmark import problems as problems_mod
+
+    problems = problems_mod.load_suite(suite)
+    return list(problems)[:limit] if limit else list(problems)
+
+
+def _normalise(name: str) -> str:
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _model_digest(client: OllamaClient, model: str) -> str:
+    wanted = _normalise(model)
+    for info in client.list_models():
+        if _normalise(info.name) == wanted:
+            return info.digest or ""
+    raise ModelNotFound(model)
+
+
+class BenchmarkRun:
+    """Generates the missing samples of one run across hosts, then evaluates them."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        clients: list[OllamaClient],
+        home: Path,
+        *,
+        backend: str = "ollama",
+        resume: str | None = None,
+        run_id: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> None:
+        if not clients:
+            raise BenchmarkError("No host to run the benchmark on.")
+        self.spec = spec
+        self.clients = clients
+        self.home = Path(home)
+        self.backend = backend
+        self.on_progress = on_progress
+        self._cancel = threading.Event()
+        self._streams: set[ChatStream] = set()
+        self._lock = threading.Lock()
+        self.problems = load_suite_problems(spec.suite, spec.limit)
+        if not self.problems:
+            raise BenchmarkError(f"The suite '{spec.suite}' has no problems.")
+        self.store, self.info = self._open(resume, run_id)
+
+    @classmethod
+    def resume(cls, ref: str, clients: list[OllamaClient], home: Path, **kwargs: Any) -> BenchmarkRun:
+        """Continue a run by its id or folder: the stored model, suite, style and options win."""
+        info = find_run(home, ref).load_info()
+        spec = RunSpec(
+            model=info.model,
+            suite=info.suite,
+            style=info.style,
+            n=info.n,
+            options=info.options,
+            limit=info.limit,
+            timeout=info.timeout,
+            workers=kwargs.pop("workers", 1),
+        )
+        return cls(spec, clients, home, resume=ref, **kwargs)
+
+    def _open(self, resume: str | None, run_id: str | None) -> tuple[RunStore, RunInfo]:
+        client = self.clients[0]
+        digest = _model_digest(client, self.spec.model)
+        version = client.version()
+        if resume:
+            store = find_run(self.home, resume)
+            info = store.load_info()
+            if info.digest and digest and info.digest != digest:
+                raise BenchmarkError(
+                    f"The model '{info.model}' changed since run {info.run_id} (digest {info.digest[:12]} -> "
+                    f"{digest[:12]}): start a new run instead of resuming."
+                )
+            info.hosts = [c.host for c in self.clients]
+            return store, info
+        key = run_key(self.spec.model, digest, version, self.spec.options, self.spec.style, self.spec.suite)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        info = RunInfo(
+            run_id=run_id or f"{stamp}-{self.spec.style}-{key[:6]}",
+            model=self.spec.model,
+            digest=digest,
+            backend_version=version,
+            backend=self.backend,
+            hosts=[c.host for c in self.clients],
+            style=self.spec.style,
+            suite=self.spec.suite,
+            n=self.spec.n,
+            options=dict(self.spec.options),
+            limit=self.spec.limit,
+            timeout=self.spec.timeout,
+            key=key,
+            problems=len(self.problems),
+            sandbox=_sandbox_level(),
+        )
+        return RunStore.create(self.home, info), info
+
+    # -- control -----------------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop cleanly: in-flight requests are closed, finished samples stay on disk. Thread-safe."""
+        self._cancel.set()
+        with self._lock:
+            streams = list(self._streams)
+        for stream in streams:
+            stream.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _track(self, previous: list[ChatStream | None]) -> Callable[[ChatStream | None], None]:
+        def on_stream(stream: ChatStream | None) -> None:
+            with self._lock:
+                if previous[0] is not None:
+                    self._streams.discard(previous[0])
+                previous[0] = stream
+                if stream is not None:
+                    self._streams.add(stream)
+                    if self._cancel.is_set():
+                        stream.cancel()
+
+        return on_stream
+
+    # -- generation --------------------------------------------------------------------------------------
+    def pending(self) -> list[tuple[Any, int]]:
+        """(problem, sample index) pairs not yet generated successfully."""
+        done = {
+            (s["task_id"], int(s.get("sample_index", 0)))
+            for s in self.store.load_samples()
+            if not s.get("error")
+        }
+        return [(p, i) for p in self.problems for i in range(self.spec.n) if (p.task_id, i) not in done]
+
+    def execute(self) -> RunOutcome:
+        """Generate what is missing, then evaluate; Ctrl-C in the calling thread is handled as `cancel()`."""
+        todo = self.pending()
+        total = len(self.problems) * self.spec.n
+        work: queue.Queue[tuple[Any, int]] = queue.Queue()
+        for item in todo:
+            work.put(item)
+        writer = SampleWriter(self.store)
+        self.info.status = "running"
+        self.store.save_info(self.info)
+        state = _State(done=total - len(todo), total=total, initial=total - len(todo))
+        monitors = [ResourceMonitor(find_server_pid(c.host)).start() for c in self.clients]
+        threads = [
+            threading.Thread(
+                target=self._worker, args=(c, m, work, writer, state), name=f"bench-{c.host}", daemon=True
+            )
+            for c, m in zip(self.clients, monitors, strict=True)
+            for _ in range(self.spec.workers)
+        ]
+        if self.on_progress:
+            self.on_progress(state.done, total, None)
+        try:
+            for t in threads:
+                t.start()
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(timeout=0.2)
+        except KeyboardInterrupt:
+            self.cancel()
+            for t in threads:
+                t.join()
+        finally:
+            for m in monitors:
+                m.stop()
+        return self._finish(state)
+
+    def _worker(
+        self,
+        client: OllamaClient,
+        monitor: ResourceMonitor,
+        work: queue.Queue,
+        writer: SampleWriter,
+        state: _State,
+    ) -> None:
+        current: list[ChatStream | None] = [None]
+        on_stream = self._track(current)
+        while not self._cancel.is_set():
+            try:
+                problem, index = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                sample = generate_sample(
+                    client,
+                    self.spec.model,
+                    problem,
+                    style=self.spec.style,
+                    options=self.spec.options,
+                    index=index,
+                    monitor=monitor,
+                    on_stream=on_stream,
+                )
+            except ServerUnreachable as exc:
+                work.put((problem, index))  # another host may take it
+                state.host_failed(client.host, exc, len(self.clients))
+                if state.all_hosts_failed:
+                    self._cancel.set()
+                return
+            except IAError as exc:  # ModelNotFound and any other failure that makes the run pointless
+                state.fatal = state.fatal or exc
+                self.cancel()
+                return
+            if sample is None:  # cancelled mid-stream: not recorded, resume will redo it
+                return
+            writer.write(sample.to_dict(), sample.completion)
+            with self._lock:
+                state.done += 1
+                done = state.done
+            if self.on_progress:
+                self.on_progress(done, state.total, sample)
+
+    def _finish(self, state: _State) -> RunOutcome:
+        generated = state.done - state.initial
+        missing = len(self.pending())
+        if state.fatal is not None or (state.all_hosts_failed and missing):
+            self.info.status = "interrupted"
+            self.store.save_info(self.info)
+            error = state.fatal or state.host_errors[-1]
+            return RunOutcome(self.store, self.info, "failed", generated, state.total, error=error)
+        if missing:
+            self.info.status = "interrupted"
+            self.store.save_info(self.info)
+            return RunOutcome(self.store, self.info, "interrupted", generated, state.total)
+        self.info.status = "generated"
+        self.store.save_info(self.info)
+        summary = evaluate_run(self.store, self.problems)
+        self.info.status = "complete"
+        self.store.save_info(self.info)
+        return RunOutcome(self.store, self.info, "complete", generated, state.total, summary=summary)
+
+
+@dataclass
+class _State:
+    done: int
+    total: int
+    initial: int
+    fatal: IAError | None = None
+    host_errors: list[IAError] = field(default_factory=list)
+    failed_hosts: set[str] = field(default_factory=set)
+    hosts: int = 0
+
+    def host_failed(self, host: str, exc: IAError, hosts: int) -> None:
+        self.failed_hosts.add(host)
+        self.host_errors.append(exc)
+        self.hosts = hosts
+
+    @property
+    def all_hosts_failed(self) -> bool:
+        return bool(self.hosts) and len(self.failed_hosts) >= self.hosts
+
+
+def _sandbox_level() -> str:
+    from core.benchmark import sandbox
+
+    return sandbox.isolation_level()
+
+
+def evaluate_run(store: RunStore, problems: list[Any] | None = None) -> dict[str, Any]:
+    """Score a run's samples in the sandbox, write results.jsonl and summary.json; returns the summary."""
+    from core.benchmark.evaluate import evaluate_samples
+    from core.benchmark.summary import summarize
+
+    info = store.load_info()
+    if problems is None:
+        problems = load_suite_problems(info.suite, info.limit)
+    samples = store.load_samples()
+    started = time.monotonic()
+    results = evaluate_samples(problems, samples, timeout=info.timeout)
+    _write_results(store, results)
+    summary = summarize(info, problems, samples, results, eval_s=time.monotonic() - started)
+    write_json(store.summary, summary)
+    return summary
+
+
+def _write_results(store: RunStore, results: list[dict[str, Any]]) -> None:
+    import json
+    import os
+
+    tmp = store.results.with_suffix(".jsonl.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for rec in results:
+            fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, store.results)
