@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
-__all__ = ["pass_map", "speed_bars", "speed_vs_pass"]
+__all__ = ["model_speed_panels", "pass_map", "speed_bars", "speed_vs_pass"]
 
 Labelled = list[tuple[str, dict[str, Any]]]  # (label, summary)
 _CMAP = LinearSegmentedColormap.from_list("pass", ["#d7301f", "#fdd49e", "#1a9850"])
@@ -116,4 +116,33 @@ def speed_bars(
     ax.grid(True, axis="x", alpha=0.3)
     if rows:
         ax.legend(loc="lower right", fontsize=9)
+    return _save(fig, path)
+
+
+def model_speed_panels(
+    rows: list[tuple[str, float | None, float | None, float | None, float | None]], path: Path, *, title: str
+) -> Path:
+    """Two panels per model: time to first token and generation tokens/s (bar: median, tick: p90)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, max(2.8, 0.5 * len(rows) + 1.6)), sharey=True)
+    labels = [r[0] for r in rows]
+    panels = (
+        (axes[0], [r[1] for r in rows], [r[2] for r in rows], "time to first token (s)", "#f58518"),
+        (axes[1], [r[3] for r in rows], [r[4] for r in rows], "generation tokens/s", "#4c78a8"),
+    )
+    for ax, medians, p90s, xlabel, color in panels:
+        ax.barh(range(len(rows)), [m or 0.0 for m in medians], color=color, label="median")
+        for i, (median, p90) in enumerate(zip(medians, p90s, strict=True)):
+            if p90 is not None:
+                ax.plot(
+                    [p90], [i], marker="|", markersize=18, color="#333333", label="p90" if i == 0 else None
+                )
+            if median is not None:
+                ax.text(median, i, f" {median:.2f}", va="center", fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=11)
+        ax.grid(True, axis="x", alpha=0.3)
+        if rows:
+            ax.legend(loc="lower right", fontsize=9)
+    axes[0].set_yticks(range(len(rows)), labels, fontsize=10)
+    axes[0].invert_yaxis()
+    fig.suptitle(title if rows else f"{title} (no data)", fontsize=13)
     return _save(fig, path)
