@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             from core.profiles import Profile, list_profiles, load_profile, save_profile
 
             text = _prompt_text(args)
+            # An existing but unreadable profile raises in load_profile and is left untouched.
             names = {p.name for p in list_profiles(settings)}
-            if args.name in names:  # an unreadable profile raises here and is left untouched
+            if args.name in names or (settings.profiles_dir / f"{args.name}.toml").exists():
                 profile = load_profile(settings, args.name)
                 profile.system_prompt = text
             else:
