@@ -210,7 +210,12 @@ class _Watchdog:
                     if deadline <= now:
                         self._streams.discard(stream)
                         stream._trip(seconds, phase)
-                    elif soonest is None or deadline < soonest:
+                        continue
+                    if phase == "first token":
+                        # Look again one stall period later: once the first chunk has come, the stall
+                        # deadline (last chunk + stall) is what counts, and it may be the sooner one.
+                        deadline = min(deadline, now + stream._stall_timeout)
+                    if soonest is None or deadline < soonest:
                         soonest = deadline
                 self._cond.wait(None if soonest is None else soonest - now)
 
