@@ -56,6 +56,8 @@ __all__ = [
     "atomic_write",
     "extension_for",
     "extract_code_blocks",
+    "fence_closer",
+    "message_heading",
     "parse",
     "read_conversation",
     "render",
@@ -173,7 +175,7 @@ def _ends_in_paragraph(markdown: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _display_closer(text: str) -> str:
+def fence_closer(text: str) -> str:
     """The fence line that closes a code block ``text`` leaves open (for viewers), or ''."""
     if "```" not in text and "~~~" not in text:
         return ""
@@ -194,12 +196,13 @@ def _block_id(base: str, *texts: str) -> str:
 
 
 def _block(marker: str, block_id: str, text: str) -> list[str]:
-    closer = _display_closer(text)
+    closer = fence_closer(text)
     end = f"<!-- ia:end {block_id} closer={_json(closer)} -->" if closer else f"<!-- ia:end {block_id} -->"
     return [marker, "\n\n", text, "\n" + closer if closer else "", "\n\n", end, "\n"]
 
 
-def _heading(msg: Message) -> str:
+def message_heading(msg: Message) -> str:
+    """The Markdown heading readers see above a message: role, time, model, status."""
     when = msg.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     parts = [f"## {_ROLE_LABEL.get(msg.role, msg.role)} · {when}"]
     if msg.model:
@@ -224,7 +227,7 @@ def render(conv: Conversation) -> str:
     ]
     for number, msg in enumerate(conv.messages, start=1):
         block_id = _block_id(f"m{number}", msg.content, msg.thinking)
-        out.append(_heading(msg) + "\n\n")
+        out.append(message_heading(msg) + "\n\n")
         if msg.thinking:
             out.append("<details><summary>💭 Thinking</summary>\n\n")
             out += _block(f"<!-- ia:thinking id={block_id} -->", block_id, msg.thinking)

@@ -1,0 +1,324 @@
+"""data/index.sqlite: session metadata and an FTS5 full-text index derived from sav/, self-healing.
+
+The index is a cache: each row remembers the size and mtime of the conversation.md it was built from, and
+``sync`` re-reads only what changed behind its back. Deleting the file loses nothing. The schema version sits
+in ``PRAGMA user_version``; ``MIGRATIONS`` upgrades an older index step by step, and an index that is damaged
+or newer than this code is rebuilt from sav/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.errors import ConversationCorrupt
+from core.sav_manager import Conversation
+
+__all__ = [
+    "CONVERSATION_FILE",
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "IndexRow",
+    "SearchIndex",
+    "SearchResult",
+    "fts_query",
+    "preview_of",
+]
+
+CONVERSATION_FILE = "conversation.md"
+HIGHLIGHT_START, HIGHLIGHT_END = "«", "»"  # around matched words in snippets; the UI and CLI restyle them
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+log = logging.getLogger("ia.search_index")
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    """Sessions table (metadata shown by list) and the FTS5 table over titles and message text."""
+    # One statement at a time: executescript() would commit the migration's transaction half-way.
+    for statement in (
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            updated_us INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            message_count INTEGER NOT NULL,
+            preview TEXT NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            damaged TEXT
+        )""",
+        "CREATE INDEX sessions_by_update ON sessions (updated_us DESC)",
+        'CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize = "unicode61 remove_diacritics 2")',
+    ):
+        db.execute(statement)
+
+
+# Step n brings an index at user_version n-1 to version n.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class IndexRow:
+    """What ``list`` shows of one session, as stored in the index."""
+
+    slug: str
+    title: str
+    created: datetime
+    updated: datetime
+    model: str
+    message_count: int
+    preview: str
+    damaged: str | None
+
+
+@dataclass
+class SearchResult:
+    """One matching session with a snippet of the best matching text."""
+
+    slug: str
+    title: str
+    snippet: str
+    updated: datetime
+
+
+def _us(value: datetime) -> int:
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+def _time(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def preview_of(conv: Conversation, width: int = 120) -> str:
+    """The start of the last message on one line, for session lists."""
+    if not conv.messages:
+        return ""
+    return " ".join(conv.messages[-1].content[: width * 4].split())[:width]
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 query for what a person typed: every word must appear; the last one may be a prefix."""
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    if not words:
+        return ""
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]:
+    db.execute(begin)
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+class SearchIndex:
+    """The SQLite index at ``path`` (``:memory:`` when the folder cannot hold it); thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = self._open()
+
+    # ------------------------------------------------------------------ opening and schema
+    def _connect(self, target: str) -> sqlite3.Connection:
+        db = sqlite3.connect(target, check_same_thread=False, timeout=10.0, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 10000")
+        if target != ":memory:":
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = self._connect(str(self.path))
+            self._upgrade(db)
+            return db
+        except sqlite3.DatabaseError as exc:
+            log.warning("search index %s is unusable (%s); rebuilding it from sav/", self.path, exc)
+        except OSError as exc:
+            log.warning("cannot create %s (%s); using an in-memory index", self.path, exc)
+            return self._memory()
+        try:
+            db.close()
+        except sqlite3.Error:
+            pass
+        self._remove_files()
+        try:
+            db = self._connect(str(self.path))
+            self._upgrade(db)
+            return db
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("cannot rebuild %s (%s); using an in-memory index", self.path, exc)
+            return self._memory()
+
+    def _memory(self) -> sqlite3.Connection:
+        db = self._connect(":memory:")
+        self._upgrade(db)
+        return db
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+
+    def _upgrade(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"schema version {version} is newer than this program's {SCHEMA_VERSION}"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            with _transaction(db, "BEGIN IMMEDIATE"):
+                MIGRATIONS[step](db)
+                db.execute(f"PRAGMA user_version = {step + 1}")
+        db.execute("SELECT count(*) FROM sessions JOIN search ON search.rowid = sessions.id").fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------------ writing
+    def put(self, conv: Conversation, mtime_ns: int, size: int) -> None:
+        """Record ``conv`` as read from a file of this mtime and size."""
+        body = "\n".join(m.content for m in conv.messages)
+        values = (
+            conv.title,
+            _us(conv.created),
+            _us(conv.updated),
+            conv.model,
+            len(conv.messages),
+            preview_of(conv),
+            mtime_ns,
+            size,
+        )
+        with self._lock, _transaction(self._db):
+            row_id = self._upsert(conv.slug, values, None)
+            self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+            self._db.execute(
+                "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (row_id, conv.title, body)
+            )
+
+    def put_damaged(self, slug: str, reason: str, mtime_ns: int, size: int) -> None:
+        """Record a conversation.md that cannot be parsed, so list shows it as damaged."""
+        when = mtime_ns // 1000
+        with self._lock, _transaction(self._db):
+            row_id = self._upsert(slug, (slug, when, when, "", 0, "", mtime_ns, size), reason)
+            self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+
+    def _upsert(self, slug: str, values: tuple, damaged: str | None) -> int:
+        row = self._db.execute(
+            "INSERT INTO sessions (slug, title, created_us, updated_us, model, message_count, preview, mtime_ns,"
+            " size, damaged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (slug) DO UPDATE SET title = excluded.title, created_us = excluded.created_us,"
+            " updated_us = excluded.updated_us, model = excluded.model, message_count = excluded.message_count,"
+            " preview = excluded.preview, mtime_ns = excluded.mtime_ns, size = excluded.size,"
+            " damaged = excluded.damaged RETURNING id",
+            (slug, *values, damaged),
+        ).fetchall()
+        return int(row[0][0])
+
+    def remove(self, slug: str) -> None:
+        """Forget a session (deleted or renamed)."""
+        with self._lock, _transaction(self._db):
+            for (row_id,) in self._db.execute(
+                "DELETE FROM sessions WHERE slug = ? RETURNING id", (slug,)
+            ).fetchall():
+                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+
+    # ------------------------------------------------------------------ syncing with sav/
+    def sync(self, sav_dir: Path, read: Callable[[Path], Conversation]) -> int:
+        """Re-index every conversation.md whose size or mtime changed, drop vanished ones; returns the count."""
+        on_disk: dict[str, tuple[int, int]] = {}
+        try:
+            entries = list(os.scandir(sav_dir))
+        except (FileNotFoundError, NotADirectoryError):
+            entries = []
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            try:
+                st = os.stat(os.path.join(entry.path, CONVERSATION_FILE))
+            except OSError:
+                continue  # a folder without a conversation is not a session
+            on_disk[entry.name] = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            known = {
+                slug: (m, s) for slug, m, s in self._db.execute("SELECT slug, mtime_ns, size FROM sessions")
+            }
+        changed = 0
+        for slug in known.keys() - on_disk.keys():
+            self.remove(slug)
+            changed += 1
+        for slug, signature in on_disk.items():
+            if known.get(slug) != signature:
+                self.refresh(sav_dir / slug / CONVERSATION_FILE, read, signature)
+                changed += 1
+        return changed
+
+    def refresh(self, path: Path, read: Callable[[Path], Conversation], signature: tuple[int, int]) -> None:
+        """Re-read one conversation (signature = its mtime_ns and size taken before reading)."""
+        slug = path.parent.name
+        try:
+            conv = read(path)
+        except FileNotFoundError:
+            self.remove(slug)
+            return
+        except ConversationCorrupt as exc:
+            log.warning("%s", exc)
+            self.put_damaged(slug, exc.reason, *signature)
+            return
+        self.put(conv, *signature)
+
+    # ------------------------------------------------------------------ reading
+    def rows(self) -> list[IndexRow]:
+        """Every session, most recently updated first."""
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT slug, title, created_us, updated_us, model, message_count, preview, damaged"
+                " FROM sessions ORDER BY updated_us DESC, slug"
+            )
+            return [IndexRow(r[0], r[1], _time(r[2]), _time(r[3]), r[4], r[5], r[6], r[7]) for r in cursor]
+
+    def slug_for_title(self, title: str) -> str | None:
+        """The slug of the most recent session with exactly this title."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT slug FROM sessions WHERE title = ? AND damaged IS NULL ORDER BY updated_us DESC LIMIT 1",
+                (title,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def search(self, text: str, limit: int = 50) -> list[SearchResult]:
+        """Sessions whose title or messages contain every word of ``text``, best matches first."""
+        query = fts_query(text)
+        if not query:
+            return []
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT s.slug, s.title, snippet(search, -1, ?, ?, '…', 16), s.updated_us"
+                " FROM search JOIN sessions AS s ON s.id = search.rowid"
+                " WHERE search MATCH ? ORDER BY bm25(search, 5.0, 1.0) LIMIT ?",
+                (HIGHLIGHT_START, HIGHLIGHT_END, query, limit),
+            )
+            return [SearchResult(r[0], r[1], " ".join(r[2].split()), _time(r[3])) for r in cursor]

@@ -1,0 +1,493 @@
+"""Sessions: create, list, load, rename, delete, search, context window and crash-safe reply saving.
+
+Each session is a folder ``sav/<slug>/`` holding ``conversation.md`` (the truth), ``code_<n>.<ext>`` files
+and ``attachments/``. ``data/index.sqlite`` caches metadata and the full-text index and heals itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.errors import SessionNotFound, StorageError
+from core.sav_manager import (
+    Conversation,
+    Message,
+    atomic_write,
+    extension_for,
+    extract_code_blocks,
+    read_conversation,
+    write_conversation,
+    write_error,
+)
+from core.search_index import CONVERSATION_FILE, SearchIndex
+from core.slugs import is_safe_slug, slugify, unique_slug
+
+if TYPE_CHECKING:
+    from config import Settings
+
+__all__ = ["ReplyWriter", "SearchHit", "SessionInfo", "SessionManager"]
+
+log = logging.getLogger("ia.sessions")
+INTERRUPTED_NOTE = "The app stopped before this reply was finished."
+_CODE_FILE = re.compile(r"code_(\d+)\.[^.]+")
+_IMAGE_TYPES = [(b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"), (b"BM", ".bmp")]
+
+
+class _HasToDict(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class SessionInfo:
+    """One row of the session list; ``damaged`` is the reason when conversation.md cannot be read."""
+
+    slug: str
+    title: str
+    created: datetime
+    updated: datetime
+    model: str
+    message_count: int
+    preview: str
+    damaged: str | None = None
+
+
+@dataclass
+class SearchHit:
+    """A session matching a search, with a snippet where matched words are wrapped in « »."""
+
+    slug: str
+    title: str
+    snippet: str
+    updated: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def clean_title(title: str) -> str:
+    """The user's title without control characters (which no list can show) and outer spaces."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in title).strip()
+
+
+def _image_suffix(data: bytes) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return next((ext for magic, ext in _IMAGE_TYPES if data.startswith(magic)), ".bin")
+
+
+def _estimate_tokens(message: dict[str, Any]) -> int:
+    # About four characters per token for English text and code, plus the chat template's overhead.
+    return len(message["content"]) // 4 + 4
+
+
+class SessionManager:
+    """All session storage for one IA_HOME; safe to share between the UI thread and a worker thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sav_dir: Path = settings.sav_dir
+        self._lock = threading.RLock()
+        self._index: SearchIndex | None = None
+        self._known: dict[str, tuple[int, int]] = {}  # (mtime_ns, size) of files this manager read or wrote
+
+    @property
+    def index(self) -> SearchIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = SearchIndex(self.settings.data_dir / "index.sqlite")
+            return self._index
+
+    def close(self) -> None:
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+
+    def session_dir(self, conv_or_slug: Conversation | str) -> Path:
+        slug = conv_or_slug.slug if isinstance(conv_or_slug, Conversation) else conv_or_slug
+        return self.sav_dir / slug
+
+    # ------------------------------------------------------------------ create, list, load
+    def create(
+        self, title: str = "", *, model: str = "", system_prompt: str = "", options: dict | None = None
+    ) -> Conversation:
+        """A new session saved at once under a fresh slug derived from ``title``."""
+        now = _now()
+        display = clean_title(title) or f"Chat {now:%Y-%m-%d %H:%M:%S}"
+        base = slugify(clean_title(title), now=now)
+        with self._lock:
+            try:
+                self.sav_dir.mkdir(parents=True, exist_ok=True)
+                existing = set(os.listdir(self.sav_dir))
+            except OSError as exc:
+                raise write_error(self.sav_dir, exc) from exc
+            while True:
+                slug = unique_slug(base, existing)
+                try:
+                    (self.sav_dir / slug).mkdir()
+                    break
+                except FileExistsError:  # created meanwhile by another process
+                    existing.add(slug)
+                except OSError as exc:
+                    raise write_error(self.sav_dir / slug, exc) from exc
+            conv = Conversation(
+                title=display,
+                slug=slug,
+                created=now,
+                updated=now,
+                model=model,
+                system_prompt=system_prompt,
+                options=dict(options or {}),
+            )
+            self._write(conv)
+        return conv
+
+    def list(self) -> list[SessionInfo]:
+        """Every session, most recent activity first; unreadable ones are listed with ``damaged`` set."""
+        self.index.sync(self.sav_dir, read_conversation)
+        return [
+            SessionInfo(r.slug, r.title, r.created, r.updated, r.model, r.message_count, r.preview, r.damaged)
+            for r in self.index.rows()
+        ]
+
+    def _resolve(self, name: str) -> str:
+        if is_safe_slug(name) and (self.sav_dir / name / CONVERSATION_FILE).is_file():
+            return name
+        self.index.sync(self.sav_dir, read_conversation)
+        slug = self.index.slug_for_title(name) or self.index.slug_for_title(clean_title(name))
+        if slug is None:
+            raise SessionNotFound(name)
+        return slug
+
+    def load(self, name: str) -> Conversation:
+        """The session with this slug or exact title; a reply left 'streaming' by a crash reads as interrupted."""
+        slug = self._resolve(name)
+        path = self.sav_dir / slug / CONVERSATION_FILE
+        try:
+            st = path.stat()
+            conv = read_conversation(path)
+        except FileNotFoundError:
+            raise SessionNotFound(name) from None
+        with self._lock:
+            self._known[slug] = (st.st_mtime_ns, st.st_size)
+        for msg in conv.messages:
+            if msg.status == "streaming":
+                msg.status = "interrupted"
+                msg.error = msg.error or INTERRUPTED_NOTE
+        return conv
+
+    # ------------------------------------------------------------------ saving
+    def _refuse_if_damaged(self, slug: str, path: Path) -> None:
+        """Never write over a conversation.md that changed behind our back into something unreadable."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise write_error(path, exc) from exc
+        if self._known.get(slug) == (st.st_mtime_ns, st.st_size):
+            return
+        read_conversation(path)  # raises ConversationCorrupt and the file stays as it is
+        log.warning("%s changed outside the app; the app's version replaces it", path)
+
+    def _write(self, conv: Conversation, *, index: bool = True) -> None:
+        path = self.sav_dir / conv.slug / CONVERSATION_FILE
+        with self._lock:
+            self._refuse_if_damaged(conv.slug, path)
+            write_conversation(path, conv)
+            st = path.stat()
+            self._known[conv.slug] = (st.st_mtime_ns, st.st_size)
+            if index:
+                self.index.put(conv, st.st_mtime_ns, st.st_size)
+
+    def save(self, conv: Conversation) -> None:
+        """Write ``conv`` atomically (marking now as its last activity) and update the index."""
+        conv.updated = _now()
+        self._write(conv)
+
+    # ------------------------------------------------------------------ rename, delete, search
+    def rename(self, conv_or_slug: Conversation | str, title: str) -> Conversation:
+        """Give a session a new title; its folder moves to the slug of that title."""
+        conv = conv_or_slug if isinstance(conv_or_slug, Conversation) else self.load(conv_or_slug)
+        new_title = clean_title(title) or conv.title
+        with self._lock:
+            old_dir = self.session_dir(conv)
+            self._refuse_if_damaged(conv.slug, old_dir / CONVERSATION_FILE)
+            base = slugify(new_title, now=conv.created)
+            if base != conv.slug:
+                others = {name for name in os.listdir(self.sav_dir) if name != conv.slug}
+                new_slug = unique_slug(base, others)
+                try:
+                    os.rename(old_dir, self.sav_dir / new_slug)
+                except OSError as exc:
+                    raise write_error(self.sav_dir / new_slug, exc) from exc
+                self.index.remove(conv.slug)
+                self._known[new_slug] = self._known.pop(conv.slug, (0, 0))
+                self._move_log(conv.slug, new_slug)
+                conv.slug = new_slug
+            conv.title = new_title
+            self.save(conv)
+        return conv
+
+    def _move_log(self, old: str, new: str) -> None:
+        old_log = self.settings.logs_dir / f"{old}.log"
+        if old_log.exists():
+            try:
+                os.replace(old_log, self.settings.logs_dir / f"{new}.log")
+            except OSError as exc:
+                log.warning("could not rename %s: %s", old_log, exc)
+
+    def delete(self, name: str) -> None:
+        """Remove a session folder (even a damaged one) and its log."""
+        slug = name if is_safe_slug(name) and (self.sav_dir / name).is_dir() else self._resolve(name)
+        folder = self.sav_dir / slug
+        trash = self.sav_dir / f".deleted-{slug}-{secrets.token_hex(4)}"
+        with self._lock:
+            try:
+                os.rename(folder, trash)  # atomic: the session vanishes at once even if removal is slow
+            except FileNotFoundError:
+                raise SessionNotFound(name) from None
+            except OSError as exc:
+                raise write_error(folder, exc) from exc
+            shutil.rmtree(trash, ignore_errors=True)
+            self.index.remove(slug)
+            self._known.pop(slug, None)
+            (self.settings.logs_dir / f"{slug}.log").unlink(missing_ok=True)
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Sessions whose title or messages contain every word of ``query`` (FTS5), best first."""
+        self.index.sync(self.sav_dir, read_conversation)
+        return [SearchHit(r.slug, r.title, r.snippet, r.updated) for r in self.index.search(query, limit)]
+
+    # ------------------------------------------------------------------ messages
+    def _attach(self, conv: Conversation, images: list[Path | bytes]) -> list[str]:
+        folder = self.session_dir(conv) / "attachments"
+        sources = []
+        for image in images:
+            if isinstance(image, bytes | bytearray):
+                sources.append((bytes(image), f"image{_image_suffix(bytes(image))}"))
+                continue
+            path = Path(image)
+            if not path.is_file():
+                raise StorageError(f"Cannot attach {path}: no such file. Check the path and send again.")
+            name = slugify(path.stem, now=_now()) + path.suffix.lower()
+            sources.append((path, name if is_safe_slug(name) else f"image{path.suffix.lower()}"))
+        saved = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            taken = set(os.listdir(folder))
+            for source, name in sources:
+                stem, suffix = os.path.splitext(name)
+                final = (
+                    unique_slug(stem, {os.path.splitext(t)[0] for t in taken if t.endswith(suffix)}) + suffix
+                )
+                taken.add(final)
+                if isinstance(source, bytes):
+                    atomic_write(folder / final, source)
+                else:
+                    shutil.copyfile(source, folder / final)
+                saved.append(f"attachments/{final}")
+        except OSError as exc:
+            raise write_error(folder, exc) from exc
+        return saved
+
+    def add_user_message(
+        self, conv: Conversation, content: str, images: Sequence[Path | bytes] = ()
+    ) -> Message:
+        """Append the user's message and save it before returning (so it survives a failed request)."""
+        msg = Message("user", content, _now(), images=self._attach(conv, list(images)) if images else [])
+        conv.messages.append(msg)
+        try:
+            self.save(conv)
+        except BaseException:
+            conv.messages.remove(msg)
+            raise
+        return msg
+
+    def start_reply(self, conv: Conversation, model: str) -> ReplyWriter:
+        """A writer for the assistant's reply, already on disk with status 'streaming'."""
+        return ReplyWriter(self, conv, model)
+
+    def drop_last_reply(self, conv: Conversation) -> Message | None:
+        """Remove the last assistant message (to regenerate it); None when the last message is not one."""
+        if not conv.messages or conv.messages[-1].role != "assistant":
+            return None
+        dropped = conv.messages.pop()
+        try:
+            self.save(conv)
+        except BaseException:
+            conv.messages.append(dropped)
+            raise
+        return dropped
+
+    def context_messages(
+        self, conv: Conversation, exchanges: int | None = None, *, max_tokens: int | None = None
+    ) -> list[dict[str, Any]]:
+        """System prompt + the last ``exchanges`` user/assistant exchanges + the pending user message.
+
+        ``max_tokens`` (estimated from characters) drops the oldest exchanges first; the system prompt and
+        the pending message are always kept. Images become absolute paths.
+        """
+        keep = self.settings.context_exchanges if exchanges is None else exchanges
+        folder = self.session_dir(conv).resolve()
+        history = [m for m in conv.messages if m.role != "system"]
+        while (
+            history
+            and history[-1].role == "assistant"
+            and (history[-1].status == "streaming" or not history[-1].content)
+        ):
+            history.pop()  # the reply being written now is not context
+        groups: list[list[dict[str, Any]]] = []
+        for msg in history:
+            if msg.role == "assistant" and not msg.content:
+                continue
+            item: dict[str, Any] = {"role": msg.role, "content": msg.content}
+            if msg.images:
+                item["images"] = [str(folder / image) for image in msg.images]
+            if msg.role == "user" or not groups:
+                groups.append([item])
+            else:
+                groups[-1].append(item)
+        pending: list[dict[str, Any]] = []
+        if groups and groups[-1][-1]["role"] == "user" and len(groups[-1]) == 1:
+            pending = groups.pop()
+        groups = groups[-keep:] if keep > 0 else []
+        system = [{"role": "system", "content": conv.system_prompt}] if conv.system_prompt else []
+        if max_tokens is not None:
+            fixed = sum(_estimate_tokens(m) for m in system + pending)
+            while groups and fixed + sum(_estimate_tokens(m) for g in groups for m in g) > max_tokens:
+                groups.pop(0)
+        return system + [m for g in groups for m in g] + pending
+
+    # ------------------------------------------------------------------ files of a session
+    def code_files(self, conv: Conversation) -> list[Path]:
+        """The session's code_<n>.<ext> files in numeric order."""
+        folder = self.session_dir(conv)
+        found = []
+        try:
+            for entry in os.scandir(folder):
+                match = _CODE_FILE.fullmatch(entry.name)
+                if match and entry.is_file():
+                    found.append((int(match.group(1)), Path(entry.path)))
+        except FileNotFoundError:
+            return []
+        return [path for _, path in sorted(found)]
+
+    def save_code_blocks(self, conv: Conversation, text: str) -> list[Path]:
+        """Write each fenced block of ``text`` to code_<n>.<ext>, numbering after the files already there."""
+        folder = self.session_dir(conv)
+        existing = self.code_files(conv)
+        start = int(_CODE_FILE.fullmatch(existing[-1].name).group(1)) if existing else 0  # type: ignore[union-attr]
+        paths = []
+        for block in extract_code_blocks(text):
+            path = folder / f"code_{start + block.index}{extension_for(block.lang)}"
+            atomic_write(path, block.code.encode("utf-8"))
+            paths.append(path)
+        return paths
+
+    def export(self, name: str, fmt: str, path: Path) -> Path:
+        """Write a session as clean Markdown ("md") or JSON ("json"); ``path`` may be a folder."""
+        from core.export import EXPORTERS
+
+        if fmt not in EXPORTERS:
+            raise StorageError(f"Unknown export format '{fmt}': use one of {', '.join(EXPORTERS)}.")
+        conv = self.load(name)
+        target = path / f"{conv.slug}.{fmt}" if path.is_dir() else path
+        atomic_write(target, EXPORTERS[fmt](conv).encode("utf-8"))
+        return target
+
+
+class ReplyWriter:
+    """Builds the assistant's reply as it streams: on disk at most every ``save_throttle_s`` (and within that
+    time of the last delta), so a killed process leaves the partial reply, which loads as interrupted."""
+
+    def __init__(self, manager: SessionManager, conv: Conversation, model: str) -> None:
+        self.manager = manager
+        self.conv = conv
+        self.message = Message("assistant", "", _now(), model=model, status="streaming")
+        self.save_error: StorageError | None = None
+        self._throttle = max(0.0, float(manager.settings.save_throttle_s))
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._dirty = False
+        self._closed = False
+        conv.messages.append(self.message)
+        manager.save(conv)
+        self._last_save = time.monotonic()
+
+    def append(self, text: str) -> None:
+        """Add a piece of the reply."""
+        with self._lock:
+            self.message.content += text
+            self._changed()
+
+    def append_thinking(self, text: str) -> None:
+        """Add a piece of the model's thinking."""
+        with self._lock:
+            self.message.thinking += text
+            self._changed()
+
+    def _changed(self) -> None:
+        if self._closed:
+            return
+        self._dirty = True
+        wait = self._throttle - (time.monotonic() - self._last_save)
+        if wait <= 0:
+            self._flush()
+        elif self._timer is None:
+            self._timer = threading.Timer(wait, self._on_timer)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._dirty and not self._closed:
+                self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self.conv.updated = _now()
+            self.manager._write(self.conv, index=False)  # the index catches up at finish (or on next sync)
+            self.save_error = None
+        except StorageError as exc:  # keep streaming; the text is in memory and finish() reports the failure
+            self.save_error = exc
+            log.warning("partial reply not saved: %s", exc)
+        self._dirty = False
+        self._last_save = time.monotonic()
+
+    def _close(self) -> None:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def finish(self, stats: _HasToDict | None) -> list[Path]:
+        """Final save with the stream's stats; code blocks are written to files, whose paths are returned."""
+        with self._lock:
+            self._close()
+            self.message.status = "complete"
+            self.message.stats = stats.to_dict() if stats is not None else None
+            self.manager.save(self.conv)
+            return self.manager.save_code_blocks(self.conv, self.message.content)
+
+    def fail(self, error: str, *, interrupted: bool = True) -> None:
+        """Final save of a reply that did not complete; the partial text is kept."""
+        with self._lock:
+            self._close()
+            self.message.status = "interrupted" if interrupted else "error"
+            self.message.error = error
+            self.manager.save(self.conv)
