@@ -34,6 +34,7 @@ def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against 
     """Scatter of pass@1 (y, with 95% interval) against median generation tokens/s (x, p90 as a whisker)."""
     fig, ax = plt.subplots(figsize=(9, 6))
     plotted = 0
+    right = 1.0
     for i, (label, summary) in enumerate(runs):
         p1 = summary.get("pass_at_k", {}).get("1")
         tps = summary.get("speed", {}).get("gen_tps", {})
@@ -42,6 +43,7 @@ def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against 
         x, y = float(tps["median"]), 100 * float(p1["value"])
         yerr = [[y - 100 * float(p1["low"])], [100 * float(p1["high"]) - y]]
         xerr = [[0.0], [max(0.0, float(tps.get("p90") or x) - x)]]
+        right = max(right, float(tps.get("p90") or x))
         color = _COLORS(i % 10)
         ax.errorbar(x, y, yerr=yerr, xerr=xerr, fmt="o", markersize=9, capsize=5, color=color, label=label)
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(8, 8), fontsize=10, color=color)
@@ -49,7 +51,7 @@ def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against 
     ax.set_xlabel("Generation speed (tokens/s, median; whisker to p90)", fontsize=11)
     ax.set_ylabel("pass@1 (%) with 95% interval", fontsize=11)
     ax.set_ylim(-5, 105)
-    ax.set_xlim(left=0)
+    ax.set_xlim(0, right * 1.3)  # room for the labels right of the points
     ax.grid(True, alpha=0.3)
     ax.set_title(title if plotted else f"{title} (no scored run yet)", fontsize=13)
     if plotted:
