@@ -1,0 +1,226 @@
+"""Harness run by the sandboxed interpreter (``python -I -S -c <this source>``); never imported by the parent.
+
+Protocol: the parent writes ``marshal.dumps((nonce, code, test, entry_point, verdict_fd, limits))`` on stdin.
+The harness sets the limits, runs ``code`` (prompt + completion), then ``test`` and ``check(candidate)``, and
+writes ``nonce + b"P"`` (passed) or ``nonce + b"F" + reason`` to ``verdict_fd`` only after ``check`` returned.
+The nonce lives only in a local of ``run`` (defined in a private namespace with a private copy of builtins);
+an audit hook installed before the user code runs forbids every route to another frame, to memory or to new
+programs (sys._getframe, tb_frame/gi_frame/cr_frame, gc.get_objects/referrers, settrace, ctypes, exec,
+/proc), and the candidate's return values are copied through marshal, which accepts exact built-in types only
+(so objects whose ``__eq__`` is always true cannot reach the test). The test runs in its own namespace with a
+pristine copy of builtins and of the modules it imports, so patching builtins or ``math`` changes nothing.
+"""
+
+import builtins
+import marshal
+import os
+import resource
+import sys
+
+
+def _read_payload():
+    chunks = []
+    while True:
+        chunk = os.read(0, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return marshal.loads(b"".join(chunks))
+
+
+def _set_limits(limits):
+    names = {
+        "as": resource.RLIMIT_AS,
+        "cpu": resource.RLIMIT_CPU,
+        "fsize": resource.RLIMIT_FSIZE,
+        "nofile": resource.RLIMIT_NOFILE,
+        "nproc": resource.RLIMIT_NPROC,
+        "core": resource.RLIMIT_CORE,
+    }
+    for key, value in limits.items():
+        if value is not None:
+            resource.setrlimit(names[key], (value, value))
+
+
+# Everything below is compiled into private namespaces that no object reachable from user code refers to.
+_HOOK_SOURCE = """
+def make_hook(proc_guard):
+    frame_attrs = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "f_locals", "f_globals"))
+    denied_events = frozenset(("sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects",
+                               "gc.get_referrers", "gc.get_referents", "os.exec", "os.posix_spawn",
+                               "os.spawn", "os.system", "subprocess.Popen", "os.startfile", "pty.spawn"))
+    denied_modules = frozenset(("ctypes", "_ctypes", "_posixsubprocess", "_xxsubinterpreters",
+                                "_xxinterpchannels", "_testcapi", "_testinternalcapi"))
+
+    def hook(event, args):
+        if event == "sys._getframe":
+            raise ValueError("call stack is not inspectable in the sandbox")
+        if event in denied_events or event.startswith("ctypes."):
+            raise PermissionError("blocked by the benchmark sandbox: " + event)
+        if event == "object.__getattr__" and args[1] in frame_attrs:
+            raise PermissionError("blocked by the benchmark sandbox: frame access")
+        if event == "import" and args[0].partition(".")[0] in denied_modules:
+            raise ImportError("module " + args[0] + " is blocked by the benchmark sandbox")
+        if event == "open" and proc_guard and isinstance(args[0], (str, bytes)):
+            path = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else args[0]
+            if "proc" in path:
+                raise PermissionError("blocked by the benchmark sandbox: /proc")
+
+    return hook
+"""
+
+_SINK_SOURCE = '''
+class Sink:
+    """Swallows output like the reference harness; refuses reads."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text):
+        return len(text)
+
+    def writelines(self, lines):
+        pass
+
+    def flush(self):
+        pass
+
+    def read(self, *args):
+        raise OSError("stdin is closed in the benchmark sandbox")
+
+    readline = read
+    readlines = read
+
+    def isatty(self):
+        return False
+
+    def readable(self):
+        return False
+
+    def writable(self):
+        return True
+'''
+
+_RUN_SOURCE = """
+def run(nonce, code, test, entry_point, verdict_fd, write, exit_now, dumps, loads, test_builtins, snapshots):
+    iterator_types = (type(iter(())), type(iter([])), type(map(len, ())), type(filter(None, ())),
+                      type(zip()), type(reversed([])), type(enumerate(())), type(x for x in ()))
+
+    def clean(value):
+        kind = type(value)
+        if kind in iterator_types:
+            return (clean(item) for item in value)
+        try:
+            return loads(dumps(value))
+        except (ValueError, TypeError, RecursionError):
+            raise TypeError("the candidate returned an object of type %r, which is not a plain built-in "
+                            "value" % (kind.__qualname__,)) from None
+
+    def guard(function):
+        def candidate(*args, **kwargs):
+            return clean(function(*args, **kwargs))
+        return candidate
+
+    real_import = test_builtins["__import__"]
+
+    def pristine_import(name, globals=None, locals=None, fromlist=(), level=0):
+        module = real_import(name, globals, locals, fromlist, level)
+        copy = snapshots.get(module.__name__) if level == 0 else None
+        return copy if copy is not None else module
+
+    test_builtins["__import__"] = pristine_import
+
+    def describe(error):
+        try:
+            text = str(error)
+        except BaseException:
+            text = "<unprintable>"
+        try:
+            name = type(error).__qualname__
+        except BaseException:
+            name = "BaseException"
+        if not isinstance(name, str):
+            name = "BaseException"
+        return (name + ": " + text)[:1000] if text else name
+
+    try:
+        user = {}
+        exec(compile(code, "<sample>", "exec"), user)
+        if test:
+            names = {key: value for key, value in user.items() if key != "__builtins__"}
+            names["__builtins__"] = test_builtins
+            names["__name__"] = "__check__"
+            exec(compile(test, "<test>", "exec"), names)
+            if entry_point:
+                if entry_point not in user:
+                    raise NameError("the code does not define %r" % (entry_point,))
+                names["check"](guard(user[entry_point]))
+        verdict = b"P"
+    except BaseException as error:
+        verdict = b"F" + describe(error).encode("utf-8", "replace")
+    write(verdict_fd, nonce + verdict)
+    exit_now(0)
+"""
+
+
+def _snapshot_modules(builtin_copy):
+    """Fresh module objects with a copy of each loaded module's namespace, for the test's imports."""
+    module_type = type(sys)
+    snapshots = {}
+    for name in (
+        "math",
+        "random",
+        "re",
+        "string",
+        "itertools",
+        "functools",
+        "collections",
+        "heapq",
+        "bisect",
+        "hashlib",
+        "typing",
+        "fractions",
+        "decimal",
+        "statistics",
+        "operator",
+        "sys",
+        "os",
+    ):
+        module = sys.modules.get(name)
+        if module is not None:
+            copy = module_type(name)
+            copy.__dict__.update(module.__dict__)
+            snapshots[name] = copy
+    return snapshots
+
+
+def _main():
+    nonce, code, test, entry_point, verdict_fd, limits, preload, proc_guard = _read_payload()
+    for name in preload:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    os.environ.clear()
+    _set_limits(limits)
+    write, exit_now, dumps, loads = os.write, os._exit, marshal.dumps, marshal.loads
+    private = {"__builtins__": dict(builtins.__dict__)}
+    exec(_RUN_SOURCE, private)
+    run = private.pop("run")
+    test_builtins = dict(builtins.__dict__)
+    snapshots = _snapshot_modules(test_builtins)
+    sink_ns = {}
+    exec(_SINK_SOURCE, sink_ns)
+    sink = sink_ns["Sink"]()
+    sys.stdout = sys.stderr = sys.stdin = sys.__stdout__ = sys.__stderr__ = sys.__stdin__ = sink
+    hook_ns = {"__builtins__": dict(builtins.__dict__)}
+    exec(_HOOK_SOURCE, hook_ns)
+    sys.addaudithook(hook_ns.pop("make_hook")(proc_guard))
+    del hook_ns, private, sink_ns
+    run(nonce, code, test, entry_point, verdict_fd, write, exit_now, dumps, loads, test_builtins, snapshots)
+
+
+_main()

@@ -1,0 +1,179 @@
+"""Problem suites in the HumanEval JSONL format (plain or gzipped), including the built-in ones.
+
+Public API:
+    Problem(task_id, prompt, entry_point, test, canonical_solution="", tier="", extra={})
+    load_problems(path_or_suite: str | Path) -> dict[str, Problem]     # file path, or a built-in suite name
+    builtin_suite(name: str) -> dict[str, Problem]                     # "ia_basic"
+    builtin_suites() -> list[str];  suite_path(name) -> Path
+    read_jsonl(path) -> list[dict];  write_jsonl(path, records)         # gz by extension, atomic write
+A record must have ``task_id``, ``prompt``, ``entry_point`` and ``test`` (strings); anything else is kept in
+``extra``. Bad files raise ``BenchmarkError`` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import BenchmarkError
+
+__all__ = [
+    "Problem",
+    "TIERS",
+    "builtin_suite",
+    "builtin_suites",
+    "load_problems",
+    "read_jsonl",
+    "suite_path",
+    "write_jsonl",
+]
+
+SUITES_DIR = Path(__file__).with_name("suites")
+TIERS = ("easy", "medium", "hard")
+_REQUIRED = ("task_id", "prompt", "entry_point", "test")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One HumanEval-style problem: the prompt to complete and the ``check(candidate)`` test."""
+
+    task_id: str
+    prompt: str
+    entry_point: str
+    test: str
+    canonical_solution: str = ""
+    tier: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSONL record (HumanEval keys first, our ``tier`` and extra keys after)."""
+        record: dict[str, Any] = {
+            "task_id": self.task_id,
+            "prompt": self.prompt,
+            "entry_point": self.entry_point,
+            "canonical_solution": self.canonical_solution,
+            "test": self.test,
+        }
+        if self.tier:
+            record["tier"] = self.tier
+        record.update(self.extra)
+        return record
+
+
+def _open_text(path: Path, mode: str, gz: bool | None = None):
+    if path.suffix == ".gz" if gz is None else gz:
+        return gzip.open(path, mode + "t", encoding="utf-8")
+    return open(path, mode, encoding="utf-8")
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Every JSON object of a JSONL file (blank lines skipped); BenchmarkError with the line on bad JSON."""
+    path = Path(path)
+    records = []
+    try:
+        with _open_text(path, "r") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise BenchmarkError(f"{path}, line {number}: not valid JSON ({error.msg}).") from None
+                if not isinstance(record, dict):
+                    raise BenchmarkError(
+                        f"{path}, line {number}: expected a JSON object, got {type(record).__name__}."
+                    )
+                records.append(record)
+    except FileNotFoundError:
+        raise BenchmarkError(f"{path}: no such file.") from None
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise BenchmarkError(f"{path}: cannot be read ({error}).") from None
+    return records
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> Path:
+    """Write records atomically (temporary file + fsync + rename); gzipped when the name ends in .gz."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with _open_text(Path(tmp), "w", gz=path.suffix == ".gz") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _problem(record: dict[str, Any], where: str) -> Problem:
+    missing = [key for key in _REQUIRED if not isinstance(record.get(key), str)]
+    if missing:
+        raise BenchmarkError(
+            f"{where}: missing or non-text field(s) {', '.join(missing)}; a problem needs "
+            f"{', '.join(_REQUIRED)}."
+        )
+    tier = record.get("tier") or ""
+    if tier and tier not in TIERS:
+        raise BenchmarkError(f"{where}: tier {tier!r} is not one of {', '.join(TIERS)}.")
+    known = set(_REQUIRED) | {"canonical_solution", "tier"}
+    return Problem(
+        task_id=record["task_id"],
+        prompt=record["prompt"],
+        entry_point=record["entry_point"],
+        test=record["test"],
+        canonical_solution=record.get("canonical_solution") or "",
+        tier=tier,
+        extra={key: value for key, value in record.items() if key not in known},
+    )
+
+
+def builtin_suites() -> list[str]:
+    """Names of the suites shipped with IA_V3."""
+    return sorted(path.name.split(".")[0] for path in SUITES_DIR.glob("*.jsonl*"))
+
+
+def suite_path(name: str) -> Path:
+    """The file of a built-in suite; BenchmarkError listing the known ones otherwise."""
+    for candidate in (SUITES_DIR / f"{name}.jsonl", SUITES_DIR / f"{name}.jsonl.gz"):
+        if candidate.is_file():
+            return candidate
+    raise BenchmarkError(
+        f"No built-in suite named {name!r}; available: {', '.join(builtin_suites()) or 'none'}."
+    )
+
+
+def builtin_suite(name: str) -> dict[str, Problem]:
+    """Problems of a built-in suite by name (e.g. ``ia_basic``)."""
+    return load_problems(suite_path(name))
+
+
+def load_problems(path_or_suite: str | Path) -> dict[str, Problem]:
+    """Problems keyed by task_id, in file order, from a path or a built-in suite name."""
+    path = Path(path_or_suite)
+    if (
+        not path.exists()
+        and isinstance(path_or_suite, str)
+        and "/" not in path_or_suite
+        and "." not in path.name
+    ):
+        return builtin_suite(path_or_suite)
+    problems: dict[str, Problem] = {}
+    for index, record in enumerate(read_jsonl(path), start=1):
+        problem = _problem(record, f"{path}, record {index}")
+        if problem.task_id in problems:
+            raise BenchmarkError(f"{path}, record {index}: task_id {problem.task_id!r} appears twice.")
+        problems[problem.task_id] = problem
+    if not problems:
+        raise BenchmarkError(f"{path}: contains no problems.")
+    return problems

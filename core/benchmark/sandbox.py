@@ -1,0 +1,356 @@
+"""Run one piece of untrusted code plus its test in an isolated, limited, short-lived process.
+
+Public API (the runner builds on this; see docs/INTERFACES.md, "core/benchmark (evaluation side)"):
+
+    Limits(timeout_s=3.0, memory_mb=1024, cpu_s=None, nproc=64, fsize_mb=16, nofile=64, tmpfs_mb=64)
+    SampleResult(passed: bool, result: str, duration_s: float, isolation: str)
+    Sandbox.detect(level: str | None = None) -> Sandbox     # cached; IA_SANDBOX=bwrap|unshare|rlimits forces one
+    sandbox.level  -> "bwrap" | "unshare" | "rlimits";  sandbox.python -> interpreter used inside
+    sandbox.run(code, test="", entry_point="", limits=Limits()) -> SampleResult
+
+Isolation, strongest first: ``bwrap`` (new user, PID, network, IPC and mount namespaces, read-only root,
+private tmpfs /tmp as working directory, /home /root /work hidden, no /proc, dies with its parent), ``unshare``
+(user, PID and network namespaces, temporary working directory) and ``rlimits`` (limits only). At every level
+the child runs ``python -I -S`` with an empty environment, under a uid of its own when we are root (so
+RLIMIT_NPROC applies and every process it leaves behind can be found and killed), with limits on address
+space, CPU, processes, file size and open files, and a wall-clock timeout. The verdict is the nonce protocol
+of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import secrets
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from core.errors import SandboxUnavailable
+
+__all__ = ["ISOLATION_LEVELS", "Limits", "SampleResult", "Sandbox"]
+
+ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits")
+# Modules most solutions import; loaded before the limits and the audit hook so each sample skips the cost.
+PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "string", "heapq")
+_CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text(encoding="utf-8")
+_HIDDEN_DIRS = ("/home", "/root", "/work", "/run", "/var/tmp", "/mnt", "/srv", "/media")
+_VERDICT_CAP = 64 * 1024
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sample; ``cpu_s`` defaults to the wall timeout rounded up plus one second."""
+
+    timeout_s: float = 3.0
+    memory_mb: int = 1024
+    cpu_s: int | None = None
+    nproc: int = 64
+    fsize_mb: int = 16
+    nofile: int = 64
+    tmpfs_mb: int = 64
+
+    def rlimits(self, own_uid: bool) -> dict[str, int | None]:
+        """The rlimits the child sets on itself; NPROC only when it runs under a uid of its own."""
+        return {
+            "as": self.memory_mb * _MB,
+            "cpu": self.cpu_s if self.cpu_s is not None else math.ceil(self.timeout_s) + 1,
+            "fsize": self.fsize_mb * _MB,
+            "nofile": self.nofile,
+            "nproc": self.nproc if own_uid else None,
+            "core": 0,
+        }
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Outcome of one sample: ``result`` is "passed", "timed out" or "failed: <reason>"."""
+
+    passed: bool
+    result: str
+    duration_s: float
+    isolation: str
+
+
+class _UidPool:
+    """Distinct unused uids, one per concurrent sandbox of this process, so limits and clean-up are exact."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: list[int] = []
+        self._counter = itertools.count()
+
+    def acquire(self) -> int:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+            return 200_000_000 + os.getpid() * 128 + next(self._counter) % 128
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            self._free.append(uid)
+
+
+_UIDS = _UidPool()
+_DETECTED: dict[str, Sandbox] = {}
+_DETECT_LOCK = threading.Lock()
+
+
+def _world_usable(path: str) -> bool:
+    """True when a uid other than the owner can execute ``path`` (every parent directory searchable)."""
+    real = os.path.realpath(path)
+    try:
+        if not os.stat(real).st_mode & stat.S_IXOTH:
+            return False
+        parent = os.path.dirname(real)
+        while True:
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+            if parent == "/":
+                return True
+            parent = os.path.dirname(parent)
+    except OSError:
+        return False
+
+
+def _interpreter_candidates() -> list[str]:
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    names = [sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}", shutil.which(version) or ""]
+    if os.geteuid() != 0:
+        return [sys.executable]
+    return [name for name in dict.fromkeys(names) if name and _world_usable(name)]
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (the sandbox's own uid), including ones that left the process group."""
+    for _ in range(50):
+        victims = [
+            proc
+            for proc in psutil.process_iter(["uids", "status"])
+            if proc.info["uids"]
+            and proc.info["uids"].real == uid
+            and proc.info["status"] != psutil.STATUS_ZOMBIE
+        ]
+        if not victims:
+            return
+        for proc in victims:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(victims, timeout=1)
+
+
+class Sandbox:
+    """Runs samples at one isolation level with one interpreter; create with ``Sandbox.detect()``."""
+
+    def __init__(self, level: str, python: str) -> None:
+        if level not in ISOLATION_LEVELS:
+            raise SandboxUnavailable(
+                f"unknown isolation level {level!r} (choose from {', '.join(ISOLATION_LEVELS)})"
+            )
+        self.level = level
+        self.python = python
+        self._root = os.geteuid() == 0
+
+    def __repr__(self) -> str:
+        return f"Sandbox(level={self.level!r}, python={self.python!r})"
+
+    @classmethod
+    def detect(cls, level: str | None = None) -> Sandbox:
+        """Strongest level that works here (or the one asked for, or IA_SANDBOX); checked once per process."""
+        wanted = level or os.environ.get("IA_SANDBOX") or ""
+        levels = [wanted] if wanted else list(ISOLATION_LEVELS)
+        key = ",".join(levels)
+        with _DETECT_LOCK:
+            if key in _DETECTED:
+                return _DETECTED[key]
+            failures = []
+            for candidate_level in levels:
+                if candidate_level == "bwrap" and not shutil.which("bwrap"):
+                    failures.append("bwrap is not installed")
+                    continue
+                if candidate_level == "unshare" and not shutil.which("unshare"):
+                    failures.append("unshare is not installed")
+                    continue
+                for python in _interpreter_candidates():
+                    box = cls(candidate_level, python)
+                    probe = box.run("value = 6 * 7", "assert value == 42", "", Limits(timeout_s=10))
+                    if probe.passed:
+                        _DETECTED[key] = box
+                        return box
+                    failures.append(f"{candidate_level} with {python}: {probe.result}")
+            raise SandboxUnavailable(
+                "; ".join(failures) or "no Python interpreter usable by an unprivileged user"
+            )
+
+    def _command(self, limits: Limits) -> list[str]:
+        child = [self.python, "-I", "-S", "-c", _CHILD_SOURCE]
+        if self.level == "bwrap":
+            command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
+            command += ["--dev", "/dev", "--tmpfs", "/proc"]
+            for hidden in _HIDDEN_DIRS:
+                if os.path.isdir(hidden) and not self.python.startswith(hidden + "/"):
+                    command += ["--tmpfs", hidden]
+            command += ["--size", str(limits.tmpfs_mb * _MB), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+            return command + child
+        if self.level == "unshare":
+            return ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + child
+        return child
+
+    def run(
+        self, code: str, test: str = "", entry_point: str = "", limits: Limits | None = None
+    ) -> SampleResult:
+        """Run ``code``, then ``test`` and ``check(entry_point)``; passed only if check returned normally."""
+        limits = limits or Limits()
+        uid = _UIDS.acquire() if self._root else None
+        workdir = None if self.level == "bwrap" else tempfile.mkdtemp(prefix="ia-sandbox-")
+        if workdir and uid is not None:
+            os.chown(workdir, uid, uid)
+        nonce = secrets.token_bytes(32)
+        read_fd, write_fd = os.pipe()
+        started = time.monotonic()
+        try:
+            try:
+                proc = subprocess.Popen(
+                    self._command(limits),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=None if os.environ.get("IA_SANDBOX_DEBUG") else subprocess.DEVNULL,
+                    pass_fds=(write_fd,),
+                    cwd=workdir or "/",
+                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                    start_new_session=True,
+                    user=uid,
+                    group=uid,
+                    extra_groups=[] if uid is not None else None,
+                )
+            finally:
+                os.close(write_fd)
+            payload = (
+                nonce,
+                code,
+                test,
+                entry_point,
+                write_fd,
+                limits.rlimits(uid is not None),
+                PRELOAD,
+                True,
+            )
+            data, timed_out = self._exchange(proc, read_fd, _marshal(payload), started + limits.timeout_s)
+            if timed_out or self.level == "rlimits":
+                self._kill(proc, uid)
+            proc.wait()
+            if uid is not None and (timed_out or self.level != "bwrap"):
+                _kill_uid(uid)
+        except OSError as error:
+            raise SandboxUnavailable(f"cannot start the sandbox ({self.level}): {error}") from error
+        finally:
+            os.close(read_fd)
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+            if uid is not None:
+                _UIDS.release(uid)
+        duration = time.monotonic() - started
+        passed, result = _verdict(data, nonce, timed_out, proc.returncode)
+        return SampleResult(passed, result, duration, self.level)
+
+    @staticmethod
+    def _exchange(
+        proc: subprocess.Popen, read_fd: int, payload: bytes, deadline: float
+    ) -> tuple[bytes, bool]:
+        """Send the payload, then read the verdict until EOF, the child's exit or the deadline."""
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(payload)
+            proc.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+        pidfd = os.pidfd_open(proc.pid)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return b"".join(chunks), True
+                ready, _, _ = select.select([read_fd, pidfd], [], [], remaining)
+                if read_fd in ready:
+                    chunk = os.read(read_fd, 4096)
+                    if not chunk:
+                        return b"".join(chunks), False
+                    if size < _VERDICT_CAP:
+                        chunks.append(chunk)
+                        size += len(chunk)
+                elif pidfd in ready:
+                    os.set_blocking(read_fd, False)
+                    try:
+                        chunks.append(os.read(read_fd, _VERDICT_CAP))
+                    except BlockingIOError:
+                        pass
+                    return b"".join(chunks), False
+        finally:
+            os.close(pidfd)
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen, uid: int | None) -> None:
+        """Kill the child's session and every descendant still known by parentage."""
+        try:
+            descendants = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            descendants = []
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for child in descendants:
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+
+
+def _marshal(payload: tuple) -> bytes:
+    import marshal
+
+    return marshal.dumps(payload)
+
+
+def _verdict(data: bytes, nonce: bytes, timed_out: bool, returncode: int | None) -> tuple[bool, str]:
+    """Turn what came through the verdict pipe (and how the child ended) into (passed, result)."""
+    if data.startswith(nonce):
+        body = data[len(nonce) :]
+        if body == b"P":
+            return True, "passed"
+        if body.startswith(b"F"):
+            return False, "failed: " + body[1:].decode("utf-8", "replace")
+        return False, "failed: malformed verdict"
+    if timed_out:
+        return False, "timed out"
+    if data:
+        return False, "failed: the verdict channel was written by the code under test"
+    if returncode is not None and returncode < 0:
+        signame = (
+            signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
+        )
+        if signame == "SIGXCPU":
+            return False, "timed out"
+        return False, f"failed: killed by {signame} (memory, CPU or process limit?)"
+    if returncode in (128 + signal.SIGXCPU, 128 + signal.SIGKILL):
+        return (
+            False,
+            "timed out" if returncode == 128 + signal.SIGXCPU else "failed: killed (resource limit?)",
+        )
+    return False, f"failed: the process exited with code {returncode} before the check finished"
