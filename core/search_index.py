@@ -140,35 +140,41 @@ class SearchIndex:
     # ------------------------------------------------------------------ opening and schema
     def _connect(self, target: str) -> sqlite3.Connection:
         db = sqlite3.connect(target, check_same_thread=False, timeout=10.0, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 10000")
-        if target != ":memory:":
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            db.execute("PRAGMA busy_timeout = 10000")
+            if target != ":memory:":
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def _open(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._connect(str(self.path))
-            self._upgrade(db)
-            return db
-        except sqlite3.DatabaseError as exc:
-            log.warning("search index %s is unusable (%s); rebuilding it from sav/", self.path, exc)
         except OSError as exc:
-            log.warning("cannot create %s (%s); using an in-memory index", self.path, exc)
+            log.warning("cannot create %s (%s); using an in-memory index", self.path.parent, exc)
             return self._memory()
+        for attempt in (1, 2):
+            try:
+                return self._open_file()
+            except sqlite3.DatabaseError as exc:
+                if attempt == 2:
+                    log.warning("cannot rebuild %s (%s); using an in-memory index", self.path, exc)
+                    break
+                log.warning("search index %s is unusable (%s); rebuilding it from sav/", self.path, exc)
+                self._remove_files()
+        return self._memory()
+
+    def _open_file(self) -> sqlite3.Connection:
+        db = self._connect(str(self.path))
         try:
-            db.close()
-        except sqlite3.Error:
-            pass
-        self._remove_files()
-        try:
-            db = self._connect(str(self.path))
             self._upgrade(db)
-            return db
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("cannot rebuild %s (%s); using an in-memory index", self.path, exc)
-            return self._memory()
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def _memory(self) -> sqlite3.Connection:
         db = self._connect(":memory:")
@@ -179,7 +185,7 @@ class SearchIndex:
         for suffix in ("", "-wal", "-shm", "-journal"):
             try:
                 os.unlink(f"{self.path}{suffix}")
-            except FileNotFoundError:
+            except OSError:
                 pass
 
     def _upgrade(self, db: sqlite3.Connection) -> None:

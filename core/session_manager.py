@@ -102,6 +102,10 @@ class SessionManager:
         self._lock = threading.RLock()
         self._index: SearchIndex | None = None
         self._known: dict[str, tuple[int, int]] = {}  # (mtime_ns, size) of files this manager read or wrote
+        # Search and title look-ups trust an index checked against sav/ this recently (list always checks);
+        # our own writes update it at once, so only edits made outside the app can wait this long.
+        self.revalidate_s = 2.0
+        self._synced_at: float | None = None
 
     @property
     def index(self) -> SearchIndex:
@@ -155,9 +159,18 @@ class SessionManager:
             self._write(conv)
         return conv
 
+    def sync(self, *, force: bool = True) -> int:
+        """Bring the index in line with sav/ (re-read changed files); returns how many sessions changed."""
+        now = time.monotonic()
+        if not force and self._synced_at is not None and now - self._synced_at < self.revalidate_s:
+            return 0
+        changed = self.index.sync(self.sav_dir, read_conversation)
+        self._synced_at = now
+        return changed
+
     def list(self) -> list[SessionInfo]:
         """Every session, most recent activity first; unreadable ones are listed with ``damaged`` set."""
-        self.index.sync(self.sav_dir, read_conversation)
+        self.sync()
         return [
             SessionInfo(r.slug, r.title, r.created, r.updated, r.model, r.message_count, r.preview, r.damaged)
             for r in self.index.rows()
@@ -166,7 +179,7 @@ class SessionManager:
     def _resolve(self, name: str) -> str:
         if is_safe_slug(name) and (self.sav_dir / name / CONVERSATION_FILE).is_file():
             return name
-        self.index.sync(self.sav_dir, read_conversation)
+        self.sync(force=False)
         slug = self.index.slug_for_title(name) or self.index.slug_for_title(clean_title(name))
         if slug is None:
             raise SessionNotFound(name)
@@ -269,7 +282,7 @@ class SessionManager:
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Sessions whose title or messages contain every word of ``query`` (FTS5), best first."""
-        self.index.sync(self.sav_dir, read_conversation)
+        self.sync(force=False)
         return [SearchHit(r.slug, r.title, r.snippet, r.updated) for r in self.index.search(query, limit)]
 
     # ------------------------------------------------------------------ messages
