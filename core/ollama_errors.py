@@ -1,0 +1,67 @@
+"""Translate ollama-python, httpx, pydantic and JSON exceptions into the matching core.errors type."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import ollama
+import pydantic
+
+from core.errors import (
+    CapabilityMissing,
+    IAError,
+    ModelNotFound,
+    ServerError,
+    ServerUnreachable,
+    StreamBroken,
+    StreamStalled,
+)
+
+__all__ = ["response_error", "translate_error"]
+
+
+def response_error(detail: str, status: int, model: str) -> IAError:
+    """The error for an HTTP error status (or -1: an error line mid-stream) and the server's text."""
+    low = detail.lower()
+    if status == -1:
+        if "file does not exist" in low or "not found" in low and "model" in low:
+            return ModelNotFound(model, detail)
+        return StreamBroken(f"the server reported an error in the middle of the reply ({detail})")
+    if "does not support" in low:
+        capability = detail.lower().rsplit("does not support", 1)[1].strip(" .\"'") or "this request"
+        return CapabilityMissing(model, capability, detail)
+    if status == 404 and "model" in low and "not found" in low:
+        return ModelNotFound(model, detail)
+    if status == 404:
+        return ServerError(404, f"this server does not offer that API ({detail})")
+    return ServerError(status, detail)
+
+
+def translate_error(
+    exc: BaseException, *, host: str, model: str = "", read_timeout: float = 0.0, got_data: bool = False
+) -> BaseException:
+    """Map an ollama/httpx/pydantic/JSON exception to the matching core.errors type (others pass through)."""
+    if isinstance(exc, IAError):
+        return exc
+    if isinstance(exc, ollama.ResponseError):
+        return response_error(str(exc.error), exc.status_code, model)
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return ServerUnreachable(host, "no answer within the connect timeout")
+    if isinstance(exc, httpx.TimeoutException):
+        return StreamStalled(read_timeout, "between chunks" if got_data else "first token")
+    if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
+        return ServerUnreachable(host)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return StreamBroken(f"the connection was dropped before the reply was complete ({exc})")
+    if isinstance(exc, json.JSONDecodeError):
+        return StreamBroken(f"the server sent a line that is not JSON: {exc.doc[:80]!r}")
+    if isinstance(exc, pydantic.ValidationError):
+        return StreamBroken(
+            f"the server sent a message of an unexpected shape ({exc.error_count()} problems)"
+        )
+    if isinstance(exc, ConnectionError):  # ollama-python's own "Failed to connect" for non-streaming calls
+        return ServerUnreachable(host)
+    if isinstance(exc, httpx.HTTPError):
+        return StreamBroken(str(exc) or type(exc).__name__)
+    return exc
