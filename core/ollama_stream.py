@@ -9,6 +9,7 @@ limit as a backstop, since it applies to every socket read and cannot tell the p
 
 from __future__ import annotations
 
+import abc
 import itertools
 import socket
 import threading
@@ -175,7 +176,7 @@ def attach_trace(request: httpx.Request) -> None:
         request.extensions["trace"] = stream._trace
 
 
-class _HttpStream:
+class _HttpStream(abc.ABC):
     """Shared machinery of chat and pull streams: lazy start, cancel, deadlines, error translation."""
 
     def __init__(self, client: OllamaClient, model: str, open_parts: Callable[[], Iterator[Any]]) -> None:
@@ -269,7 +270,9 @@ class _HttpStream:
         try:
             parts = self._open_parts()  # builds and validates the request; it is sent on the first next()
         except (pydantic.ValidationError, ValueError, TypeError) as exc:
-            raise IAError(f"Cannot send this request: {_first_line(exc)}. Check the model options.") from exc
+            raise IAError(
+                f"Cannot send this request: {_first_line(exc)}. Check the messages and options."
+            ) from exc
         _local.stream = self
         return parts
 
@@ -304,8 +307,9 @@ class _HttpStream:
             raise exc
         raise error from exc
 
+    @abc.abstractmethod
     def _run(self) -> Iterator[Any]:
-        raise NotImplementedError
+        """The generator behind iteration: send the request, yield records, raise the translated error."""
 
 
 class ChatStream(_HttpStream):
