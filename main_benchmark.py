@@ -267,34 +267,17 @@ def _write_reports(home: Path, runs: list[tuple[str, dict[str, Any]]]) -> None:
 # ---------------------------------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.benchmark.evaluate import evaluate_samples
-    from core.benchmark.problems import load_problems
-    from core.benchmark.scoring import pass_at_k, pass_at_k_interval
+    from core.benchmark.problems import load_problems, read_jsonl
+    from core.benchmark.scoring import summarize
 
-    from core.benchmark.store import read_jsonl
-
-    problems = load_problems(Path(args.problems))
-    samples, bad = read_jsonl(Path(args.samples))
-    if bad:
-        _error(f"Skipped unreadable line(s) {bad} of {args.samples}.", "yellow")
-    if not samples:
-        raise IAError(f"No samples in {args.samples}: expected JSON lines with task_id and completion.")
-    results = evaluate_samples(problems, samples, timeout=args.timeout)
-    out = Path(args.output) if args.output else Path(f"{args.samples}_results.jsonl")
-    import json
-
-    with out.open("w", encoding="utf-8") as fh:
-        for rec in results:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    per: dict[str, list[bool]] = {}
-    for rec in results:
-        per.setdefault(rec["task_id"], []).append(bool(rec["passed"]))
-    counts = [(len(v), sum(v)) for v in per.values()]
-    n_min = min(n for n, _ in counts)
-    for k in [k for k in (1, 5, 10, 100) if k <= n_min]:
-        value = sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
-        low, high = pass_at_k_interval(counts, k)
+    problems = load_problems(args.problems)
+    out = evaluate_samples(
+        problems, args.samples, timeout=args.timeout, out_path=args.output, workers=args.workers
+    )
+    scored = summarize(read_jsonl(out), problems, ks=(1, 5, 10, 100))
+    for k, est in scored.overall.items():
         console.print(
-            f"pass@{k}: {100 * value:.1f}% [{100 * low:.1f}, {100 * high:.1f}] over {len(counts)} problems"
+            f"pass@{k}: {100 * est.value:.1f}% [{100 * est.low:.1f}, {100 * est.high:.1f}] over {est.problems} problems"
         )
     console.print(f"Results: {out}")
     return 0
@@ -304,9 +287,9 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     from core.benchmark.evaluate import selfcheck
     from core.benchmark.problems import load_problems
 
-    report = selfcheck(load_problems(Path(args.problems)), timeout=args.timeout)
-    console.print(str(report))
-    return 0 if getattr(report, "ok", True) else 5
+    report = selfcheck(load_problems(args.problems), timeout=args.timeout, workers=args.workers)
+    console.print(report.describe(), markup=False)
+    return 0 if report.ok else 5
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -567,19 +550,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generation_flags(run)
     run.add_argument("--workers", type=int, default=1, help="concurrent requests per host (default 1)")
     run.add_argument("--resume", metavar="RUN", help="continue a run without redoing finished samples")
-    run.add_argument("--timeout", type=float, default=10.0, help="seconds per sample in the sandbox")
+    run.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds per sample in the sandbox (default 5)"
+    )
     run.set_defaults(func=cmd_run)
 
     ev = sub.add_parser("evaluate", help="score a HumanEval samples file")
-    ev.add_argument("--problems", required=True)
+    ev.add_argument("--problems", required=True, help="problems file or built-in suite name")
     ev.add_argument("--samples", required=True)
     ev.add_argument("--output", help="results file (default: <samples>_results.jsonl)")
-    ev.add_argument("--timeout", type=float, default=10.0)
+    ev.add_argument("--timeout", type=float, default=5.0, help="seconds per sample (default 5)")
+    ev.add_argument("--workers", type=int, default=2, help="samples scored at once (default 2)")
     ev.set_defaults(func=cmd_evaluate)
 
     sc = sub.add_parser("selfcheck", help="check that a problems file's canonical solutions pass")
-    sc.add_argument("--problems", required=True)
+    sc.add_argument("--problems", required=True, help="problems file or built-in suite name")
     sc.add_argument("--timeout", type=float, default=10.0)
+    sc.add_argument("--workers", type=int, default=2)
     sc.set_defaults(func=cmd_selfcheck)
 
     rep = sub.add_parser("report", help="regenerate reports (all runs, or the ones named)")

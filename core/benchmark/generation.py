@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.benchmark.extraction import extract_code
+from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program, extract_code, to_completion
 from core.benchmark.metrics import ResourceMonitor, ResourceUsage
 from core.errors import IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient, StreamStats
@@ -23,18 +23,14 @@ __all__ = [
     "Sample",
     "build_request",
     "generate_sample",
+    "sample_program",
 ]
-
-STYLES = ("chat", "complete")
 
 CHAT_INSTRUCTION = (
     "Complete the following Python function. Reply with the whole function, including the imports it "
     "needs, in a single ```python fenced code block. Do not add tests, examples or explanations.\n\n"
     "```python\n{prompt}\n```"
 )
-
-# The classic HumanEval stop sequences: a new top-level statement ends the function being completed.
-STOP_SEQUENCES = ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\n```", "\nassert "]
 
 
 @dataclass
@@ -75,7 +71,8 @@ class Sample:
 
 
 def _problem_images(problem: Any) -> list[Any]:
-    images = getattr(problem, "images", None)
+    """Images a multimodal problem carries (`images` in its record: paths or base64 strings)."""
+    images = getattr(problem, "images", None) or getattr(problem, "extra", {}).get("images")
     return list(images) if images else []
 
 
@@ -89,7 +86,7 @@ def build_request(problem: Any, style: str, options: dict[str, Any]) -> tuple[st
         return "chat", [message], dict(options)
     if style == "complete":
         opts = dict(options)
-        opts.setdefault("stop", list(STOP_SEQUENCES))
+        opts.setdefault("stop", list(STOP_SEQUENCES))  # the server stops early; extraction cuts again
         return "generate", problem.prompt, opts
     raise ValueError(f"unknown prompting style {style!r}: use one of {', '.join(STYLES)}")
 
@@ -159,7 +156,7 @@ def generate_sample(
     finally:
         if on_stream is not None:
             on_stream(None)
-    if stream.cancelled:
+    if sample.error is None and stream.stats is None:  # cancelled: no final chunk, nothing to record
         return None
     sample.raw = stream.text
     _apply_stats(sample, stream.stats)
@@ -168,5 +165,10 @@ def generate_sample(
     if monitor is not None:
         _apply_usage(sample, monitor.usage(started, time.monotonic()))
     if sample.error is None:
-        sample.completion = extract_code(sample.raw, problem, style)
+        sample.completion = to_completion(problem, extract_code(sample.raw, problem, style), style)
     return sample
+
+
+def sample_program(problem: Any, sample: Sample) -> str:
+    """The runnable code of a sample (prompt + completion), as saved in the run's code/ folder."""
+    return build_program(problem, sample.completion)

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.benchmark.generation import STYLES, Sample, generate_sample
+from core.benchmark.generation import STYLES, Sample, generate_sample, sample_program
 from core.benchmark.metrics import ResourceMonitor, find_server_pid
+from core.benchmark.problems import Problem, load_problems, write_jsonl
 from core.benchmark.store import RunInfo, RunStore, SampleWriter, find_run, run_key, write_json
 from core.errors import BenchmarkError, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient
@@ -44,7 +45,7 @@ class RunSpec:
     n: int = 1
     options: dict[str, Any] = field(default_factory=dict)
     limit: int | None = None  # first N problems only
-    timeout: float = 10.0  # seconds per sample in the sandbox
+    timeout: float = 5.0  # seconds per sample in the sandbox
     workers: int = 1  # concurrent requests per host
 
     def __post_init__(self) -> None:
@@ -72,12 +73,10 @@ class RunOutcome:
 Progress = Callable[[int, int, Sample | None], None]
 
 
-def load_suite_problems(suite: str, limit: int | None = None) -> list[Any]:
-    """Problems of a built-in suite or a HumanEval JSONL file, the first `limit` of them."""
-    from core.benchmark import problems as problems_mod
-
-    problems = problems_mod.load_suite(suite)
-    return list(problems)[:limit] if limit else list(problems)
+def load_suite_problems(suite: str, limit: int | None = None) -> list[Problem]:
+    """Problems of a built-in suite or a HumanEval JSONL file (plain or .gz), the first `limit` of them."""
+    problems = list(load_problems(suite).values())
+    return problems[:limit] if limit else problems
 
 
 def _normalise(name: str) -> str:
@@ -170,7 +169,13 @@ class BenchmarkRun:
             problems=len(self.problems),
             sandbox=_sandbox_level(),
         )
-        return RunStore.create(self.home, info), info
+        base_id, suffix = info.run_id, 1
+        while True:
+            try:
+                return RunStore.create(self.home, info), info
+            except FileExistsError:  # two runs of one configuration in the same second
+                suffix += 1
+                info.run_id = f"{base_id}-{suffix}"
 
     # -- control -----------------------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -282,7 +287,7 @@ class BenchmarkRun:
                 return
             if sample is None:  # cancelled mid-stream: not recorded, resume will redo it
                 return
-            writer.write(sample.to_dict(), sample.completion)
+            writer.write(sample.to_dict(), sample_program(problem, sample))
             with self._lock:
                 state.done += 1
                 done = state.done
@@ -330,36 +335,43 @@ class _State:
 
 
 def _sandbox_level() -> str:
-    from core.benchmark import sandbox
+    """The isolation level generated code runs under here (stated in every report)."""
+    from core.benchmark.sandbox import Sandbox
+    from core.errors import SandboxUnavailable
 
-    return sandbox.isolation_level()
+    try:
+        return Sandbox.detect().level
+    except SandboxUnavailable as exc:
+        return f"unavailable ({exc.reason})"
 
 
-def evaluate_run(store: RunStore, problems: list[Any] | None = None) -> dict[str, Any]:
-    """Score a run's samples in the sandbox, write results.jsonl and summary.json; returns the summary."""
+def evaluate_run(
+    store: RunStore, problems: list[Problem] | None = None, *, workers: int = 2
+) -> dict[str, Any]:
+    """Score a run's samples in the sandbox, write results.jsonl and summary.json; returns the summary.
+
+    samples.jsonl is first compacted (one line per sample, the last record winning, problem order) so it is
+    a clean HumanEval samples file that the reference harness can score too.
+    """
     from core.benchmark.evaluate import evaluate_samples
     from core.benchmark.summary import summarize
 
     info = store.load_info()
     if problems is None:
         problems = load_suite_problems(info.suite, info.limit)
-    samples = store.load_samples()
+    by_id = {p.task_id: p for p in problems}
+    order = {task_id: i for i, task_id in enumerate(by_id)}
+    samples = [s for s in store.load_samples() if s["task_id"] in by_id]
+    samples.sort(key=lambda s: (order[s["task_id"]], int(s.get("sample_index", 0))))
+    if not samples:
+        raise BenchmarkError(f"Run {info.run_id} has no samples to score yet.")
+    write_jsonl(store.samples, samples)
+    if not info.sandbox:
+        info.sandbox = _sandbox_level()
+        store.save_info(info)
     started = time.monotonic()
-    results = evaluate_samples(problems, samples, timeout=info.timeout)
-    _write_results(store, results)
+    evaluate_samples(by_id, store.samples, workers=workers, timeout=info.timeout, out_path=store.results)
+    results = store.load_results()
     summary = summarize(info, problems, samples, results, eval_s=time.monotonic() - started)
     write_json(store.summary, summary)
     return summary
-
-
-def _write_results(store: RunStore, results: list[dict[str, Any]]) -> None:
-    import json
-    import os
-
-    tmp = store.results.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for rec in results:
-            fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, store.results)

@@ -5,25 +5,22 @@ Reports, charts and the leaderboard read only summaries, so they never need to r
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from core.benchmark.metrics import speed_stats
-from core.benchmark.scoring import pass_at_k, pass_at_k_interval
+from core.benchmark.scoring import summarize as score
 from core.benchmark.store import RunInfo, options_label
 
 __all__ = ["SPEED_FIELDS", "summarize"]
 
+KS = (1, 5, 10, 100)
 SPEED_FIELDS = ("ttft_s", "gen_tps", "prompt_tps", "total_s", "load_s", "cpu_percent", "rss_mb", "gpu_mem_mb")
 
 
-def _ks(n: int) -> list[int]:
-    return [k for k in (1, 5, 10, 100) if k <= n]
-
-
-def _tier(problem: Any) -> str:
-    return str(getattr(problem, "tier", "") or "")
+def _estimate(est: Any) -> dict[str, float]:
+    return {"value": est.value, "low": est.low, "high": est.high}
 
 
 def summarize(
@@ -34,38 +31,23 @@ def summarize(
     *,
     eval_s: float | None = None,
 ) -> dict[str, Any]:
-    """Aggregate one run's samples and results into the summary record."""
-    passed: dict[str, list[bool]] = defaultdict(list)
-    for res in results:
-        passed[str(res["task_id"])].append(bool(res.get("passed")))
+    """Aggregate one run's samples and results into the summary record (pass@k from core.benchmark.scoring)."""
+    scored = score(results, {p.task_id: p for p in problems}, ks=KS)
     per_problem: dict[str, dict[str, Any]] = {}
     for problem in problems:
-        flags = passed.get(problem.task_id, [])
+        n, c = scored.per_problem.get(problem.task_id, (0, 0))
         per_problem[problem.task_id] = {
-            "tier": _tier(problem),
-            "n": len(flags),
-            "passed": sum(flags),
-            "pass@1": (sum(flags) / len(flags)) if flags else None,
+            "tier": str(getattr(problem, "tier", "") or ""),
+            "n": n,
+            "passed": c,
+            "pass@1": (c / n) if n else None,
         }
-    counts = [(v["n"], v["passed"]) for v in per_problem.values() if v["n"]]
-    pass_k: dict[str, dict[str, float]] = {}
-    for k in _ks(min((n for n, _ in counts), default=0)):
-        low, high = pass_at_k_interval(counts, k)
-        value = sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
-        pass_k[str(k)] = {"value": value, "low": low, "high": high}
+    pass_k = {str(k): _estimate(est) for k, est in scored.overall.items()}
     tiers: dict[str, dict[str, Any]] = {}
-    by_tier: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for entry in per_problem.values():
-        if entry["n"]:
-            by_tier[entry["tier"] or "all"].append((entry["n"], entry["passed"]))
-    for tier, tier_counts in sorted(by_tier.items()):
-        low, high = pass_at_k_interval(tier_counts, 1)
-        tiers[tier] = {
-            "problems": len(tier_counts),
-            "pass@1": sum(pass_at_k(n, c, 1) for n, c in tier_counts) / len(tier_counts),
-            "low": low,
-            "high": high,
-        }
+    for tier, estimates in sorted(scored.tiers.items()):
+        if 1 in estimates:
+            est = estimates[1]
+            tiers[tier] = {"problems": est.problems, "pass@1": est.value, "low": est.low, "high": est.high}
     speed = {}
     for name in SPEED_FIELDS:
         median, p90 = speed_stats([s.get(name) for s in samples if not s.get("error")])

@@ -1,0 +1,208 @@
+"""main_benchmark.py end to end against the scripted server: run, resume after Ctrl-C, report, compare, list."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+import main_benchmark
+from core.embedded.scripted import Delay, Script
+from tests.benchmark.test_runner import BAD_EVEN, BOTH_GOOD, GOOD_ADD, PROBLEMS, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "220")
+    main_benchmark.console.width = 220
+    main_benchmark.err_console.width = 220
+
+
+@pytest.fixture
+def problems_file(tmp_path: Path) -> Path:
+    path = tmp_path / "problems.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS), encoding="utf-8")
+    return path
+
+
+def _run(url: str, problems: Path, *extra: str) -> int:
+    return main_benchmark.main(["run", "--hosts", url, "--problems", str(problems), *extra])
+
+
+def test_two_models_end_up_side_by_side_in_one_leaderboard(
+    scripted_server, ia_home, problems_file, capsys
+) -> None:
+    engine = scripted_server.engine
+    engine.enqueue(Script([GOOD_ADD]), Script([BAD_EVEN]))
+    assert _run(scripted_server.url, problems_file, "--model", "smollm2:135m") == 0
+    engine.enqueue(Script(["    return a + b\n"]), Script(["    return n % 2 == 0\n"]))
+    assert _run(scripted_server.url, problems_file, "--model", "gemma3:270m", "--style", "complete") == 0
+    out = capsys.readouterr().out
+    assert "smollm2:135m: pass@1 50.0%" in out and "gemma3:270m: pass@1 100.0%" in out
+
+    bench = ia_home / "data" / "benchmarks"
+    board = (bench / "leaderboard.md").read_text(encoding="utf-8")
+    assert board.index("gemma3:270m (complete)") < board.index("smollm2:135m (chat)")
+    rows = load_workbook(bench / "leaderboard.xlsx")["Runs"]
+    assert [rows.cell(r, 1).value for r in (2, 3)] == ["gemma3:270m (complete)", "smollm2:135m (chat)"]
+    for png in ("leaderboard_speed_vs_pass.png", "leaderboard_pass_map.png"):
+        assert (bench / png).stat().st_size > 10_000
+    assert len(list(bench.glob("report_*.md"))) >= 1
+
+    assert main_benchmark.main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "smollm2:135m" in listing and "gemma3:270m" in listing and "complete" in listing
+
+    assert main_benchmark.main(["compare", "smollm2:135m", "gemma3:270m"]) == 0
+    compared = capsys.readouterr().out
+    assert "50.0 [" in compared and "100.0 [100.0, 100.0]" in compared
+    assert "smollm2:135m vs gemma3:270m: intervals" in compared
+
+
+def test_report_rescores_and_rewrites(scripted_server, ia_home, problems_file, capsys) -> None:
+    scripted_server.engine.default_reply = [BOTH_GOOD]
+    assert _run(scripted_server.url, problems_file, "--model", "smollm2:135m", "-n", "2") == 0
+    run_dir = next((ia_home / "data" / "generated" / "smollm2_135m").iterdir())
+    (run_dir / "summary.json").unlink()
+    (ia_home / "data" / "benchmarks" / "leaderboard.md").unlink()
+    assert main_benchmark.main(["report", run_dir.name]) == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["pass_at_k"]["1"]["value"] == 1.0 and summary["pass_at_k"]["1"]["value"] == 1.0
+    assert "2" not in summary["pass_at_k"] and summary["n"] == 2
+    assert (ia_home / "data" / "benchmarks" / "leaderboard.md").exists()
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(scripted_server, ia_home, problems_file) -> None:
+    engine = scripted_server.engine
+    engine.enqueue(Script([GOOD_ADD]), Script(["```python\n", Delay(60), "x"]))
+    proc = subprocess.Popen(
+        [sys.executable, "main_benchmark.py", "run", "--hosts", scripted_server.url, "--problems", str(problems_file),
+         "--model", "smollm2:135m"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, COLUMNS="200"),
+    )  # fmt: skip
+    try:
+        wait_until(lambda: len(engine.generations) == 2 and engine.generations[1].pieces >= 1, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    flat = " ".join(out.split())
+    assert "Stopped: 1 new sample(s) saved" in flat and "--resume" in flat
+    assert engine.wait_generation_end().stopped_by_cancel
+    run_dir = next((ia_home / "data" / "generated" / "smollm2_135m").iterdir())
+    lines = (run_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["task_id"] for line in lines] == ["t/add"]
+
+    engine.enqueue(Script([BAD_EVEN]))
+    assert main_benchmark.main(["run", "--hosts", scripted_server.url, "--resume", run_dir.name]) == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["samples"] == 2 and summary["pass_at_k"]["1"]["value"] == 0.5
+
+
+def test_evaluate_and_selfcheck_commands(ia_home, problems_file, tmp_path, capsys) -> None:
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(
+        json.dumps({"task_id": "t/add", "completion": "    return a + b\n"}) + "\n"
+        + json.dumps({"task_id": "t/even", "completion": "    print('passed')\n    exit(0)\n"}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    assert main_benchmark.main(["evaluate", "--problems", str(problems_file), "--samples", str(samples)]) == 0
+    assert "pass@1: 50.0% [" in capsys.readouterr().out
+    results = [json.loads(x) for x in Path(f"{samples}_results.jsonl").read_text().splitlines()]
+    assert [r["passed"] for r in results] == [True, False]  # printing "passed" and exit(0) do not pass
+    assert main_benchmark.main(["selfcheck", "--problems", str(problems_file)]) == 0
+    assert "2/2 canonical solutions pass" in capsys.readouterr().out
+
+
+def test_evaluate_reports_a_bad_samples_line_and_writes_nothing(problems_file, tmp_path, capsys) -> None:
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text('{"task_id": "t/add", "completion": ""}\n{broken\n', encoding="utf-8")
+    assert main_benchmark.main(["evaluate", "--problems", str(problems_file), "--samples", str(samples)]) == 5
+    assert "line 2: not valid JSON" in " ".join(capsys.readouterr().err.split())
+    assert not Path(f"{samples}_results.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["run", "--hosts", "http://127.0.0.1:9"], 3, "Cannot reach Ollama"),
+        (["run", "--model", "nope", "--hosts", "{url}", "--problems", "{problems}"], 4, "Model 'nope'"),
+        (["run", "--hosts", "{url}"], 5, "Say which model"),
+        (
+            ["run", "--model", "smollm2:135m", "--hosts", "{url}", "--suite", "no_such_suite"],
+            5,
+            "no_such_suite",
+        ),
+        (["run", "--resume", "zzz", "--hosts", "{url}"], 5, "No benchmark run 'zzz'"),
+        (["compare", "zzz"], 5, "No benchmark run 'zzz'"),
+        (["report"], 5, "No benchmark run with samples yet"),
+        (
+            ["sweep", "--model", "smollm2:135m", "--hosts", "{url}", "--grid", "num_ctx"],
+            5,
+            "name=value1,value2",
+        ),
+    ],
+)
+def test_bad_input_gets_a_clear_message(scripted_server, problems_file, capsys, argv, code, message) -> None:
+    argv = [a.format(url=scripted_server.url, problems=problems_file) for a in argv]
+    assert main_benchmark.main(argv) == code
+    assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_bad_option_syntax_is_rejected_by_the_parser(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main_benchmark.main(["run", "--model", "m", "--option", "temperature"])
+    assert exc.value.code == 2 and "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_options_flags_and_defaults(scripted_server, ia_home, problems_file) -> None:
+    scripted_server.engine.default_reply = [BOTH_GOOD]
+    argv = ["--model", "smollm2:135m", "--temperature", "0.3", "--seed", "7", "--top-p", "0.5", "--num-ctx", "1024",
+            "--num-predict", "99", "--option", "top_k=5", "--limit", "1"]  # fmt: skip
+    assert _run(scripted_server.url, problems_file, *argv) == 0
+    bodies = scripted_server.engine.bodies("/api/chat")
+    assert len(bodies) == 1  # --limit 1
+    assert bodies[0]["options"] == {"temperature": 0.3, "seed": 7, "top_p": 0.5, "num_ctx": 1024, "num_predict": 99,
+                                    "top_k": 5}  # fmt: skip
+
+
+def test_sweep_prints_a_recommendation(scripted_server, ia_home, problems_file, capsys) -> None:
+    scripted_server.engine.default_reply = ["    return a + b\n"]
+    argv = ["sweep", "--model", "smollm2:135m", "--hosts", scripted_server.url, "--problems", str(problems_file),
+            "--grid", "num_ctx=1024,2048", "--grid", "keep_alive=0,5m"]  # fmt: skip
+    assert main_benchmark.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Recommendation for this machine:" in out
+    bodies = scripted_server.engine.bodies("/api/chat")
+    assert len(bodies) == 8  # 4 combinations x 2 problems
+    assert {(b["options"]["num_ctx"], b.get("keep_alive")) for b in bodies} == {
+        (1024, 0), (1024, "5m"), (2048, 0), (2048, "5m"),
+    }  # fmt: skip
+    files = list((ia_home / "data" / "benchmarks").glob("sweep_smollm2_135m_*"))
+    assert sorted(p.suffix for p in files) == [".csv", ".md", ".png"]
+
+
+def test_rerunning_a_configuration_keeps_one_leaderboard_row(scripted_server, ia_home, problems_file) -> None:
+    """Re-running the same configuration makes a new run folder and updates its one leaderboard row."""
+    scripted_server.engine.default_reply = [BOTH_GOOD]
+    for _ in range(2):
+        assert _run(scripted_server.url, problems_file, "--model", "smollm2:135m") == 0
+    runs = list((ia_home / "data" / "generated" / "smollm2_135m").iterdir())
+    assert len(runs) == 2
+    board = (ia_home / "data" / "benchmarks" / "leaderboard.md").read_text(encoding="utf-8")
+    assert "smollm2:135m (chat): 2 run(s)" in board
+    with (ia_home / "data" / "benchmarks" / "leaderboard.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["Model"] for r in rows] == ["smollm2:135m (chat)"]
+    assert rows[0]["Run"] == sorted(p.name for p in runs)[-1]  # the latest run represents the configuration
