@@ -1,0 +1,1 @@
+"""The command-line chat (``python main.py``): interactive REPL, one-shot prompts and slash commands."""

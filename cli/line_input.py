@@ -1,0 +1,74 @@
+"""Reading what the user types: prompt_toolkit with a persistent history and multiline input.
+
+Enter sends. Alt+Enter (or Esc then Enter) inserts a new line. A line that starts with three double quotes
+opens a block that runs until a line that ends with three double quotes (handy for pasted text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
+
+__all__ = ["BLOCK_QUOTE", "MULTILINE_HELP", "LineReader"]
+
+BLOCK_QUOTE = '"""'
+MULTILINE_HELP = (
+    'Multiline input: Alt+Enter (or Esc, Enter) adds a new line; or start with """ and end with """.'
+)
+
+
+def _bindings() -> KeyBindings:
+    kb = KeyBindings()
+
+    @kb.add("escape", "enter")
+    def _newline(event) -> None:  # type: ignore[no-untyped-def]
+        event.current_buffer.insert_text("\n")
+
+    return kb
+
+
+class LineReader:
+    """One prompt_toolkit session; ``read()`` returns a message or command, ``ask()`` a one-line answer."""
+
+    def __init__(self, history_path: Path | None, prompt: str = "ia> ") -> None:
+        history = InMemoryHistory()
+        if history_path is not None:
+            try:
+                history_path.parent.mkdir(parents=True, exist_ok=True)
+                history_path.touch(exist_ok=True)
+                history = FileHistory(str(history_path))
+            except OSError:
+                pass  # an unwritable home still allows chatting, just without saved history
+        self.prompt = prompt
+        self._session: PromptSession[str] = PromptSession(
+            history=history, key_bindings=_bindings(), enable_history_search=False
+        )
+        self._ask_session: PromptSession[str] | None = None
+
+    def read(self) -> str:
+        """The next input; raises EOFError on Ctrl-D and KeyboardInterrupt on Ctrl-C."""
+        text = self._session.prompt(self.prompt, prompt_continuation="... ")
+        if not text.lstrip().startswith(BLOCK_QUOTE):
+            return text
+        body = text.lstrip()[len(BLOCK_QUOTE) :]
+        if body.rstrip().endswith(BLOCK_QUOTE) and body.strip():
+            return body.rstrip()[: -len(BLOCK_QUOTE)].strip("\n")
+        lines = [body] if body else []
+        while True:
+            line = self._session.prompt("... ")
+            if line.rstrip().endswith(BLOCK_QUOTE):
+                lines.append(line.rstrip()[: -len(BLOCK_QUOTE)])
+                return "\n".join(lines).strip("\n")
+            lines.append(line)
+
+    def ask(self, question: str) -> str:
+        """A one-line answer (not stored in the history); Ctrl-C or Ctrl-D answer empty."""
+        try:
+            if self._ask_session is None:
+                self._ask_session = PromptSession(history=InMemoryHistory())
+            return self._ask_session.prompt(question).strip()
+        except (EOFError, KeyboardInterrupt):
+            return ""

@@ -1,0 +1,178 @@
+"""Model commands: /models, /model, /show, /pull, /rm, /ps, /unload."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cli.background import run_interruptible
+from cli.commands import CommandError, command
+
+if TYPE_CHECKING:
+    from cli.state import CliState
+    from core.models import ModelInfo, ModelManager
+
+__all__: list[str] = []
+
+
+def _manager(state: CliState) -> ModelManager:
+    from core.models import ModelManager
+
+    return ModelManager(state.backend.client)
+
+
+def _size(n: int | None) -> str:
+    if not n:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return "-"
+
+
+def same_model(a: str, b: str) -> bool:
+    """Model names are equal when they match with the implicit ':latest' tag."""
+    norm = [(x if ":" in x else f"{x}:latest").lower() for x in (a, b)]
+    return norm[0] == norm[1]
+
+
+def find_model(models: list[ModelInfo], name: str) -> ModelInfo | None:
+    return next((m for m in models if same_model(m.name, name)), None)
+
+
+@command("models", "/models", "list the installed models (* = current)")
+def _models(state: CliState, arg: str) -> None:
+    from rich.table import Table
+
+    models = _manager(state).list()
+    if not models:
+        state.out.print(f"No model is installed on {state.backend.host}: pull one with /pull NAME.")
+        return
+    table = Table("", "name", "size", "parameters", "quantization", "context", "capabilities")
+    for m in models:
+        mark = "*" if state.model and same_model(m.name, state.model) else ""
+        ctx = str(m.context_length) if m.context_length else "-"
+        table.add_row(
+            mark,
+            m.name,
+            _size(m.size),
+            m.parameter_size or "-",
+            m.quantization or "-",
+            ctx,
+            ", ".join(m.capabilities) or "-",
+        )
+    state.out.print(table)
+
+
+@command("model", "/model NAME", "use another model for this conversation")
+def _model(state: CliState, arg: str) -> None:
+    if not arg:
+        current = state.model or "(first installed)"
+        raise CommandError(f"Current model: {current}.")
+    models = _manager(state).list()
+    found = find_model(models, arg)
+    if found is None:
+        import difflib
+
+        close = difflib.get_close_matches(arg, [m.name for m in models], n=1, cutoff=0.4)
+        hint = f" Did you mean {close[0]}?" if close else " See /models, or /pull it."
+        state.err.print(f"Model '{arg}' is not installed on {state.backend.host}.{hint}", style="red")
+        return
+    state.model = found.name
+    if state.conv is not None:
+        state.conv.model = found.name
+        state.sessions.save(state.conv)
+    state.out.print(f"Model: {found.name}")
+
+
+@command("show", "/show [NAME]", "details of the current model (or NAME)")
+def _show(state: CliState, arg: str) -> None:
+    name = arg or state.model
+    if not name:
+        raise CommandError("No model chosen yet.")
+    d = _manager(state).show(name)
+    rows = [
+        ("name", d.name),
+        ("family", d.family),
+        ("parameters", d.parameter_size),
+        ("quantization", d.quantization),
+        ("context length", str(d.context_length or "-")),
+        ("capabilities", ", ".join(d.capabilities)),
+        ("system prompt", d.system),
+        ("options", d.parameters.strip()),
+        ("license", (d.license or "").strip().splitlines()[0] if d.license else ""),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        if value:
+            state.out.print(f"{key:<{width}}  {value}", markup=False)
+
+
+@command("pull", "/pull NAME", "download a model (Ctrl-C stops)")
+def _pull(state: CliState, arg: str) -> None:
+    import threading
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    if not arg:
+        raise CommandError("Name the model to pull.")
+    cancel = threading.Event()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=state.out,
+        transient=False,
+    )
+    tasks: dict[str, int] = {}
+
+    def on_progress(p) -> None:  # type: ignore[no-untyped-def]
+        key = p.digest or p.status
+        if key not in tasks:
+            tasks[key] = progress.add_task(p.status[:40], total=p.total or None)
+        progress.update(
+            tasks[key], description=p.status[:40], completed=p.completed or 0, total=p.total or None
+        )
+
+    with progress:
+        _, interrupted = run_interruptible(lambda: _manager(state).pull(arg, on_progress, cancel), cancel.set)
+    if interrupted:
+        state.err.print(f"Pull of {arg} stopped.", style="yellow")
+    else:
+        state.out.print(f"Pulled {arg}.")
+
+
+@command("rm", "/rm NAME", "delete an installed model (asks first)")
+def _rm(state: CliState, arg: str) -> None:
+    if not arg:
+        raise CommandError("Name the model to delete.")
+    if not state.confirm(f"Delete model {arg} from {state.backend.host}?"):
+        state.out.print("Kept.")
+        return
+    _manager(state).delete(arg)
+    state.out.print(f"Deleted {arg}.")
+
+
+@command("ps", "/ps", "models loaded in memory now")
+def _ps(state: CliState, arg: str) -> None:
+    from rich.table import Table
+
+    running = _manager(state).running()
+    if not running:
+        state.out.print("No model is loaded.")
+        return
+    table = Table("name", "size", "on GPU", "context", "until")
+    for r in running:
+        until = r.expires_at.strftime("%H:%M:%S") if r.expires_at else "-"
+        table.add_row(r.name, _size(r.size), _size(r.size_vram), str(r.context_length or "-"), until)
+    state.out.print(table)
+
+
+@command("unload", "/unload [NAME]", "free the memory held by the current model (or NAME)")
+def _unload(state: CliState, arg: str) -> None:
+    name = arg or state.model
+    if not name:
+        raise CommandError("No model chosen yet.")
+    _manager(state).unload(name)
+    state.out.print(f"Unloaded {name}.")

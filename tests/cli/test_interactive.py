@@ -1,0 +1,363 @@
+"""The interactive CLI driven through a pseudo-terminal, as a person would: type, read, press Ctrl-C/Ctrl-D."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from core.devlog import DevLog
+from core.embedded.scripted import Delay, Script
+from tests.cli.conftest import only_conversation, wait_until
+
+MODEL = "smollm2:135m"
+
+
+def test_banner_names_backend_model_and_session(terminal_factory, scripted_server) -> None:
+    term = terminal_factory("-m", MODEL)
+    banner = term.expect("ia> ")
+    assert f"Using Ollama at {scripted_server.url}" in banner
+    assert f"Model: {MODEL}" in banner
+    assert "Session: new" in banner
+    assert term.leave() == 0
+
+
+def test_a_prompt_gets_a_streamed_reply_and_the_prompt_comes_back(terminal_factory, ia_home: Path) -> None:
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("Hello there")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    assert term.leave() == 0
+    conv = only_conversation(ia_home)
+    assert conv.title == "Hello there"
+    assert [m.content for m in conv.messages] == ["Hello there", "Hello from the scripted engine."]
+    assert "Hello there" in (ia_home / "data" / "cli_history").read_text("utf-8")
+
+
+def test_plain_flag_streams_plain_text(terminal_factory, scripted_server) -> None:
+    scripted_server.engine.enqueue(Script(["**bold** ", "text"]))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("show markdown")
+    term.expect("**bold** text")  # left as typed: no Markdown rendering in plain mode
+    term.prompt()
+    assert term.leave() == 0
+
+
+def test_ctrl_c_stops_a_slow_reply_keeps_it_and_the_next_message_works(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    scripted_server.engine.enqueue(Script(["Once upon ", Delay(30), "never printed"]), Script(["Short one."]))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("Tell me a long story")
+    term.expect("Once upon")
+    term.child.sendintr()
+    term.expect("interrupted")
+    term.prompt()
+    assert scripted_server.engine.wait_generation_end().stopped_by_cancel
+    reply = only_conversation(ia_home).messages[-1]
+    assert (reply.content, reply.status) == ("Once upon ", "interrupted")
+    term.say("And now a short one")
+    term.expect("Short one.")
+    term.prompt()
+    assert term.leave() == 0
+
+
+def test_ctrl_c_at_the_prompt_does_not_leave(terminal_factory) -> None:
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.child.sendintr()
+    term.prompt()
+    term.say("/quit")
+    term.expect("Bye.")
+
+
+def test_multiline_block_is_sent_as_one_message(terminal_factory, scripted_server) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say('"""')
+    term.say("first line")
+    term.say('second line"""')
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    sent = scripted_server.engine.bodies("/api/chat")[0]["messages"][-1]["content"]
+    assert sent == "first line\nsecond line"
+
+
+def test_alt_enter_inserts_a_newline(terminal_factory, scripted_server) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.child.send("top")
+    term.child.send("\x1b\r")  # Esc, Enter (what Alt+Enter sends)
+    term.child.send("bottom\r")
+    term.expect("Hello from the scripted engine.")
+    sent = scripted_server.engine.bodies("/api/chat")[0]["messages"][-1]["content"]
+    assert sent == "top\nbottom"
+
+
+def test_session_commands(terminal_factory, scripted_server, ia_home: Path, tmp_path: Path) -> None:
+    scripted_server.engine.enqueue(Script(["Paris is the capital."]), Script(["Berlin it is."]))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/new Geography")
+    term.expect("New conversation: Geography (geography)")
+    term.say("Capital of France?")
+    term.expect("Paris is the capital.")
+    term.prompt()
+    term.say("/rename Capitals of Europe")
+    term.expect("Renamed: Capitals of Europe (capitals-of-europe)")
+    term.say("/new Other")
+    term.expect("New conversation: Other")
+    term.say("Capital of Germany?")
+    term.expect("Berlin it is.")
+    term.say("/sessions")
+    listing = term.expect("Open one with /load")
+    assert "Capitals of Europe" in listing and "Other (current)" in listing
+    term.say("/search Paris")
+    hits = term.expect("Open one with /load NUMBER.")
+    assert "Capitals of Europe (capitals-of-europe" in hits and "Other (" not in hits
+    term.say("/load 1")
+    term.expect("Loaded Capitals of Europe (capitals-of-europe): 2 messages, 1 replies.")
+    out_md = tmp_path / "export.md"
+    out_json = tmp_path / "export.json"
+    term.say(f"/export md {out_md}")
+    term.expect(f"Exported to {out_md}")
+    term.say(f"/export json {out_json}")
+    term.expect(f"Exported to {out_json}")
+    term.say("/delete other")
+    term.expect("[y/N]")
+    term.say("y")
+    term.expect("Deleted other.")
+    term.prompt()
+    assert term.leave() == 0
+    assert "Paris is the capital." in out_md.read_text("utf-8")
+    assert json.loads(out_json.read_text("utf-8"))
+    assert "Paris is the capital." in out_json.read_text("utf-8")
+    assert sorted(p.name for p in (ia_home / "sav").iterdir() if not p.name.startswith(".")) == [
+        "capitals-of-europe"
+    ]
+
+
+def test_delete_needs_a_yes(terminal_factory, ia_home: Path) -> None:
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("/new Keep me")
+    term.expect("New conversation")
+    term.say("/delete keep-me")
+    term.expect("[y/N]")
+    term.say("n")
+    term.expect("Kept.")
+    term.prompt()
+    assert (ia_home / "sav" / "keep-me" / "conversation.md").is_file()
+
+
+def test_set_validates_values_and_reaches_the_request(terminal_factory, scripted_server) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/set temperature hot")
+    term.expect("temperature takes a number from 0 to 2; 'hot' is not a number of that kind.")
+    term.say("/set temperature 7")
+    term.expect("temperature takes a number from 0 to 2; 7 is out of range.")
+    term.say("/set keep_alive soon")
+    term.expect("keep_alive takes seconds")
+    term.say("/set think maybe")
+    term.expect("think takes on, off, low, medium or high")
+    term.say("/set tempreature 1")
+    term.expect("Did you mean temperature?")
+    term.say("/set temperature 0.25")
+    term.expect("temperature = 0.25")
+    term.say("/set num_ctx 2048")
+    term.expect("num_ctx = 2048")
+    term.say("/set keep_alive 10m")
+    term.expect("keep_alive = 10m")
+    term.say("Hi")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    body = scripted_server.engine.bodies("/api/chat")[0]
+    assert body["options"] == {"temperature": 0.25, "num_ctx": 2048}
+    assert body["keep_alive"] == "10m"
+
+
+def test_unknown_command_suggests_the_closest(terminal_factory) -> None:
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("/sesions")
+    term.expect("Unknown command /sesions. Did you mean /sessions?")
+    term.prompt()
+
+
+def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/help")
+    text = term.expect("Ctrl-D or /quit leaves.")
+    for name in ("/models", "/pull NAME", "/copy", "/export md|json PATH", "/set KEY VALUE", "/regen"):
+        assert name in text
+    assert "Alt+Enter" in text and '"""' in text
+
+
+def test_model_commands(terminal_factory) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/models")
+    listing = term.expect("ia> ")
+    assert "gemma3:270m" in listing and "thinker:latest" in listing
+    term.say("/model gemma3:27")
+    term.expect("Did you mean gemma3:270m?")
+    term.say("/model gemma3:270m")
+    term.expect("Model: gemma3:270m")
+    term.say("/show")
+    term.expect("context length")
+    term.say("Hi")
+    term.expect("Hello from the scripted engine.")
+    term.say("/ps")
+    term.expect("gemma3:270m")
+    term.say("/unload")
+    term.expect("Unloaded gemma3:270m.")
+    term.say("/pull tiny:1b")
+    term.expect("ia> ")  # the scripted server has no /api/pull: a clear error, and the prompt is back
+    assert term.child.isalive()
+
+
+def test_regen_and_stats(terminal_factory, scripted_server, ia_home: Path) -> None:
+    scripted_server.engine.enqueue(Script(["First try."]), Script(["Second try."]))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("Say something")
+    term.expect("First try.")
+    term.say("/regen")
+    term.expect("Second try.")
+    term.say("/stats")
+    term.expect("tok/s")
+    term.prompt()
+    assert [m.content for m in only_conversation(ia_home).messages] == ["Say something", "Second try."]
+
+
+def test_system_prompt_command(terminal_factory, scripted_server, ia_home: Path) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("Hi")
+    term.expect("Hello from the scripted engine.")
+    term.say("/system You are terse.")
+    term.expect("System prompt set.")
+    term.say("Again")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    assert scripted_server.engine.bodies("/api/chat")[-1]["messages"][0] == {
+        "role": "system",
+        "content": "You are terse.",
+    }
+    assert only_conversation(ia_home).system_prompt == "You are terse."
+
+
+def test_image_is_attached_to_the_next_message(terminal_factory, scripted_server, tmp_path: Path) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (4, 4), "red").save(picture)
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("not a picture")
+    term = terminal_factory("-m", "vision:latest", "--plain")
+    term.prompt()
+    term.say(f"/image {tmp_path / 'missing.png'}")
+    term.expect("No file at")
+    term.say(f"/image {not_image}")
+    term.expect("cannot be read as an image")
+    term.say(f"/image {picture}")
+    term.expect("Attached red.png")
+    term.say("What colour?")
+    term.expect("Hello from the scripted engine.")
+    term.say("And now?")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    bodies = scripted_server.engine.bodies("/api/chat")
+    assert len(bodies[0]["messages"][-1]["images"]) == 1
+    assert "images" not in bodies[1]["messages"][-1]
+
+
+def test_copy_and_copy_code_reach_the_clipboard(terminal_factory, scripted_server, x_display: str) -> None:
+    reply = "Two blocks:\n\n```python\nprint(1)\n```\n\nand\n\n```bash\necho two\n```\n"
+    scripted_server.engine.enqueue(Script([reply]))
+    term = terminal_factory("-m", MODEL, "--plain", DISPLAY=x_display)
+    term.prompt()
+    term.say("/copy")
+    term.expect("There is no reply to copy yet.")
+    term.say("Show code")
+    term.expect("echo two")
+    term.prompt()
+
+    def clipboard() -> str:
+        return subprocess.run(
+            ["xclip", "-selection", "clipboard", "-o"],
+            env={"DISPLAY": x_display, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+
+    term.say("/copy")
+    term.expect("Copied the last reply")
+    wait_until(lambda: clipboard() == reply, what="the reply on the clipboard")
+    term.say("/copy code 2")
+    term.expect("Copied code block 2 of 2")
+    wait_until(lambda: clipboard() == "echo two\n", what="code block 2 on the clipboard")
+    term.say("/copy code 3")
+    term.expect("there is no block 3")
+    term.say("/code")
+    term.expect("code_2.sh")
+
+
+def test_copy_without_a_display_says_what_is_missing(terminal_factory, scripted_server) -> None:
+    term = terminal_factory("-m", MODEL, "--plain", DISPLAY="")
+    term.prompt()
+    term.say("Hi")
+    term.expect("Hello from the scripted engine.")
+    term.say("/copy")
+    term.expect("Cannot use the clipboard")
+    term.prompt()
+
+
+def test_dev_mode_picks_a_model_shows_timings_and_records(terminal_factory, scripted_server, ia_home) -> None:
+    from config import load_settings
+
+    term = terminal_factory("--dev", "--plain")
+    term.expect("Installed models:")
+    term.expect("Pick a model")
+    term.say("nonsense")
+    term.expect("is not in the list")
+    term.say("2")
+    banner = term.expect("ia> ")
+    chosen = scripted_server.engine.list_models()[1].name
+    assert f"Model: {chosen}" in banner and "DEV mode on" in banner
+    term.say("Hi")
+    term.expect("tok/s")
+    term.prompt()
+    term.say("/dev off")
+    term.expect("DEV mode off.")
+    term.say("Again")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    records = DevLog(load_settings(env={"IA_HOME": str(ia_home)})).read()
+    assert len(records) == 1
+    assert records[0].model == chosen
+    assert scripted_server.engine.bodies("/api/chat")[0]["model"] == chosen
+
+
+def test_session_flag_opens_an_existing_conversation(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    term = terminal_factory("-m", MODEL, "--session", "Daily notes", "--plain")
+    banner = term.expect("ia> ")
+    assert "Session: Daily notes (daily-notes)" in banner
+    term.say("note one")
+    term.expect("Hello from the scripted engine.")
+    assert term.leave() == 0
+    again = terminal_factory("-m", MODEL, "--session", "daily-notes", "--plain")
+    again.prompt()
+    again.say("note two")
+    again.expect("Hello from the scripted engine.")
+    again.prompt()
+    sent = scripted_server.engine.bodies("/api/chat")[-1]["messages"]
+    assert [m["content"] for m in sent][0] == "note one"

@@ -1,0 +1,209 @@
+"""One-shot use of main.py: the reply on stdout, stdin piped, --json, every exit code, faults, a 5 MB paste."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.embedded.scripted import Delay, Drop, ErrorBefore, ErrorLine, MalformedLine, Script, Stall
+from tests.cli.conftest import MAIN, REPO, cli_env, conversations, only_conversation, run_cli, wait_until
+
+MODEL = "smollm2:135m"
+
+
+@pytest.fixture
+def env(scripted_server, ia_home: Path) -> dict[str, str]:
+    return cli_env(scripted_server.url, ia_home)
+
+
+def test_prompt_prints_the_reply_and_saves_the_conversation(scripted_server, env, ia_home: Path) -> None:
+    scripted_server.engine.enqueue(Script(["The answer", " is 42."]))
+    result = run_cli(["-m", MODEL, "What is the answer?"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The answer is 42.\n"
+    conv = only_conversation(ia_home)
+    assert conv.title == "What is the answer?"
+    assert [(m.role, m.content, m.status) for m in conv.messages] == [
+        ("user", "What is the answer?", "complete"),
+        ("assistant", "The answer is 42.", "complete"),
+    ]
+    assert (ia_home / "sav" / conv.slug / "conversation.md").is_file()
+
+
+def test_backend_note_goes_to_stderr_not_stdout(scripted_server, env) -> None:
+    result = run_cli(["-m", MODEL, "hi"], env)
+    assert f"Using Ollama at {scripted_server.url}" in result.stderr
+    assert "Using Ollama" not in result.stdout
+
+
+def test_text_piped_on_stdin_is_added_to_the_prompt(scripted_server, env, ia_home: Path) -> None:
+    result = run_cli(["-m", MODEL, "Summarise this:"], env, stdin="line one\nline two\n")
+    assert result.returncode == 0, result.stderr
+    sent = scripted_server.engine.bodies("/api/chat")[0]["messages"][-1]["content"]
+    assert sent == "Summarise this:\n\nline one\nline two\n"
+    assert only_conversation(ia_home).messages[0].content == sent
+
+
+def test_stdin_alone_is_the_prompt(scripted_server, env) -> None:
+    result = run_cli(["-m", MODEL], env, stdin="only from stdin")
+    assert result.returncode == 0, result.stderr
+    assert scripted_server.engine.bodies("/api/chat")[0]["messages"][-1]["content"] == "only from stdin"
+
+
+def test_json_prints_one_record(scripted_server, env, ia_home: Path) -> None:
+    scripted_server.engine.enqueue(Script(["json ", "reply"]))
+    result = run_cli(["-m", MODEL, "--json", "give json"], env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    conv = only_conversation(ia_home)
+    assert record["reply"] == "json reply"
+    assert record["model"] == MODEL
+    assert record["session"] == conv.slug
+    assert record["status"] == "complete" and record["error"] is None
+    assert record["stats"]["eval_count"] == 2 and record["stats"]["total_s"] > 0
+    assert Path(record["path"]).is_file()
+
+
+def test_session_flag_continues_a_conversation_with_its_context(scripted_server, env, ia_home: Path) -> None:
+    scripted_server.engine.enqueue(Script(["Nice to meet you, Ada."]), Script(["You are Ada."]))
+    assert run_cli(["-m", MODEL, "--session", "Intro", "My name is Ada."], env).returncode == 0
+    result = run_cli(["-m", MODEL, "--session", "Intro", "What is my name?"], env)
+    assert result.returncode == 0, result.stderr
+    conv = only_conversation(ia_home)
+    assert conv.title == "Intro" and len(conv.messages) == 4
+    sent = scripted_server.engine.bodies("/api/chat")[-1]["messages"]
+    assert [m["content"] for m in sent] == ["My name is Ada.", "Nice to meet you, Ada.", "What is my name?"]
+
+
+def test_system_flag_is_sent_and_saved(scripted_server, env, ia_home: Path) -> None:
+    assert run_cli(["-m", MODEL, "--system", "Answer in French.", "Hello"], env).returncode == 0
+    sent = scripted_server.engine.bodies("/api/chat")[0]["messages"]
+    assert sent[0] == {"role": "system", "content": "Answer in French."}
+    assert only_conversation(ia_home).system_prompt == "Answer in French."
+
+
+def test_exit_3_when_nothing_answers_and_embedded_is_refused(ia_home: Path) -> None:
+    env = cli_env("http://127.0.0.1:9", ia_home, IA_EMBEDDED="auto")
+    result = run_cli(["--no-embedded", "hello"], env)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Cannot reach Ollama at http://127.0.0.1:9" in result.stderr
+
+
+def test_exit_4_for_an_unknown_model(env, ia_home: Path) -> None:
+    result = run_cli(["-m", "nosuch:7b", "hello"], env)
+    assert result.returncode == 4
+    assert "Model 'nosuch:7b' is not installed" in result.stderr
+    conv = only_conversation(ia_home)
+    assert conv.messages[0].content == "hello"  # the prompt is not lost
+
+
+def test_exit_5_for_a_server_error(scripted_server, env) -> None:
+    scripted_server.engine.enqueue(Script([ErrorBefore(500, "the model runner crashed")]))
+    result = run_cli(["-m", MODEL, "hello"], env)
+    assert result.returncode == 5
+    assert "HTTP 500" in result.stderr and "the model runner crashed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--bogus-flag", "hi"], ["--embedded", "--no-embedded", "hi"], []],
+    ids=["unknown-flag", "conflicting-flags", "nothing-to-send"],
+)
+def test_exit_2_for_bad_usage(env, args: list[str], ia_home: Path) -> None:
+    result = run_cli(args, env)
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert conversations(ia_home) == []
+
+
+def test_exit_130_when_interrupted_keeps_the_partial_reply(scripted_server, env, ia_home: Path) -> None:
+    scripted_server.engine.enqueue(Script(["partial ", Delay(30), "never"]))
+    proc = subprocess.Popen(
+        [sys.executable, MAIN, "-m", MODEL, "tell me a long story"],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until(lambda: scripted_server.engine.generations, what="the request to start")
+        wait_until(
+            lambda: any(
+                m.content for c in conversations(ia_home) for m in c.messages if m.role == "assistant"
+            ),
+            what="the partial reply on disk",
+        )
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert b"partial" in out
+    assert b"interrupted" in err
+    assert scripted_server.engine.wait_generation_end().stopped_by_cancel
+    reply = only_conversation(ia_home).messages[-1]
+    assert (reply.content, reply.status) == ("partial ", "interrupted")
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ([ErrorBefore(500, "out of luck")], "HTTP 500"),
+        (["Half an ans", ErrorLine("an error was encountered while running the model")], "cut off"),
+        (["Half an ans", MalformedLine("{this is not json")], "not JSON"),
+        (["Half an ans", Stall(30)], "sent nothing for 1 s"),
+        (["Half an ans", Drop()], "dropped"),
+    ],
+    ids=["500-before-output", "error-line", "malformed-line", "stall", "dropped-connection"],
+)
+def test_faults_give_one_clear_line_keep_the_session_and_the_next_request_works(
+    scripted_server, env, ia_home: Path, steps, expected: str
+) -> None:
+    (ia_home / "config.toml").write_text("stall_timeout = 1.0\n", "utf-8")
+    scripted_server.engine.enqueue(Script(steps))
+    result = run_cli(["-m", MODEL, "--session", "faults", "first question"], env)
+    assert result.returncode == 5
+    message = result.stderr.strip().splitlines()[-1]
+    assert expected in message
+    assert "Traceback" not in result.stderr
+    conv = only_conversation(ia_home)
+    assert conv.messages[0].content == "first question"
+    if isinstance(steps[0], str):
+        assert (conv.messages[1].content, conv.messages[1].status) == ("Half an ans", "interrupted")
+        assert result.stdout.startswith("Half an ans")
+    scripted_server.engine.enqueue(Script(["All good now."]))
+    again = run_cli(["-m", MODEL, "--session", "faults", "second question"], env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "All good now.\n"
+    messages = only_conversation(ia_home).messages
+    assert [m.content for m in messages][0] == "first question"
+    assert [(m.content, m.status) for m in messages][-1] == ("All good now.", "complete")
+
+
+def test_a_5_mb_paste_through_stdin(scripted_server, env, ia_home: Path) -> None:
+    line = "0123456789 abcdefghij ABCDEFGHIJ Ωμέγα ✓ the quick brown fox\n"
+    paste = line * (5 * 1024 * 1024 // len(line.encode()) + 1)
+    assert len(paste.encode()) >= 5 * 1024 * 1024
+    scripted_server.engine.enqueue(Script(["Received."]))
+    result = run_cli(["-m", MODEL, "--json", "Count the lines:"], env, stdin=paste, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reply"] == "Received."
+    sent = scripted_server.engine.bodies("/api/chat")[0]["messages"][-1]["content"]
+    assert sent == "Count the lines:\n\n" + paste
+    assert only_conversation(ia_home).messages[0].content == sent
+
+
+def test_version_flag(env) -> None:
+    result = run_cli(["--version"], env)
+    assert result.returncode == 0
+    assert result.stdout.startswith("IA_V3 3.")
