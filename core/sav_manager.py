@@ -161,11 +161,14 @@ def _parse_attrs(text: str) -> dict[str, Any]:
 _ROLE_LABEL = {"user": "🧑 User", "assistant": "🤖 Assistant", "system": "⚙️ System"}
 _STATUS_LABEL = {"streaming": " · ⏳ streaming", "interrupted": " · ⚠️ interrupted", "error": " · ❌ error"}
 _SENTINEL = "ia-sentinel-paragraph"
+_md_blocks = MarkdownIt("commonmark").disable("inline")  # block structure is all the closer needs
 _md = MarkdownIt("commonmark")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+_LARGE = 64 * 1024  # above this, markdown-it takes seconds: scan fences line by line instead
 
 
 def _ends_in_paragraph(markdown: str) -> bool:
-    tokens = _md.parse(markdown + "\n\n" + _SENTINEL)
+    tokens = _md_blocks.parse(markdown + "\n\n" + _SENTINEL)
     return (
         len(tokens) >= 3
         and tokens[-3].type == "paragraph_open"
@@ -174,14 +177,32 @@ def _ends_in_paragraph(markdown: str) -> bool:
     )
 
 
+def _open_fence_by_lines(text: str) -> str:
+    """Top-level fence left open at the end of ``text`` (CommonMark fence rules, containers ignored)."""
+    opener = ""
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if not match:
+            continue
+        run, rest = match.groups()
+        if not opener:
+            if not (run[0] == "`" and "`" in rest):
+                opener = run
+        elif run[0] == opener[0] and len(run) >= len(opener) and not rest.strip():
+            opener = ""
+    return opener
+
+
 @lru_cache(maxsize=256)
 def fence_closer(text: str) -> str:
     """The fence line that closes a code block ``text`` leaves open (for viewers), or ''."""
     if "```" not in text and "~~~" not in text:
         return ""
+    if len(text) > _LARGE:
+        return _open_fence_by_lines(text)
     if _ends_in_paragraph(text):
         return ""
-    tokens = [t for t in _md.parse(text) if t.type == "fence" and t.level == 0]
+    tokens = [t for t in _md_blocks.parse(text) if t.type == "fence" and t.level == 0]
     if tokens and _ends_in_paragraph(text + "\n" + tokens[-1].markup):
         return tokens[-1].markup
     return ""

@@ -122,6 +122,14 @@ def test_unbalanced_fence_is_closed_for_viewers_and_removed_when_read() -> None:
     assert parse(text, "demo").messages[0].content == "```python\nprint(1)"
 
 
+def test_unbalanced_fence_in_a_very_long_message_is_closed_too() -> None:
+    long_code = "~~~~python\n" + "x = 1\n" * 20_000  # past the size where lines are scanned directly
+    conv = _conv(Message("user", long_code, T0), Message("assistant", "Visible reply", T0))
+    text = render(conv)
+    assert "Visible reply" in [t.content for t in MarkdownIt("commonmark").parse(text) if t.type == "inline"]
+    assert parse(text, "demo") == conv
+
+
 def test_rendered_markdown_hides_the_delimiters() -> None:
     conv = _conv(Message("user", "Hello", T0), Message("assistant", "Hi!", T0, thinking="Let me think"))
     html = MarkdownIt("commonmark").render(render(conv))

@@ -49,7 +49,9 @@ def test_sync_indexes_files_and_search_finds_words_with_snippets(tmp_path: Path,
     assert [h.slug for h in index.search("pars")] == ["alpha"]  # last word as a prefix while typing
 
 
-@pytest.mark.parametrize("query", ['"', "AND (", "NEAR(", "*", "title:", "-x", "'; DROP TABLE sessions; --", "   "])
+@pytest.mark.parametrize(
+    "query", ['"', "AND (", "NEAR(", "*", "title:", "-x", "'; DROP TABLE sessions; --", "   "]
+)
 def test_queries_with_fts_syntax_never_fail(tmp_path: Path, sav: Path, query: str) -> None:
     index = SearchIndex(tmp_path / "index.sqlite")
     index.sync(sav, read_conversation)
@@ -95,7 +97,9 @@ def test_damaged_file_is_listed_as_damaged(tmp_path: Path, sav: Path) -> None:
     "spoil",
     [
         lambda p: p.write_bytes(b"this is not a database at all" * 100),
-        lambda p: sqlite3.connect(p).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}").connection.commit(),
+        lambda p: (
+            sqlite3.connect(p).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}").connection.commit()
+        ),
         lambda p: sqlite3.connect(p).execute("DROP TABLE sessions").connection.commit(),
     ],
     ids=["garbage", "newer-schema", "missing-table"],

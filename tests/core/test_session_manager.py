@@ -1,0 +1,500 @@
+"""SessionManager: names, listing, search, damaged files, failed writes, crash-safe replies, context window."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from config import Settings
+from core.errors import ConversationCorrupt, SessionNotFound, StorageError, StorageWriteError
+from core.sav_manager import read_conversation
+from core.session_manager import INTERRUPTED_NOTE, SessionManager
+from core.slugs import MAX_SLUG_BYTES, is_safe_slug, slugify, unique_slug
+
+REPO = Path(__file__).resolve().parents[2]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def settings(ia_home: Path) -> Settings:
+    return Settings(home=ia_home, save_throttle_s=0.05)
+
+
+@pytest.fixture
+def sm(settings: Settings) -> SessionManager:
+    manager = SessionManager(settings)
+    manager.revalidate_s = 0.0  # every search sees hand edits at once
+    yield manager
+    manager.close()
+
+
+@dataclass
+class Stats:
+    eval_count: int
+
+    def to_dict(self) -> dict:
+        return {"eval_count": self.eval_count}
+
+
+# ---------------------------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("a/b", "a/b"),
+        ("a\\b", "a\\b"),
+        ("..", ".."),
+        ("../../etc/passwd", "../../etc/passwd"),
+        ("nul\x00byte", "nul byte"),
+        ("CON", "CON"),
+        ("con.txt", "con.txt"),
+        ("LPT1", "LPT1"),
+        ("x" * 300, "x" * 300),
+        ("🎉🎉🎉", "🎉🎉🎉"),
+        ("   ", None),
+        ("", None),
+        (" .hidden. ", ".hidden."),
+        ('what? <a|b> "c" *d*: e', 'what? <a|b> "c" *d*: e'),
+    ],
+)
+def test_any_title_gives_a_safe_folder_and_keeps_the_display_title(
+    sm: SessionManager, settings: Settings, title: str, shown: str | None
+) -> None:
+    conv = sm.create(title)
+    assert is_safe_slug(conv.slug) and len(conv.slug.encode()) <= MAX_SLUG_BYTES
+    assert (settings.sav_dir / conv.slug).parent == settings.sav_dir
+    assert (settings.sav_dir / conv.slug / "conversation.md").is_file()
+    if shown is None:
+        assert conv.title.startswith("Chat ") and conv.slug.startswith("chat-")
+    else:
+        assert conv.title == shown
+        assert sm.load(shown).slug == conv.slug
+    assert sm.load(conv.slug).title == conv.title
+
+
+def test_duplicate_titles_get_numbered_slugs(sm: SessionManager) -> None:
+    slugs = [sm.create("Same title").slug for _ in range(3)]
+    assert slugs == ["same-title", "same-title-2", "same-title-3"]
+    assert [s.slug for s in sm.list()].count("same-title-2") == 1
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Café déjà vu", "cafe-deja-vu"),
+        ("Straße & Œuvre", "strasse-oeuvre"),
+        ("你好，世界", "你好-世界"),
+        ("COM1", "com1-chat"),
+        ("com²", "com2-chat"),
+        ("LPT9.txt", "lpt9-txt"),
+        ("  --Hello---World--  ", "hello-world"),
+    ],
+)
+def test_slugify(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+def test_slug_of_only_emoji_uses_the_time() -> None:
+    from datetime import UTC, datetime
+
+    assert slugify("🎉🚀", now=datetime(2026, 11, 24, 8, 12, 3, tzinfo=UTC)) == "chat-20261124-081203"
+
+
+def test_long_multibyte_slug_is_cut_on_a_character_boundary() -> None:
+    slug = slugify("日本語" * 100)
+    assert len(slug.encode("utf-8")) <= MAX_SLUG_BYTES
+    assert set(slug) <= set("日本語")
+    assert unique_slug(slug, {slug}).endswith("-2")
+    assert len(unique_slug(slug, {slug}).encode()) <= MAX_SLUG_BYTES
+
+
+def test_unique_slug_ignores_case_like_macos_and_windows() -> None:
+    assert unique_slug("notes", {"Notes", "NOTES-2"}) == "notes-3"
+
+
+# ---------------------------------------------------------------------------------------------- list, load
+
+
+def test_list_is_by_last_activity(sm: SessionManager) -> None:
+    first, second = sm.create("First"), sm.create("Second")
+    assert [s.slug for s in sm.list()] == [second.slug, first.slug]
+    sm.add_user_message(first, "bump")
+    listed = sm.list()
+    assert [s.slug for s in listed] == [first.slug, second.slug]
+    assert listed[0].message_count == 1 and listed[0].preview == "bump"
+
+
+def test_load_unknown_session_raises(sm: SessionManager) -> None:
+    with pytest.raises(SessionNotFound, match="nothing-here"):
+        sm.load("nothing-here")
+    with pytest.raises(SessionNotFound):
+        sm.load("../../etc")
+
+
+def test_five_megabyte_paste_is_saved_and_loaded_intact(sm: SessionManager) -> None:
+    paste = "".join(f"{i:08d} some pasted text ```x``` <!-- ia:end m1 -->\n" for i in range(110_000))
+    assert len(paste) > 5_000_000
+    conv = sm.create("Big paste")
+    sm.add_user_message(conv, paste)
+    assert sm.load("big-paste").messages[0].content == paste
+    assert sm.search("00109999")[0].slug == "big-paste"
+
+
+def test_hand_edited_conversation_loads_and_is_reindexed(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Editable")
+    sm.add_user_message(conv, "original words")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("original words", "rewritten by hand").replace('"Editable"', '"Edited"'))
+    assert sm.load(conv.slug).messages[0].content == "rewritten by hand"
+    assert [s.title for s in sm.list()] == ["Edited"]
+    assert [h.slug for h in sm.search("rewritten")] == [conv.slug]
+    assert sm.search("original") == []
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: data.replace(b"second message", b"second \xff\xfe message"),
+        lambda data: data.replace(b"<!-- ia:end m2 -->", b"<!-- ia:nd m2 -->"),
+    ],
+    ids=["truncated", "invalid-utf8", "broken-delimiter"],
+)
+def test_damaged_file_is_reported_listed_and_never_overwritten(
+    sm: SessionManager, settings: Settings, spoil
+) -> None:
+    good = sm.create("Good one")
+    sm.add_user_message(good, "fine")
+    conv = sm.create("Will break")
+    sm.add_user_message(conv, "first message")
+    sm.add_user_message(conv, "second message")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    damaged = spoil(path.read_bytes())
+    path.write_bytes(damaged)
+
+    with pytest.raises(ConversationCorrupt) as info:
+        sm.load(conv.slug)
+    assert str(path) in str(info.value) and "left untouched" in str(info.value)
+    listed = {s.slug: s for s in sm.list()}
+    assert listed[good.slug].damaged is None and listed[conv.slug].damaged
+    with pytest.raises(ConversationCorrupt):  # the app still holds the old version: it must not save it
+        sm.add_user_message(conv, "third message")
+    with pytest.raises(ConversationCorrupt):
+        sm.rename(conv, "Another name")
+    assert path.read_bytes() == damaged
+    assert sm.load(good.slug).messages[0].content == "fine"
+    sm.delete(conv.slug)  # a damaged session can still be removed on purpose
+    assert [s.slug for s in sm.list()] == [good.slug]
+
+
+# ---------------------------------------------------------------------------------------------- failed writes
+
+
+def test_home_under_a_file_gives_a_clear_write_error(tmp_path: Path) -> None:
+    # Tests run as root, where chmod 0o500 does not stop writes; a home below a regular file always fails.
+    blocker = tmp_path / "home-is-a-file"
+    blocker.write_text("x")
+    sm = SessionManager(Settings(home=blocker / "ia"))
+    with pytest.raises(StorageWriteError) as info:
+        sm.create("Anything")
+    assert "not a folder" in str(info.value) and "home-is-a-file" in str(info.value)
+    assert sm.list() == []
+
+
+def test_disk_full_keeps_the_previous_file_and_the_message_list(
+    sm: SessionManager, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conv = sm.create("Full disk")
+    sm.add_user_message(conv, "saved before the disk filled up")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    before = path.read_bytes()
+
+    # A full disk cannot be produced here (no tiny tmpfs can be mounted); ENOSPC is injected at os.write.
+    def no_space(fd: int, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", no_space)
+    with pytest.raises(StorageWriteError, match="disk is full"):
+        sm.add_user_message(conv, "this one cannot be saved")
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [m.content for m in conv.messages] == ["saved before the disk filled up"]
+    sm.add_user_message(conv, "space is back")
+    assert [m.content for m in sm.load(conv.slug).messages] == [
+        "saved before the disk filled up",
+        "space is back",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- replies
+
+
+def test_user_message_is_on_disk_before_add_returns(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Order")
+    sm.add_user_message(conv, "Hello?")
+    on_disk = read_conversation(settings.sav_dir / conv.slug / "conversation.md")
+    assert [(m.role, m.content) for m in on_disk.messages] == [("user", "Hello?")]
+
+
+def test_partial_reply_reaches_disk_within_the_throttle(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Streaming")
+    sm.add_user_message(conv, "Go")
+    writer = sm.start_reply(conv, "smollm2:135m")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    writer.append("Hel")
+    writer.append("lo")
+    # No further delta arrives: the pending text is still written within save_throttle_s.
+    wait_until(lambda: read_conversation(path).messages[-1].content == "Hello")
+    assert read_conversation(path).messages[-1].status == "streaming"
+    assert sm.load(conv.slug).messages[-1].status == "interrupted"
+
+
+def test_saves_are_throttled(settings: Settings) -> None:
+    settings.save_throttle_s = 60.0
+    sm = SessionManager(settings)
+    conv = sm.create("Throttle")
+    writer = sm.start_reply(conv, "m")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    mtime = path.stat().st_mtime_ns
+    for _ in range(200):
+        writer.append("x")
+    assert path.stat().st_mtime_ns == mtime
+    writer.finish(None)
+    assert read_conversation(path).messages[-1].content == "x" * 200
+
+
+def test_finish_saves_stats_and_numbers_code_files_across_replies(sm: SessionManager) -> None:
+    conv = sm.create("Code")
+    sm.add_user_message(conv, "two snippets")
+    writer = sm.start_reply(conv, "smollm2:135m")
+    writer.append_thinking("plan")
+    writer.append("```python\nprint(1)\n```\nand\n```js\nconsole.log(2)\n```\n")
+    first = writer.finish(Stats(eval_count=12))
+    sm.add_user_message(conv, "more")
+    second = sm.start_reply(conv, "smollm2:135m")
+    second.append("```\nplain text\n```\n~~~rust\nfn main() {}\n~~~\n")
+    files = first + second.finish(None)
+    assert [p.name for p in files] == ["code_1.py", "code_2.js", "code_3.txt", "code_4.rs"]
+    assert files[0].read_text() == "print(1)\n" and files[3].read_text() == "fn main() {}\n"
+    assert sm.code_files(conv) == files
+    loaded = sm.load(conv.slug).messages
+    assert loaded[1].stats == {"eval_count": 12} and loaded[1].thinking == "plan"
+    assert loaded[1].status == "complete" and loaded[3].stats is None
+
+
+def test_fail_keeps_the_partial_reply(sm: SessionManager) -> None:
+    conv = sm.create("Broken")
+    sm.add_user_message(conv, "question")
+    writer = sm.start_reply(conv, "m")
+    writer.append("half an ans")
+    writer.fail("The reply was cut off: connection dropped.")
+    msg = sm.load(conv.slug).messages[-1]
+    assert (msg.content, msg.status, msg.error) == (
+        "half an ans",
+        "interrupted",
+        "The reply was cut off: connection dropped.",
+    )
+    writer2 = sm.start_reply(conv, "m")
+    writer2.fail("HTTP 500", interrupted=False)
+    assert sm.load(conv.slug).messages[-1].status == "error"
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from config import Settings
+from core.session_manager import SessionManager
+sm = SessionManager(Settings(home=Path(sys.argv[1]), save_throttle_s=0.05))
+conv = sm.create("Killed mid stream")
+sm.add_user_message(conv, "Tell me a long story")
+writer = sm.start_reply(conv, "smollm2:135m")
+i = 0
+while True:
+    writer.append(f"word{{i}} ")
+    i += 1
+    if i == 100:
+        print("streaming", flush=True)
+    time.sleep(0.002)
+"""
+
+
+def test_sigkill_mid_stream_leaves_prompt_and_partial_reply(sm: SessionManager, settings: Settings) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD.format(repo=str(REPO)), str(settings.home)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "streaming"
+        path = settings.sav_dir / "killed-mid-stream" / "conversation.md"
+        wait_until(lambda: "word99 " in path.read_text(encoding="utf-8"))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+    on_disk = read_conversation(path)  # parses: never a half-written file
+    assert on_disk.messages[-1].status == "streaming"
+    conv = sm.load("Killed mid stream")
+    user, reply = conv.messages
+    assert user.content == "Tell me a long story"
+    assert reply.status == "interrupted" and reply.error == INTERRUPTED_NOTE
+    words = reply.content.split()
+    assert words[:100] == [f"word{i}" for i in range(100)]
+    assert words == [f"word{i}" for i in range(len(words))]
+
+
+# ---------------------------------------------------------------------------------------------- context
+
+
+def _chat(sm: SessionManager, exchanges: int, system: str = "Be brief.") -> object:
+    conv = sm.create("Context", system_prompt=system)
+    for i in range(exchanges):
+        sm.add_user_message(conv, f"q{i}")
+        writer = sm.start_reply(conv, "m")
+        writer.append(f"a{i}")
+        writer.finish(None)
+    return conv
+
+
+def test_context_is_system_plus_last_exchanges_plus_pending(sm: SessionManager) -> None:
+    conv = _chat(sm, 8)
+    sm.add_user_message(conv, "now")
+    msgs = sm.context_messages(conv)  # settings.context_exchanges = 5
+    assert msgs[0] == {"role": "system", "content": "Be brief."}
+    assert [m["content"] for m in msgs[1:]] == [x for i in range(3, 8) for x in (f"q{i}", f"a{i}")] + ["now"]
+    assert [m["content"] for m in sm.context_messages(conv, 1)] == ["Be brief.", "q7", "a7", "now"]
+    assert [m["content"] for m in sm.context_messages(conv, 0)] == ["Be brief.", "now"]
+    writer = sm.start_reply(conv, "m")  # the reply being streamed is not part of its own context
+    writer.append("partial")
+    assert sm.context_messages(conv, 1)[-1]["content"] == "now"
+
+
+def test_context_budget_drops_oldest_exchanges_first(sm: SessionManager) -> None:
+    conv = sm.create("Budget")
+    for i in range(4):
+        sm.add_user_message(conv, f"{i}" * 400)  # about 100 tokens each
+        writer = sm.start_reply(conv, "m")
+        writer.append(f"{i}" * 400)
+        writer.finish(None)
+    sm.add_user_message(conv, "last")
+    msgs = sm.context_messages(conv, 10, max_tokens=450)
+    assert [m["content"][0] for m in msgs] == ["2", "2", "3", "3", "l"]
+    assert [m["content"] for m in sm.context_messages(conv, 10, max_tokens=1)] == ["last"]
+
+
+def test_images_are_copied_in_and_sent_as_absolute_paths(
+    sm: SessionManager, settings: Settings, tmp_path: Path
+) -> None:
+    photo = tmp_path / "My Photo.PNG"
+    photo.write_bytes(PNG)
+    conv = sm.create("Pictures")
+    msg = sm.add_user_message(conv, "what is this?", images=[photo, PNG])
+    assert msg.images == ["attachments/my-photo.png", "attachments/image.png"]
+    folder = settings.sav_dir / conv.slug
+    assert (folder / msg.images[0]).read_bytes() == PNG
+    assert sm.load(conv.slug).messages[0].images == msg.images
+    sent = sm.context_messages(conv)[-1]["images"]
+    assert sent == [str((folder / p).resolve()) for p in msg.images] and all(
+        Path(p).is_absolute() for p in sent
+    )
+    again = sm.add_user_message(conv, "and this?", images=[photo])
+    assert again.images == ["attachments/my-photo-2.png"]
+
+
+def test_missing_image_is_refused_and_nothing_is_saved(sm: SessionManager, tmp_path: Path) -> None:
+    conv = sm.create("No image")
+    with pytest.raises(StorageError, match="no such file"):
+        sm.add_user_message(conv, "look", images=[tmp_path / "absent.png"])
+    assert conv.messages == [] and sm.load(conv.slug).messages == []
+
+
+def test_drop_last_reply_for_regenerate(sm: SessionManager) -> None:
+    conv = _chat(sm, 2)
+    dropped = sm.drop_last_reply(conv)
+    assert dropped is not None and dropped.content == "a1"
+    assert [m.content for m in sm.load(conv.slug).messages] == ["q0", "a0", "q1"]
+    assert sm.drop_last_reply(conv) is None
+
+
+# ---------------------------------------------------------------------------------------------- rename, delete
+
+
+def test_rename_moves_the_folder_and_its_log(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Old name")
+    sm.add_user_message(conv, "keep me")
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    (settings.logs_dir / "old-name.log").write_text("log line\n")
+    sm.create("Taken name")
+    renamed = sm.rename("old-name", "Taken name")
+    assert renamed.slug == "taken-name-2" and renamed.title == "Taken name"
+    assert not (settings.sav_dir / "old-name").exists()
+    assert (settings.logs_dir / "taken-name-2.log").read_text() == "log line\n"
+    assert sm.load("taken-name-2").messages[0].content == "keep me"
+    assert sorted(s.slug for s in sm.list()) == ["taken-name", "taken-name-2"]
+    assert [h.slug for h in sm.search("keep")] == ["taken-name-2"]
+    assert sm.rename(renamed, "Taken  name").slug == "taken-name-2"  # same slug: only the title changes
+
+
+def test_delete_removes_everything(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Doomed")
+    sm.add_user_message(conv, "bye")
+    sm.delete("Doomed")
+    assert not (settings.sav_dir / "doomed").exists()
+    assert sm.list() == [] and sm.search("bye") == []
+    assert not [p for p in settings.sav_dir.iterdir()]
+    with pytest.raises(SessionNotFound):
+        sm.delete("doomed")
+
+
+# ---------------------------------------------------------------------------------------------- index, export
+
+
+def test_deleted_index_is_rebuilt(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Indexed")
+    sm.add_user_message(conv, "findable needle")
+    sm.close()
+    for path in settings.data_dir.glob("index.sqlite*"):
+        path.unlink()
+    fresh = SessionManager(settings)
+    assert [h.slug for h in fresh.search("needle")] == [conv.slug]
+    assert [s.slug for s in fresh.list()] == [conv.slug]
+
+
+def test_sessions_made_by_another_process_are_seen(sm: SessionManager, settings: Settings) -> None:
+    assert sm.list() == []
+    other = SessionManager(settings)
+    other.add_user_message(other.create("From elsewhere"), "hello there")
+    assert [s.slug for s in sm.list()] == ["from-elsewhere"]
+    assert [h.slug for h in sm.search("hello")] == ["from-elsewhere"]
+
+
+def test_export_markdown_and_json(sm: SessionManager, tmp_path: Path) -> None:
+    conv = _chat(sm, 1)
+    md = sm.export(conv.slug, "md", tmp_path)
+    text = md.read_text(encoding="utf-8")
+    assert md.name == f"{conv.slug}.md" and "# Context" in text and "q0" in text and "ia:message" not in text
+    data = json.loads(sm.export(conv.slug, "json", tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert data["system_prompt"] == "Be brief." and [m["content"] for m in data["messages"]] == ["q0", "a0"]
+    with pytest.raises(StorageError, match="md, json"):
+        sm.export(conv.slug, "pdf", tmp_path)
