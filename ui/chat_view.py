@@ -1,0 +1,582 @@
+"""The chat zone: a RecycleView of message bubbles rendered from Markdown, with a streaming reply at the end.
+
+Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
+
+    view = ChatView(session_dir="")                    # session_dir: where Message.images paths live
+    view.show_conversation(conv)                       # core.sav_manager.Conversation; replaces the view
+    view.append_message(msg)                           # core.sav_manager.Message, e.g. the user message just sent
+    view.begin_reply(model)                            # adds an assistant bubble in streaming state
+    view.update_reply(text, thinking)                  # accumulated text so far (StreamPump calls it <= once a frame)
+    view.end_reply(status, stats, error)               # "complete" | "interrupted" | "error"; stats = StreamStats.to_dict()
+    view.last_code_block() -> str | None               # code of the last code block of the last reply
+    view.scroll_to_end(); view.following               # following: the view sticks to the end while True
+    events: on_copy_message(index), on_regenerate(), on_edit_resend(index, text), on_copy_code(code)
+            (index = position in conv.messages; copying to the clipboard is done by the default handlers)
+
+Each message becomes several items (header, images, thinking, one per Markdown block, status), so no Label
+ever holds a whole long reply (Kivy draws a Label into one texture and shows nothing past the GPU limit).
+While streaming, only the unfinished tail of the reply is parsed and re-rendered, at most every
+LIMITS["stream_min_interval"] seconds and never more often than a few times its own cost.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import webbrowser
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.clipboard import Clipboard
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.popup import Popup
+from kivy.uix.textinput import TextInput
+
+from core.sav_manager import Conversation, Message, extract_code_blocks
+from ui import message_widgets  # noqa: F401  (registers the item classes with the Factory)
+from ui.config_ui import FONTS, LIMITS, SIZES, theme
+from ui.highlight import highlight_markup
+from ui.markdown_render import Block, MarkdownStream, render_blocks, split_lines, split_markup
+
+__all__ = ["ChatView"]
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "chat_view.kv"))
+
+_ROLE_TEXT = {"user": "You", "assistant": "Assistant", "system": "System"}
+_FONT_KEY = {
+    "h1": "font_h1",
+    "h2": "font_h2",
+    "h3": "font_h3",
+    "h4": "font_h4",
+    "h5": "font_h5",
+    "h6": "font_h6",
+}
+
+
+@dataclass
+class _MessageState:
+    """What the view keeps per message: the record, its current items, and streaming progress."""
+
+    message: Message
+    items: list[dict[str, Any]] = field(default_factory=list)
+    expanded: bool = False
+    content_items: list[dict[str, Any]] | None = None  # cached items of the finished content
+    stream: MarkdownStream | None = None
+    final_items: list[dict[str, Any]] = field(default_factory=list)  # items of the tail that became final
+    final_codes: int = 0
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Items equal apart from their measured size."""
+    if a.keys() != b.keys():
+        return False
+    return all(a[k] is b[k] or a[k] == b[k] for k in a if k != "item_size")
+
+
+class ChatView(FloatLayout):
+    """Message bubbles of one conversation; follows the end while streaming unless the user scrolled up."""
+
+    following = BooleanProperty(True)
+    streaming = BooleanProperty(False)
+    session_dir = StringProperty("")
+
+    __events__ = ("on_copy_message", "on_regenerate", "on_edit_resend", "on_copy_code")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._states: list[_MessageState] = []
+        self._codes: dict[str, str] = {}
+        self._pending: tuple[str, str] | None = None
+        self._next_render = 0.0
+        self._render_event: Any = None
+        self._last_width = 0.0
+        self.render_count = 0  # stream re-renders done (for benchmarks and tests)
+        super().__init__(**kwargs)
+        rv = self.ids.rv
+        rv.owner = self
+        rv.fbind("scroll_y", self._on_scroll)
+        self.ids.layout.fbind("height", self._on_content_height)
+        rv.fbind("height", self._on_content_height)
+        self._width_trigger = Clock.create_trigger(self._on_width, 0.1)
+        rv.fbind("width", self._width_trigger)
+        theme.fbind("name", self._on_theme)
+
+    # ----- public API -----------------------------------------------------------------------------------
+
+    def show_conversation(self, conv: Conversation) -> None:
+        """Replace the view with every message of `conv` and go to its end."""
+        self._cancel_render()
+        self.streaming = False
+        self._codes.clear()
+        self._states = [_MessageState(message=m) for m in conv.messages]
+        self._rebuild_all()
+        self.following = True
+        self.scroll_to_end()
+
+    def append_message(self, message: Message) -> None:
+        """Add one finished message (e.g. the user message just sent) at the end."""
+        self._states.append(_MessageState(message=message))
+        self._refresh_actions()
+        self._set_items(len(self._states) - 1)
+
+    def begin_reply(self, model: str) -> None:
+        """Add an assistant bubble in streaming state; update_reply/end_reply fill it."""
+        self._cancel_render()
+        msg = Message(
+            role="assistant", content="", created=datetime.now(UTC), model=model, status="streaming"
+        )
+        self._states.append(_MessageState(message=msg, stream=MarkdownStream(theme.hex)))
+        self.streaming = True
+        self._refresh_actions()
+        self._set_items(len(self._states) - 1)
+        if self.following:
+            self.scroll_to_end()
+
+    def update_reply(self, text: str, thinking: str = "") -> None:
+        """Show the reply so far (whole accumulated text); re-renders at a bounded rate."""
+        if not self.streaming:
+            return
+        self._pending = (text, thinking)
+        now = time.perf_counter()
+        if now >= self._next_render:
+            self._render_pending()
+        elif self._render_event is None:
+            self._render_event = Clock.schedule_once(self._render_pending, self._next_render - now)
+
+    def end_reply(
+        self, status: str = "complete", stats: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        """Finish the streaming bubble: final text rendered in full, status/stats/error line shown."""
+        if not self.streaming or not self._states:
+            return
+        self._cancel_render()
+        state = self._states[-1]
+        if self._pending is not None:
+            state.message.content, state.message.thinking = self._pending
+            self._pending = None
+        state.message.status = status
+        state.message.stats = stats
+        state.message.error = error
+        state.stream = None
+        state.final_items = []
+        state.content_items = None
+        self.streaming = False
+        self._refresh_actions()
+        self._set_items(len(self._states) - 1)
+
+    def last_code_block(self) -> str | None:
+        """The code of the last code block in the last assistant message that has one."""
+        for state in reversed(self._states):
+            if state.message.role == "assistant":
+                blocks = extract_code_blocks(state.message.content)
+                if blocks:
+                    return blocks[-1].code
+        return None
+
+    def scroll_to_end(self, *_: Any) -> None:
+        """Jump to the newest message and follow the end again."""
+        self.following = True
+        rv = self.ids.rv
+        if self.ids.layout.height > rv.height:
+            rv.scroll_y = 0
+        else:
+            rv.scroll_y = 1
+
+    @property
+    def messages(self) -> list[Message]:
+        """The messages shown, in order (the streaming reply included)."""
+        return [s.message for s in self._states]
+
+    # ----- actions from the items ----------------------------------------------------------------------
+
+    def copy_message(self, index: int) -> None:
+        self.dispatch("on_copy_message", index)
+
+    def copy_code(self, code_key: str) -> None:
+        code = self._codes.get(code_key)
+        if code is not None:
+            self.dispatch("on_copy_code", code)
+
+    def regenerate(self) -> None:
+        if not self.streaming:
+            self.dispatch("on_regenerate")
+
+    def edit_message(self, index: int) -> None:
+        """Open an editor on a user message; Resend dispatches on_edit_resend(index, text)."""
+        if not 0 <= index < len(self._states) or self.streaming:
+            return
+        box = BoxLayout(orientation="vertical", spacing=SIZES["bar_padding"], padding=SIZES["bar_padding"])
+        editor = TextInput(text=self._states[index].message.content, font_size=SIZES["font"])
+        buttons = BoxLayout(size_hint_y=None, height=SIZES["input_min_height"], spacing=SIZES["bar_padding"])
+        cancel = Button(text="Cancel")
+        resend = Button(text="Resend")
+        buttons.add_widget(cancel)
+        buttons.add_widget(resend)
+        box.add_widget(editor)
+        box.add_widget(buttons)
+        popup = Popup(title="Edit and resend", content=box, size_hint=(0.8, 0.7))
+        cancel.bind(on_release=popup.dismiss)
+
+        def _resend(*_: Any) -> None:
+            if editor.text.strip():
+                popup.dismiss()
+                self.dispatch("on_edit_resend", index, editor.text)
+
+        resend.bind(on_release=_resend)
+        popup.open()
+        editor.focus = True
+        self.edit_popup = popup
+
+    def toggle_thinking(self, index: int) -> None:
+        if 0 <= index < len(self._states):
+            self._states[index].expanded = not self._states[index].expanded
+            self._set_items(index)
+
+    def open_link(self, ref: str) -> None:
+        if ref.startswith(("http://", "https://", "mailto:")):
+            webbrowser.open(ref)
+
+    # ----- default event handlers ----------------------------------------------------------------------
+
+    def on_copy_message(self, index: int) -> None:
+        if 0 <= index < len(self._states):
+            Clipboard.copy(self._states[index].message.content)
+
+    def on_regenerate(self) -> None:
+        pass
+
+    def on_edit_resend(self, index: int, text: str) -> None:
+        pass
+
+    def on_copy_code(self, code: str) -> None:
+        Clipboard.copy(code)
+
+    # ----- streaming ---------------------------------------------------------------------------------------
+
+    def _cancel_render(self) -> None:
+        if self._render_event is not None:
+            self._render_event.cancel()
+            self._render_event = None
+
+    def _render_pending(self, *_: Any) -> None:
+        self._render_event = None
+        if self._pending is None or not self.streaming:
+            return
+        started = time.perf_counter()
+        state = self._states[-1]
+        state.message.content, state.message.thinking = self._pending
+        self._pending = None
+        self._set_items(len(self._states) - 1)
+        self.render_count += 1
+        cost = time.perf_counter() - started
+        self._next_render = time.perf_counter() + max(
+            LIMITS["stream_min_interval"], LIMITS["stream_cost_factor"] * cost
+        )
+
+    # ----- items -------------------------------------------------------------------------------------------
+
+    def _content_width(self, role: str) -> float:
+        frac = SIZES["bubble_user_max_frac"] if role == "user" else SIZES["bubble_assistant_max_frac"]
+        width = self.ids.rv.width - 2 * SIZES["chat_padding"]
+        return max(100.0, width * frac - 2 * SIZES["bubble_padding"])
+
+    def _estimate(self, item: dict[str, Any], width: float) -> float:
+        """Approximate height of an item before its Label has measured it (exact once it is shown)."""
+        kind = item["viewclass"]
+        if kind == "TextItem":
+            size = item.get("font_size", SIZES["font"])
+            text = item["markup"]
+            char_w = size * (0.6 if item.get("font_name") == FONTS["mono"] else 0.5)
+        elif kind == "CodeItem":
+            size = SIZES["font_code"]
+            text = item["markup"]
+            char_w = size * 0.6
+        else:
+            return {
+                "HeaderItem": SIZES["header_height"],
+                "ThinkingItem": SIZES["button_height"],
+                "ImagesItem": SIZES["thumb_size"],
+                "RuleItem": 12.0,
+            }.get(kind, SIZES["font_small"] * 1.4)
+        per_line = max(1, int(width / char_w))
+        # markup tags inflate the count a little; good enough for an estimate
+        lines = sum(1 + len(line) // per_line for line in text.split("\n"))
+        extra = SIZES["code_header_height"] if item.get("show_header") else 0
+        return lines * size * 1.2 + extra
+
+    def _text_items(self, block: Block) -> list[dict[str, Any]]:
+        if block.kind == "rule":
+            return [{"viewclass": "RuleItem"}]
+        style = "table" if block.kind == "table" else block.style
+        font_size = SIZES[_FONT_KEY.get(style, "font")]
+        font_name = FONTS["mono"] if style == "table" else FONTS["text"]
+        markup = block.markup
+        if style in _FONT_KEY:
+            markup = f"[b]{markup}[/b]"
+        return [
+            {
+                "viewclass": "TextItem",
+                "markup": piece,
+                "style": style,
+                "font_size": font_size,
+                "font_name": font_name,
+            }
+            for piece in split_markup(markup, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
+        ]
+
+    def _code_items(self, block: Block, key: str) -> list[dict[str, Any]]:
+        self._codes[key] = block.code
+        pieces = split_lines(block.code, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
+        style = theme.code_style
+        return [
+            {
+                "viewclass": "CodeItem",
+                "markup": highlight_markup(piece, block.lang, style),
+                "lang": block.lang,
+                "code_key": key,
+                "show_header": i == 0,
+                "code_first": i == 0,
+                "code_last": i == len(pieces) - 1,
+                "copied": False,
+            }
+            for i, piece in enumerate(pieces)
+        ]
+
+    def _blocks_items(
+        self, index: int, blocks: list[Block], first_code: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        items: list[dict[str, Any]] = []
+        n = first_code
+        for block in blocks:
+            if block.kind == "code":
+                n += 1
+                items.extend(self._code_items(block, f"{index}:{n}"))
+            else:
+                items.extend(self._text_items(block))
+        return items, n
+
+    def _content(self, index: int, state: _MessageState) -> list[dict[str, Any]]:
+        msg = state.message
+        if state.stream is not None:  # streaming: final part cached, tail re-rendered
+            new_final, tail = state.stream.update(msg.content)
+            if new_final:
+                items, state.final_codes = self._blocks_items(index, new_final, state.final_codes)
+                state.final_items.extend(items)
+            tail_items, _ = self._blocks_items(index, tail, state.final_codes)
+            return state.final_items + tail_items
+        if state.content_items is None:
+            if msg.role == "user":  # what the user typed is shown as typed, not as Markdown
+                from kivy.utils import escape_markup
+
+                blocks = [Block("text", markup=escape_markup(msg.content))] if msg.content else []
+            else:
+                blocks = render_blocks(msg.content, theme.hex)
+            state.content_items, _ = self._blocks_items(index, blocks, 0)
+        return state.content_items
+
+    def _status_markup(self, msg: Message) -> str:
+        from kivy.utils import escape_markup
+
+        h = theme.hex
+        parts: list[str] = []
+        if msg.status == "streaming":
+            parts.append("Generating…")
+        elif msg.status == "interrupted":
+            parts.append(f"[color={h['warning']}]Interrupted[/color]")
+        elif msg.status == "error":
+            parts.append(f"[color={h['danger']}]Error[/color]")
+        stats = msg.stats or {}
+        tps = stats.get("gen_tps")
+        if tps is None and stats.get("eval_count") and stats.get("eval_duration_ns"):
+            tps = stats["eval_count"] / (stats["eval_duration_ns"] / 1e9)
+        if tps:
+            parts.append(f"{tps:.1f} tok/s")
+        if stats.get("eval_count"):
+            parts.append(f"{stats['eval_count']} tokens")
+        if stats.get("ttft_s") is not None:
+            parts.append(f"first token {stats['ttft_s']:.2f} s")
+        if stats.get("total_s") is not None:
+            parts.append(f"{stats['total_s']:.1f} s")
+        line = "  ·  ".join(parts)
+        if msg.error:
+            line += ("\n" if line else "") + f"[color={h['danger']}]{escape_markup(msg.error)}[/color]"
+        return line
+
+    def _message_items(self, index: int, state: _MessageState) -> list[dict[str, Any]]:
+        msg = state.message
+        role = msg.role if msg.role in _ROLE_TEXT else "assistant"
+        local = msg.created.astimezone() if msg.created.tzinfo else msg.created
+        meta = local.strftime("%H:%M")
+        if msg.model and role == "assistant":
+            meta += f"  ·  {msg.model}"
+        last_assistant = index == len(self._states) - 1 and role == "assistant"
+        items: list[dict[str, Any]] = [
+            {
+                "viewclass": "HeaderItem",
+                "role_text": _ROLE_TEXT[role],
+                "meta_text": meta,
+                "can_edit": role == "user",
+                "can_regenerate": last_assistant and msg.status != "streaming",
+            }
+        ]
+        if msg.images:
+            base = Path(self.session_dir) if self.session_dir else None
+            sources = [str(base / p) if base and not Path(p).is_absolute() else str(p) for p in msg.images]
+            items.append({"viewclass": "ImagesItem", "sources": sources})
+        if msg.thinking:
+            title = f"Thinking ({len(msg.thinking):,} characters)"
+            items.append({"viewclass": "ThinkingItem", "title": title, "expanded": state.expanded})
+            if state.expanded:
+                from kivy.utils import escape_markup
+
+                for piece in split_markup(
+                    escape_markup(msg.thinking), int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"])
+                ):
+                    items.append(
+                        {
+                            "viewclass": "TextItem",
+                            "markup": piece,
+                            "style": "thinking",
+                            "font_size": SIZES["font_small"],
+                            "font_name": FONTS["text"],
+                        }
+                    )
+        items.extend(self._content(index, state))
+        if role == "assistant" and (msg.status != "complete" or msg.stats or msg.error):
+            items.append({"viewclass": "StatusItem", "markup": self._status_markup(msg)})
+        return self._decorate(index, role, msg, items)
+
+    def _decorate(
+        self, index: int, role: str, msg: Message, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Give every item its bubble position, padding and estimated height (copies; cached dicts stay clean)."""
+        natural = 0.0
+        if role == "user":
+            natural = self._natural_width(msg.content)
+        width = self._content_width(role)
+        out: list[dict[str, Any]] = []
+        last = len(items) - 1
+        for i, item in enumerate(items):
+            d = dict(item)
+            d.update(
+                msg_index=index,
+                role=role,
+                side="right" if role == "user" else "left",
+                natural_w=natural,
+                bubble_first=i == 0,
+                bubble_last=i == last,
+                pad_top=SIZES["bubble_padding"] * 0.6 if i == 0 else 0,
+                pad_bottom=SIZES["bubble_padding"] if i == last else SIZES["block_gap"],
+                gap_bottom=SIZES["message_gap"] if i == last else 0,
+            )
+            h = self._estimate(d, width) + d["pad_top"] + d["pad_bottom"] + d["gap_bottom"]
+            d["item_size"] = [0, round(h)]
+            out.append(d)
+        return out
+
+    def _natural_width(self, text: str) -> float:
+        """Width a short user message needs, so small messages get small bubbles."""
+        if len(text) > 400:
+            return 0.0
+        from kivy.core.text import Label as CoreLabel
+
+        widest = 0.0
+        for line in text.split("\n")[:20]:
+            label = CoreLabel(text=line or " ", font_size=SIZES["font"], font_name=FONTS["text"])
+            widest = max(widest, label.get_extents(line or " ")[0])
+        return max(widest + 4, 260.0)
+
+    def _start_of(self, index: int) -> int:
+        return sum(len(s.items) for s in self._states[:index])
+
+    def _set_items(self, index: int) -> None:
+        """Recompute one message's items and replace only the changed ones in the RecycleView data."""
+        state = self._states[index]
+        old = state.items
+        new = self._message_items(index, state)
+        k = 0
+        while k < len(old) and k < len(new) and _same(old[k], new[k]):
+            new[k] = old[k]  # keep the measured height
+            k += 1
+        # also keep equal items after a change at the same position (e.g. only the status line changed)
+        for j in range(k, min(len(old), len(new))):
+            if _same(old[j], new[j]):
+                new[j] = old[j]
+        state.items = new
+        if k == len(old) == len(new):
+            return
+        start = self._start_of(index)
+        data = self.ids.rv.data
+        if len(old) == len(new):
+            data[start + k : start + len(old)] = new[k:]
+        else:
+            data[start + k : start + len(old)] = new[k:]
+
+    def _rebuild_all(self) -> None:
+        for state in self._states:
+            state.content_items = None
+            state.items = []
+        self._refresh_flags()
+        data: list[dict[str, Any]] = []
+        for i, state in enumerate(self._states):
+            state.items = self._message_items(i, state)
+            data.extend(state.items)
+        self.ids.rv.data = data
+
+    def _refresh_flags(self) -> None:
+        pass
+
+    def _refresh_actions(self) -> None:
+        """Only the last reply offers Regenerate: update the previous last one."""
+        for i in range(len(self._states) - 2, -1, -1):
+            state = self._states[i]
+            if state.items and state.items[0].get("can_regenerate"):
+                self._set_items(i)
+            if state.message.role == "assistant":
+                break
+
+    # ----- scrolling, resizing, theme ------------------------------------------------------------------------
+
+    def _on_scroll(self, *_: Any) -> None:
+        rv = self.ids.rv
+        fits = self.ids.layout.height <= rv.height
+        self.following = fits or rv.scroll_y <= LIMITS["follow_epsilon"]
+
+    def _on_content_height(self, *_: Any) -> None:
+        if self.following:
+            self.scroll_to_end()
+
+    def _on_width(self, *_: Any) -> None:
+        width = self.ids.rv.width
+        if abs(width - self._last_width) < 1:
+            return
+        self._last_width = width
+        # Measured heights belong to the old width: start again from estimates for the new one.
+        for i, state in enumerate(self._states):
+            role = state.message.role
+            cw = self._content_width(role)
+            for item in state.items:
+                item["item_size"] = [
+                    0,
+                    round(
+                        self._estimate(item, cw) + item["pad_top"] + item["pad_bottom"] + item["gap_bottom"]
+                    ),
+                ]
+            if state.message.role == "user" and i >= 0:
+                pass
+        self.ids.rv.refresh_from_data()
+
+    def _on_theme(self, *_: Any) -> None:
+        for state in self._states:
+            state.content_items = None
+            if state.stream is not None:
+                state.stream = MarkdownStream(theme.hex)
+                state.final_items = []
+                state.final_codes = 0
+        self._rebuild_all()

@@ -1,0 +1,226 @@
+"""The input zone: a multiline message box, Send/Stop, image attachments and large pastes kept as chips.
+
+Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
+
+    bar = InputBar()
+    bar.streaming = True/False          # the Send button becomes Stop while a reply streams
+    events: on_send(text: str, images: list[Path]), on_stop()
+    bar.clear()                         # the shell calls it only once a send has started: text is never lost
+    bar.focus_input()
+    bar.add_images(paths) -> list[str]  # attach images (validated); returns the messages for refused ones
+    bar.handle_drop(path)               # what a file dropped on the window does (the bar binds
+                                        # Window.on_drop_file itself while accept_drops is True)
+    bar.notice                          # the last message shown under the box (empty message, bad file...)
+
+Enter sends, Shift+Enter inserts a new line. A paste larger than LIMITS["paste_inline_max"] characters is not
+put into the TextInput (slow with megabytes of text) but kept as a "Pasted text (5.0 MB)" chip, which is sent
+as part of the message text, after what was typed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.textinput import TextInput
+
+from ui.config_ui import LIMITS
+
+__all__ = ["IMAGE_EXTENSIONS", "InputBar", "MessageInput", "describe_paste"]
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "input_bar.kv"))
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+
+
+def describe_paste(text: str) -> str:
+    """Chip label for a large paste: its size and line count."""
+    size = len(text.encode("utf-8"))
+    if size >= 1024 * 1024:
+        human = f"{size / (1024 * 1024):.1f} MB"
+    else:
+        human = f"{size / 1024:.0f} KB"
+    lines = text.count("\n") + 1
+    return f"Pasted text ({human}, {lines:,} lines)"
+
+
+def check_image(path: Path) -> str | None:
+    """None when `path` is a readable image file, else a sentence saying why it is refused."""
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        return f"Not an image: {path.name} (attach {', '.join(IMAGE_EXTENSIONS)} files)."
+    if not path.is_file():
+        return f"Cannot attach {path.name}: the file does not exist."
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img.verify()
+    except Exception as exc:  # PIL raises many types for broken files
+        return f"Cannot attach {path.name}: it is not a readable image ({type(exc).__name__})."
+    return None
+
+
+class MessageInput(TextInput):
+    """The message box: Enter asks the bar to send, Shift+Enter is a new line, huge pastes become chips."""
+
+    bar = ObjectProperty(None, allownone=True)
+
+    def keyboard_on_key_down(
+        self, window: Any, keycode: tuple[int, str], text: str | None, modifiers: list[str]
+    ) -> bool:
+        key = keycode[0]
+        if key in (13, 271) and "shift" not in modifiers and not self._ime_composition:
+            if self.bar is not None:
+                self.bar.send()
+            return True
+        return bool(super().keyboard_on_key_down(window, keycode, text, modifiers))
+
+    @property
+    def _ime_composition(self) -> bool:
+        return bool(getattr(self, "_ime_composition_text", ""))
+
+    def insert_text(self, substring: str, from_undo: bool = False) -> None:
+        if not from_undo and self.bar is not None and len(substring) > LIMITS["paste_inline_max"]:
+            self.bar.add_pasted(substring)
+            return
+        super().insert_text(substring, from_undo=from_undo)
+
+
+class InputBar(BoxLayout):
+    """Message box, Send/Stop, attach button, thumbnails of attached images and chips of large pastes."""
+
+    streaming = BooleanProperty(False)
+    notice = StringProperty("")
+    notice_is_error = BooleanProperty(False)
+    images = ListProperty([])  # str paths, in the order attached
+    pasted = ListProperty([])  # large pasted texts, in order
+    accept_drops = BooleanProperty(True)
+    hint_text = StringProperty("Message (Enter to send, Shift+Enter for a new line)")
+
+    __events__ = ("on_send", "on_stop")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ids.input.bar = self
+        self.file_popup: Any = None
+        from kivy.core.window import Window
+
+        Window.fbind("on_drop_file", self._on_window_drop)
+        self.fbind("images", self._refresh_chips)
+        self.fbind("pasted", self._refresh_chips)
+
+    # ----- public API -----------------------------------------------------------------------------------
+
+    def message_text(self) -> str:
+        """The text that Send would send: what was typed, then each large paste."""
+        parts = [self.ids.input.text] if self.ids.input.text.strip() else []
+        parts.extend(self.pasted)
+        return "\n\n".join(parts)
+
+    def send(self) -> None:
+        """Dispatch on_send(text, images) unless there is nothing to send or a reply is streaming."""
+        if self.streaming:
+            self.show_notice("A reply is still coming: press Stop first, or wait for it to finish.")
+            return
+        text = self.message_text()
+        if not text.strip() and not self.images:
+            self.show_notice("Type a message or attach an image first.")
+            return
+        self.show_notice("")
+        self.dispatch("on_send", text, [Path(p) for p in self.images])
+
+    def stop(self) -> None:
+        self.dispatch("on_stop")
+
+    def send_or_stop(self) -> None:
+        if self.streaming:
+            self.stop()
+        else:
+            self.send()
+
+    def clear(self) -> None:
+        """Empty the box, the attachments and the pastes (after a send has started)."""
+        self.ids.input.text = ""
+        self.images = []
+        self.pasted = []
+        self.show_notice("")
+
+    def focus_input(self) -> None:
+        Clock.schedule_once(lambda *_: setattr(self.ids.input, "focus", True), 0)
+
+    def show_notice(self, text: str, error: bool = True) -> None:
+        self.notice = text
+        self.notice_is_error = error and bool(text)
+
+    def add_images(self, paths: list[Path | str]) -> list[str]:
+        """Attach each readable image; refused files are listed in the notice. Returns the refusals."""
+        problems: list[str] = []
+        added = list(self.images)
+        for raw in paths:
+            path = Path(raw).expanduser()
+            problem = check_image(path)
+            if problem:
+                problems.append(problem)
+            elif str(path) not in added:
+                added.append(str(path))
+        self.images = added
+        self.show_notice(" ".join(problems))
+        return problems
+
+    def remove_image(self, path: str) -> None:
+        self.images = [p for p in self.images if p != path]
+
+    def add_pasted(self, text: str) -> None:
+        self.pasted = [*self.pasted, text]
+        self.show_notice(f"{describe_paste(text)} is kept as an attachment and sent with the message.", False)
+
+    def remove_pasted(self, index: int) -> None:
+        self.pasted = [t for i, t in enumerate(self.pasted) if i != index]
+
+    def handle_drop(self, path: str | Path) -> None:
+        """A file dropped on the window: attach it if it is an image, say why not otherwise."""
+        self.add_images([path])
+
+    def open_file_chooser(self) -> None:
+        """A FileChooser popup filtered to images; Attach adds the selection."""
+        from kivy.factory import Factory
+
+        popup = Factory.ImageChooserPopup()
+        popup.bar = self
+        exts = [*IMAGE_EXTENSIONS, *(e.upper() for e in IMAGE_EXTENSIONS)]
+        popup.ids.chooser.filters = [f"*{e}" for e in exts]
+        popup.open()
+        self.file_popup = popup
+
+    # ----- events -------------------------------------------------------------------------------------------
+
+    def on_send(self, text: str, images: list[Path]) -> None:
+        pass
+
+    def on_stop(self) -> None:
+        pass
+
+    def _on_window_drop(self, _window: Any, filename: bytes | str, *_: Any) -> None:
+        if not self.accept_drops or self.get_root_window() is None:
+            return
+        path = filename.decode("utf-8", errors="surrogateescape") if isinstance(filename, bytes) else filename
+        self.handle_drop(path)
+
+    def _refresh_chips(self, *_: Any) -> None:
+        from kivy.factory import Factory
+
+        box = self.ids.chips
+        box.clear_widgets()
+        for path in self.images:
+            chip = Factory.ImageChip()
+            chip.source, chip.bar = path, self
+            box.add_widget(chip)
+        for i, text in enumerate(self.pasted):
+            chip = Factory.PasteChip()
+            chip.text, chip.paste_index, chip.bar = describe_paste(text), i, self
+            box.add_widget(chip)

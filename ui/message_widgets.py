@@ -1,0 +1,176 @@
+"""The RecycleView item widgets of the chat: bubble headers, text blocks, code blocks, thinking, status.
+
+One message is several consecutive items drawn as one bubble (first item rounds the top corners, last the
+bottom). Each item measures its own height from its Label texture and writes it back into its data dict, so
+the RecycleView keeps exact heights for items scrolled out of view. Looks live in chat_view.kv.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.widget import Widget
+
+from ui.config_ui import SIZES, theme
+
+__all__ = [
+    "ChatItem",
+    "CodeItem",
+    "HeaderItem",
+    "ImagesItem",
+    "RuleItem",
+    "StatusItem",
+    "TextItem",
+    "ThinkingItem",
+]
+
+
+class ChatItem(RecycleDataViewBehavior, Widget):
+    """Base of every chat row: one horizontal slice of a message bubble."""
+
+    index = NumericProperty(-1)
+    msg_index = NumericProperty(-1)
+    role = StringProperty("assistant")
+    side = OptionProperty("left", options=["left", "right"])
+    natural_w = NumericProperty(0)  # width the content wants (0: as wide as allowed)
+    bubble_first = BooleanProperty(False)
+    bubble_last = BooleanProperty(False)
+    pad_top = NumericProperty(0)
+    pad_bottom = NumericProperty(0)
+    gap_bottom = NumericProperty(0)
+    item_size = ListProperty([0, 0])
+    content_height = NumericProperty(0)
+    bubble_x = NumericProperty(0)
+    bubble_w = NumericProperty(0)
+    inner_x = NumericProperty(0)
+    inner_w = NumericProperty(100)
+    bubble_color = ColorProperty([1, 1, 1, 1])
+    radii = ListProperty([0, 0, 0, 0])
+    owner = ObjectProperty(None, allownone=True)  # the ChatView, for actions
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._rv: Any = None
+        super().__init__(**kwargs)
+        self.size_hint_y = None
+        for name in ("width", "x", "natural_w", "side", "role"):
+            self.fbind(name, self._update_geometry)
+        for name in ("bubble_first", "bubble_last"):
+            self.fbind(name, self._update_radii)
+        for name in ("content_height", "pad_top", "pad_bottom", "gap_bottom"):
+            self.fbind(name, self._update_height)
+        theme.fbind("colors", self._update_color)
+        self._update_geometry()
+        self._update_radii()
+        self._update_color()
+
+    def refresh_view_attrs(self, rv: Any, index: int, data: dict[str, Any]) -> None:
+        self._rv = rv
+        self.index = index
+        self.owner = getattr(rv, "owner", None)
+        super().refresh_view_attrs(rv, index, data)
+        self._update_color()
+
+    def _update_geometry(self, *_: Any) -> None:
+        frac_key = "bubble_user_max_frac" if self.role == "user" else "bubble_assistant_max_frac"
+        max_w = self.width * SIZES[frac_key]
+        pad = SIZES["bubble_padding"]
+        w = min(max_w, self.natural_w + 2 * pad) if self.natural_w > 0 else max_w
+        self.bubble_w = w
+        self.bubble_x = self.right - w if self.side == "right" else self.x
+        self.inner_x = self.bubble_x + pad
+        self.inner_w = max(10, w - 2 * pad)
+
+    def _update_radii(self, *_: Any) -> None:
+        r = SIZES["bubble_radius"]
+        top = r if self.bubble_first else 0
+        bottom = r if self.bubble_last else 0
+        self.radii = [top, top, bottom, bottom]
+
+    def _update_color(self, *_: Any) -> None:
+        key = {"user": "bubble_user_bg", "system": "bubble_system_bg"}.get(self.role, "bubble_assistant_bg")
+        self.bubble_color = theme.colors[key]
+
+    def _update_height(self, *_: Any) -> None:
+        h = round(self.pad_top + self.content_height + self.pad_bottom + self.gap_bottom)
+        if h != self.height:
+            self.height = h
+        rv = self._rv
+        if rv is not None and 0 <= self.index < len(rv.data) and self.content_height > 0:
+            item = rv.data[self.index]
+            if item.get("item_size", [0, 0])[1] != h:
+                # In place on purpose: no data event, but the layout reuses the measured height later.
+                item["item_size"] = [0, h]
+
+
+class TextItem(ChatItem):
+    """A paragraph, heading, list, quote, table or thinking text as one markup Label."""
+
+    markup = StringProperty("")
+    style = StringProperty("p")
+    font_size = NumericProperty(SIZES["font"])
+    font_name = StringProperty("Roboto")
+
+
+class CodeItem(ChatItem):
+    """One piece of a code block (monospace, highlighted); the first piece has the language and Copy."""
+
+    markup = StringProperty("")
+    lang = StringProperty("")
+    code_key = StringProperty("")
+    show_header = BooleanProperty(False)
+    code_first = BooleanProperty(False)
+    code_last = BooleanProperty(False)
+    copied = BooleanProperty(False)
+
+    def copy_code(self) -> None:
+        if self.owner is not None:
+            self.owner.copy_code(self.code_key)
+            self.copied = True
+
+
+class RuleItem(ChatItem):
+    """A horizontal rule (Markdown `---`)."""
+
+
+class HeaderItem(ChatItem):
+    """The top of a bubble: who, when, which model, and the message's actions."""
+
+    role_text = StringProperty("")
+    meta_text = StringProperty("")
+    can_edit = BooleanProperty(False)
+    can_regenerate = BooleanProperty(False)
+
+
+class ThinkingItem(ChatItem):
+    """The collapsible thinking section's toggle (collapsed by default)."""
+
+    title = StringProperty("")
+    expanded = BooleanProperty(False)
+
+
+class StatusItem(ChatItem):
+    """The bottom line of a reply: streaming, stats, interruption or error."""
+
+    markup = StringProperty("")
+
+
+class ImagesItem(ChatItem):
+    """Thumbnails of the images sent with a user message."""
+
+    sources = ListProperty([])
+
+
+class LinkLabel(ButtonBehavior, Label):
+    """A small clickable text used for per-message actions."""

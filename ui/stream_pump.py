@@ -1,0 +1,165 @@
+"""Moves a streaming reply from a worker thread to the Kivy main thread, at most once per frame.
+
+The worker iterates the turn (core.chat.ChatTurn, or any iterable of core.ollama_client chunks with a
+`cancel()`), accumulating text under a lock and firing a Clock trigger; the trigger runs on the main thread
+at the next frame and hands the accumulated text to `on_update`, so a burst of tokens costs one update.
+Widgets are only ever touched from the main thread. `stop()` cancels the turn from any thread.
+
+    pump = StreamPump(lambda: service.send(conv, text), on_update=view.update_reply, on_done=finished)
+    pump.start()            # on_update(text, thinking) per frame with new text; on_done(PumpResult) once
+    pump.stop()             # the reply ends as "interrupted" with its partial text kept
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from kivy.clock import Clock
+
+from core.ollama_client import ContentChunk, FinalChunk, ThinkingChunk
+
+__all__ = ["PumpResult", "StreamPump"]
+
+
+@dataclass
+class PumpResult:
+    """How a streamed reply ended: status "complete" | "interrupted" | "error", with what arrived."""
+
+    status: str
+    text: str
+    thinking: str
+    stats: dict[str, Any] | None
+    error: str | None
+    turn: Any = None  # the iterated turn (ChatTurn: .message, .notes, .code_files, .model)
+    exception: BaseException | None = None
+
+
+class StreamPump:
+    """Runs one turn on a worker thread and applies its chunks on the Kivy main thread once per frame."""
+
+    def __init__(
+        self,
+        turn_factory: Callable[[], Iterable[Any]],
+        on_update: Callable[[str, str], None],
+        on_done: Callable[[PumpResult], None],
+    ) -> None:
+        self._factory = turn_factory
+        self._on_update = on_update
+        self._on_done = on_done
+        self._lock = threading.Lock()
+        self._text: list[str] = []
+        self._thinking: list[str] = []
+        self._dirty = False
+        self._result: PumpResult | None = None
+        self._delivered = False
+        self._cancel = threading.Event()
+        self._turn: Any = None
+        self._thread: threading.Thread | None = None
+        self._trigger = Clock.create_trigger(self._drain, 0)  # created on the main thread
+        self.updates = 0  # on_update calls made (for tests and benchmarks)
+        self.chunks = 0  # chunks received by the worker
+
+    @property
+    def running(self) -> bool:
+        """True from start() until on_done has been called."""
+        return self._thread is not None and not self._delivered
+
+    def start(self) -> StreamPump:
+        """Start the worker thread; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("a StreamPump can be started only once")
+        self._thread = threading.Thread(target=self._work, name="ia-stream-pump", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Cancel the reply (thread-safe); on_done follows with status "interrupted"."""
+        self._cancel.set()
+        with self._lock:
+            turn = self._turn
+        if turn is not None and hasattr(turn, "cancel"):
+            turn.cancel()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker thread (not for on_done, which needs the main loop); True if it ended."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # ----- worker thread ------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        turn: Any = None
+        stats: dict[str, Any] | None = None
+        exception: BaseException | None = None
+        try:
+            turn = self._factory()
+            with self._lock:
+                self._turn = turn
+            if self._cancel.is_set() and hasattr(turn, "cancel"):
+                turn.cancel()
+            for chunk in turn:
+                self.chunks += 1
+                if isinstance(chunk, ContentChunk):
+                    with self._lock:
+                        self._text.append(chunk.text)
+                        self._dirty = True
+                elif isinstance(chunk, ThinkingChunk):
+                    with self._lock:
+                        self._thinking.append(chunk.text)
+                        self._dirty = True
+                elif isinstance(chunk, FinalChunk):
+                    stats = chunk.stats.to_dict()
+                else:
+                    continue
+                self._trigger()
+        except Exception as exc:  # reported to the main thread; the typed text is never lost there
+            exception = exc
+        self._finish(turn, stats, exception)
+
+    def _finish(self, turn: Any, stats: dict[str, Any] | None, exception: BaseException | None) -> None:
+        error_obj = exception or getattr(turn, "error", None)
+        error = str(error_obj) if error_obj is not None else None
+        cancelled = self._cancel.is_set() or bool(getattr(turn, "cancelled", False))
+        message = getattr(turn, "message", None)
+        status = getattr(message, "status", None)
+        if status not in ("complete", "interrupted", "error"):
+            status = "error" if error else "interrupted" if cancelled else "complete"
+        if stats is None and getattr(turn, "stats", None) is not None:
+            stats = turn.stats.to_dict()
+        with self._lock:
+            self._result = PumpResult(
+                status=status,
+                text="".join(self._text),
+                thinking="".join(self._thinking),
+                stats=stats,
+                error=error,
+                turn=turn,
+                exception=exception,
+            )
+        self._trigger()
+
+    # ----- main thread ---------------------------------------------------------------------------------
+
+    def _drain(self, *_: Any) -> None:
+        if self._delivered:
+            return
+        with self._lock:
+            dirty = self._dirty
+            self._dirty = False
+            text = "".join(self._text) if dirty else ""
+            thinking = "".join(self._thinking) if dirty else ""
+            if dirty:  # keep one joined piece: the next join only adds the new chunks
+                self._text = [text]
+                self._thinking = [thinking] if thinking else []
+            result = self._result
+        if dirty:
+            self.updates += 1
+            self._on_update(text, thinking)
+        if result is not None:
+            self._delivered = True
+            self._on_done(result)
