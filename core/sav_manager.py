@@ -1,6 +1,6 @@
 """The conversation.md format: a Markdown file people can read, which round-trips any message exactly.
 
-Layout (docs in ``docs/formats.md``)::
+Layout::
 
     ---
     format: ia-conversation/1

@@ -1,0 +1,91 @@
+"""Logs: a readable per-conversation log (``logs/<slug>.log``) and the app's rotating technical log."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
+from typing import TYPE_CHECKING, Any
+
+from core.sav_manager import write_error
+from core.slugs import is_safe_slug
+
+if TYPE_CHECKING:
+    from config import Settings
+
+__all__ = ["TECHNICAL_LOG", "SessionLog", "setup_technical_log"]
+
+TECHNICAL_LOG = "technical.log"
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
+
+
+def setup_technical_log(
+    settings: Settings, *, level: int = logging.INFO, max_bytes: int = 2_000_000, backups: int = 3
+) -> logging.Logger:
+    """Send every logger's records to ``logs/technical.log`` (rotating); calling it again replaces the handler.
+
+    When the folder cannot be written, records go to stderr (warnings and above) and the app keeps going.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_ia_technical", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    path = settings.logs_dir / TECHNICAL_LOG
+    handler: logging.Handler
+    try:
+        settings.logs_dir.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        handler.setLevel(level)
+        problem = None
+    except OSError as exc:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+        problem = write_error(path, exc)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler._ia_technical = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    logger = logging.getLogger("ia")
+    if problem:
+        logger.warning("technical log disabled: %s", problem)
+    return logger
+
+
+class SessionLog:
+    """Appends one readable entry per message to ``logs/<slug>.log``: time, role, model, then the text."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, settings: Settings, slug: str) -> None:
+        if not is_safe_slug(slug):
+            raise ValueError(f"not a session slug: {slug!r}")
+        self.path = settings.logs_dir / f"{slug}.log"
+
+    @staticmethod
+    def format(role: str, text: str, when: datetime | None = None, **extra: Any) -> str:
+        """One entry: a header line, then the text indented by four spaces (blank lines kept)."""
+        stamp = (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        details = " ".join(f"{k}={' '.join(str(v).split())}" for k, v in extra.items() if v is not None)
+        header = f"{stamp} [{role}]" + (f" {details}" if details else "")
+        body = "\n".join(f"    {line}".rstrip() for line in text.replace("\r\n", "\n").split("\n"))
+        return f"{header}\n{body}\n"
+
+    def write(self, role: str, text: str, **extra: Any) -> None:
+        """Append an entry (``extra`` such as model=..., status=... goes on the header line)."""
+        entry = self.format(role, text, **extra).encode("utf-8")
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                try:
+                    view = memoryview(entry)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise write_error(self.path, exc) from exc

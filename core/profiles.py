@@ -1,0 +1,102 @@
+"""Named profiles (model, system prompt, options) stored as ``IA_HOME/profiles/<name>.toml``."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomli_w
+
+from core.errors import ConfigError
+from core.sav_manager import atomic_write
+from core.slugs import is_safe_slug
+
+if TYPE_CHECKING:
+    from config import Settings
+
+__all__ = ["Profile", "delete_profile", "list_profiles", "load_profile", "profile_path", "save_profile"]
+
+log = logging.getLogger("ia.profiles")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_KEYS = {"model": str, "system_prompt": str, "options": dict}
+
+
+@dataclass
+class Profile:
+    """A reusable chat setup; the name is the file name."""
+
+    name: str
+    model: str = ""
+    system_prompt: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def profile_path(settings: Settings, name: str) -> Path:
+    """Where profile ``name`` lives; ConfigError for a name that cannot be a file name everywhere."""
+    if not _NAME.fullmatch(name) or not is_safe_slug(name) or name.endswith("."):
+        raise ConfigError(
+            f"profile '{name}'",
+            "a profile name uses letters, digits, '-', '_' or '.' (at most 64, no device names)",
+        )
+    return settings.profiles_dir / f"{name}.toml"
+
+
+def _read(path: Path, name: str) -> Profile:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(path, f"there is no profile named '{name}'") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"not valid TOML ({exc})") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    for key, value in data.items():
+        if key not in _KEYS:
+            raise ConfigError(path, f"unknown key '{key}' (use {', '.join(_KEYS)})")
+        if not isinstance(value, _KEYS[key]):
+            raise ConfigError(path, f"'{key}' must be a {'table' if _KEYS[key] is dict else 'string'}")
+    return Profile(name=name, **data)
+
+
+def load_profile(settings: Settings, name: str) -> Profile:
+    """The profile ``name``; ConfigError says what is wrong with a missing or bad file."""
+    return _read(profile_path(settings, name), name)
+
+
+def list_profiles(settings: Settings) -> list[Profile]:
+    """Every readable profile by name; a bad file is skipped with a warning (load_profile reports it)."""
+    profiles = []
+    for path in sorted(settings.profiles_dir.glob("*.toml")):
+        try:
+            profiles.append(load_profile(settings, path.stem))
+        except ConfigError as exc:
+            log.warning("%s", exc)
+    return profiles
+
+
+def save_profile(settings: Settings, profile: Profile) -> Path:
+    """Write the profile atomically; ConfigError for a bad name or options TOML cannot hold (e.g. None)."""
+    path = profile_path(settings, profile.name)
+    data = {"model": profile.model, "system_prompt": profile.system_prompt, "options": profile.options}
+    try:
+        text = tomli_w.dumps(data)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(path, f"options cannot be saved as TOML ({exc})") from exc
+    atomic_write(path, text.encode("utf-8"))
+    return path
+
+
+def delete_profile(settings: Settings, name: str) -> None:
+    """Remove profile ``name``; ConfigError when there is none."""
+    path = profile_path(settings, name)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        raise ConfigError(path, f"there is no profile named '{name}'") from None
