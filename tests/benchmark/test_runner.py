@@ -218,3 +218,27 @@ def test_bad_spec_and_unknown_run_are_clear(scripted_server, ia_home, problems_f
         RunSpec(model="m", style="poem")
     with pytest.raises(BenchmarkError, match="No benchmark run 'zzz'"):
         find_run(ia_home, "zzz")
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("model", "style"), [("gemma3:270m", "complete"), ("smollm2:135m", "chat")])
+def test_real_embedded_model_is_deterministic_at_temperature_0(
+    embedded_server, ia_home, model, style
+) -> None:
+    """Two runs on the real llama.cpp backend at temperature 0 give the same code and the same verdicts."""
+    outcomes = []
+    for _ in range(2):
+        spec = RunSpec(model=model, suite="ia_basic", style=style, limit=2,
+                       options={"temperature": 0.0, "seed": 0, "num_predict": 48})  # fmt: skip
+        outcomes.append(
+            BenchmarkRun(spec, [OllamaClient(embedded_server.url)], ia_home, backend="embedded").execute()
+        )
+    assert [o.status for o in outcomes] == ["complete", "complete"]
+    assert outcomes[0].store.dir != outcomes[1].store.dir
+    first, second = (_lines(o.store.results) for o in outcomes)
+    assert [(r["task_id"], r["completion"], r["passed"]) for r in first] == [
+        (r["task_id"], r["completion"], r["passed"]) for r in second
+    ]
+    assert all(r["eval_count"] and r["gen_tps"] > 0 and r["ttft_s"] > 0 for r in first)
+    assert outcomes[0].summary["pass_at_k"] == outcomes[1].summary["pass_at_k"]
+    assert outcomes[0].info.key == outcomes[1].info.key  # same model digest, backend version and options
