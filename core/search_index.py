@@ -307,13 +307,19 @@ class SearchIndex:
             return [IndexRow(r[0], r[1], _time(r[2]), _time(r[3]), r[4], r[5], r[6], r[7]) for r in cursor]
 
     def slug_for_title(self, title: str) -> str | None:
-        """The slug of the most recent session with exactly this title."""
+        """The slug of the most recent session with this title (exact, else ignoring case)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT slug FROM sessions WHERE title = ? AND damaged IS NULL ORDER BY updated_us DESC LIMIT 1",
                 (title,),
             ).fetchone()
-        return row[0] if row else None
+            if row:
+                return row[0]
+            wanted = title.casefold()
+            cursor = self._db.execute(
+                "SELECT slug, title FROM sessions WHERE damaged IS NULL ORDER BY updated_us DESC"
+            )
+            return next((slug for slug, other in cursor if other.casefold() == wanted), None)
 
     def search(self, text: str, limit: int = 50) -> list[SearchResult]:
         """Sessions whose title or messages contain every word of ``text``, best matches first."""

@@ -93,6 +93,17 @@ def _estimate_tokens(message: dict[str, Any]) -> int:
     return len(message["content"]) // 4 + 4
 
 
+def _remove_stale_temp_files(folder: Path, age_s: float = 60.0) -> None:
+    """Temp files of atomic writes interrupted by a crash (a live write lasts well under ``age_s``)."""
+    limit = time.time() - age_s
+    for tmp in folder.glob(f".{CONVERSATION_FILE}.*.tmp"):
+        try:
+            if tmp.stat().st_mtime < limit:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
 class SessionManager:
     """All session storage for one IA_HOME; safe to share between the UI thread and a worker thread."""
 
@@ -196,6 +207,7 @@ class SessionManager:
             raise SessionNotFound(name) from None
         with self._lock:
             self._known[slug] = (st.st_mtime_ns, st.st_size)
+        _remove_stale_temp_files(path.parent)
         for msg in conv.messages:
             if msg.status == "streaming":
                 msg.status = "interrupted"

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from config import Settings
 from core.errors import ConversationCorrupt, SessionNotFound, StorageError, StorageWriteError
@@ -113,6 +116,17 @@ def test_slugify(title: str, slug: str) -> None:
     assert slugify(title) == slug
 
 
+@settings_h(max_examples=500, deadline=None)
+@given(st.text())
+def test_every_title_gives_a_portable_slug(title: str) -> None:
+    slug = slugify(title)
+    assert is_safe_slug(slug)
+    assert len(slug.encode("utf-8")) <= MAX_SLUG_BYTES
+    assert slug == slug.strip("-") and "--" not in slug
+    assert all(ch == "-" or ch.isalnum() for ch in slug)
+    assert slug.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(10)}
+
+
 def test_slug_of_only_emoji_uses_the_time() -> None:
     from datetime import UTC, datetime
 
@@ -141,6 +155,24 @@ def test_list_is_by_last_activity(sm: SessionManager) -> None:
     listed = sm.list()
     assert [s.slug for s in listed] == [first.slug, second.slug]
     assert listed[0].message_count == 1 and listed[0].preview == "bump"
+
+
+def test_load_by_title_ignores_case_when_no_exact_match(sm: SessionManager) -> None:
+    conv = sm.create("Weekly Notes")
+    assert sm.load("weekly notes").slug == conv.slug
+    exact = sm.create("weekly notes")
+    assert sm.load("weekly notes").slug == exact.slug
+
+
+def test_load_removes_temp_files_left_by_a_crash(sm: SessionManager, settings: Settings) -> None:
+    conv = sm.create("Leftovers")
+    folder = settings.sav_dir / conv.slug
+    old, fresh = folder / ".conversation.md.123.abcd.tmp", folder / ".conversation.md.456.ef01.tmp"
+    old.write_text("half a file")
+    fresh.write_text("a write in progress")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    sm.load(conv.slug)
+    assert not old.exists() and fresh.exists()
 
 
 def test_load_unknown_session_raises(sm: SessionManager) -> None:
@@ -362,6 +394,33 @@ def test_sigkill_mid_stream_leaves_prompt_and_partial_reply(sm: SessionManager, 
     words = reply.content.split()
     assert words[:100] == [f"word{i}" for i in range(100)]
     assert words == [f"word{i}" for i in range(len(words))]
+
+
+def test_streaming_from_a_worker_thread_while_listing_and_searching(sm: SessionManager) -> None:
+    import threading
+
+    conv = sm.create("Concurrent")
+    sm.add_user_message(conv, "start")
+    writer = sm.start_reply(conv, "m")
+    errors: list[BaseException] = []
+
+    def stream() -> None:
+        try:
+            for i in range(300):
+                writer.append(f"tok{i} ")
+            writer.finish(None)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    while worker.is_alive():
+        assert [s.slug for s in sm.list()] == [conv.slug]
+        sm.search("tok1")
+    worker.join()
+    assert errors == []
+    assert sm.load(conv.slug).messages[-1].content == "".join(f"tok{i} " for i in range(300))
+    assert [h.slug for h in sm.search("tok299")] == [conv.slug]
 
 
 # ---------------------------------------------------------------------------------------------- context
