@@ -539,8 +539,24 @@ def _add_generation_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedded", choices=("auto", "force", "off"), help="embedded backend use (default auto)")
 
 
+EXAMPLES = """examples:
+  python main_benchmark.py run --model smollm2:135m --suite ia_basic --style chat
+  python main_benchmark.py run --model gemma3:270m --style complete -n 5 --temperature 0.8
+  python main_benchmark.py run --models a,b --hosts http://pc1:11434,http://pc2:11434
+  python main_benchmark.py run --resume 20260101-120000-chat-1a2b3c     (after Ctrl-C)
+  python main_benchmark.py compare smollm2:135m gemma3:270m
+  python main_benchmark.py sweep --model smollm2:135m --grid num_ctx=2048,4096 --grid num_thread=1,2
+  python main_benchmark.py list
+Results: IA_HOME/data/generated/<model>/<run>/; reports and leaderboard: IA_HOME/data/benchmarks/."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main_benchmark.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="main_benchmark.py",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="generate samples for models, score them, write reports")

@@ -140,6 +140,7 @@ class BenchmarkRun:
         client = self.clients[0]
         digest = _model_digest(client, self.spec.model)
         version = client.version()
+        self._check_other_hosts(digest)
         if resume:
             store = find_run(self.home, resume)
             info = store.load_info()
@@ -176,6 +177,19 @@ class BenchmarkRun:
             except FileExistsError:  # two runs of one configuration in the same second
                 suffix += 1
                 info.run_id = f"{base_id}-{suffix}"
+
+    def _check_other_hosts(self, digest: str) -> None:
+        """Every host must serve the same build of the model, or the samples would mix two models."""
+        for other in self.clients[1:]:
+            try:
+                theirs = _model_digest(other, self.spec.model)
+            except ServerUnreachable:
+                continue  # its worker will find out and leave the work to the others
+            if digest and theirs and theirs != digest:
+                raise BenchmarkError(
+                    f"{other.host} has another build of '{self.spec.model}' (digest {theirs[:12]}, not "
+                    f"{digest[:12]}): pull the same version everywhere or drop that host."
+                )
 
     # -- control -----------------------------------------------------------------------------------------
     def cancel(self) -> None:

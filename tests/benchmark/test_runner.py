@@ -242,3 +242,22 @@ def test_real_embedded_model_is_deterministic_at_temperature_0(
     assert all(r["eval_count"] and r["gen_tps"] > 0 and r["ttft_s"] > 0 for r in first)
     assert outcomes[0].summary["pass_at_k"] == outcomes[1].summary["pass_at_k"]
     assert outcomes[0].info.key == outcomes[1].info.key  # same model digest, backend version and options
+
+
+def test_hosts_with_different_builds_of_the_model_are_refused(scripted_server, ia_home, problems_file) -> None:
+    from core.embedded.scripted import scripted_model
+
+    other = ScriptedEngine()
+    other.set_models(scripted_model("smollm2:135m", size=2), scripted_model("x"))
+    other.models[0].digest = "f" * 64
+    server = EmbeddedServer(other)
+    url = server.start()
+    try:
+        spec = RunSpec(model="smollm2:135m", suite=str(problems_file))
+        with pytest.raises(BenchmarkError, match="another build of 'smollm2:135m'"):
+            BenchmarkRun(spec, [OllamaClient(scripted_server.url), OllamaClient(url)], ia_home)
+        other.set_models(scripted_model("x"))
+        with pytest.raises(ModelNotFound):
+            BenchmarkRun(spec, [OllamaClient(scripted_server.url), OllamaClient(url)], ia_home)
+    finally:
+        server.stop()
