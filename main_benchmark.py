@@ -331,6 +331,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     runs = []
     for store in stores:
         info = store.load_info()
+        if not args.runs and info.status not in ("generated", "complete"):
+            continue  # unfinished runs are reported only when named
         if args.rescore or store.load_summary() is None:
             if not store.load_samples():
                 continue

@@ -56,6 +56,10 @@ def build_leaderboard(summaries: list[tuple[RunStore | None, dict[str, Any]]]) -
     """Collapse runs by key (latest wins) and sort by suite, then pass@1 and generation speed, best first."""
     by_key: dict[str, LeaderboardEntry] = {}
     for store, summary in summaries:
+        if (
+            summary.get("complete") is False
+        ):  # a partial run scored on request is not a configuration's result
+            continue
         key = str(summary.get("key", ""))
         previous = by_key.get(key)
         runs = previous.runs + 1 if previous else 1

@@ -69,6 +69,7 @@ def summarize(
         "sandbox": info.sandbox,
         "created": info.created,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "complete": len(samples) == len(problems) * info.n and not any(s.get("error") for s in samples),
         "problems": len(per_problem),
         "samples": len(samples),
         "errors": sum(1 for s in samples if s.get("error")),

@@ -70,7 +70,10 @@ def _png_ok(path: Path) -> tuple[int, int]:
 def test_report_files_open_in_their_readers(tmp_path: Path) -> None:
     runs = [
         ("smollm2:135m (chat)", _summary("smollm2:135m", passed={"t/1": 2, "t/2": 0}, tps=80)),
-        ("gemma3:270m (complete)", _summary("gemma3:270m", passed={"t/1": 1, "t/2": 2}, tps=40, style="complete")),
+        (
+            "gemma3:270m (complete)",
+            _summary("gemma3:270m", passed={"t/1": 1, "t/2": 2}, tps=40, style="complete"),
+        ),
     ]
     files = write_report(runs, tmp_path, "report_x")
 
@@ -106,8 +109,12 @@ def test_tables_mark_missing_problems_blank() -> None:
 
 
 def test_leaderboard_keys_collapse_same_configuration_and_separate_others(ia_home: Path) -> None:
-    _save_run(ia_home, _summary("smollm2:135m", passed={"p": 0}, run_id="old", finished="2026-01-01T00:00:00"))
-    _save_run(ia_home, _summary("smollm2:135m", passed={"p": 2}, run_id="new", finished="2026-01-02T00:00:00"))
+    _save_run(
+        ia_home, _summary("smollm2:135m", passed={"p": 0}, run_id="old", finished="2026-01-01T00:00:00")
+    )
+    _save_run(
+        ia_home, _summary("smollm2:135m", passed={"p": 2}, run_id="new", finished="2026-01-02T00:00:00")
+    )
     _save_run(ia_home, _summary("smollm2:135m", passed={"p": 1}, run_id="ctx", options={"num_ctx": 8}))
     _save_run(ia_home, _summary("smollm2:135m", passed={"p": 1}, run_id="dig", digest="e" * 64))
     _save_run(ia_home, _summary("smollm2:135m", passed={"p": 1}, run_id="ver", version="0.2"))
@@ -163,3 +170,9 @@ def test_summary_json_roundtrip_is_atomic(tmp_path: Path) -> None:
     write_json(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 2}
     assert [p.name for p in target.parent.iterdir()] == ["s.json"]
+
+
+def test_partial_runs_stay_off_the_leaderboard(ia_home: Path) -> None:
+    _save_run(ia_home, dict(_summary("a", passed={"p": 1}, run_id="full"), complete=True))
+    _save_run(ia_home, dict(_summary("b", passed={"p": 1}, run_id="part"), complete=False))
+    assert [e.model for e in build_leaderboard(load_summaries(ia_home))] == ["a"]
