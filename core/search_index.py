@@ -27,9 +27,9 @@ __all__ = [
     "HIGHLIGHT_START",
     "MIGRATIONS",
     "SCHEMA_VERSION",
-    "IndexRow",
+    "SearchHit",
     "SearchIndex",
-    "SearchResult",
+    "SessionInfo",
     "fts_query",
     "preview_of",
 ]
@@ -68,9 +68,9 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-@dataclass
-class IndexRow:
-    """What ``list`` shows of one session, as stored in the index."""
+@dataclass(frozen=True)
+class SessionInfo:
+    """One row of the session list; ``damaged`` is the reason when conversation.md cannot be read."""
 
     slug: str
     title: str
@@ -79,12 +79,12 @@ class IndexRow:
     model: str
     message_count: int
     preview: str
-    damaged: str | None
+    damaged: str | None = None
 
 
-@dataclass
-class SearchResult:
-    """One matching session with a snippet of the best matching text."""
+@dataclass(frozen=True)
+class SearchHit:
+    """A session matching a search, with a snippet where matched words are wrapped in « »."""
 
     slug: str
     title: str
@@ -92,12 +92,16 @@ class SearchResult:
     updated: datetime
 
 
+# Cached per session: (updated_us for sorting, (mtime_ns, size) of the file indexed, the row as listed).
+_Entry = tuple[int, tuple[int, int], SessionInfo]
+
+
 def _us(value: datetime) -> int:
     return (value - _EPOCH) // timedelta(microseconds=1)
 
 
 def _time(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+    return datetime.fromtimestamp(us / 1_000_000, UTC)  # exact to the microsecond for years 1970-2100
 
 
 def preview_of(conv: Conversation, width: int = 120) -> str:
@@ -136,6 +140,11 @@ class SearchIndex:
         self.path = path
         self._lock = threading.RLock()
         self._db = self._open()
+        # Rows kept in memory so listing 10,000 sessions does not rebuild them each time; reloaded when
+        # another connection (another process) committed, which PRAGMA data_version reveals.
+        self._cache: dict[str, _Entry] | None = None
+        self._sorted: list[SessionInfo] | None = None
+        self._version = -1
 
     # ------------------------------------------------------------------ opening and schema
     def _connect(self, target: str) -> sqlite3.Connection:
@@ -218,19 +227,32 @@ class SearchIndex:
             mtime_ns,
             size,
         )
-        with self._lock, _transaction(self._db):
-            row_id = self._upsert(conv.slug, values, None)
-            self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
-            self._db.execute(
-                "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (row_id, conv.title, body)
-            )
+        with self._lock:
+            with _transaction(self._db):
+                row_id = self._upsert(conv.slug, values, None)
+                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+                self._db.execute(
+                    "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (row_id, conv.title, body)
+                )
+            self._cached(conv.slug, values, None)
 
     def put_damaged(self, slug: str, reason: str, mtime_ns: int, size: int) -> None:
         """Record a conversation.md that cannot be parsed, so list shows it as damaged."""
-        when = mtime_ns // 1000
-        with self._lock, _transaction(self._db):
-            row_id = self._upsert(slug, (slug, when, when, "", 0, "", mtime_ns, size), reason)
-            self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+        values = (slug, mtime_ns // 1000, mtime_ns // 1000, "", 0, "", mtime_ns, size)
+        with self._lock:
+            with _transaction(self._db):
+                row_id = self._upsert(slug, values, reason)
+                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+            self._cached(slug, values, reason)
+
+    def _cached(self, slug: str, values: tuple, damaged: str | None) -> None:
+        if self._cache is not None:
+            title, created_us, updated_us, model, count, preview, mtime_ns, size = values
+            info = SessionInfo(
+                slug, title, _time(created_us), _time(updated_us), model, count, preview, damaged
+            )
+            self._cache[slug] = (updated_us, (mtime_ns, size), info)
+            self._sorted = None
 
     def _upsert(self, slug: str, values: tuple, damaged: str | None) -> int:
         row = self._db.execute(
@@ -246,11 +268,33 @@ class SearchIndex:
 
     def remove(self, slug: str) -> None:
         """Forget a session (deleted or renamed)."""
-        with self._lock, _transaction(self._db):
-            for (row_id,) in self._db.execute(
-                "DELETE FROM sessions WHERE slug = ? RETURNING id", (slug,)
-            ).fetchall():
-                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+        with self._lock:
+            with _transaction(self._db):
+                for (row_id,) in self._db.execute(
+                    "DELETE FROM sessions WHERE slug = ? RETURNING id", (slug,)
+                ).fetchall():
+                    self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+            if self._cache is not None and self._cache.pop(slug, None) is not None:
+                self._sorted = None
+
+    def _entries(self) -> dict[str, _Entry]:
+        """The in-memory rows, reloaded when another process changed the index (call with the lock held)."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if self._cache is None or version != self._version:
+            self._cache = {
+                slug: (
+                    u,
+                    (m, s),
+                    SessionInfo(slug, title, _time(c), _time(u), model, count, preview, damaged),
+                )
+                for slug, title, c, u, model, count, preview, damaged, m, s in self._db.execute(
+                    "SELECT slug, title, created_us, updated_us, model, message_count, preview, damaged,"
+                    " mtime_ns, size FROM sessions"
+                )
+            }
+            self._sorted = None
+            self._version = version
+        return self._cache
 
     # ------------------------------------------------------------------ syncing with sav/
     def sync(self, sav_dir: Path, read: Callable[[Path], Conversation]) -> int:
@@ -260,18 +304,17 @@ class SearchIndex:
             entries = list(os.scandir(sav_dir))
         except (FileNotFoundError, NotADirectoryError):
             entries = []
+        stat, sep = os.stat, os.sep
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
             try:
-                st = os.stat(os.path.join(entry.path, CONVERSATION_FILE))
+                st = stat(f"{entry.path}{sep}{CONVERSATION_FILE}")
             except OSError:
                 continue  # a folder without a conversation is not a session
             on_disk[entry.name] = (st.st_mtime_ns, st.st_size)
         with self._lock:
-            known = {
-                slug: (m, s) for slug, m, s in self._db.execute("SELECT slug, mtime_ns, size FROM sessions")
-            }
+            known = {slug: entry[1] for slug, entry in self._entries().items()}
         changed = 0
         for slug in known.keys() - on_disk.keys():
             self.remove(slug)
@@ -297,14 +340,14 @@ class SearchIndex:
         self.put(conv, *signature)
 
     # ------------------------------------------------------------------ reading
-    def rows(self) -> list[IndexRow]:
+    def rows(self) -> list[SessionInfo]:
         """Every session, most recently updated first."""
         with self._lock:
-            cursor = self._db.execute(
-                "SELECT slug, title, created_us, updated_us, model, message_count, preview, damaged"
-                " FROM sessions ORDER BY updated_us DESC, slug"
-            )
-            return [IndexRow(r[0], r[1], _time(r[2]), _time(r[3]), r[4], r[5], r[6], r[7]) for r in cursor]
+            entries = self._entries()
+            if self._sorted is None:
+                ordered = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))
+                self._sorted = [entry[2] for _, entry in ordered]
+            return list(self._sorted)
 
     def slug_for_title(self, title: str) -> str | None:
         """The slug of the most recent session with this title (exact, else ignoring case)."""
@@ -321,7 +364,7 @@ class SearchIndex:
             )
             return next((slug for slug, other in cursor if other.casefold() == wanted), None)
 
-    def search(self, text: str, limit: int = 50) -> list[SearchResult]:
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Sessions whose title or messages contain every word of ``text``, best matches first."""
         query = fts_query(text)
         if not query:
@@ -333,4 +376,4 @@ class SearchIndex:
                 " WHERE search MATCH ? ORDER BY bm25(search, 5.0, 1.0) LIMIT ?",
                 (HIGHLIGHT_START, HIGHLIGHT_END, query, limit),
             )
-            return [SearchResult(r[0], r[1], " ".join(r[2].split()), _time(r[3])) for r in cursor]
+            return [SearchHit(r[0], r[1], " ".join(r[2].split()), _time(r[3])) for r in cursor]

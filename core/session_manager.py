@@ -15,7 +15,6 @@ import threading
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +30,7 @@ from core.sav_manager import (
     write_conversation,
     write_error,
 )
-from core.search_index import CONVERSATION_FILE, SearchIndex
+from core.search_index import CONVERSATION_FILE, SearchHit, SearchIndex, SessionInfo
 from core.slugs import is_safe_slug, slugify, unique_slug
 
 if TYPE_CHECKING:
@@ -47,30 +46,6 @@ _IMAGE_TYPES = [(b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GI
 
 class _HasToDict(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
-
-
-@dataclass
-class SessionInfo:
-    """One row of the session list; ``damaged`` is the reason when conversation.md cannot be read."""
-
-    slug: str
-    title: str
-    created: datetime
-    updated: datetime
-    model: str
-    message_count: int
-    preview: str
-    damaged: str | None = None
-
-
-@dataclass
-class SearchHit:
-    """A session matching a search, with a snippet where matched words are wrapped in « »."""
-
-    slug: str
-    title: str
-    snippet: str
-    updated: datetime
 
 
 def _now() -> datetime:
@@ -182,10 +157,7 @@ class SessionManager:
     def list(self) -> list[SessionInfo]:
         """Every session, most recent activity first; unreadable ones are listed with ``damaged`` set."""
         self.sync()
-        return [
-            SessionInfo(r.slug, r.title, r.created, r.updated, r.model, r.message_count, r.preview, r.damaged)
-            for r in self.index.rows()
-        ]
+        return self.index.rows()
 
     def _resolve(self, name: str) -> str:
         if is_safe_slug(name) and (self.sav_dir / name / CONVERSATION_FILE).is_file():
@@ -295,7 +267,7 @@ class SessionManager:
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Sessions whose title or messages contain every word of ``query`` (FTS5), best first."""
         self.sync(force=False)
-        return [SearchHit(r.slug, r.title, r.snippet, r.updated) for r in self.index.search(query, limit)]
+        return self.index.search(query, limit)
 
     # ------------------------------------------------------------------ messages
     def _attach(self, conv: Conversation, images: list[Path | bytes]) -> list[str]:
