@@ -1,0 +1,111 @@
+"""The error banner above the chat: what went wrong, what to do, and a button for the obvious fix."""
+
+from __future__ import annotations
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from ui.controller import Problem
+
+__all__ = ["ErrorBanner"]
+
+ACTION_LABELS = {"reconnect": "Reconnect", "pull": "Pull model", "regenerate": "Regenerate"}
+
+Builder.load_string(
+    """
+#:import theme ui.config_ui.theme
+#:import SIZES ui.config_ui.SIZES
+#:import icon_path ui.icons.icon_path
+<ErrorBanner>:
+    orientation: "horizontal"
+    size_hint_y: None
+    height: (max(lbl.texture_size[1], dp(36)) + dp(16)) if root.shown else 0
+    opacity: 1 if root.shown else 0
+    disabled: not root.shown
+    padding: dp(12), dp(8)
+    spacing: dp(10)
+    canvas.before:
+        Color:
+            rgba: theme.colors["warning_bg"] if root.kind == "warning" else theme.colors["error_bg"]
+        Rectangle:
+            pos: self.pos
+            size: self.size
+        Color:
+            rgba: theme.colors["warning_fg"] if root.kind == "warning" else theme.colors["error_fg"]
+        Rectangle:
+            pos: self.x, self.y
+            size: dp(4), self.height
+    Image:
+        source: icon_path("warning")
+        color: theme.colors["warning_fg"] if root.kind == "warning" else theme.colors["error_fg"]
+        size_hint: None, None
+        size: dp(22), dp(22)
+        pos_hint: {"center_y": .5}
+    Label:
+        id: lbl
+        text: root.message
+        color: theme.colors["text"]
+        font_size: SIZES["font_small"]
+        text_size: self.width, None
+        halign: "left"
+        valign: "middle"
+        size_hint_y: None
+        height: self.texture_size[1]
+        pos_hint: {"center_y": .5}
+    Button:
+        id: action_btn
+        text: root.action_label
+        size_hint: None, None
+        size: (self.texture_size[0] + dp(24), dp(32)) if root.action else (0, 0)
+        opacity: 1 if root.action else 0
+        disabled: not root.action
+        pos_hint: {"center_y": .5}
+        background_normal: ""
+        background_color: theme.colors["accent"]
+        color: theme.colors["accent_text"]
+        font_size: SIZES["font_small"]
+        on_release: root.dispatch("on_action", root.action)
+    Button:
+        id: dismiss_btn
+        size_hint: None, None
+        size: dp(28), dp(28)
+        pos_hint: {"center_y": .5}
+        background_normal: ""
+        background_color: 0, 0, 0, 0
+        on_release: root.hide()
+        Image:
+            source: icon_path("close")
+            color: theme.colors["text_muted"]
+            size: dp(16), dp(16)
+            center: self.parent.center
+"""
+)
+
+
+class ErrorBanner(BoxLayout):
+    """Shows one Problem at a time; ``on_action(action)`` fires when its button is pressed."""
+
+    message = StringProperty("")
+    action = StringProperty("")
+    action_label = StringProperty("")
+    kind = StringProperty("error")
+    shown = BooleanProperty(False)
+
+    __events__ = ("on_action",)
+
+    def show(self, problem: Problem) -> None:
+        """Display the problem (replacing any previous one)."""
+        self.message = problem.message
+        self.action = problem.action
+        self.action_label = ACTION_LABELS.get(problem.action, problem.action.title())
+        self.kind = problem.kind
+        self.shown = True
+
+    def hide(self) -> None:
+        self.shown = False
+        self.message = ""
+        self.action = ""
+
+    def on_action(self, action: str) -> None:
+        """Default handler: the app binds to this event."""

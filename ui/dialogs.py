@@ -1,0 +1,184 @@
+"""Small modal popups: confirm a destructive action, or type a new name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.modalview import ModalView
+
+__all__ = ["ConfirmDialog", "RenameDialog", "confirm", "ask_name"]
+
+Builder.load_string(
+    """
+#:import theme ui.config_ui.theme
+#:import SIZES ui.config_ui.SIZES
+<DialogButton@Button>:
+    size_hint: None, None
+    size: max(dp(96), self.texture_size[0] + dp(28)), dp(36)
+    background_normal: ""
+    font_size: SIZES["font"]
+
+<ConfirmDialog,RenameDialog>:
+    size_hint: None, None
+    width: min(dp(460), app.root.width * .9) if app.root else dp(460)
+    auto_dismiss: True
+    background: ""
+    background_color: 0, 0, 0, 0
+    overlay_color: 0, 0, 0, .45
+
+<ConfirmDialog>:
+    height: box.minimum_height
+    BoxLayout:
+        id: box
+        orientation: "vertical"
+        padding: dp(20)
+        spacing: dp(14)
+        canvas.before:
+            Color:
+                rgba: theme.colors["surface"]
+            RoundedRectangle:
+                pos: self.pos
+                size: self.size
+                radius: [dp(10)]
+        Label:
+            text: root.title
+            bold: True
+            color: theme.colors["text"]
+            font_size: SIZES["font_title"]
+            text_size: self.width, None
+            size_hint_y: None
+            height: self.texture_size[1]
+        Label:
+            text: root.message
+            color: theme.colors["text_muted"]
+            font_size: SIZES["font"]
+            text_size: self.width, None
+            size_hint_y: None
+            height: self.texture_size[1]
+        BoxLayout:
+            size_hint_y: None
+            height: dp(36)
+            spacing: dp(10)
+            Widget:
+            DialogButton:
+                id: cancel_btn
+                text: "Cancel"
+                background_color: theme.colors["surface_alt"]
+                color: theme.colors["text"]
+                on_release: root.dismiss()
+            DialogButton:
+                id: confirm_btn
+                text: root.confirm_label
+                background_color: theme.colors["danger"]
+                color: 1, 1, 1, 1
+                on_release: root.accept()
+
+<RenameDialog>:
+    height: box.minimum_height
+    BoxLayout:
+        id: box
+        orientation: "vertical"
+        padding: dp(20)
+        spacing: dp(14)
+        canvas.before:
+            Color:
+                rgba: theme.colors["surface"]
+            RoundedRectangle:
+                pos: self.pos
+                size: self.size
+                radius: [dp(10)]
+        Label:
+            text: root.title
+            bold: True
+            color: theme.colors["text"]
+            font_size: SIZES["font_title"]
+            text_size: self.width, None
+            size_hint_y: None
+            height: self.texture_size[1]
+        TextInput:
+            id: field
+            text: root.value
+            multiline: False
+            size_hint_y: None
+            height: dp(38)
+            padding: dp(10), dp(10)
+            font_size: SIZES["font"]
+            background_normal: ""
+            background_active: ""
+            background_color: theme.colors["input_bg"]
+            foreground_color: theme.colors["text"]
+            cursor_color: theme.colors["accent"]
+            on_text_validate: root.accept()
+        BoxLayout:
+            size_hint_y: None
+            height: dp(36)
+            spacing: dp(10)
+            Widget:
+            DialogButton:
+                text: "Cancel"
+                background_color: theme.colors["surface_alt"]
+                color: theme.colors["text"]
+                on_release: root.dismiss()
+            DialogButton:
+                id: confirm_btn
+                text: "Rename"
+                background_color: theme.colors["accent"]
+                color: theme.colors["accent_text"]
+                on_release: root.accept()
+"""
+)
+
+
+class ConfirmDialog(ModalView):
+    """Asks before something that cannot be undone; ``confirm_action()`` runs only on the confirm button."""
+
+    title = StringProperty("")
+    message = StringProperty("")
+    confirm_label = StringProperty("Delete")
+    confirm_action = ObjectProperty(None, allownone=True)
+
+    def accept(self) -> None:
+        self.dismiss()
+        if self.confirm_action is not None:
+            self.confirm_action()
+
+
+class RenameDialog(ModalView):
+    """Asks for a new name; ``name_action(text)`` receives the stripped, non-empty text."""
+
+    title = StringProperty("Rename")
+    value = StringProperty("")
+    name_action = ObjectProperty(None, allownone=True)
+
+    def on_open(self) -> None:
+        field = self.ids.field
+        field.focus = True
+        field.select_all()
+
+    def accept(self) -> None:
+        text = self.ids.field.text.strip()
+        if not text:
+            return
+        self.dismiss()
+        if self.name_action is not None:
+            self.name_action(text)
+
+
+def confirm(
+    title: str, message: str, on_confirm: Callable[[], None], confirm_label: str = "Delete"
+) -> ConfirmDialog:
+    """Open a confirmation popup and return it (tests press its buttons)."""
+    dialog = ConfirmDialog(
+        title=title, message=message, confirm_action=on_confirm, confirm_label=confirm_label
+    )
+    dialog.open()
+    return dialog
+
+
+def ask_name(title: str, value: str, on_name: Callable[[str], None]) -> RenameDialog:
+    """Open a rename popup prefilled with ``value``."""
+    dialog = RenameDialog(title=title, value=value, name_action=on_name)
+    dialog.open()
+    return dialog
