@@ -65,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             env = dict(os.environ, OLLAMA_HOST=url, IA_HOME=home, IA_EMBEDDED="off", TERM="xterm")
             env["PROMPT_TOOLKIT_NO_CPR"] = "1"
             cli = [sys.executable, str(ROOT / "main.py")]
-            bare = [sys.executable, "-c", "input('ia> ')"]
-            _time_to_prompt(cli, env, "ia> ")  # warm the file cache and .pyc files once
+            bare = [sys.executable, "-c", "input('ia>')"]
+            _time_to_prompt(cli, env, "ia>")  # warm the file cache and .pyc files once
             cli_times, bare_times = [], []
             for _ in range(args.reps):
-                cli_times.append(_time_to_prompt(cli, env, "ia> "))
-                bare_times.append(_time_to_prompt(bare, env, "ia> "))
+                cli_times.append(_time_to_prompt(cli, env, "ia>"))
+                bare_times.append(_time_to_prompt(bare, env, "ia>"))
     finally:
         server.stdin.close()  # type: ignore[union-attr]
         server.wait(10)

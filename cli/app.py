@@ -50,7 +50,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        parser.exit(message=f"IA_V3 {version()}\n")
+        print(f"IA_V3 {version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,14 +1,16 @@
 """Run blocking work (a reply stream, a pull) on a worker thread so Ctrl-C in the main thread can stop it.
 
-The main thread waits in short joins, which a SIGINT interrupts; the first Ctrl-C calls ``on_interrupt``
-(e.g. ``ChatTurn.cancel``) and the wait goes on until the work has wound down, so nothing is left half-saved.
+While the work runs, SIGINT calls ``on_interrupt`` (e.g. ``ChatTurn.cancel``) instead of raising
+KeyboardInterrupt at a random point of the main thread; the wait goes on until the work has wound down, so
+nothing is left half-saved.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["run_interruptible"]
 
@@ -17,7 +19,8 @@ T = TypeVar("T")
 
 def run_interruptible(work: Callable[[], T], on_interrupt: Callable[[], None]) -> tuple[T | None, bool]:
     """Run ``work`` on a thread; returns (its result, whether Ctrl-C was pressed). Its exception is re-raised."""
-    box: dict[str, object] = {}
+    box: dict[str, Any] = {}
+    pressed = threading.Event()
 
     def target() -> None:
         try:
@@ -25,16 +28,26 @@ def run_interruptible(work: Callable[[], T], on_interrupt: Callable[[], None]) -
         except BaseException as exc:  # handed to the main thread below
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name="ia-cli-worker", daemon=True)
-    thread.start()
-    interrupted = False
-    while thread.is_alive():
-        try:
-            thread.join(0.1)
-        except KeyboardInterrupt:
-            if not interrupted:
-                interrupted = True
-                on_interrupt()
+    def on_sigint(signum: int, frame: object) -> None:
+        if not pressed.is_set():
+            pressed.set()
+            on_interrupt()
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    try:
+        thread = threading.Thread(target=target, name="ia-cli-worker", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            try:
+                thread.join(0.1)
+            except (
+                KeyboardInterrupt
+            ):  # only when not on the main thread's handler (e.g. called from a thread)
+                on_sigint(signal.SIGINT, None)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
     if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box.get("result"), interrupted  # type: ignore[return-value]
+        raise box["error"]
+    return box.get("result"), pressed.is_set()

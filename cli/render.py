@@ -49,7 +49,12 @@ def make_consoles(plain: bool) -> tuple[Console, Console]:
             soft_wrap=True,
         )
         return out, err
-    return Console(highlight=False), Console(stderr=True, highlight=False)
+    # No markup or emoji codes: replies, titles and paths print as they are, brackets included; the
+    # terminal wraps long lines itself, so a message stays one line when captured.
+    return (
+        Console(highlight=False, markup=False, emoji=False, soft_wrap=True),
+        Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True),
+    )
 
 
 class _Tail:

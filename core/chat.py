@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,23 +137,18 @@ class ChatService:
             error = str(turn.error)
         elif turn.cancelled:
             error = STOPPED_BY_USER
-        record = DevRecord(
-            time=datetime.now(UTC).isoformat(timespec="seconds"),
+        record = DevRecord.from_stats(
             session=turn.conv.slug,
             model=turn.model,
             host=self.backend.host,
-            options=dict(options),
+            options=options,
             prompt_chars=prompt_chars,
             reply_chars=len(turn.text),
-            ttft_s=stats.ttft_s if stats else turn.ttft_s,
-            total_s=stats.total_s if stats else elapsed,
-            eval_count=stats.eval_count if stats else None,
-            gen_tps=stats.gen_tps if stats else None,
-            prompt_tps=stats.prompt_tps if stats else None,
-            load_s=stats.load_s if stats else None,
-            done_reason=stats.done_reason if stats else None,
+            stats=stats,
             error=error,
         )
+        if stats is None:  # a failed or stopped request: our own timings are all there is
+            record.ttft_s, record.total_s = turn.ttft_s, elapsed
         try:
             self.devlog.record(record)
         except (OSError, IAError) as exc:

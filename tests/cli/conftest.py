@@ -16,7 +16,7 @@ from core.sav_manager import Conversation, read_conversation
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = str(REPO / "main.py")
-PROMPT = "ia> "
+PROMPT = "ia>"
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
@@ -109,9 +109,17 @@ class Terminal:
         return self.child.before
 
     def leave(self) -> int:
-        """Press Ctrl-D at the prompt and return the exit status."""
-        self.child.sendeof()
-        self.child.expect(pexpect.EOF, timeout=20)
+        """Press Ctrl-D at the prompt and return the exit status.
+
+        A Ctrl-D typed while the terminal is between prompts (cooked mode) is swallowed by the line
+        discipline, as it would be for a person typing too early; press it again until the CLI leaves.
+        """
+        for _ in range(20):
+            self.child.sendeof()
+            if self.child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=1) == 0:
+                break
+        else:
+            pytest.fail("the CLI did not leave on Ctrl-D")
         self.child.close()
         return self.child.exitstatus
 
