@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.errors import ConversationCorrupt
+from core.errors import ConversationCorrupt, StorageError
 from core.sav_manager import Conversation
 
 __all__ = [
@@ -133,6 +133,17 @@ def _transaction(db: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]
     db.execute("COMMIT")
 
 
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StorageError(
+            f"The search index {path} cannot be read ({exc}): close other copies of the app, "
+            "or delete the file to have it rebuilt from sav/."
+        ) from exc
+
+
 class SearchIndex:
     """The SQLite index at ``path`` (``:memory:`` when the folder cannot hold it); thread-safe."""
 
@@ -215,7 +226,7 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ writing
     def put(self, conv: Conversation, mtime_ns: int, size: int) -> None:
-        """Record ``conv`` as read from a file of this mtime and size."""
+        """Record ``conv`` as read from a file of this mtime and size (a failure only delays indexing)."""
         body = "\n".join(m.content for m in conv.messages)
         values = (
             conv.title,
@@ -227,23 +238,40 @@ class SearchIndex:
             mtime_ns,
             size,
         )
+
+        def write() -> None:
+            row_id = self._upsert(conv.slug, values, None)
+            self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+            self._db.execute(
+                "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (row_id, conv.title, body)
+            )
+
         with self._lock:
-            with _transaction(self._db):
-                row_id = self._upsert(conv.slug, values, None)
-                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
-                self._db.execute(
-                    "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (row_id, conv.title, body)
-                )
-            self._cached(conv.slug, values, None)
+            if self._apply(conv.slug, write):
+                self._cached(conv.slug, values, None)
 
     def put_damaged(self, slug: str, reason: str, mtime_ns: int, size: int) -> None:
         """Record a conversation.md that cannot be parsed, so list shows it as damaged."""
         values = (slug, mtime_ns // 1000, mtime_ns // 1000, "", 0, "", mtime_ns, size)
+
+        def write() -> None:
+            row_id = self._upsert(slug, values, reason)
+            self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+
         with self._lock:
+            if self._apply(slug, write):
+                self._cached(slug, values, reason)
+
+    def _apply(self, slug: str, write: Callable[[], None]) -> bool:
+        """Run ``write`` in a transaction; a failure is logged, as the index only caches what sav/ holds."""
+        try:
             with _transaction(self._db):
-                row_id = self._upsert(slug, values, reason)
-                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
-            self._cached(slug, values, reason)
+                write()
+            return True
+        except sqlite3.Error as exc:
+            log.warning("search index not updated for %s (%s); it will be re-read from sav/", slug, exc)
+            self._cache = None
+            return False
 
     def _cached(self, slug: str, values: tuple, damaged: str | None) -> None:
         if self._cache is not None:
@@ -268,13 +296,19 @@ class SearchIndex:
 
     def remove(self, slug: str) -> None:
         """Forget a session (deleted or renamed)."""
+
+        def write() -> None:
+            for (row_id,) in self._db.execute(
+                "DELETE FROM sessions WHERE slug = ? RETURNING id", (slug,)
+            ).fetchall():
+                self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
+
         with self._lock:
-            with _transaction(self._db):
-                for (row_id,) in self._db.execute(
-                    "DELETE FROM sessions WHERE slug = ? RETURNING id", (slug,)
-                ).fetchall():
-                    self._db.execute("DELETE FROM search WHERE rowid = ?", (row_id,))
-            if self._cache is not None and self._cache.pop(slug, None) is not None:
+            if (
+                self._apply(slug, write)
+                and self._cache is not None
+                and self._cache.pop(slug, None) is not None
+            ):
                 self._sorted = None
 
     def _entries(self) -> dict[str, _Entry]:
@@ -313,7 +347,7 @@ class SearchIndex:
             except OSError:
                 continue  # a folder without a conversation is not a session
             on_disk[entry.name] = (st.st_mtime_ns, st.st_size)
-        with self._lock:
+        with self._lock, _reading(self.path):
             known = {slug: entry[1] for slug, entry in self._entries().items()}
         changed = 0
         for slug in known.keys() - on_disk.keys():
@@ -342,7 +376,7 @@ class SearchIndex:
     # ------------------------------------------------------------------ reading
     def rows(self) -> list[SessionInfo]:
         """Every session, most recently updated first."""
-        with self._lock:
+        with self._lock, _reading(self.path):
             entries = self._entries()
             if self._sorted is None:
                 ordered = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))
@@ -351,7 +385,7 @@ class SearchIndex:
 
     def slug_for_title(self, title: str) -> str | None:
         """The slug of the most recent session with this title (exact, else ignoring case)."""
-        with self._lock:
+        with self._lock, _reading(self.path):
             row = self._db.execute(
                 "SELECT slug FROM sessions WHERE title = ? AND damaged IS NULL ORDER BY updated_us DESC LIMIT 1",
                 (title,),
@@ -369,7 +403,7 @@ class SearchIndex:
         query = fts_query(text)
         if not query:
             return []
-        with self._lock:
+        with self._lock, _reading(self.path):
             cursor = self._db.execute(
                 "SELECT s.slug, s.title, snippet(search, -1, ?, ?, '…', 16), s.updated_us"
                 " FROM search JOIN sessions AS s ON s.id = search.rowid"

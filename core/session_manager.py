@@ -422,7 +422,11 @@ class ReplyWriter:
         self._dirty = False
         self._closed = False
         conv.messages.append(self.message)
-        manager.save(conv)
+        try:
+            manager.save(conv)
+        except BaseException:
+            conv.messages.remove(self.message)
+            raise
         self._last_save = time.monotonic()
 
     def append(self, text: str) -> None:

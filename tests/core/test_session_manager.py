@@ -540,6 +540,17 @@ def test_deleted_index_is_rebuilt(sm: SessionManager, settings: Settings) -> Non
     assert [s.slug for s in fresh.list()] == [conv.slug]
 
 
+def test_index_write_failure_does_not_fail_the_save(sm: SessionManager, caplog) -> None:
+    conv = sm.create("Index trouble")
+    sm.index._db.execute("PRAGMA query_only = ON")  # fault injection: every index write now fails
+    sm.add_user_message(conv, "kept in the file anyway")
+    assert "search index not updated" in caplog.text
+    sm.index._db.execute("PRAGMA query_only = OFF")
+    assert sm.load(conv.slug).messages[0].content == "kept in the file anyway"
+    assert [s.message_count for s in sm.list()] == [1]  # re-read from sav/ once the index works again
+    assert [h.slug for h in sm.search("kept")] == [conv.slug]
+
+
 def test_sessions_made_by_another_process_are_seen(sm: SessionManager, settings: Settings) -> None:
     assert sm.list() == []
     other = SessionManager(settings)
