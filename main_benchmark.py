@@ -526,7 +526,7 @@ def _add_generation_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--top-p", type=float, dest="top_p")
     p.add_argument("--num-ctx", type=int, dest="num_ctx")
-    p.add_argument("--num-predict", type=int, dest="num_predict", help="max tokens per sample (default 512)")
+    p.add_argument("--num-predict", type=int, dest="num_predict", help="max tokens per sample (default 256)")
     p.add_argument(
         "--option",
         action="append",

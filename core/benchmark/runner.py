@@ -31,8 +31,9 @@ __all__ = [
     "load_suite_problems",
 ]
 
-# Bounded output by default: a base model without stop would otherwise ramble until the context is full.
-DEFAULT_OPTIONS: dict[str, Any] = {"num_predict": 512}
+# Bounded output by default: small models can loop until the context is full; 256 tokens hold a
+# HumanEval-size function with room to spare (raise it with --num-predict).
+DEFAULT_OPTIONS: dict[str, Any] = {"num_predict": 256}
 
 
 @dataclass
