@@ -280,8 +280,9 @@ class SessionManager:
             path = Path(image)
             if not path.is_file():
                 raise StorageError(f"Cannot attach {path}: no such file. Check the path and send again.")
-            name = slugify(path.stem, now=_now()) + path.suffix.lower()
-            sources.append((path, name if is_safe_slug(name) else f"image{path.suffix.lower()}"))
+            suffix = re.sub(r"[^a-z0-9]", "", path.suffix.lower())[:10]
+            stem = slugify(path.stem) if any(ch.isalnum() for ch in path.stem) else "image"
+            sources.append((path, f"{stem}.{suffix}" if suffix else stem))
         saved = []
         try:
             folder.mkdir(parents=True, exist_ok=True)

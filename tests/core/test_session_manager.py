@@ -479,6 +479,9 @@ def test_images_are_copied_in_and_sent_as_absolute_paths(
     )
     again = sm.add_user_message(conv, "and this?", images=[photo])
     assert again.images == ["attachments/my-photo-2.png"]
+    odd = tmp_path / "🎉.P*N:G"
+    odd.write_bytes(PNG)
+    assert sm.add_user_message(conv, "odd name", images=[odd]).images == ["attachments/image-2.png"]
 
 
 def test_missing_image_is_refused_and_nothing_is_saved(sm: SessionManager, tmp_path: Path) -> None:
