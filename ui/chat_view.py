@@ -171,12 +171,12 @@ class ChatView(FloatLayout):
         self._set_items(len(self._states) - 1)
 
     def last_code_block(self) -> str | None:
-        """The code of the last code block in the last assistant message that has one."""
+        """The code of the last code block in the last assistant message that has one (as Copy copies it)."""
         for state in reversed(self._states):
             if state.message.role == "assistant":
                 blocks = extract_code_blocks(state.message.content)
                 if blocks:
-                    return blocks[-1].code
+                    return blocks[-1].code.rstrip("\n")
         return None
 
     def scroll_to_end(self, *_: Any) -> None:
@@ -319,6 +319,7 @@ class ChatView(FloatLayout):
         markup = block.markup
         if style in _FONT_KEY:
             markup = f"[b]{markup}[/b]"
+        pieces = split_markup(markup, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
         return [
             {
                 "viewclass": "TextItem",
@@ -326,8 +327,9 @@ class ChatView(FloatLayout):
                 "style": style,
                 "font_size": font_size,
                 "font_name": font_name,
+                "joined": i < len(pieces) - 1,
             }
-            for piece in split_markup(markup, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
+            for i, piece in enumerate(pieces)
         ]
 
     def _code_items(self, block: Block, key: str) -> list[dict[str, Any]]:
@@ -344,6 +346,7 @@ class ChatView(FloatLayout):
                 "code_first": i == 0,
                 "code_last": i == len(pieces) - 1,
                 "copied": False,
+                "joined": i < len(pieces) - 1,
             }
             for i, piece in enumerate(pieces)
         ]
@@ -464,6 +467,7 @@ class ChatView(FloatLayout):
         last = len(items) - 1
         for i, item in enumerate(items):
             d = dict(item)
+            joined = d.pop("joined", False)  # the next item continues this block: no gap between them
             d.update(
                 msg_index=index,
                 role=role,
@@ -472,7 +476,7 @@ class ChatView(FloatLayout):
                 bubble_first=i == 0,
                 bubble_last=i == last,
                 pad_top=SIZES["bubble_padding"] * 0.6 if i == 0 else 0,
-                pad_bottom=SIZES["bubble_padding"] if i == last else SIZES["block_gap"],
+                pad_bottom=SIZES["bubble_padding"] if i == last else 0 if joined else SIZES["block_gap"],
                 gap_bottom=SIZES["message_gap"] if i == last else 0,
             )
             h = self._estimate(d, width) + d["pad_top"] + d["pad_bottom"] + d["gap_bottom"]

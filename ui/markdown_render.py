@@ -8,6 +8,7 @@ blocks into pieces small enough for one Label texture each.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ def _parser() -> MarkdownIt:
 
 
 _MD = _parser()
+# markdown-it logs every rule it tries at DEBUG; parsing a streaming tail each frame must not pay for it.
+logging.getLogger("markdown_it").setLevel(logging.WARNING)
 
 
 def _clean_ref(href: str) -> str:
@@ -271,18 +274,18 @@ class MarkdownStream:
     def update(self, text: str) -> tuple[list[Block], list[Block]]:
         """Feed the whole text so far; returns (blocks that became final now, blocks of the unfinished tail)."""
         tail = text[self.offset :]
-        tokens = _MD.parse(tail)
-        starts = _top_level_starts(tokens)
+        # Decide on complete lines only: a half-received line ("*" of "*word*") can look like a block start.
+        complete = tail[: tail.rfind("\n") + 1]
         new_final: list[Block] = []
-        if len(starts) >= 2:
-            last_start = starts[-1]
-            cut = _line_offset(tail, last_start)
-            new_final = _Walker(self.palette).walk(_MD.parse(tail[:cut]))
-            self.final.extend(new_final)
-            self.offset += cut
-            tail = tail[cut:]
-            tokens = _MD.parse(tail)
-        return new_final, _Walker(self.palette).walk(tokens)
+        if complete:
+            starts = _top_level_starts(_MD.parse(complete))
+            if len(starts) >= 2:
+                cut = _line_offset(complete, starts[-1])
+                new_final = _Walker(self.palette).walk(_MD.parse(tail[:cut]))
+                self.final.extend(new_final)
+                self.offset += cut
+                tail = tail[cut:]
+        return new_final, _Walker(self.palette).walk(_MD.parse(tail))
 
 
 def _line_offset(text: str, line: int) -> int:

@@ -82,6 +82,13 @@ class ChatItem(RecycleDataViewBehavior, Widget):
         super().refresh_view_attrs(rv, index, data)
         self._update_color()
 
+    def refresh_view_layout(self, rv: Any, index: int, layout: Any, viewport: Any) -> None:
+        super().refresh_view_layout(rv, index, layout, viewport)
+        # The layout applied the stored (maybe estimated) height; when the new content measures the same
+        # as this recycled widget's previous one no property changes, so re-apply the measured height here.
+        if self.content_height > 0:
+            self._update_height()
+
     def _update_geometry(self, *_: Any) -> None:
         frac_key = "bubble_user_max_frac" if self.role == "user" else "bubble_assistant_max_frac"
         max_w = self.width * SIZES[frac_key]

@@ -37,7 +37,6 @@ def prepare_kivy_environment(width: int = 1000, height: int = 760) -> None:
     os.environ["KIVY_NO_FILELOG"] = "1"
     os.environ["KIVY_USE_DEFAULTCONFIG"] = "1"
     os.environ.setdefault("KIVY_WINDOW", "sdl2")
-    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
     from kivy.config import Config
 
     Config.set("graphics", "width", str(width))
@@ -79,9 +78,10 @@ class KivyHarness:
         self.frames(1)
 
     def frames(self, count: int = 1) -> None:
-        """Advance `count` real frames: Clock, input, layout, drawing."""
+        """Advance `count` real frames: window events (X input, clipboard requests), Clock, layout, drawing."""
+        step = getattr(self.window, "_mainloop", None) or self.event_loop.idle
         for _ in range(count):
-            self.event_loop.idle()
+            step()
 
     def wait_until(self, condition: Callable[[], Any], timeout: float = 15.0, message: str = "") -> Any:
         """Advance frames until `condition()` is truthy; fail with `message` after `timeout` seconds."""
