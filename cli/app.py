@@ -28,19 +28,20 @@ Text piped on stdin is added to the prompt: git diff | python main.py "Review th
 
 
 def version() -> str:
-    """The project version from the installed metadata, else from pyproject.toml next to this package."""
+    """The project version: from pyproject.toml in a source checkout (fast), else the installed metadata."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        pass
     from importlib import metadata
 
     try:
         return metadata.version("ia-v3")
     except metadata.PackageNotFoundError:
-        import tomllib
-
-        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-        try:
-            return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
-        except (OSError, KeyError, tomllib.TOMLDecodeError):
-            return "unknown"
+        return "unknown"
 
 
 class _VersionAction(argparse.Action):
