@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from core.benchmark import charts
 from core.benchmark.leaderboard import LeaderboardEntry, build_leaderboard, load_summaries
+from core.benchmark.problems import TIERS
 from core.benchmark.store import reports_dir
 
 __all__ = ["ReportFiles", "Table", "build_tables", "write_leaderboard", "write_report"]
@@ -68,12 +69,29 @@ def _best_k(summary: dict[str, Any]) -> str:
 
 RUN_HEADER = [
     "Model", "Style", "Suite", "Options", "Backend", "Digest", "n", "Problems", "pass@1 %", "95% CI",
-    "pass@k", "Errors", "Truncated", "TTFT med s", "TTFT p90 s", "tok/s med", "tok/s p90", "prompt tok/s med",
-    "total med s", "total p90 s", "CPU % med", "RSS MB p90", "GPU MB p90", "Run",
+    "pass@k", "Errors", "Truncated", "Run",
+]  # fmt: skip
+SPEED_HEADER = [
+    "Model", "TTFT med s", "TTFT p90 s", "tok/s med", "tok/s p90", "prompt tok/s med", "total med s",
+    "total p90 s", "load max s", "CPU % med", "RSS MB p90", "GPU MB p90",
 ]  # fmt: skip
 
 
+def _suite_name(suite: str) -> str:
+    return Path(suite).name if "/" in suite or "\\" in suite else suite
+
+
 def _run_row(label: str, s: dict[str, Any]) -> list[Any]:
+    p1 = s.get("pass_at_k", {}).get("1")
+    return [
+        label, s.get("style", ""), _suite_name(str(s.get("suite", ""))), s.get("options_label", ""),
+        f"{s.get('backend', '')} {s.get('backend_version', '')}".strip(), str(s.get("digest", ""))[:12],
+        s.get("n", ""), s.get("problems", ""), _pct(p1["value"]) if p1 else "", _interval(p1), _best_k(s),
+        s.get("errors", 0), s.get("truncated", 0), s.get("run_id", ""),
+    ]  # fmt: skip
+
+
+def _speed_row(label: str, s: dict[str, Any]) -> list[Any]:
     speed = s.get("speed", {})
 
     def med(name: str, digits: int = 2) -> Any:
@@ -82,23 +100,25 @@ def _run_row(label: str, s: dict[str, Any]) -> list[Any]:
     def p90(name: str, digits: int = 2) -> Any:
         return _num(speed.get(name, {}).get("p90"), digits)
 
-    p1 = s.get("pass_at_k", {}).get("1")
     return [
-        label, s.get("style", ""), s.get("suite", ""), s.get("options_label", ""),
-        f"{s.get('backend', '')} {s.get('backend_version', '')}".strip(), str(s.get("digest", ""))[:12],
-        s.get("n", ""), s.get("problems", ""), _pct(p1["value"]) if p1 else "", _interval(p1), _best_k(s),
-        s.get("errors", 0), s.get("truncated", 0), med("ttft_s"), p90("ttft_s"), med("gen_tps", 1),
-        p90("gen_tps", 1), med("prompt_tps", 1), med("total_s"), p90("total_s"), med("cpu_percent", 0),
-        p90("rss_mb", 0), p90("gpu_mem_mb", 0), s.get("run_id", ""),
+        label, med("ttft_s"), p90("ttft_s"), med("gen_tps", 1), p90("gen_tps", 1), med("prompt_tps", 1),
+        med("total_s"), p90("total_s"), p90("load_s"), med("cpu_percent", 0), p90("rss_mb", 0), p90("gpu_mem_mb", 0),
     ]  # fmt: skip
 
 
+def _tier_order(tier: str) -> tuple[int, str]:
+    return (TIERS.index(tier) if tier in TIERS else len(TIERS), tier)
+
+
 def build_tables(runs: Labelled, *, title: str = "Runs") -> list[Table]:
-    """Runs, per-tier and per-problem tables for the labelled summaries, in that order."""
+    """Runs (correctness), speed, per-tier and per-problem tables for the labelled summaries, in that order."""
     run_table = Table(title, list(RUN_HEADER), [_run_row(label, s) for label, s in runs])
+    speed = Table(
+        "Speed and resources (median, p90)", list(SPEED_HEADER), [_speed_row(lbl, s) for lbl, s in runs]
+    )
     tiers = Table("Per tier (pass@1)", ["Model", "Tier", "Problems", "pass@1 %", "95% CI"])
     for label, s in runs:
-        for tier, entry in s.get("per_tier", {}).items():
+        for tier, entry in sorted(s.get("per_tier", {}).items(), key=lambda item: _tier_order(item[0])):
             tiers.rows.append(
                 [label, tier, entry.get("problems"), _pct(entry.get("pass@1")), _interval(entry)]
             )
@@ -116,7 +136,7 @@ def build_tables(runs: Labelled, *, title: str = "Runs") -> list[Table]:
             entry = s.get("per_problem", {}).get(task_id)
             cells.append(f"{entry['passed']}/{entry['n']}" if entry and entry.get("n") else "")
         per_problem.rows.append([task_id, tier, *cells])
-    return [run_table, tiers, per_problem]
+    return [run_table, speed, tiers, per_problem]
 
 
 def _md_cell(value: Any) -> str:
@@ -192,9 +212,12 @@ def write_report(runs: Labelled, out_dir: Path, name: str, *, title: str = "Benc
     notes = _notes(runs)
     md = out_dir / f"{name}.md"
     md.write_text(_markdown(title, notes, tables, images), encoding="utf-8")
+    # One CSV row per run (correctness and speed side by side, for spreadsheets and scripts).
+    rows = [r + sp[1:] for r, sp in zip(tables[0].rows, tables[1].rows, strict=True)]
+    wide = Table("runs", tables[0].header + tables[1].header[1:], rows)
     csvs = [
-        _write_csv(out_dir / f"{name}.csv", tables[0]),
-        _write_csv(out_dir / f"{name}_problems.csv", tables[2]),
+        _write_csv(out_dir / f"{name}.csv", wide),
+        _write_csv(out_dir / f"{name}_problems.csv", tables[3]),
     ]
     xlsx = _write_xlsx(out_dir / f"{name}.xlsx", tables, notes)
     return ReportFiles(md, csvs, xlsx, images)

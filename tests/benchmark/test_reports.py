@@ -92,7 +92,7 @@ def test_report_files_open_in_their_readers(tmp_path: Path) -> None:
     assert problems[1] == ["t/1", "easy", "2/2", "1/2"]
 
     wb = load_workbook(files.xlsx)
-    assert wb.sheetnames == ["Runs", "Per tier", "Per problem", "About"]
+    assert wb.sheetnames == ["Runs", "Speed and resources", "Per tier", "Per problem", "About"]
     assert wb["Runs"]["A2"].value == "smollm2:135m (chat)"
     assert any("Sandbox isolation" in str(c.value) for c in wb["About"]["A"])
 
@@ -104,7 +104,7 @@ def test_report_files_open_in_their_readers(tmp_path: Path) -> None:
 
 def test_tables_mark_missing_problems_blank() -> None:
     runs = [("a", _summary("a", passed={"p1": 1})), ("b", _summary("b", passed={"p2": 2}))]
-    per_problem = build_tables(runs)[2]
+    per_problem = build_tables(runs)[3]
     assert per_problem.rows == [["p1", "easy", "1/2", ""], ["p2", "easy", "", "2/2"]]
 
 
