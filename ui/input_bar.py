@@ -138,10 +138,12 @@ class InputBar(BoxLayout):
         self.dispatch("on_stop")
 
     def send_or_stop(self) -> None:
+        """The Send/Stop button; the focus goes back to the box so typing can go on."""
         if self.streaming:
             self.stop()
         else:
             self.send()
+        self.focus_input()
 
     def clear(self) -> None:
         """Empty the box, the attachments and the pastes (after a send has started)."""
