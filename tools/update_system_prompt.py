@@ -115,12 +115,11 @@ def main(argv: list[str] | None = None) -> int:
 
             console.print(load_profile(settings, args.name).system_prompt, markup=False)
         elif args.command == "set":
-            from core.profiles import Profile, list_profiles, load_profile, save_profile
+            from core.profiles import Profile, load_profile, profile_path, save_profile
 
             text = _prompt_text(args)
             # An existing but unreadable profile raises in load_profile and is left untouched.
-            names = {p.name for p in list_profiles(settings)}
-            if args.name in names or (settings.profiles_dir / f"{args.name}.toml").exists():
+            if profile_path(settings, args.name).exists():
                 profile = load_profile(settings, args.name)
                 profile.system_prompt = text
             else:

@@ -145,3 +145,36 @@ def test_update_modelfile_errors_are_clear(configs: Path, capsys) -> None:
     before = (configs / "phi_tests" / "Modelfile").read_text()
     assert update_system_prompt.main(["--configs", str(configs), "modelfile", "phi", 'a """ b']) == 5
     assert (configs / "phi_tests" / "Modelfile").read_text() == before
+
+
+def test_profiles_system_prompt_set_show_list(ia_home: Path, capsys) -> None:
+    from config import load_settings
+    from core.profiles import Profile, load_profile, save_profile
+
+    settings = load_settings({})
+    save_profile(
+        settings, Profile(name="coder", model="smollm2:135m", system_prompt="old", options={"top_k": 5})
+    )
+    assert update_system_prompt.main(["set", "coder", "Reply with code only."]) == 0
+    profile = load_profile(settings, "coder")
+    assert (profile.system_prompt, profile.model, profile.options) == ("Reply with code only.", "smollm2:135m",
+                                                                        {"top_k": 5})  # fmt: skip
+    assert update_system_prompt.main(["set", "fresh", "Be brief.", "--model", "gemma3:270m"]) == 0
+    assert load_profile(settings, "fresh").model == "gemma3:270m"
+    capsys.readouterr()
+    assert update_system_prompt.main(["show", "coder"]) == 0
+    assert capsys.readouterr().out.strip() == "Reply with code only."
+    assert update_system_prompt.main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "coder (smollm2:135m): Reply with code only." in listing and "phi:" in listing
+
+
+def test_corrupt_profile_is_reported_and_left_untouched(ia_home: Path, capsys) -> None:
+    path = ia_home / "profiles" / "broken.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("system_prompt = [\n", encoding="utf-8")
+    assert update_system_prompt.main(["set", "broken", "new"]) == 5
+    assert "not valid TOML" in " ".join(capsys.readouterr().out.split())
+    assert path.read_text(encoding="utf-8") == "system_prompt = [\n"
+    assert update_system_prompt.main(["set", "bad/name", "x"]) == 5
+    assert "a profile name uses letters" in " ".join(capsys.readouterr().out.split())
