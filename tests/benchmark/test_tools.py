@@ -178,3 +178,27 @@ def test_corrupt_profile_is_reported_and_left_untouched(ia_home: Path, capsys) -
     assert path.read_text(encoding="utf-8") == "system_prompt = [\n"
     assert update_system_prompt.main(["set", "bad/name", "x"]) == 5
     assert "a profile name uses letters" in " ".join(capsys.readouterr().out.split())
+
+
+def test_analyze_dev_logs_reads_what_devlog_writes(ia_home: Path, capsys) -> None:
+    from config import load_settings
+    from core.devlog import DevLog, DevRecord
+
+    devlog = DevLog(load_settings({}))
+    for ttft, tps in ((0.1, 30.0), (0.3, 10.0), (0.2, 20.0)):
+        devlog.record(DevRecord(time="2026-01-01T00:00:00Z", session="s", model="smollm2:135m", host="h",
+                                ttft_s=ttft, gen_tps=tps, total_s=1.0))  # fmt: skip
+    devlog.record(DevRecord(time="2026-01-01T00:00:01Z", session="s", model="smollm2:135m", host="h",
+                            error="Cannot reach Ollama"))  # fmt: skip
+    assert analyze_dev_logs.main(["--no-chart"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "smollm2:135m" in line)
+    assert [cell.strip() for cell in row.split("│")[1:8]] == [
+        "smollm2:135m",
+        "4",
+        "1",
+        "0.20",
+        "0.30",
+        "20.0",
+        "30.0",
+    ]
