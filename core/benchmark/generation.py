@@ -13,7 +13,7 @@ from typing import Any
 
 from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program, extract_code, to_completion
 from core.benchmark.metrics import ResourceMonitor, ResourceUsage
-from core.errors import IAError, ModelNotFound, ServerUnreachable
+from core.errors import CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient, StreamStats
 
 __all__ = [
@@ -136,7 +136,7 @@ def generate_sample(
     """Generate and measure one sample; None when the stream was cancelled (nothing to record).
 
     Server failures (broken stream, stall, HTTP error) become a sample with `error` set and no code, so a run
-    records them and carries on; `ModelNotFound` and `ServerUnreachable` propagate to stop the host's worker.
+    records them and carries on; `ModelNotFound`, `CapabilityMissing` and `ServerUnreachable` propagate.
     """
     sample = Sample(
         task_id=problem.task_id, completion="", sample_index=index, model=model, style=style, host=client.host
@@ -149,8 +149,8 @@ def generate_sample(
         with stream:
             for _chunk in stream:
                 pass
-    except (ModelNotFound, ServerUnreachable):
-        raise
+    except (ModelNotFound, CapabilityMissing, ServerUnreachable):
+        raise  # every sample would fail the same way: the runner stops (or moves the work to another host)
     except IAError as exc:
         sample.error = str(exc)
     finally:

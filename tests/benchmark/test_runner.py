@@ -244,7 +244,9 @@ def test_real_embedded_model_is_deterministic_at_temperature_0(
     assert outcomes[0].info.key == outcomes[1].info.key  # same model digest, backend version and options
 
 
-def test_hosts_with_different_builds_of_the_model_are_refused(scripted_server, ia_home, problems_file) -> None:
+def test_hosts_with_different_builds_of_the_model_are_refused(
+    scripted_server, ia_home, problems_file
+) -> None:
     from core.embedded.scripted import scripted_model
 
     other = ScriptedEngine()
@@ -261,3 +263,13 @@ def test_hosts_with_different_builds_of_the_model_are_refused(scripted_server, i
             BenchmarkRun(spec, [OllamaClient(scripted_server.url), OllamaClient(url)], ia_home)
     finally:
         server.stop()
+
+
+def test_a_model_that_cannot_do_the_style_stops_the_run(scripted_server, ia_home, problems_file) -> None:
+    from core.embedded.scripted import scripted_model
+
+    scripted_server.engine.set_models(scripted_model("embedder", capabilities=("embedding",)))
+    outcome = _run(scripted_server.url, ia_home, problems_file, model="embedder").execute()
+    assert outcome.status == "failed" and outcome.generated == 0
+    assert "does not support" in str(outcome.error)
+    assert len(scripted_server.engine.bodies("/api/chat")) == 1  # no retry of every problem
