@@ -37,6 +37,7 @@ from core.embedded.protocol import (
     OLLAMA_VERSION,
     ProtocolError,
     check_field,
+    check_images,
     check_options,
     decode_body,
     final_metrics,
@@ -241,7 +242,7 @@ class _Api:
         messages = body.get("messages") or []
         keep_alive = parse_keep_alive(body.get("keep_alive"))
         if not messages and keep_alive == 0:
-            await asyncio.to_thread(self.engine.unload, card.name)
+            await self._unload(request, card.name)
             return _json(self._chat_chunk(name, "", done_reason="unload"))
         think = self._think(body, card, name)
         if "completion" not in card.capabilities:
@@ -249,6 +250,9 @@ class _Api:
         if body.get("tools") and "tools" not in card.capabilities:
             raise ProtocolError(400, f"registry.ollama.ai/library/{card.name} does not support tools")
         clean = self._messages(messages)
+        for message in clean:
+            if message.get("images") is not None:
+                check_images(message["images"])
         if any(m.get("images") for m in clean) and "vision" not in card.capabilities:
             raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
         options = check_options(body.get("options"))
@@ -275,7 +279,7 @@ class _Api:
         prompt = body.get("prompt") or ""
         keep_alive = parse_keep_alive(body.get("keep_alive"))
         if not prompt and keep_alive == 0:
-            await asyncio.to_thread(self.engine.unload, card.name)
+            await self._unload(request, card.name)
             return _json(self._generate_chunk(name, "", done_reason="unload"))
         raw = bool(body.get("raw"))
         if raw and (body.get("template") or body.get("system") or body.get("context")):
@@ -288,6 +292,7 @@ class _Api:
         if body.get("template"):
             raise ProtocolError(400, "the embedded backend does not support a custom template; use raw=true")
         images = body.get("images") or []
+        check_images(images)
         if images and "vision" not in card.capabilities:
             raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
         options = check_options(body.get("options"))
@@ -333,6 +338,15 @@ class _Api:
             item["content"] = message.get("content") or ""
             clean.append(item)
         return clean
+
+    async def _unload(self, request: Request, name: str) -> None:
+        """Unload in turn, never under a running generation."""
+        cancel = threading.Event()
+        watcher = asyncio.create_task(self._watch_disconnect(request, cancel))
+        try:
+            await self.line.call(lambda: self.engine.unload(name), cancel)
+        finally:
+            watcher.cancel()
 
     async def _load(
         self, request: Request, card: ModelCard, name: str, options: dict[str, Any], keep_alive: float | None,

@@ -44,6 +44,7 @@ class _Slot:
     llama: Any
     key: tuple[int, int, int, int]  # n_ctx, n_threads, n_batch, repeat_last_n
     expires_at: datetime
+    busy: bool = False  # generating now: never released under a running generation
 
     @property
     def n_ctx(self) -> int:
@@ -77,7 +78,11 @@ class LlamaEngine:
     def _card(self, model: ModelFile) -> ModelCard | None:
         with self._lock:
             cached = self._cards.get(model.name)
-        if cached is not None and cached.path == str(model.path):
+        try:
+            mtime = datetime.fromtimestamp(model.path.stat().st_mtime, UTC)
+        except OSError:
+            return None
+        if cached is not None and cached.path == str(model.path) and cached.modified_at == mtime:
             return cached
         try:
             card = card_for(model)
@@ -113,7 +118,7 @@ class LlamaEngine:
     def _release_expired(self) -> None:
         now = datetime.now(UTC)
         with self._lock:
-            for name in [n for n, s in self._slots.items() if s.expires_at <= now]:
+            for name in [n for n, s in self._slots.items() if s.expires_at <= now and not s.busy]:
                 self._close(name)
 
     def _close(self, name: str) -> None:
@@ -199,22 +204,27 @@ class LlamaEngine:
         keep_alive_s: float | None,
     ) -> Iterator[Event]:
         slot, load_ns = self._slot(name, options, keep_alive_s)
-        stops = options.get("stop") or list(slot.card.parameters.get("stop", [])) + prompt.stop
+        # The request's stop strings replace the model's (as in Ollama); the prompt format's own stay.
+        stops = list(options.get("stop") or slot.card.parameters.get("stop", [])) + prompt.stop
         tokens = slot.llama.tokenize(prompt.text.encode("utf-8"), add_bos=not prompt.has_bos, special=True)
         record = RunRecord(model=slot.card.name)
         self.runs.append(record)
-        yield from decode(
-            slot.llama,
-            tokens,
-            Sampling.from_options(options),
-            stops,
-            cancel,
-            n_ctx=slot.n_ctx,
-            load_ns=load_ns,
-            record=record,
-        )
-        with self._lock:  # keep_alive counts from the end of the request, as in Ollama
-            slot.expires_at = expires_at(keep_alive_s)
+        slot.busy = True
+        try:
+            yield from decode(
+                slot.llama,
+                tokens,
+                Sampling.from_options(options),
+                stops,
+                cancel,
+                n_ctx=slot.n_ctx,
+                load_ns=load_ns,
+                record=record,
+            )
+        finally:
+            slot.busy = False
+            with self._lock:  # keep_alive counts from the end of the request, as in Ollama
+                slot.expires_at = expires_at(keep_alive_s)
 
     def chat(
         self,

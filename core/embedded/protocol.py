@@ -18,6 +18,7 @@ __all__ = [
     "OLLAMA_VERSION",
     "ProtocolError",
     "check_field",
+    "check_images",
     "check_options",
     "decode_body",
     "expires_at",
@@ -90,6 +91,28 @@ def check_field(body: dict[str, Any], key: str, kind: type | tuple[type, ...], g
         raise ProtocolError(
             400, f"json: cannot unmarshal {got} into Go struct field {go_type}.{key} of type {want}"
         )
+
+
+_B64 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def check_images(images: Any) -> None:
+    """Images are raw base64 strings (Go []byte): anything else is a 400 like Go's decoder gives."""
+    if not isinstance(images, list):
+        raise ProtocolError(
+            400, "json: cannot unmarshal value into Go struct field .images of type []api.ImageData"
+        )
+    for image in images:
+        if not isinstance(image, str):
+            raise ProtocolError(
+                400, "json: cannot unmarshal value into Go struct field .images of type []uint8"
+            )
+        body = image.rstrip("=")
+        bad = next((i for i, ch in enumerate(body) if ch not in _B64), None)
+        if bad is None and (len(image) % 4 or len(image) - len(body) > 2):
+            bad = len(body)
+        if bad is not None:
+            raise ProtocolError(400, f"illegal base64 data at input byte {bad}")
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:

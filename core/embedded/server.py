@@ -67,7 +67,7 @@ class EmbeddedServer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(url + "/", timeout=1.0).text == "Ollama is running":
+                if httpx.get(url + "/", timeout=1.0, trust_env=False).text == "Ollama is running":
                     break
             except httpx.HTTPError:
                 pass

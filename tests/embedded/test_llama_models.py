@@ -154,3 +154,20 @@ def test_server_is_down_after_stop(tmp_path):
     server.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/", timeout=2)
+
+
+def test_a_model_whose_keep_alive_runs_out_is_not_released_mid_generation(embedded_server):
+    client = ollama.Client(host=embedded_server.url)
+    stream = client.generate(
+        "smollm2:135m",
+        CODE,
+        raw=True,
+        stream=True,
+        keep_alive=0.001,
+        options={"num_predict": 30, "temperature": 0},
+    )
+    next(stream)
+    assert "smollm2:135m" in {m.model for m in client.ps().models}  # expired, but busy: kept
+    final = [part for part in stream if part.done][0]
+    assert final.eval_count == 30
+    _wait_until(lambda: "smollm2:135m" not in {m.model for m in client.ps().models})

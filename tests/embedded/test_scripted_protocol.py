@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 
 import httpx
 import ollama
@@ -339,8 +341,6 @@ def test_a_client_that_leaves_a_non_streaming_request_stops_generation(scripted_
 
 
 def test_concurrent_requests_are_served_one_at_a_time(scripted_server):
-    import threading
-
     engine = scripted_server.engine
     engine.enqueue(*[Script([step for i in range(5) for step in (f"{n}{i}", Delay(0.02))]) for n in "abc"])
     replies: list[str] = []
@@ -358,3 +358,24 @@ def test_concurrent_requests_are_served_one_at_a_time(scripted_server):
     records = sorted(engine.wait_ended(3), key=lambda r: r.started)
     for earlier, later in zip(records, records[1:], strict=False):
         assert earlier.ended is not None and earlier.ended <= later.started
+
+
+def test_unload_waits_for_the_running_generation(scripted_server):
+    engine = scripted_server.engine
+    engine.enqueue([step for i in range(10) for step in (f"t{i}", Delay(0.03))])
+    stream = ollama.Client(host=scripted_server.url).chat("smollm2:135m", messages=USER, stream=True)
+    next(stream)
+    unloaded = ollama.Client(host=scripted_server.url).chat("smollm2:135m", messages=[], keep_alive=0)
+    answered = time.monotonic()
+    record = engine.wait_generation_end()
+    assert unloaded.done_reason == "unload"
+    assert record.finished and record.ended is not None and record.ended <= answered
+    assert sum(1 for _ in stream) == 10  # the open stream got its 9 remaining pieces and the done chunk
+
+
+def test_invalid_base64_image_is_a_400(scripted_server):
+    body = {"model": "vision", "messages": [{"role": "user", "content": "see", "images": ["not base64!"]}]}
+    response = httpx.post(scripted_server.url + "/api/chat", json=body)
+    assert response.status_code == 400 and response.json() == {"error": "illegal base64 data at input byte 3"}
+    body = {"model": "vision", "prompt": "see", "images": ["aGVsbG8="]}
+    assert httpx.post(scripted_server.url + "/api/generate", json=body).status_code == 200
