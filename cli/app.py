@@ -133,10 +133,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(_flags(args))
-        if args.profile:
-            apply_profile(settings, args.profile, args)
     except IAError as exc:
         return _fail(str(exc), exit_code(exc))
+    if args.profile:
+        try:
+            apply_profile(settings, args.profile, args)
+        except IAError as exc:  # a profile named on the command line that does not exist: bad usage
+            return _fail(str(exc), EXIT_USAGE)
     try:
         return _run(settings, args, prompt, piped, interactive)
     except KeyboardInterrupt:

@@ -12,9 +12,10 @@ if TYPE_CHECKING:
 
     from core.chat import ChatTurn
 
-__all__ = ["INTERRUPTED_MARK", "play_turn"]
+__all__ = ["INTERRUPTED_MARK", "LENGTH_NOTE", "play_turn"]
 
 INTERRUPTED_MARK = "[interrupted: the partial reply is kept]"
+LENGTH_NOTE = "[the reply reached its length limit: raise it with /set num_predict N, or -1 for no limit]"
 
 
 def play_turn(
@@ -42,6 +43,9 @@ def play_turn(
         err.print(INTERRUPTED_MARK, style="yellow")
     if turn.error is not None:
         err.print(str(turn.error), style="bold red")
-    elif dev and turn.stats is not None:
+        return interrupted or turn.cancelled
+    if turn.stats is not None and turn.stats.done_reason == "length":
+        err.print(LENGTH_NOTE, style="yellow")
+    if dev and turn.stats is not None:
         err.print(format_stats(turn.stats), style="dim")
     return interrupted or turn.cancelled

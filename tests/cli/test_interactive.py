@@ -366,3 +366,74 @@ def test_session_flag_opens_an_existing_conversation(
     again.prompt()
     sent = scripted_server.engine.bodies("/api/chat")[-1]["messages"]
     assert [m["content"] for m in sent][0] == "note one"
+
+
+def test_reply_is_rendered_as_markdown_on_a_terminal(terminal_factory, scripted_server) -> None:
+    scripted_server.engine.enqueue(Script(["# Heading\n\n", "Some **bold** words.\n\n", "- item one\n"]))
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("markdown please")
+    shown = term.expect("item one")
+    assert "**bold**" not in shown and "bold" in shown  # rendered, not echoed as source
+    assert not (shown + "item one").endswith("- item one")  # the list marker is drawn as a bullet
+    term.prompt()
+
+
+def test_history_persists_between_runs(terminal_factory, scripted_server) -> None:
+    first = terminal_factory("-m", MODEL, "--plain")
+    first.prompt()
+    first.say("remember this line")
+    first.expect("Hello from the scripted engine.")
+    assert first.leave() == 0
+    second = terminal_factory("-m", MODEL, "--plain")
+    second.prompt()
+    second.child.send("\x1b[A")  # Up arrow: the previous run's input comes back
+    second.child.send("\r")
+    second.expect("Hello from the scripted engine.")
+    sent = [b["messages"][-1]["content"] for b in scripted_server.engine.bodies("/api/chat")]
+    assert sent == ["remember this line", "remember this line"]
+
+
+def test_a_fault_mid_reply_shows_one_line_and_the_chat_goes_on(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    from core.embedded.scripted import ErrorLine
+
+    scripted_server.engine.enqueue(Script(["Half ", ErrorLine("the model crashed")]), Script(["Recovered."]))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("first")
+    term.expect("The reply was cut off")
+    term.prompt()
+    term.say("second")
+    term.expect("Recovered.")
+    term.prompt()
+    messages = only_conversation(ia_home).messages
+    assert [(m.content, m.status) for m in messages] == [
+        ("first", "complete"),
+        ("Half ", "interrupted"),
+        ("second", "complete"),
+        ("Recovered.", "complete"),
+    ]
+
+
+def test_profile_command_applies_a_saved_profile(terminal_factory, scripted_server, ia_home: Path) -> None:
+    from config import load_settings
+    from core.profiles import Profile, save_profile
+
+    save_profile(load_settings(), Profile("coder", "gemma3:270m", "Write Python.", {"seed": 3}))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/profile")
+    term.expect("Profiles: coder")
+    term.say("/profile nosuch")
+    term.expect("no profile named 'nosuch'")
+    term.say("/profile coder")
+    term.expect("Profile coder: model gemma3:270m")
+    term.say("hi")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    body = scripted_server.engine.bodies("/api/chat")[0]
+    assert body["model"] == "gemma3:270m"
+    assert body["messages"][0] == {"role": "system", "content": "Write Python."}
+    assert body["options"] == {"seed": 3}

@@ -207,3 +207,53 @@ def test_version_flag(env) -> None:
     result = run_cli(["--version"], env)
     assert result.returncode == 0
     assert result.stdout.startswith("IA_V3 3.")
+
+
+def test_profile_flag_sets_model_system_prompt_and_options(scripted_server, env, ia_home: Path) -> None:
+    from config import load_settings
+    from core.profiles import Profile, save_profile
+
+    settings = load_settings()
+    save_profile(settings, Profile("terse", "gemma3:270m", "Be terse.", {"temperature": 0.1}))
+    assert run_cli(["--profile", "terse", "hi"], env).returncode == 0
+    assert run_cli(["--profile", "terse", "-m", MODEL, "hi again"], env).returncode == 0
+    first, second = scripted_server.engine.bodies("/api/chat")
+    assert first["model"] == "gemma3:270m" and second["model"] == MODEL  # -m wins over the profile
+    assert first["messages"][0] == {"role": "system", "content": "Be terse."}
+    assert first["options"] == {"temperature": 0.1}
+
+
+def test_unknown_profile_is_bad_usage(env) -> None:
+    result = run_cli(["--profile", "nosuch", "hi"], env)
+    assert result.returncode == 2
+    assert "no profile named 'nosuch'" in result.stderr
+
+
+def test_host_flag_beats_ollama_host(scripted_server, ia_home: Path) -> None:
+    env = cli_env("http://127.0.0.1:9", ia_home)
+    result = run_cli(["--host", scripted_server.url, "-m", MODEL, "hi"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello from the scripted engine.\n"
+
+
+def test_home_flag_puts_the_conversation_there(scripted_server, env, ia_home: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    result = run_cli(["--home", str(other), "-m", MODEL, "hi"], env)
+    assert result.returncode == 0, result.stderr
+    assert len(conversations(other)) == 1
+    assert conversations(ia_home) == []
+
+
+def test_a_reply_cut_by_the_length_limit_says_so(scripted_server, env) -> None:
+    scripted_server.engine.enqueue(Script(["cut"], done_reason="length"))
+    result = run_cli(["-m", MODEL, "hi"], env)
+    assert result.returncode == 0
+    assert "length limit" in result.stderr
+
+
+def test_bad_config_file_is_reported_in_one_sentence(env, ia_home: Path) -> None:
+    (ia_home / "config.toml").write_text("temperature = [unclosed\n", "utf-8")
+    result = run_cli(["-m", MODEL, "hi"], env)
+    assert result.returncode == 5
+    assert "config.toml" in result.stderr and "not valid TOML" in result.stderr
+    assert "Traceback" not in result.stderr
