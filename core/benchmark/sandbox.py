@@ -20,6 +20,7 @@ of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import secrets
@@ -39,7 +40,7 @@ import psutil
 
 from core.errors import SandboxUnavailable
 
-__all__ = ["ISOLATION_LEVELS", "Limits", "SampleResult", "Sandbox"]
+__all__ = ["ISOLATION_LEVELS", "Limits", "SampleResult", "Sandbox", "sandbox_uid_range"]
 
 ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits")
 # Modules most solutions import; loaded before the limits and the audit hook so each sample skips the cost.
@@ -85,22 +86,26 @@ class SampleResult:
 
 
 class _UidPool:
-    """Distinct unused uids, one per concurrent sandbox of this process, so limits and clean-up are exact."""
+    """A fresh unused uid for every sandbox run of this process, so limits and clean-up are exact."""
+
+    SPAN = 65536
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._free: list[int] = []
         self._counter = itertools.count()
+        self._lock = threading.Lock()
+
+    @property
+    def base(self) -> int:
+        return 200_000_000 + (os.getpid() % 4096) * self.SPAN
 
     def acquire(self) -> int:
         with self._lock:
-            if self._free:
-                return self._free.pop()
-            return 200_000_000 + os.getpid() * 128 + next(self._counter) % 128
+            return self.base + next(self._counter) % self.SPAN
 
-    def release(self, uid: int) -> None:
-        with self._lock:
-            self._free.append(uid)
+
+def sandbox_uid_range() -> range:
+    """The uids this process's sandboxes run under (when we are root)."""
+    return range(_UIDS.base, _UIDS.base + _UidPool.SPAN)
 
 
 _UIDS = _UidPool()
@@ -134,23 +139,41 @@ def _interpreter_candidates() -> list[str]:
 
 
 def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (the sandbox's own uid), including ones that left the process group."""
-    for _ in range(50):
-        victims = [
-            proc
-            for proc in psutil.process_iter(["uids", "status"])
-            if proc.info["uids"]
-            and proc.info["uids"].real == uid
-            and proc.info["status"] != psutil.STATUS_ZOMBIE
-        ]
-        if not victims:
-            return
-        for proc in victims:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(victims, timeout=1)
+    """Kill every process of ``uid``, even ones that left the session: kill(-1) sent *as* that uid.
+
+    The kernel walks the task list under a lock that fork also takes, so no process of the uid can slip
+    through; the uid is used by one sandbox run only, so nothing else is touched.
+    """
+    killer = shutil.which("kill") or "/bin/kill"
+    command = (
+        [killer, "-KILL", "--", "-1"]
+        if os.path.exists(killer)
+        else [sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"]
+    )
+    for _ in range(2):
+        subprocess.run(
+            command,
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            env={},
+            check=False,
+        )
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and _live_processes(uid):
+        time.sleep(0.01)  # SIGKILLed processes may still be tearing down their memory
+
+
+def _live_processes(uid: int) -> list[psutil.Process]:
+    """Processes of ``uid`` that have not finished dying (zombies excluded)."""
+    return [
+        proc
+        for proc in psutil.process_iter(["uids", "status"])
+        if proc.info["uids"] and proc.info["uids"].real == uid and proc.info["status"] != psutil.STATUS_ZOMBIE
+    ]
 
 
 class Sandbox:
@@ -196,10 +219,18 @@ class Sandbox:
                 "; ".join(failures) or "no Python interpreter usable by an unprivileged user"
             )
 
-    def _command(self, limits: Limits) -> list[str]:
+    def _command(self, limits: Limits, info_fd: int) -> list[str]:
         child = [self.python, "-I", "-S", "-c", _CHILD_SOURCE]
         if self.level == "bwrap":
-            command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
+            command = [
+                "bwrap",
+                "--unshare-all",
+                "--die-with-parent",
+                "--new-session",
+                "--info-fd",
+                str(info_fd),
+            ]
+            command += ["--ro-bind", "/", "/"]
             command += ["--dev", "/dev", "--tmpfs", "/proc"]
             for hidden in _HIDDEN_DIRS:
                 if os.path.isdir(hidden) and not self.python.startswith(hidden + "/"):
@@ -221,15 +252,16 @@ class Sandbox:
             os.chown(workdir, uid, uid)
         nonce = secrets.token_bytes(32)
         read_fd, write_fd = os.pipe()
+        info_read, info_write = os.pipe()
         started = time.monotonic()
         try:
             try:
                 proc = subprocess.Popen(
-                    self._command(limits),
+                    self._command(limits, info_write),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=None if os.environ.get("IA_SANDBOX_DEBUG") else subprocess.DEVNULL,
-                    pass_fds=(write_fd,),
+                    pass_fds=(write_fd, info_write),
                     cwd=workdir or "/",
                     env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
                     start_new_session=True,
@@ -239,6 +271,7 @@ class Sandbox:
                 )
             finally:
                 os.close(write_fd)
+                os.close(info_write)
             payload = (
                 nonce,
                 code,
@@ -253,16 +286,17 @@ class Sandbox:
             if timed_out or self.level == "rlimits":
                 self._kill(proc, uid)
             proc.wait()
+            if self.level == "bwrap":
+                _reap_namespace(info_read)
             if uid is not None and (timed_out or self.level != "bwrap"):
                 _kill_uid(uid)
         except OSError as error:
             raise SandboxUnavailable(f"cannot start the sandbox ({self.level}): {error}") from error
         finally:
             os.close(read_fd)
+            os.close(info_read)
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
-            if uid is not None:
-                _UIDS.release(uid)
         duration = time.monotonic() - started
         passed, result = _verdict(data, nonce, timed_out, proc.returncode)
         return SampleResult(passed, result, duration, self.level)
@@ -320,6 +354,28 @@ class Sandbox:
                 child.kill()
             except psutil.Error:
                 pass
+
+
+def _reap_namespace(info_fd: int) -> None:
+    """Wait until bwrap's init (PID 1 of the sandbox) is gone: the kernel empties the namespace before that."""
+    os.set_blocking(info_fd, False)
+    try:
+        info = json.loads(os.read(info_fd, 4096) or b"{}")
+    except (BlockingIOError, ValueError):
+        return
+    pid = info.get("child-pid")
+    if not isinstance(pid, int):
+        return
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        if not select.select([pidfd], [], [], 2.0)[0]:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            select.select([pidfd], [], [], 5.0)
+    finally:
+        os.close(pidfd)
 
 
 def _marshal(payload: tuple) -> bytes:

@@ -1,0 +1,3 @@
+# Raises GeneratorExit out of the candidate.
+def solve(x):
+    raise GeneratorExit

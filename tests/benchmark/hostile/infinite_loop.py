@@ -1,0 +1,4 @@
+# Never terminates.
+def solve(x):
+    while True:
+        pass
