@@ -42,7 +42,8 @@ def _set_limits(limits):
     }
     for key, value in limits.items():
         if value is not None:
-            resource.setrlimit(names[key], (value, value))
+            # CPU: SIGXCPU at the soft limit (reported as a timeout), SIGKILL one second later.
+            resource.setrlimit(names[key], (value, value + 1 if key == "cpu" else value))
 
 
 # Everything below is compiled into private namespaces that no object reachable from user code refers to.

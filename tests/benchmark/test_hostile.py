@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +97,15 @@ class World:
         assert self.open_canary.read_text() == "open canary"
         assert self.connections == []
         assert self.bystander is not None and self.bystander.poll() is None, "a process outside was killed"
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
 
 
 def _sandbox_processes() -> list[psutil.Process]:
@@ -201,6 +211,18 @@ def test_hostile_snippet_is_contained(level, name, world):
     assert result.result != "passed"
     world.assert_untouched()
     assert _sandbox_processes() == [], "processes outlived the sandbox"
+
+
+@pytest.mark.parametrize("name", ["network_loopback", "read_repository", "write_world_writable"])
+def test_probes_detect_an_escape_where_isolation_is_absent(name, world):
+    """The capability probes are real: at the rlimits level (no namespaces) the attack works and passes."""
+    code, test = _code(name, world)
+    result = _level("rlimits").run(code, test, "solve", Limits(timeout_s=10))
+    assert result.passed, result.result
+    if name == "network_loopback":
+        assert wait_until(lambda: world.connections == [b"escaped"])
+    if name == "write_world_writable":
+        assert world.open_canary.read_text() == "owned"
 
 
 @pytest.mark.parametrize("name", NAIVE_FOOLED)
