@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from core.devlog import DevLog
 from core.embedded.scripted import Delay, Script
 from tests.cli.conftest import only_conversation, wait_until
@@ -45,11 +47,12 @@ def test_plain_flag_streams_plain_text(terminal_factory, scripted_server) -> Non
     assert term.leave() == 0
 
 
+@pytest.mark.parametrize("mode", [["--plain"], []], ids=["plain", "rich"])
 def test_ctrl_c_stops_a_slow_reply_keeps_it_and_the_next_message_works(
-    terminal_factory, scripted_server, ia_home: Path
+    terminal_factory, scripted_server, ia_home: Path, mode: list[str]
 ) -> None:
     scripted_server.engine.enqueue(Script(["Once upon ", Delay(30), "never printed"]), Script(["Short one."]))
-    term = terminal_factory("-m", MODEL, "--plain")
+    term = terminal_factory("-m", MODEL, *mode)
     term.prompt()
     term.say("Tell me a long story")
     term.expect("Once upon")
