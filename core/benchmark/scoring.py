@@ -88,7 +88,9 @@ def wilson_interval(successes: int, total: int, confidence: float = 0.95) -> tup
     denominator = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denominator
     half = z * ((p * (1 - p) / total + z * z / (4 * total * total)) ** 0.5) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == total else min(1.0, centre + half)
+    return low, high
 
 
 def counts_by_problem(results: Iterable[Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
