@@ -183,8 +183,8 @@ def _stats(state: CliState, arg: str) -> None:
             return
         s = message.stats or {}
         state.out.print(
-            f"model {message.model} · total {s.get('total_s', 0):.2f} s · "
-            f"{s.get('eval_count')} tokens · {s.get('gen_tps') or 0:.1f} tok/s",
+            f"model {message.model} · total {s.get('total_s') or 0:.2f} s · "
+            f"{s.get('eval_count') or 0} tokens · {s.get('gen_tps') or 0:.1f} tok/s",
             markup=False,
         )
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, InMemoryHistory
-from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 __all__ = ["BLOCK_QUOTE", "MULTILINE_HELP", "LineReader"]
 
@@ -24,7 +24,7 @@ def _bindings() -> KeyBindings:
     kb = KeyBindings()
 
     @kb.add("escape", "enter")
-    def _newline(event) -> None:  # type: ignore[no-untyped-def]
+    def _newline(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text("\n")
 
     return kb

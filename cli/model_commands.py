@@ -9,7 +9,7 @@ from cli.commands import CommandError, command
 
 if TYPE_CHECKING:
     from cli.state import CliState
-    from core.models import ModelInfo, ModelManager
+    from core.models import ModelInfo, ModelManager, PullProgress
 
 __all__: list[str] = []
 
@@ -127,7 +127,7 @@ def _pull(state: CliState, arg: str) -> None:
     )
     tasks: dict[str, int] = {}
 
-    def on_progress(p) -> None:  # type: ignore[no-untyped-def]
+    def on_progress(p: PullProgress) -> None:
         key = p.digest or p.status
         if key not in tasks:
             tasks[key] = progress.add_task(p.status[:40], total=p.total or None)

@@ -440,3 +440,22 @@ def test_profile_command_applies_a_saved_profile(terminal_factory, scripted_serv
     assert body["model"] == "gemma3:270m"
     assert body["messages"][0] == {"role": "system", "content": "Write Python."}
     assert body["options"] == {"seed": 3}
+
+
+def test_stats_of_a_loaded_conversation_come_from_the_saved_reply(terminal_factory, scripted_server) -> None:
+    first = terminal_factory("-m", MODEL, "--plain")
+    first.prompt()
+    first.say("Hi")
+    first.expect("Hello from the scripted engine.")
+    assert first.leave() == 0
+    second = terminal_factory("-m", MODEL, "--plain")
+    second.prompt()
+    second.say("/stats")
+    second.expect("No finished reply yet.")
+    second.say("/sessions")
+    second.expect("Open one with /load")
+    second.say("/load 1")
+    second.expect("Loaded Hi (hi)")
+    second.say("/stats")
+    line = second.expect("tok/s")
+    assert f"model {MODEL}" in line and "6 tokens" in line
