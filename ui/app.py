@@ -25,12 +25,21 @@ from ui.controller import Controller, Problem, describe_error
 from ui.icons import APP_ICON
 from ui.stream_pump import PumpResult, StreamPump
 
-__all__ = ["IAApp", "RootLayout"]
+__all__ = ["IAApp", "RootLayout", "window_size"]
 
 log = logging.getLogger("ia.ui")
 DEFAULT_SIZE = (1280, 800)
 MIN_SIZE = (820, 520)
 HEALTH_INTERVAL_S = 2.0
+
+
+def window_size(ui: dict[str, Any]) -> tuple[int, int]:
+    """The remembered window size from settings.ui, at least MIN_SIZE; DEFAULT_SIZE when absent or bad."""
+    try:
+        width, height = int(ui.get("width", DEFAULT_SIZE[0])), int(ui.get("height", DEFAULT_SIZE[1]))
+    except (TypeError, ValueError):
+        return DEFAULT_SIZE
+    return max(MIN_SIZE[0], width), max(MIN_SIZE[1], height)
 
 
 class RootLayout(BoxLayout):
@@ -77,13 +86,9 @@ class IAApp(App):
         Window.clearcolor = theme.colors["window_bg"]
         Window.minimum_height = MIN_SIZE[1]
         Window.minimum_width = MIN_SIZE[0]
-        try:
-            Window.size = (
-                max(MIN_SIZE[0], int(ui.get("width", DEFAULT_SIZE[0]))),
-                max(MIN_SIZE[1], int(ui.get("height", DEFAULT_SIZE[1]))),
-            )
-        except (TypeError, ValueError):
-            Window.size = DEFAULT_SIZE
+        wanted = window_size(ui)
+        if tuple(Window.size) != wanted:
+            Window.size = wanted
         Window.set_icon(str(APP_ICON))
         self.panel_open = bool(ui.get("panel_open", True))
         root = RootLayout()
@@ -202,6 +207,8 @@ class IAApp(App):
         self._save_settings("theme")
 
     def show_screen(self, name: str) -> None:
+        if name == self.screen:
+            return
         self.screen = name
         self.root.ids.sm.current = name
         if name == "bench":
@@ -248,7 +255,23 @@ class IAApp(App):
         super().stop(*args)
 
     def focus_input(self) -> None:
-        Clock.schedule_once(lambda _dt: self.input_bar.focus_input(), 0)
+        """Give the message box the keyboard at the next frame, unless another text field took it since."""
+
+        def focus(_dt: float) -> None:
+            from kivy.uix.textinput import TextInput
+
+            target = getattr(Window._system_keyboard, "target", None)
+            mine = self.input_bar.ids.input
+            if (
+                isinstance(target, TextInput)
+                and target is not mine
+                and target.focus
+                and target.get_root_window()
+            ):
+                return
+            self.input_bar.focus_input()
+
+        Clock.schedule_once(focus, 0)
 
     def copy_last_code(self) -> bool:
         """Ctrl+Shift+C: the last code block of the conversation goes to the clipboard."""
@@ -321,7 +344,7 @@ class IAApp(App):
             self.backend_status = info.status = "ready"
             info.note = self.controller.backend.note
             self._set_status_text()
-            if self.ids.banner.action in ("reconnect", "regenerate"):
+            if self.ids.banner.action_id in ("reconnect", "regenerate"):
                 self.ids.banner.hide()
             self.refresh_models()
         elif not alive and self.backend_status == "ready":

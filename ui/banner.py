@@ -55,17 +55,17 @@ Builder.load_string(
         pos_hint: {"center_y": .5}
     Button:
         id: action_btn
-        text: root.action_label
+        text: root.action_text
         size_hint: None, None
-        size: (self.texture_size[0] + dp(24), dp(32)) if root.action else (0, 0)
-        opacity: 1 if root.action else 0
-        disabled: not root.action
+        size: (self.texture_size[0] + dp(24), dp(32)) if root.action_id else (0, 0)
+        opacity: 1 if root.action_id else 0
+        disabled: not root.action_id
         pos_hint: {"center_y": .5}
         background_normal: ""
         background_color: theme.colors["accent"]
         color: theme.colors["accent_text"]
         font_size: SIZES["font_small"]
-        on_release: root.dispatch("on_action", root.action)
+        on_release: root.dispatch("on_action", root.action_id)
     Button:
         id: dismiss_btn
         size_hint: None, None
@@ -87,8 +87,8 @@ class ErrorBanner(BoxLayout):
     """Shows one Problem at a time; ``on_action(action)`` fires when its button is pressed."""
 
     message = StringProperty("")
-    action = StringProperty("")
-    action_label = StringProperty("")
+    action_id = StringProperty("")  # not "action": a property named so would fire on_action itself
+    action_text = StringProperty("")
     kind = StringProperty("error")
     shown = BooleanProperty(False)
 
@@ -97,15 +97,15 @@ class ErrorBanner(BoxLayout):
     def show(self, problem: Problem) -> None:
         """Display the problem (replacing any previous one)."""
         self.message = problem.message
-        self.action = problem.action
-        self.action_label = ACTION_LABELS.get(problem.action, problem.action.title())
+        self.action_id = problem.action
+        self.action_text = ACTION_LABELS.get(problem.action, problem.action.title())
         self.kind = problem.kind
         self.shown = True
 
     def hide(self) -> None:
         self.shown = False
         self.message = ""
-        self.action = ""
+        self.action_id = ""
 
     def on_action(self, action: str) -> None:
         """Default handler: the app binds to this event."""

@@ -44,6 +44,8 @@ def _local(when: datetime) -> datetime:
 
 
 def _subtitle(info: Any) -> str:
+    if getattr(info, "damaged", None):
+        return f"Cannot be read: {info.damaged}"
     when = _local(info.updated)
     count = getattr(info, "message_count", 0) or 0
     parts = [f"{when:%H:%M}", f"{count} message{'s' if count != 1 else ''}"]

@@ -65,18 +65,20 @@ def make_app(settings_flags: dict[str, Any] | None = None, engine: Any = None) -
 
 
 def start(app: Any, h: KivyHarness) -> None:
+    """What App.run() does before its loop: build, add the root to the Window, on_start."""
     h.clear()
     app._run_prepare()
     h.frames(3)
+    # Under Xvfb (no window manager) a resize may land a few frames later; screenshots need it done.
+    h.wait_until(lambda: list(app.root.size) == list(h.window.size), 10, "the root to fill the window")
 
 
 def stop(app: Any, h: KivyHarness) -> None:
-    from kivy.app import App
-
+    """What App.stop() does, minus ending the event loop. App._running_app is left set: kv rules of the
+    removed widgets still reference `app` when a later test switches the theme."""
     app.dispatch("on_stop")
     for child in h.window.children[:]:
         h.window.remove_widget(child)
-    App._running_app = None
     h.frames(2)
 
 
@@ -86,7 +88,6 @@ def app_driver_fixture(
 ) -> Iterator[AppDriver]:
     """The app connected to the scripted server (Ollama protocol on loopback), in a temporary IA_HOME."""
     monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
-    kivy_harness.window.size = (1280, 800)
     app = make_app()
     start(app, kivy_harness)
     driver = AppDriver(app=app, h=kivy_harness, home=ia_home)

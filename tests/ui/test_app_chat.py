@@ -87,3 +87,20 @@ def test_ctrl_shift_c_copies_the_last_code_block(app_driver):
     d.h.key("c", ["ctrl", "shift"])
     assert d.h.read_clipboard().rstrip("\n") == code
     d.shot("app_code_block")
+
+
+def test_theme_button_switches_to_dark_and_back(app_driver):
+    from ui.config_ui import theme
+
+    d = app_driver
+    d.ready()
+    d.server.engine.enqueue(Script(["Dark mode **works**:\n\n```python\nprint('hi')\n```\n"]))
+    d.type_and_send("Show me dark mode")
+    d.wait_reply_end()
+    d.h.click(d.ids.theme_btn)
+    d.wait(lambda: theme.name == "dark", "the dark theme")
+    assert list(d.h.window.clearcolor) == list(theme.colors["window_bg"])
+    d.shot("app_chat_dark")
+    d.h.click(d.ids.theme_btn)
+    d.wait(lambda: theme.name == "light", "the light theme again")
+    assert 'theme = "light"' in (d.home / "config.toml").read_text(encoding="utf-8")
