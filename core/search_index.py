@@ -322,18 +322,16 @@ class SearchIndex:
         """The in-memory rows, reloaded when another process changed the index (call with the lock held)."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if self._cache is None or version != self._version:
-            self._cache = {
-                slug: (
-                    u,
-                    (m, s),
-                    SessionInfo(slug, title, _time(c), _time(u), model, count, preview, damaged),
-                )
-                for slug, title, c, u, model, count, preview, damaged, m, s in self._db.execute(
-                    "SELECT slug, title, created_us, updated_us, model, message_count, preview, damaged,"
-                    " mtime_ns, size FROM sessions"
-                )
-            }
-            self._sorted = None
+            cache: dict[str, _Entry] = {}
+            ordered = []
+            for slug, title, c, u, model, count, preview, damaged, m, size in self._db.execute(
+                "SELECT slug, title, created_us, updated_us, model, message_count, preview, damaged, mtime_ns,"
+                " size FROM sessions ORDER BY updated_us DESC, slug"
+            ):
+                info = SessionInfo(slug, title, _time(c), _time(u), model, count, preview, damaged)
+                cache[slug] = (u, (m, size), info)
+                ordered.append(info)
+            self._cache, self._sorted = cache, ordered
             self._version = version
         return self._cache
 
