@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING
 
 from cli.commands import QUIT, dispatch
@@ -123,3 +124,7 @@ def _loop(state: CliState) -> None:
                 state.send(line)
         except IAError as exc:  # storage failures while creating a session, and the like
             state.err.print(str(exc), style="red", markup=False)
+        except Exception as exc:  # a bug must not end the session: log it and keep the prompt
+            logging.getLogger("ia.cli").exception("command failed: %s", line[:200])
+            where = state.settings.logs_dir / "technical.log"
+            state.err.print(f"Unexpected error ({type(exc).__name__}: {exc}); details in {where}.", style="red")

@@ -459,3 +459,31 @@ def test_stats_of_a_loaded_conversation_come_from_the_saved_reply(terminal_facto
     second.say("/stats")
     line = second.expect("tok/s")
     assert f"model {MODEL}" in line and "6 tokens" in line
+
+
+def test_bad_command_arguments_get_clear_messages(terminal_factory, tmp_path: Path) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    cases = [
+        ("/load nosuch", "No conversation named 'nosuch': list them with /sessions."),
+        ("/rename New title", "No conversation yet: send a message or use /new TITLE first."),
+        (
+            f"/export xml {tmp_path / 'x.xml'}",
+            "Give the format (md or json) and a path. Usage: /export md|json PATH",
+        ),
+        ("/copy code", "There is no reply to copy yet."),
+        ("/dev maybe", "Say on or off, not 'maybe'."),
+        ("/model", "Current model: smollm2:135m."),
+        ("/set", "Reset one with /set KEY default."),
+    ]
+    for command, message in cases:
+        term.say(command)
+        term.expect(message)
+    term.say("Hi")
+    term.expect("Hello from the scripted engine.")
+    term.say("/copy code x")
+    term.expect("The last reply has no code block.")
+    term.say("/copy 0")
+    term.expect("N must be a whole number from 1 up, not '0'.")
+    term.prompt()
+    assert not (tmp_path / "x.xml").exists()

@@ -257,3 +257,14 @@ def test_bad_config_file_is_reported_in_one_sentence(env, ia_home: Path) -> None
     assert result.returncode == 5
     assert "config.toml" in result.stderr and "not valid TOML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_conversation_is_reported_and_left_untouched(env, ia_home: Path) -> None:
+    folder = ia_home / "sav" / "notes"
+    folder.mkdir(parents=True)
+    damaged = "---\nformat: ia-conversation/1\ntitle: broken\n<!-- ia:message id=m1 role=user\nno end\n"
+    (folder / "conversation.md").write_text(damaged, "utf-8")
+    result = run_cli(["-m", MODEL, "--session", "notes", "hello"], env)
+    assert result.returncode == 5
+    assert "Cannot read" in result.stderr and "left untouched" in result.stderr
+    assert (folder / "conversation.md").read_text("utf-8") == damaged

@@ -329,3 +329,17 @@ def test_session_log_records_both_sides(env: Env) -> None:
     list(env.service.send(conv, "logged question", model=MODEL))
     text = (env.settings.logs_dir / f"{conv.slug}.log").read_text("utf-8")
     assert "logged question" in text and "logged reply" in text
+
+
+def test_a_user_message_that_cannot_be_saved_is_not_sent(env: Env) -> None:
+    from core.errors import StorageError
+
+    conv = env.conv()
+    path = env.sessions.session_dir(conv) / "conversation.md"
+    path.unlink()
+    path.mkdir()  # the file cannot be written any more
+    turn = env.service.send(conv, "lost?", model=MODEL)
+    assert isinstance(turn.error, StorageError)
+    assert turn.user_message is None and turn.done
+    assert list(turn) == []
+    assert env.chat_bodies() == []
