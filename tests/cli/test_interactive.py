@@ -487,3 +487,21 @@ def test_bad_command_arguments_get_clear_messages(terminal_factory, tmp_path: Pa
     term.expect("N must be a whole number from 1 up, not '0'.")
     term.prompt()
     assert not (tmp_path / "x.xml").exists()
+
+
+def test_server_gone_mid_session_is_one_message_and_the_prompt_stays(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("first")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    scripted_server.server.stop()
+    term.say("second")
+    term.expect(f"Cannot reach Ollama at {scripted_server.url}")
+    term.prompt()
+    term.say("/quit")
+    term.expect("Bye.")
+    messages = only_conversation(ia_home).messages
+    assert [m.content for m in messages if m.role == "user"] == ["first", "second"]
