@@ -351,6 +351,23 @@ def test_fail_keeps_the_partial_reply(sm: SessionManager) -> None:
     assert sm.load(conv.slug).messages[-1].status == "error"
 
 
+def test_reply_never_overwrites_a_file_damaged_while_streaming(
+    sm: SessionManager, settings: Settings
+) -> None:
+    settings.save_throttle_s = 0.0
+    conv = sm.create("Damaged mid reply")
+    sm.add_user_message(conv, "question")
+    writer = sm.start_reply(conv, "m")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    damaged = path.read_bytes()[:-20]
+    path.write_bytes(damaged)
+    writer.append("more text")  # streaming goes on; the save is refused and remembered
+    assert isinstance(writer.save_error, ConversationCorrupt)
+    with pytest.raises(ConversationCorrupt):
+        writer.finish(None)
+    assert path.read_bytes() == damaged
+
+
 CHILD = """
 import sys, time
 from pathlib import Path
