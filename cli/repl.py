@@ -127,4 +127,6 @@ def _loop(state: CliState) -> None:
         except Exception as exc:  # a bug must not end the session: log it and keep the prompt
             logging.getLogger("ia.cli").exception("command failed: %s", line[:200])
             where = state.settings.logs_dir / "technical.log"
-            state.err.print(f"Unexpected error ({type(exc).__name__}: {exc}); details in {where}.", style="red")
+            state.err.print(
+                f"Unexpected error ({type(exc).__name__}: {exc}); details in {where}.", style="red"
+            )
