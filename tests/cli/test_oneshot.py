@@ -268,3 +268,21 @@ def test_a_damaged_conversation_is_reported_and_left_untouched(env, ia_home: Pat
     assert result.returncode == 5
     assert "Cannot read" in result.stderr and "left untouched" in result.stderr
     assert (folder / "conversation.md").read_text("utf-8") == damaged
+
+
+def test_the_cli_path_imports_no_heavy_module(env) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", MAIN, "-m", MODEL, "hi"],
+        input=b"",
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[-1].strip() for line in result.stderr.decode().splitlines() if "|" in line
+    }
+    assert "ollama" in imported and "cli.oneshot" in imported  # the listing is real
+    heavy = {"kivy", "matplotlib", "uvicorn", "starlette", "llama_cpp", "openpyxl"}
+    assert not heavy & imported
