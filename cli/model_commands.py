@@ -128,12 +128,12 @@ def _pull(state: CliState, arg: str) -> None:
     tasks: dict[str, int] = {}
 
     def on_progress(p: PullProgress) -> None:
-        key = p.digest or p.status
-        if key not in tasks:
-            tasks[key] = progress.add_task(p.status[:40], total=p.total or None)
-        progress.update(
-            tasks[key], description=p.status[:40], completed=p.completed or 0, total=p.total or None
-        )
+        if not p.digest or not p.total:  # a step without bytes ("pulling manifest", "success"): one line
+            progress.console.print(p.status)
+            return
+        if p.digest not in tasks:
+            tasks[p.digest] = progress.add_task(p.status[:40], total=p.total)
+        progress.update(tasks[p.digest], completed=p.completed or 0, total=p.total)
 
     with progress:
         _, interrupted = run_interruptible(lambda: _manager(state).pull(arg, on_progress, cancel), cancel.set)
