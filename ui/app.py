@@ -137,7 +137,7 @@ class IAApp(App):
             on_delete_model=lambda _w, name: self.delete_model(name),
             on_unload=lambda _w, name: self.unload(name),
             on_refresh=lambda _w: self.refresh_models(),
-            on_dev_mode=lambda _w, on: self.set_dev_mode(on),
+            on_dev_switch=lambda _w, on: self.set_dev_mode(on),
         )
         ids.info.dev_mode = self.settings.dev_mode
         ids.banner.bind(on_action=lambda _w, action: self.banner_action(action))
@@ -243,7 +243,7 @@ class IAApp(App):
             self.copy_last_code()
         elif char == "l" and not shift:
             self.show_screen("chat")
-            self.focus_input()
+            self.focus_input(force=True)
         elif char == "q" and not shift:
             self.stop_app()
         else:
@@ -254,20 +254,17 @@ class IAApp(App):
         self.remember()
         super().stop(*args)
 
-    def focus_input(self) -> None:
-        """Give the message box the keyboard at the next frame, unless another text field took it since."""
+    def focus_input(self, force: bool = False) -> None:
+        """Give the message box the keyboard at the next frame, unless (without ``force``) another text
+        field took it since (the search box, a rename, a panel field)."""
 
         def focus(_dt: float) -> None:
             from kivy.uix.textinput import TextInput
 
             target = getattr(Window._system_keyboard, "target", None)
             mine = self.input_bar.ids.input
-            if (
-                isinstance(target, TextInput)
-                and target is not mine
-                and target.focus
-                and target.get_root_window()
-            ):
+            busy = isinstance(target, TextInput) and target is not mine and target.focus
+            if busy and target.get_root_window() and not force:
                 return
             self.input_bar.focus_input()
 
@@ -437,6 +434,7 @@ class IAApp(App):
         self.controller.unload(name, lambda _r: self.refresh_models(), self._backend_failed)
 
     def set_dev_mode(self, on: bool) -> None:
+        self.ids.info.dev_mode = on
         if self.settings.dev_mode != on:
             self.settings.dev_mode = on
             self._save_settings("dev_mode")
@@ -540,6 +538,7 @@ class IAApp(App):
         merged = dict(options)
         if think:
             merged["think"] = True
+        self.focus_input(force=True)
         if self.conv is None:
             self.draft_system, self.draft_options = system, merged
             return

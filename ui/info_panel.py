@@ -120,7 +120,7 @@ class RunningRow(BoxLayout):
 
 class InfoPanel(BoxLayout):
     """Right zone. Events: on_reconnect, on_pick_model(name), on_chat_settings(system, options, think),
-    on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh, on_dev_mode(on)."""
+    on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh, on_dev_switch(on)."""
 
     status = StringProperty("connecting")  # connecting | ready | offline
     note = StringProperty("Connecting…")
@@ -153,7 +153,7 @@ class InfoPanel(BoxLayout):
         "on_delete_model",
         "on_unload",
         "on_refresh",
-        "on_dev_mode",
+        "on_dev_switch",
     )
 
     # -- feeding --------------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ class InfoPanel(BoxLayout):
     def on_refresh(self) -> None:
         """Bound by the app."""
 
-    def on_dev_mode(self, on: bool) -> None:
+    def on_dev_switch(self, on: bool) -> None:
         """Bound by the app."""
 
 

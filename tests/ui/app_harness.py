@@ -38,6 +38,21 @@ class AppDriver:
         """Wait for the backend connection and the model list."""
         self.wait(lambda: self.app.backend_status == "ready", "the backend to connect")
         self.wait(lambda: self.app.model and self.ids.info.model_names, "the model list")
+        self.wait(lambda: self.ids.info.details, "the model details")
+        self.h.settle(6)
+
+    def press(self, widget: Any) -> None:
+        """Click a widget like a person: let layout settle, scroll it into view if needed, then touch it."""
+        from kivy.uix.scrollview import ScrollView
+
+        self.h.settle(4)
+        parent = widget.parent
+        while parent is not None and not isinstance(parent, ScrollView):
+            parent = None if parent.parent is parent else parent.parent  # the Window is its own parent
+        if parent is not None:
+            parent.scroll_to(widget, padding=20, animate=False)
+            self.h.settle(4)
+        self.h.click(widget)
 
     def type_and_send(self, text: str) -> None:
         """Type into the focused input like a keyboard, then press Enter."""

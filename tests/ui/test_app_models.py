@@ -1,0 +1,138 @@
+"""The info panel: model management (pull, delete, unload), per-chat options, thinking switch, DEV figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.embedded.scripted import Script
+from tests.ui.app_harness import app_driver_fixture  # noqa: F401
+from ui.info_panel import human_size, parse_options
+
+pytestmark = pytest.mark.ui
+
+
+def _dialog(d):
+    from ui.dialogs import ConfirmDialog
+
+    return d.wait(
+        lambda: next((w for w in d.h.window.children if isinstance(w, ConfirmDialog)), None), "dialog"
+    )
+
+
+def test_parse_options_names_bad_values_and_keeps_good_ones():
+    options, errors = parse_options({"temperature": "0.3", "num_ctx": "12x", "top_p": "7", "seed": ""})
+    assert options == {"temperature": 0.3}
+    assert errors == ["top_p must be between 0 and 1, not 7", "num_ctx must be a whole number, not '12x'"]
+    assert human_size(135_000_000) == "135 MB" and human_size(1_600_000_000) == "1.6 GB"
+
+
+def test_model_picker_lists_sizes_and_pull_reports_the_server_answer(app_driver):
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    assert "smollm2:135m  ·  1 MB" in info.model_values
+    info.ids.pull_input.text = "qwen3:0.6b"
+    d.press(info.ids.pull_btn)
+    d.wait(
+        lambda: not info.pulling and info.pull_status and "Pulling" not in info.pull_status, "the pull to end"
+    )
+    # The embedded server cannot download models: it says so, and the window shows that sentence.
+    assert "pull" in info.pull_status.lower() and "qwen3:0.6b" not in info.model_names
+    assert d.ids.banner.shown
+    assert {"model": "qwen3:0.6b"}.items() <= (d.server.engine.bodies("/api/pull")[-1] or {}).items()
+    d.shot("app_model_management")
+
+
+def test_delete_model_asks_then_sends_delete(app_driver):
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    d.press(info.ids.delete_model_btn)
+    dialog = _dialog(d)
+    assert "smollm2:135m" in dialog.message
+    d.press(dialog.ids.cancel_btn)
+    assert d.server.engine.bodies("/api/delete") == []
+    d.press(info.ids.delete_model_btn)
+    d.press(_dialog(d).ids.confirm_btn)
+    d.wait(lambda: d.server.engine.bodies("/api/delete"), "the DELETE request")
+    d.wait(lambda: d.ids.banner.shown, "the server's answer (embedded: cannot delete)")
+
+
+def test_running_models_show_memory_and_unload(app_driver):
+    from ui.info_panel import RunningRow
+
+    d = app_driver
+    d.ready()
+    d.server.engine.enqueue(Script(["Loaded."]))
+    d.type_and_send("load the model")
+    d.wait_reply_end()
+    info = d.ids.info
+    row = d.wait(
+        lambda: next((w for w in info.ids.running_box.children if isinstance(w, RunningRow)), None), "row"
+    )
+    assert row.name.startswith("smollm2:135m") and "MB" in row.memory
+    unload = next(w for w in row.walk() if getattr(w, "text", "") == "Unload")
+    d.press(unload)
+    d.wait(lambda: not info.ids.running_box.children, "the model to be unloaded")
+    assert info.running_text == "No model is loaded in memory."
+    assert d.server.engine.loaded() == []
+
+
+def test_chat_options_apply_and_bad_values_are_named(app_driver):
+    d = app_driver
+    d.ready()
+    d.server.engine.enqueue(Script(["First."]), Script(["Second."]))
+    d.type_and_send("first")
+    d.wait_reply_end()
+    info = d.ids.info
+    info.ids.opt_temperature.text = "0.3"
+    info.ids.opt_num_ctx.text = "12x"
+    info.ids.system_input.text = "You answer in French."
+    d.press(info.ids.apply_btn)
+    assert info.options_error == "num_ctx must be a whole number, not '12x'."
+    assert info.ids.opt_num_ctx.text == "12x", "the wrong value stays in its box to be fixed"
+    d.wait(lambda: d.app.conv.options == {"temperature": 0.3}, "the option on the conversation")
+    d.ids.conv_list.focus_search()
+    d.h.key("l", ["ctrl"])  # Ctrl+L brings the keyboard back to the message box
+    d.type_and_send("second")
+    d.wait_reply_end()
+    body = d.server.engine.bodies("/api/chat")[-1]
+    assert body["options"]["temperature"] == 0.3
+    assert body["messages"][0] == {"role": "system", "content": "You answer in French."}
+    saved = (d.home / "sav" / d.app.conv.slug / "conversation.md").read_text(encoding="utf-8")
+    assert "You answer in French." in saved
+
+
+def test_thinking_switch_only_for_models_that_think(app_driver):
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    assert not info.can_think and info.ids.think_switch.disabled
+    info.ids.picker.text = info.model_values[info.model_names.index("thinker:latest")]
+    d.wait(lambda: info.can_think, "the thinking switch for a thinking model")
+    assert not info.ids.think_switch.disabled
+
+
+def test_dev_mode_shows_last_reply_figures_and_chart(app_driver):
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    d.press(info.ids.dev_switch)
+    d.wait(lambda: info.dev_mode and d.app.settings.dev_mode, "DEV mode on")
+    d.h.key("l", ["ctrl"])
+    for n in range(3):
+        d.server.engine.enqueue(Script([f"Reply {n} ", "with", " a few", " tokens."]))
+        d.type_and_send(f"message {n}")
+        d.wait_reply_end()
+    d.wait(lambda: len(info.dev_history) == 3, "three speeds in the chart")
+    assert "First token" in info.dev_stats and "tokens/s" in info.dev_stats and "Total" in info.dev_stats
+    assert info.ids.chart.height > 0 and len(info.ids.chart.canvas.children) > 3
+    records = [
+        json.loads(line) for line in (d.home / "data" / "dev_responses.jsonl").read_text().splitlines()
+    ]
+    assert len(records) == 3 and all(r["model"] == "smollm2:135m" for r in records)
+    assert "dev_mode = true" in (d.home / "config.toml").read_text(encoding="utf-8")
+    info.parent.parent.scroll_y = 0  # the ScrollView: show the DEV section
+    d.shot("app_dev_mode")
