@@ -232,7 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _execute(run: Any) -> Any:
     console.print(
         f"Run [bold]{run.info.run_id}[/bold]: {run.spec.model}, {run.spec.style} style, suite {run.spec.suite}, "
-        f"{len(run.problems)} problems x {run.spec.n}; sandbox: {run.info.sandbox}"
+        f"{len(run.problems)} problems x {run.spec.n}"
     )
     console.print(f"  folder: {run.store.dir}")
     outcome = _run_one(run)
@@ -244,8 +244,14 @@ def _execute(run: Any) -> Any:
         return outcome
     if outcome.status == "failed":
         _error(outcome.error)
-        console.print(f"Samples so far are kept; resume later with --resume {run.info.run_id}")
+        if outcome.info.status == "generated":
+            console.print(
+                f"All samples are saved; score them with: python main_benchmark.py report {run.info.run_id}"
+            )
+        else:
+            console.print(f"Samples so far are kept; resume later with --resume {run.info.run_id}")
         return outcome
+    console.print(f"  scored in the sandbox ({outcome.info.sandbox})")
     console.print(f"  {run.spec.model}: {_summary_line(outcome.summary)}")
     return outcome
 

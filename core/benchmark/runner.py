@@ -169,7 +169,6 @@ class BenchmarkRun:
             timeout=self.spec.timeout,
             key=key,
             problems=len(self.problems),
-            sandbox=_sandbox_level(),
         )
         base_id, suffix = info.run_id, 1
         while True:
@@ -323,7 +322,11 @@ class BenchmarkRun:
             return RunOutcome(self.store, self.info, "interrupted", generated, state.total)
         self.info.status = "generated"
         self.store.save_info(self.info)
-        summary = evaluate_run(self.store, self.problems)
+        try:
+            summary = evaluate_run(self.store, self.problems)
+        except IAError as exc:  # e.g. no sandbox here: the samples are safe, score them later with `report`
+            return RunOutcome(self.store, self.store.load_info(), "failed", generated, state.total, error=exc)
+        self.info = self.store.load_info()
         self.info.status = "complete"
         self.store.save_info(self.info)
         return RunOutcome(self.store, self.info, "complete", generated, state.total, summary=summary)
@@ -381,9 +384,8 @@ def evaluate_run(
     if not samples:
         raise BenchmarkError(f"Run {info.run_id} has no samples to score yet.")
     write_jsonl(store.samples, samples)
-    if not info.sandbox:
-        info.sandbox = _sandbox_level()
-        store.save_info(info)
+    info.sandbox = _sandbox_level()  # the level that actually scores these samples, shown in every report
+    store.save_info(info)
     started = time.monotonic()
     evaluate_samples(by_id, store.samples, workers=workers, timeout=info.timeout, out_path=store.results)
     results = store.load_results()
