@@ -69,7 +69,7 @@ def _run_all(
         return run_sample(job[0], job[1], sandbox=sandbox, limits=limits)
 
     results = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with sandbox.prewarmed(max(1, workers)), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for result in pool.map(one, jobs):
             results.append(result)
             done += 1

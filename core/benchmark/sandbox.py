@@ -19,8 +19,10 @@ of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import marshal
 import math
 import os
 import secrets
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +46,9 @@ from core.errors import SandboxUnavailable
 __all__ = ["ISOLATION_LEVELS", "Limits", "SampleResult", "Sandbox", "sandbox_uid_range"]
 
 ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits")
-# Modules most solutions import; loaded before the limits and the audit hook so each sample skips the cost.
-PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "string", "heapq")
+# Extra modules the harness imports before arming the audit hook (it always imports ``types``, which reads
+# ``tb_frame`` while loading). Empty: anything else is imported only by code that needs it.
+PRELOAD: tuple[str, ...] = ()
 _CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text(encoding="utf-8")
 _HIDDEN_DIRS = ("/home", "/root", "/work", "/run", "/var/tmp", "/mnt", "/srv", "/media")
 _VERDICT_CAP = 64 * 1024
@@ -176,6 +180,63 @@ def _live_processes(uid: int) -> list[psutil.Process]:
     ]
 
 
+@dataclass
+class _Child:
+    """A started sandboxed harness and the descriptors the parent keeps for it."""
+
+    proc: subprocess.Popen
+    read_fd: int
+    verdict_fd: int  # the descriptor number the child writes its verdict to
+    info_read: int
+    uid: int | None
+    workdir: str | None
+    tmpfs_mb: int
+
+
+class _ZygotePool:
+    """Long-lived sandboxes (one per worker) whose harness forks a fresh child per sample.
+
+    Namespaces and the interpreter start once per worker instead of once per sample. Between samples the
+    zygote kills every process the sample left (kill(-1) within the sandbox) and wipes the working directory;
+    it never runs sample code itself. A zygote that times out, dies or cannot clean up is replaced.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._idle: list[_Child] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self, tmpfs_mb: int) -> _Child:
+        with self._lock:
+            for index, child in enumerate(self._idle):
+                if child.tmpfs_mb == tmpfs_mb and child.proc.poll() is None:
+                    return self._idle.pop(index)
+        return self._sandbox._spawn(tmpfs_mb, zygote=True)
+
+    def give_back(self, child: _Child) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(child)
+                return
+        self.discard(child, timed_out=False)
+
+    def discard(self, child: _Child, timed_out: bool) -> None:
+        assert child.proc.stdin is not None
+        try:
+            child.proc.stdin.close()  # the zygote reads end of file and exits
+        except OSError:
+            pass
+        self._sandbox._finish(child, timed_out)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for child in idle:
+            self.discard(child, timed_out=False)
+
+
 class Sandbox:
     """Runs samples at one isolation level with one interpreter; create with ``Sandbox.detect()``."""
 
@@ -187,6 +248,7 @@ class Sandbox:
         self.level = level
         self.python = python
         self._root = os.geteuid() == 0
+        self._pool: _ZygotePool | None = None
 
     def __repr__(self) -> str:
         return f"Sandbox(level={self.level!r}, python={self.python!r})"
@@ -219,8 +281,10 @@ class Sandbox:
                 "; ".join(failures) or "no Python interpreter usable by an unprivileged user"
             )
 
-    def _command(self, limits: Limits, info_fd: int) -> list[str]:
+    def _command(self, tmpfs_mb: int, info_fd: int, zygote_fd: int | None) -> list[str]:
         child = [self.python, "-I", "-S", "-c", _CHILD_SOURCE]
+        if zygote_fd is not None:
+            child += ["zygote", str(zygote_fd)]
         if self.level == "bwrap":
             command = [
                 "bwrap",
@@ -235,71 +299,137 @@ class Sandbox:
             for hidden in _HIDDEN_DIRS:
                 if os.path.isdir(hidden) and not self.python.startswith(hidden + "/"):
                     command += ["--tmpfs", hidden]
-            command += ["--size", str(limits.tmpfs_mb * _MB), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+            command += ["--size", str(tmpfs_mb * _MB), "--tmpfs", "/tmp", "--chdir", "/tmp"]
             return command + child
         if self.level == "unshare":
             return ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + child
         return child
+
+    def _spawn(self, tmpfs_mb: int, zygote: bool = False) -> _Child:
+        """Start a sandboxed harness that waits on stdin for its sample (the slow part: namespaces, startup)."""
+        uid = _UIDS.acquire() if self._root else None
+        workdir = None if self.level == "bwrap" else tempfile.mkdtemp(prefix="ia-sandbox-")
+        if workdir and uid is not None:
+            os.chown(workdir, uid, uid)
+        read_fd, write_fd = os.pipe()
+        info_read, info_write = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                self._command(tmpfs_mb, info_write, write_fd if zygote else None),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=None if os.environ.get("IA_SANDBOX_DEBUG") else subprocess.DEVNULL,
+                pass_fds=(write_fd, info_write),
+                cwd=workdir or "/",
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                start_new_session=True,
+                user=uid,
+                group=uid,
+                extra_groups=[] if uid is not None else None,
+            )
+        except OSError as error:
+            for fd in (read_fd, info_read):
+                os.close(fd)
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise SandboxUnavailable(f"cannot start the sandbox ({self.level}): {error}") from error
+        finally:
+            os.close(write_fd)
+            os.close(info_write)
+        return _Child(proc, read_fd, write_fd, info_read, uid, workdir, tmpfs_mb)
+
+    def _finish(self, child: _Child, timed_out: bool) -> None:
+        """Make sure nothing the sample started survives, then release the child's resources."""
+        try:
+            if timed_out or self.level == "rlimits":
+                self._kill(child.proc, child.uid)
+            child.proc.wait()
+            if self.level == "bwrap":
+                _reap_namespace(child.info_read)
+            if child.uid is not None and (timed_out or self.level != "bwrap"):
+                _kill_uid(child.uid)
+        finally:
+            os.close(child.read_fd)
+            os.close(child.info_read)
+            if child.workdir:
+                shutil.rmtree(child.workdir, ignore_errors=True)
 
     def run(
         self, code: str, test: str = "", entry_point: str = "", limits: Limits | None = None
     ) -> SampleResult:
         """Run ``code``, then ``test`` and ``check(entry_point)``; passed only if check returned normally."""
         limits = limits or Limits()
-        uid = _UIDS.acquire() if self._root else None
-        workdir = None if self.level == "bwrap" else tempfile.mkdtemp(prefix="ia-sandbox-")
-        if workdir and uid is not None:
-            os.chown(workdir, uid, uid)
-        nonce = secrets.token_bytes(32)
-        read_fd, write_fd = os.pipe()
-        info_read, info_write = os.pipe()
         started = time.monotonic()
-        try:
-            try:
-                proc = subprocess.Popen(
-                    self._command(limits, info_write),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=None if os.environ.get("IA_SANDBOX_DEBUG") else subprocess.DEVNULL,
-                    pass_fds=(write_fd, info_write),
-                    cwd=workdir or "/",
-                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                    start_new_session=True,
-                    user=uid,
-                    group=uid,
-                    extra_groups=[] if uid is not None else None,
-                )
-            finally:
-                os.close(write_fd)
-                os.close(info_write)
-            payload = (
+        nonce = secrets.token_bytes(32)
+        pool = self._pool
+        if pool is not None:
+            outcome = self._run_in_zygote(pool, nonce, code, test, entry_point, limits)
+            if outcome is not None:
+                data, timed_out, returncode = outcome
+                passed, result = _verdict(data, nonce, timed_out, returncode)
+                return SampleResult(passed, result, time.monotonic() - started, self.level)
+        child = self._spawn(limits.tmpfs_mb)
+        payload = _frame(
+            (
                 nonce,
                 code,
                 test,
                 entry_point,
-                write_fd,
-                limits.rlimits(uid is not None),
+                child.verdict_fd,
+                limits.rlimits(child.uid is not None),
                 PRELOAD,
                 True,
             )
-            data, timed_out = self._exchange(proc, read_fd, _marshal(payload), started + limits.timeout_s)
-            if timed_out or self.level == "rlimits":
-                self._kill(proc, uid)
-            proc.wait()
-            if self.level == "bwrap":
-                _reap_namespace(info_read)
-            if uid is not None and (timed_out or self.level != "bwrap"):
-                _kill_uid(uid)
-        except OSError as error:
-            raise SandboxUnavailable(f"cannot start the sandbox ({self.level}): {error}") from error
+        )
+        timed_out = True
+        data = b""
+        try:
+            data, timed_out = self._exchange(
+                child.proc, child.read_fd, payload, time.monotonic() + limits.timeout_s
+            )
         finally:
-            os.close(read_fd)
-            os.close(info_read)
-            if workdir:
-                shutil.rmtree(workdir, ignore_errors=True)
-        duration = time.monotonic() - started
-        passed, result = _verdict(data, nonce, timed_out, proc.returncode)
-        return SampleResult(passed, result, duration, self.level)
+            self._finish(child, timed_out)
+        passed, result = _verdict(data, nonce, timed_out, child.proc.returncode)
+        return SampleResult(passed, result, time.monotonic() - started, self.level)
+
+    def _run_in_zygote(
+        self, pool: _ZygotePool, nonce: bytes, code: str, test: str, entry_point: str, limits: Limits
+    ) -> tuple[bytes, bool, int | None] | None:
+        """Run one sample in a pooled zygote; None when the zygote was unusable before it got the sample."""
+        child = pool.take(limits.tmpfs_mb)
+        payload = _frame(
+            (nonce, code, test, entry_point, 0, limits.rlimits(child.uid is not None), PRELOAD, True)
+        )
+        assert child.proc.stdin is not None
+        try:
+            child.proc.stdin.write(payload)
+            child.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pool.discard(child, timed_out=False)
+            return None
+        reply, timed_out = _read_reply(child, time.monotonic() + limits.timeout_s)
+        if reply is None:
+            pool.discard(child, timed_out=True)
+            return b"", timed_out, child.proc.returncode
+        data, returncode, clean = reply
+        if clean:
+            pool.give_back(child)
+        else:
+            pool.discard(child, timed_out=False)
+        return data, False, returncode
+
+    @contextlib.contextmanager
+    def prewarmed(self, workers: int) -> Iterator[Sandbox]:
+        """Within the block, samples run in long-lived per-worker sandboxes (bwrap only; see _ZygotePool)."""
+        if workers < 1 or self._pool is not None or self.level != "bwrap":
+            yield self
+            return
+        self._pool = _ZygotePool(self)
+        try:
+            yield self
+        finally:
+            pool, self._pool = self._pool, None
+            pool.close()
 
     @staticmethod
     def _exchange(
@@ -378,10 +508,37 @@ def _reap_namespace(info_fd: int) -> None:
         os.close(pidfd)
 
 
-def _marshal(payload: tuple) -> bytes:
-    import marshal
+def _frame(payload: tuple) -> bytes:
+    """A length-prefixed marshal frame, as the harness reads it."""
+    body = marshal.dumps(payload)
+    return len(body).to_bytes(4, "big") + body
 
-    return marshal.dumps(payload)
+
+def _read_reply(child: _Child, deadline: float) -> tuple[tuple | None, bool]:
+    """One zygote reply frame, or (None, timed_out) if the zygote died or the deadline passed first."""
+    buffer = b""
+    pidfd = os.pidfd_open(child.proc.pid)
+    try:
+        while True:
+            if len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
+                size = int.from_bytes(buffer[:4], "big")
+                try:
+                    return marshal.loads(buffer[4 : 4 + size]), False
+                except (ValueError, EOFError, TypeError):
+                    return None, False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, True
+            ready, _, _ = select.select([child.read_fd, pidfd], [], [], remaining)
+            if child.read_fd in ready:
+                chunk = os.read(child.read_fd, 1 << 16)
+                if not chunk:
+                    return None, False
+                buffer += chunk
+            elif pidfd in ready:
+                return None, False
+    finally:
+        os.close(pidfd)
 
 
 def _verdict(data: bytes, nonce: bytes, timed_out: bool, returncode: int | None) -> tuple[bool, str]:

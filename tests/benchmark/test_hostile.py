@@ -225,6 +225,22 @@ def test_probes_detect_an_escape_where_isolation_is_absent(name, world):
         assert world.open_canary.read_text() == "owned"
 
 
+def test_whole_corpus_in_one_pooled_batch_then_nothing_remains(world):
+    """The way evaluate_samples runs (long-lived per-worker sandboxes): no snippet passes, a correct sample
+    after each hostile one still passes, and closing the pool leaves no process behind."""
+    box = _level("bwrap")
+    names = [n for n in SNIPPETS if n != "read_root_home" or HOME_ENTRY]
+    with box.prewarmed(2):
+        for name in names:
+            code, test = _code(name, world)
+            result = box.run(code, test, "solve", LIMITS)
+            assert not result.passed, f"{name} passed in a pooled sandbox: {result.result}"
+            after = box.run("def solve(x):\n    return x * x\n", test, "solve", Limits(timeout_s=10))
+            assert after.passed, f"after {name}: {after.result}"
+            world.assert_untouched()
+    assert _sandbox_processes() == []
+
+
 @pytest.mark.parametrize("name", NAIVE_FOOLED)
 def test_forgeries_fool_a_naive_harness_but_not_ours(name, world, tmp_path):
     code, test = _code(name, world)
