@@ -6,15 +6,23 @@ Public API (the runner builds on this; see docs/INTERFACES.md, "core/benchmark (
     SampleResult(passed: bool, result: str, duration_s: float, isolation: str)
     Sandbox.detect(level: str | None = None) -> Sandbox     # cached; IA_SANDBOX=bwrap|unshare|rlimits forces one
     sandbox.level  -> "bwrap" | "unshare" | "rlimits";  sandbox.python -> interpreter used inside
-    sandbox.run(code, test="", entry_point="", limits=Limits()) -> SampleResult
+    sandbox.run(code, test="", entry_point="", limits=Limits()) -> SampleResult     # thread-safe
+    with sandbox.prewarmed(workers): ...    # batch mode: per-worker long-lived sandboxes (bwrap only)
+    sandbox_uid_range() -> range            # uids our sandboxes run under (tests look for leftovers)
 
 Isolation, strongest first: ``bwrap`` (new user, PID, network, IPC and mount namespaces, read-only root,
 private tmpfs /tmp as working directory, /home /root /work hidden, no /proc, dies with its parent), ``unshare``
 (user, PID and network namespaces, temporary working directory) and ``rlimits`` (limits only). At every level
-the child runs ``python -I -S`` with an empty environment, under a uid of its own when we are root (so
-RLIMIT_NPROC applies and every process it leaves behind can be found and killed), with limits on address
-space, CPU, processes, file size and open files, and a wall-clock timeout. The verdict is the nonce protocol
-of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes.
+the child runs ``python -I -S`` with an empty environment, under a fresh uid of its own when we are root (so
+RLIMIT_NPROC applies and everything it leaves behind is killed by a kill(-1) sent as that uid), with limits
+on address space, CPU, processes, file size and open files, and a wall-clock timeout. The verdict is the
+nonce protocol of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes.
+
+Batch mode (``prewarmed``, used by evaluate_samples): each worker gets one bwrap sandbox whose harness
+(a zygote that never runs sample code) forks a fresh child per sample; after each sample it kills every
+process the sample left in the sandbox and wipes the working directory; on a timeout, a crash of the zygote
+or a failed clean-up the whole sandbox is destroyed and replaced. Samples of one worker share the sandbox's
+uid and namespaces one after the other, never at the same time.
 """
 
 from __future__ import annotations
