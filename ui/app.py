@@ -60,6 +60,8 @@ class IAApp(App):
     streaming = BooleanProperty(False)
     panel_open = BooleanProperty(True)
     screen = StringProperty("chat")
+    empty_chat = BooleanProperty(True)  # no message on screen: the welcome text shows
+    backend_label = StringProperty("server")
 
     def __init__(self, settings: Settings | None = None, *, engine: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -106,7 +108,9 @@ class IAApp(App):
 
         self.chat_view = ChatView()
         self.input_bar = InputBar()
-        root.ids.chat_zone.add_widget(self.chat_view)
+        root.ids.chat_zone.add_widget(
+            self.chat_view, index=len(root.ids.chat_zone.children)
+        )  # below the welcome
         root.ids.input_zone.add_widget(self.input_bar)
         # on_copy_message / on_copy_code keep the chat view's own handlers (they copy to the clipboard).
         self.chat_view.bind(
@@ -325,6 +329,7 @@ class IAApp(App):
         if backend is None:
             return
         kind = "Ollama" if backend.kind == "ollama" else "Embedded"
+        self.backend_label = "Ollama server" if backend.kind == "ollama" else "embedded llama.cpp backend"
         self.status_text = f"{kind}  ·  {self.model}" if self.model else kind
 
     def _check_health(self) -> None:
@@ -481,6 +486,7 @@ class IAApp(App):
 
         from core.sav_manager import Conversation
 
+        self.empty_chat = conv is None or not conv.messages
         if conv is None:
             now = datetime.now(UTC)
             conv = Conversation(title="New chat", slug="", created=now, updated=now)
@@ -611,6 +617,7 @@ class IAApp(App):
             self.pump.stop()
 
     def _run_turn(self, turn: Any) -> None:
+        self.empty_chat = False
         self.turn = turn
         self.streaming = True
         self.input_bar.streaming = True
@@ -659,7 +666,7 @@ class IAApp(App):
     def run_benchmark(self) -> None:
         import threading
 
-        from ui.benchmark_screen import run_builtin_suite
+        from ui.benchmark_screen import QUICK_PROBLEMS, run_builtin_suite
 
         bench = self.ids.bench
         backend = self.controller.backend
@@ -693,6 +700,7 @@ class IAApp(App):
             self.bench_cancel = None
             bench.run_finished(describe_error(exc).message)
 
+        limit = QUICK_PROBLEMS if bench.quick else None
         self.controller.run(
-            lambda: run_builtin_suite(backend, home, model, progress, cancel), finished, failed
+            lambda: run_builtin_suite(backend, home, model, progress, cancel, limit), finished, failed
         )

@@ -14,9 +14,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-__all__ = ["BenchmarkScreen", "Board", "load_board", "run_builtin_suite"]
+__all__ = ["BUILTIN_SUITE", "QUICK_PROBLEMS", "BenchmarkScreen", "Board", "load_board", "run_builtin_suite"]
 
 BUILTIN_SUITE = "ia_basic"
+QUICK_PROBLEMS = 5
 
 
 @dataclass
@@ -116,6 +117,7 @@ class BenchmarkScreen(BoxLayout):
     progress = NumericProperty(0.0)
     status = StringProperty("")
     empty = BooleanProperty(True)
+    quick = BooleanProperty(False)  # only the first QUICK_PROBLEMS problems
 
     __events__ = ("on_back", "on_run", "on_cancel_run")
 

@@ -103,6 +103,8 @@ def app_driver_fixture(
 ) -> Iterator[AppDriver]:
     """The app connected to the scripted server (Ollama protocol on loopback), in a temporary IA_HOME."""
     monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
+    w, h = kivy_harness.window.size
+    (ia_home / "config.toml").write_text(f"[ui]\nwidth = {w}\nheight = {h}\n", encoding="utf-8")
     app = make_app()
     start(app, kivy_harness)
     driver = AppDriver(app=app, h=kivy_harness, home=ia_home)
