@@ -16,7 +16,8 @@ private tmpfs /tmp as working directory, /home /root /work hidden, no /proc, die
 the child runs ``python -I -S`` with an empty environment, under a fresh uid of its own when we are root (so
 RLIMIT_NPROC applies and everything it leaves behind is killed by a kill(-1) sent as that uid), with limits
 on address space, CPU, processes, file size and open files, and a wall-clock timeout. The verdict is the
-nonce protocol of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes.
+nonce protocol of ``_sandbox_child.py``: printing "passed" or exiting 0 early never passes. Process clean-up,
+uids and the zygote pool live in ``sandbox_host.py``.
 
 Batch mode (``prewarmed``, used by evaluate_samples): each worker gets one bwrap sandbox whose harness
 (a zygote that never runs sample code) forks a fresh child per sample; after each sample it kills every
@@ -28,18 +29,13 @@ uid and namespaces one after the other, never at the same time.
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
-import marshal
 import math
 import os
 import secrets
 import select
 import shutil
 import signal
-import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -49,6 +45,17 @@ from pathlib import Path
 
 import psutil
 
+from core.benchmark.sandbox_host import (
+    Child,
+    ZygotePool,
+    acquire_uid,
+    frame,
+    interpreter_candidates,
+    kill_uid,
+    read_reply,
+    reap_namespace,
+    sandbox_uid_range,
+)
 from core.errors import SandboxUnavailable
 
 __all__ = ["ISOLATION_LEVELS", "Limits", "SampleResult", "Sandbox", "sandbox_uid_range"]
@@ -97,152 +104,8 @@ class SampleResult:
     isolation: str
 
 
-class _UidPool:
-    """A fresh unused uid for every sandbox run of this process, so limits and clean-up are exact."""
-
-    SPAN = 65536
-
-    def __init__(self) -> None:
-        self._counter = itertools.count()
-        self._lock = threading.Lock()
-
-    @property
-    def base(self) -> int:
-        return 200_000_000 + (os.getpid() % 4096) * self.SPAN
-
-    def acquire(self) -> int:
-        with self._lock:
-            return self.base + next(self._counter) % self.SPAN
-
-
-def sandbox_uid_range() -> range:
-    """The uids this process's sandboxes run under (when we are root)."""
-    return range(_UIDS.base, _UIDS.base + _UidPool.SPAN)
-
-
-_UIDS = _UidPool()
 _DETECTED: dict[str, Sandbox] = {}
 _DETECT_LOCK = threading.Lock()
-
-
-def _world_usable(path: str) -> bool:
-    """True when a uid other than the owner can execute ``path`` (every parent directory searchable)."""
-    real = os.path.realpath(path)
-    try:
-        if not os.stat(real).st_mode & stat.S_IXOTH:
-            return False
-        parent = os.path.dirname(real)
-        while True:
-            if not os.stat(parent).st_mode & stat.S_IXOTH:
-                return False
-            if parent == "/":
-                return True
-            parent = os.path.dirname(parent)
-    except OSError:
-        return False
-
-
-def _interpreter_candidates() -> list[str]:
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    names = [sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}", shutil.which(version) or ""]
-    if os.geteuid() != 0:
-        return [sys.executable]
-    return [name for name in dict.fromkeys(names) if name and _world_usable(name)]
-
-
-def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid``, even ones that left the session: kill(-1) sent *as* that uid.
-
-    The kernel walks the task list under a lock that fork also takes, so no process of the uid can slip
-    through; the uid is used by one sandbox run only, so nothing else is touched.
-    """
-    killer = shutil.which("kill") or "/bin/kill"
-    command = (
-        [killer, "-KILL", "--", "-1"]
-        if os.path.exists(killer)
-        else [sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"]
-    )
-    for _ in range(2):
-        subprocess.run(
-            command,
-            user=uid,
-            group=uid,
-            extra_groups=[],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd="/",
-            env={},
-            check=False,
-        )
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline and _live_processes(uid):
-        time.sleep(0.01)  # SIGKILLed processes may still be tearing down their memory
-
-
-def _live_processes(uid: int) -> list[psutil.Process]:
-    """Processes of ``uid`` that have not finished dying (zombies excluded)."""
-    return [
-        proc
-        for proc in psutil.process_iter(["uids", "status"])
-        if proc.info["uids"] and proc.info["uids"].real == uid and proc.info["status"] != psutil.STATUS_ZOMBIE
-    ]
-
-
-@dataclass
-class _Child:
-    """A started sandboxed harness and the descriptors the parent keeps for it."""
-
-    proc: subprocess.Popen
-    read_fd: int
-    verdict_fd: int  # the descriptor number the child writes its verdict to
-    info_read: int
-    uid: int | None
-    workdir: str | None
-    tmpfs_mb: int
-
-
-class _ZygotePool:
-    """Long-lived sandboxes (one per worker) whose harness forks a fresh child per sample.
-
-    Namespaces and the interpreter start once per worker instead of once per sample. Between samples the
-    zygote kills every process the sample left (kill(-1) within the sandbox) and wipes the working directory;
-    it never runs sample code itself. A zygote that times out, dies or cannot clean up is replaced.
-    """
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self._sandbox = sandbox
-        self._idle: list[_Child] = []
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def take(self, tmpfs_mb: int) -> _Child:
-        with self._lock:
-            for index, child in enumerate(self._idle):
-                if child.tmpfs_mb == tmpfs_mb and child.proc.poll() is None:
-                    return self._idle.pop(index)
-        return self._sandbox._spawn(tmpfs_mb, zygote=True)
-
-    def give_back(self, child: _Child) -> None:
-        with self._lock:
-            if not self._closed:
-                self._idle.append(child)
-                return
-        self.discard(child, timed_out=False)
-
-    def discard(self, child: _Child, timed_out: bool) -> None:
-        assert child.proc.stdin is not None
-        try:
-            child.proc.stdin.close()  # the zygote reads end of file and exits
-        except OSError:
-            pass
-        self._sandbox._finish(child, timed_out)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for child in idle:
-            self.discard(child, timed_out=False)
 
 
 class Sandbox:
@@ -256,7 +119,7 @@ class Sandbox:
         self.level = level
         self.python = python
         self._root = os.geteuid() == 0
-        self._pool: _ZygotePool | None = None
+        self._pool: ZygotePool | None = None
 
     def __repr__(self) -> str:
         return f"Sandbox(level={self.level!r}, python={self.python!r})"
@@ -278,7 +141,7 @@ class Sandbox:
                 if candidate_level == "unshare" and not shutil.which("unshare"):
                     failures.append("unshare is not installed")
                     continue
-                for python in _interpreter_candidates():
+                for python in interpreter_candidates():
                     box = cls(candidate_level, python)
                     probe = box.run("value = 6 * 7", "assert value == 42", "", Limits(timeout_s=10))
                     if probe.passed:
@@ -313,9 +176,9 @@ class Sandbox:
             return ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + child
         return child
 
-    def _spawn(self, tmpfs_mb: int, zygote: bool = False) -> _Child:
+    def _spawn(self, tmpfs_mb: int, zygote: bool = False) -> Child:
         """Start a sandboxed harness that waits on stdin for its sample (the slow part: namespaces, startup)."""
-        uid = _UIDS.acquire() if self._root else None
+        uid = acquire_uid() if self._root else None
         workdir = None if self.level == "bwrap" else tempfile.mkdtemp(prefix="ia-sandbox-")
         if workdir and uid is not None:
             os.chown(workdir, uid, uid)
@@ -344,18 +207,18 @@ class Sandbox:
         finally:
             os.close(write_fd)
             os.close(info_write)
-        return _Child(proc, read_fd, write_fd, info_read, uid, workdir, tmpfs_mb)
+        return Child(proc, read_fd, write_fd, info_read, uid, workdir, tmpfs_mb)
 
-    def _finish(self, child: _Child, timed_out: bool) -> None:
+    def _finish(self, child: Child, timed_out: bool) -> None:
         """Make sure nothing the sample started survives, then release the child's resources."""
         try:
             if timed_out or self.level == "rlimits":
                 self._kill(child.proc, child.uid)
             child.proc.wait()
             if self.level == "bwrap":
-                _reap_namespace(child.info_read)
+                reap_namespace(child.info_read)
             if child.uid is not None and (timed_out or self.level != "bwrap"):
-                _kill_uid(child.uid)
+                kill_uid(child.uid)
         finally:
             os.close(child.read_fd)
             os.close(child.info_read)
@@ -377,7 +240,7 @@ class Sandbox:
                 passed, result = _verdict(data, nonce, timed_out, returncode)
                 return SampleResult(passed, result, time.monotonic() - started, self.level)
         child = self._spawn(limits.tmpfs_mb)
-        payload = _frame(
+        payload = frame(
             (
                 nonce,
                 code,
@@ -401,11 +264,11 @@ class Sandbox:
         return SampleResult(passed, result, time.monotonic() - started, self.level)
 
     def _run_in_zygote(
-        self, pool: _ZygotePool, nonce: bytes, code: str, test: str, entry_point: str, limits: Limits
+        self, pool: ZygotePool, nonce: bytes, code: str, test: str, entry_point: str, limits: Limits
     ) -> tuple[bytes, bool, int | None] | None:
         """Run one sample in a pooled zygote; None when the zygote was unusable before it got the sample."""
         child = pool.take(limits.tmpfs_mb)
-        payload = _frame(
+        payload = frame(
             (nonce, code, test, entry_point, 0, limits.rlimits(child.uid is not None), PRELOAD, True)
         )
         assert child.proc.stdin is not None
@@ -415,7 +278,7 @@ class Sandbox:
         except (BrokenPipeError, ValueError):
             pool.discard(child, timed_out=False)
             return None
-        reply, timed_out = _read_reply(child, time.monotonic() + limits.timeout_s)
+        reply, timed_out = read_reply(child, time.monotonic() + limits.timeout_s)
         if reply is None:
             pool.discard(child, timed_out=True)
             return b"", timed_out, child.proc.returncode
@@ -428,11 +291,11 @@ class Sandbox:
 
     @contextlib.contextmanager
     def prewarmed(self, workers: int) -> Iterator[Sandbox]:
-        """Within the block, samples run in long-lived per-worker sandboxes (bwrap only; see _ZygotePool)."""
+        """Within the block, samples run in long-lived per-worker sandboxes (bwrap only; see ZygotePool)."""
         if workers < 1 or self._pool is not None or self.level != "bwrap":
             yield self
             return
-        self._pool = _ZygotePool(self)
+        self._pool = ZygotePool(self)
         try:
             yield self
         finally:
@@ -492,61 +355,6 @@ class Sandbox:
                 child.kill()
             except psutil.Error:
                 pass
-
-
-def _reap_namespace(info_fd: int) -> None:
-    """Wait until bwrap's init (PID 1 of the sandbox) is gone: the kernel empties the namespace before that."""
-    os.set_blocking(info_fd, False)
-    try:
-        info = json.loads(os.read(info_fd, 4096) or b"{}")
-    except (BlockingIOError, ValueError):
-        return
-    pid = info.get("child-pid")
-    if not isinstance(pid, int):
-        return
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    try:
-        if not select.select([pidfd], [], [], 2.0)[0]:
-            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            select.select([pidfd], [], [], 5.0)
-    finally:
-        os.close(pidfd)
-
-
-def _frame(payload: tuple) -> bytes:
-    """A length-prefixed marshal frame, as the harness reads it."""
-    body = marshal.dumps(payload)
-    return len(body).to_bytes(4, "big") + body
-
-
-def _read_reply(child: _Child, deadline: float) -> tuple[tuple | None, bool]:
-    """One zygote reply frame, or (None, timed_out) if the zygote died or the deadline passed first."""
-    buffer = b""
-    pidfd = os.pidfd_open(child.proc.pid)
-    try:
-        while True:
-            if len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
-                size = int.from_bytes(buffer[:4], "big")
-                try:
-                    return marshal.loads(buffer[4 : 4 + size]), False
-                except (ValueError, EOFError, TypeError):
-                    return None, False
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None, True
-            ready, _, _ = select.select([child.read_fd, pidfd], [], [], remaining)
-            if child.read_fd in ready:
-                chunk = os.read(child.read_fd, 1 << 16)
-                if not chunk:
-                    return None, False
-                buffer += chunk
-            elif pidfd in ready:
-                return None, False
-    finally:
-        os.close(pidfd)
 
 
 def _verdict(data: bytes, nonce: bytes, timed_out: bool, returncode: int | None) -> tuple[bool, str]:
