@@ -4,9 +4,9 @@ Both sides run the same GGUF with the same n_ctx, threads, seed, temperature 0 a
 process, interleaved (the order alternates each round) so machine load hits both alike. Reported per side:
 decode tokens/s seen by the consumer (tokens after the first / time from first to last token), end-to-end
 tokens/s (tokens / request time, prompt included) and, for the server, its own eval_count/eval_duration.
-Target: embedded/direct decode ratio >= 0.9. The direct calls run in a worker thread, as the server's do:
-on this machine (llama.cpp built with OpenMP) the same calls made from the main thread ran several times slower,
-which would flatter the server.
+Target: embedded/direct decode ratio >= 0.9. The direct calls run on one persistent worker thread, as the
+server's generations do: llama.cpp here is built with OpenMP, and calling it from differently managed threads
+(a new thread per request on one side, one long-lived thread on the other) skewed the comparison several-fold.
 
     python bench/embedded_tps.py [--model gemma3:270m] [--mode generate|chat] [--tokens 256] [--rounds 5]
 """
