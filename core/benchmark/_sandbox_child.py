@@ -61,7 +61,7 @@ def _set_limits(limits):
 
 # Everything below is compiled into private namespaces that no object reachable from user code refers to.
 _HOOK_SOURCE = """
-def make_hook(proc_guard):
+def make_hook(proc_guard, code_dirs):
     frame_attrs = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "f_locals", "f_globals"))
     denied_events = frozenset(("sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects",
                                "gc.get_referrers", "gc.get_referents", "os.exec", "os.posix_spawn",
@@ -78,6 +78,8 @@ def make_hook(proc_guard):
             raise PermissionError("blocked by the benchmark sandbox: frame access")
         if event == "import" and args[0].partition(".")[0] in denied_modules:
             raise ImportError("module " + args[0] + " is blocked by the benchmark sandbox")
+        if event == "import" and isinstance(args[1], str) and not args[1].startswith(code_dirs):
+            raise ImportError("loading code from " + args[1] + " is blocked by the benchmark sandbox")
         if event == "open" and proc_guard and isinstance(args[0], (str, bytes)):
             path = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else args[0]
             if "proc" in path:
@@ -243,7 +245,8 @@ def _run_sample(state, frame, verdict_fd):
     _set_limits(limits)
     sink = state["sink"]
     sys.stdout = sys.stderr = sys.stdin = sys.__stdout__ = sys.__stderr__ = sys.__stdin__ = sink
-    sys.addaudithook(state["make_hook"](proc_guard))
+    code_dirs = tuple(path.rstrip("/") + "/" for path in sys.path if path.startswith("/"))
+    sys.addaudithook(state["make_hook"](proc_guard, code_dirs))
     run, write, exit_now, dumps, loads = (state[k] for k in ("run", "write", "exit_now", "dumps", "loads"))
     state.clear()
     run(nonce, code, test, entry_point, verdict_fd, write, exit_now, dumps, loads, test_builtins, snapshots)
