@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from cli.commands import QUIT, dispatch
@@ -95,6 +96,8 @@ def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespa
         if settings.dev_mode:
             _pick_model(state)
         _banner(state)
+        # Build the official client while the user types, so the prompt appears without waiting for it.
+        threading.Thread(target=backend.client.warm, name="ia-warm-client", daemon=True).start()
         _loop(state)
     finally:
         state.sessions.close()

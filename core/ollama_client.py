@@ -4,13 +4,14 @@ cancel, first-token and stall timeouts (see core.ollama_stream), and one `core.e
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
-import ollama
 
 from config import parse_host
 from core.errors import IAError, ServerError, StreamBroken
@@ -84,17 +85,41 @@ class OllamaClient:
             write=max(connect_timeout, stall_timeout),
             pool=connect_timeout,
         )
-        self._ollama = ollama.Client(
-            self.host,
-            timeout=timeout,
-            limits=httpx.Limits(max_keepalive_connections=0),  # one connection per request: cancel closes it
-            event_hooks={"request": [attach_trace]},
-        )
+        self._timeout = timeout
+        # Plain http needs no certificate store: loading one costs tens of ms per client at start-up.
+        self._verify = self.host.startswith("https://")
+        self._ollama_client: Any = None
+        self._ollama_lock = threading.Lock()
         headers = {}
         if key := os.getenv("OLLAMA_API_KEY"):
             headers["Authorization"] = f"Bearer {key}"
         # For the endpoints ollama-python lacks (/, /api/version) or trims (/api/tags capabilities, show system).
-        self._http = httpx.Client(base_url=self.host, timeout=timeout, headers=headers)
+        self._http = httpx.Client(base_url=self.host, timeout=timeout, headers=headers, verify=self._verify)
+
+    @property
+    def _ollama(self) -> Any:
+        """The official client, built on first use: importing `ollama` (pydantic models) takes about half a
+        second, which the CLI and app spend in the background (``warm``) instead of before the first prompt."""
+        client = self._ollama_client
+        if client is None:
+            with self._ollama_lock:
+                client = self._ollama_client
+                if client is None:
+                    import ollama
+
+                    client = ollama.Client(
+                        self.host,
+                        timeout=self._timeout,
+                        verify=self._verify,
+                        limits=httpx.Limits(max_keepalive_connections=0),  # one connection per request
+                        event_hooks={"request": [attach_trace]},
+                    )
+                    self._ollama_client = client
+        return client
+
+    def warm(self) -> None:
+        """Import and build the official client now (call it on a background thread at start-up)."""
+        self._ollama  # noqa: B018 - the property builds the client
 
     # -- server --------------------------------------------------------------------------------------
     def ping(self) -> bool:
@@ -220,7 +245,8 @@ class OllamaClient:
         self._call(lambda: self._ollama.chat(model, messages=[], keep_alive=0), model)
 
     def close(self) -> None:
-        self._ollama.close()
+        if self._ollama_client is not None:
+            self._ollama_client.close()
         self._http.close()
 
     def __enter__(self) -> OllamaClient:
@@ -242,7 +268,7 @@ class OllamaClient:
     def _json(self, method: str, path: str, body: dict | None = None, *, model: str = "") -> dict[str, Any]:
         r = self._call(lambda: self._http.request(method, path, json=body), model)
         if r.status_code >= 400:
-            raise response_error(ollama.ResponseError(r.text, r.status_code).error, r.status_code, model)
+            raise response_error(_error_text(r.text), r.status_code, model)
         try:
             data = r.json()
         except ValueError as exc:
@@ -250,6 +276,15 @@ class OllamaClient:
         if not isinstance(data, dict):
             raise ServerError(r.status_code, f"the answer to {path} was not a JSON object")
         return data
+
+
+def _error_text(body: str) -> str:
+    """The server's `{"error": ...}` text, or the raw body (as ollama-python's ResponseError reads it)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    return str(data.get("error", body)) if isinstance(data, dict) else body
 
 
 def _check_model(model: str) -> None:

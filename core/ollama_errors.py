@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import httpx
-import ollama
-import pydantic
 
 from core.errors import (
     CapabilityMissing,
@@ -19,6 +18,13 @@ from core.errors import (
 )
 
 __all__ = ["response_error", "translate_error"]
+
+
+def _loaded_type(module: str, name: str) -> type | None:
+    """A class of a module only if that module is already imported: an exception of a module that was never
+    imported cannot exist, and not importing ollama/pydantic here keeps the CLI's start fast."""
+    mod = sys.modules.get(module)
+    return getattr(mod, name, None) if mod is not None else None
 
 
 def response_error(detail: str, status: int, model: str) -> IAError:
@@ -44,7 +50,8 @@ def translate_error(
     """Map an ollama/httpx/pydantic/JSON exception to the matching core.errors type (others pass through)."""
     if isinstance(exc, IAError):
         return exc
-    if isinstance(exc, ollama.ResponseError):
+    response_error_type = _loaded_type("ollama", "ResponseError")
+    if response_error_type is not None and isinstance(exc, response_error_type):
         return response_error(str(exc.error), exc.status_code, model)
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return ServerUnreachable(host, "no answer within the connect timeout")
@@ -56,7 +63,8 @@ def translate_error(
         return StreamBroken(f"the connection was dropped before the reply was complete ({exc})")
     if isinstance(exc, json.JSONDecodeError):
         return StreamBroken(f"the server sent a line that is not JSON: {exc.doc[:80]!r}")
-    if isinstance(exc, pydantic.ValidationError):
+    validation_error_type = _loaded_type("pydantic", "ValidationError")
+    if validation_error_type is not None and isinstance(exc, validation_error_type):
         return StreamBroken(
             f"the server sent a message of an unexpected shape ({exc.error_count()} problems)"
         )

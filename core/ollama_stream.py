@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pydantic
 
 from core.errors import IAError, StreamBroken, StreamStalled
 from core.models import PullProgress
@@ -269,7 +268,7 @@ class _HttpStream(abc.ABC):
         _watchdog.watch(self)
         try:
             parts = self._open_parts()  # builds and validates the request; it is sent on the first next()
-        except (pydantic.ValidationError, ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             raise IAError(
                 f"Cannot send this request: {_first_line(exc)}. Check the messages and options."
             ) from exc

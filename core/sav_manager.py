@@ -44,8 +44,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from core.errors import ConversationCorrupt, StorageWriteError
 
 __all__ = [
@@ -161,14 +159,24 @@ def _parse_attrs(text: str) -> dict[str, Any]:
 _ROLE_LABEL = {"user": "🧑 User", "assistant": "🤖 Assistant", "system": "⚙️ System"}
 _STATUS_LABEL = {"streaming": " · ⏳ streaming", "interrupted": " · ⚠️ interrupted", "error": " · ❌ error"}
 _SENTINEL = "ia-sentinel-paragraph"
-_md_blocks = MarkdownIt("commonmark").disable("inline")  # block structure is all the closer needs
-_md = MarkdownIt("commonmark")
+
+
+@lru_cache(maxsize=2)
+def _parser(inline: bool) -> Any:
+    """A markdown-it parser, built on first use (importing markdown-it is kept off the start-up path);
+    without inline rules when only the block structure matters (fence closing)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    return md if inline else md.disable("inline")
+
+
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _LARGE = 64 * 1024  # above this, markdown-it takes seconds: scan fences line by line instead
 
 
 def _ends_in_paragraph(markdown: str) -> bool:
-    tokens = _md_blocks.parse(markdown + "\n\n" + _SENTINEL)
+    tokens = _parser(False).parse(markdown + "\n\n" + _SENTINEL)
     return (
         len(tokens) >= 3
         and tokens[-3].type == "paragraph_open"
@@ -202,7 +210,7 @@ def fence_closer(text: str) -> str:
         return _open_fence_by_lines(text)
     if _ends_in_paragraph(text):
         return ""
-    tokens = [t for t in _md_blocks.parse(text) if t.type == "fence" and t.level == 0]
+    tokens = [t for t in _parser(False).parse(text) if t.type == "fence" and t.level == 0]
     if tokens and _ends_in_paragraph(text + "\n" + tokens[-1].markup):
         return tokens[-1].markup
     return ""
@@ -516,7 +524,7 @@ def extension_for(lang: str) -> str:
 def extract_code_blocks(markdown: str) -> list[CodeBlock]:
     """Fenced code blocks of ``markdown`` in order of appearance (nested ones in lists and quotes too)."""
     blocks = []
-    for token in _md.parse(markdown):
+    for token in _parser(True).parse(markdown):
         if token.type == "fence":
             lang = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
             blocks.append(CodeBlock(lang=lang, code=token.content, index=len(blocks) + 1))
