@@ -140,6 +140,8 @@ def run(nonce, code, test, entry_point, verdict_fd, write, exit_now, dumps, load
             return clean(function(*args, **kwargs))
         return candidate
 
+    function_type = type(guard)
+
     real_import = test_builtins["__import__"]
 
     def pristine_import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -166,7 +168,10 @@ def run(nonce, code, test, entry_point, verdict_fd, write, exit_now, dumps, load
         user = {}
         exec(compile(code, "<sample>", "exec"), user)
         if test:
-            names = {key: value for key, value in user.items() if key != "__builtins__"}
+            # Functions of the sample that the test calls directly (helpers from the prompt, which the sample
+            # may redefine) get the same plain-value check on their results as the candidate.
+            names = {key: guard(value) if type(value) is function_type else value
+                     for key, value in user.items() if key != "__builtins__"}
             names["__builtins__"] = test_builtins
             names["__name__"] = "__check__"
             exec(compile(test, "<test>", "exec"), names)

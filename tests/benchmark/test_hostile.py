@@ -43,6 +43,8 @@ BUILTINS_TEST = (
     "    assert isinstance(candidate(4), int)\n"
     "    assert math.isclose(candidate(6), 36)\n"
 )
+HELPER_TEST = "def check(candidate):\n    for x in (2, 3, -4):\n        assert reference(x) == candidate(x)\n"
+CORRECT = "def reference(x):\n    return x * x\n\n\ndef solve(x):\n    return x * x\n"
 # What only some levels isolate: rlimits and unshare share the host file system; rlimits shares the network.
 NEEDS = {
     "network_loopback": {"bwrap", "unshare"},
@@ -57,6 +59,7 @@ NAIVE_FOOLED = [
     "forge_always_equal",
     "forge_int_subclass_eq",
     "forge_list_subclass_eq",
+    "forge_helper_always_equal",
     "forge_patch_builtins",
     "forge_patch_builtins_dict",
     "forge_write_every_fd",
@@ -178,7 +181,12 @@ def _level(name: str) -> Sandbox:
 
 def _code(name: str, world: World) -> tuple[str, str]:
     text = (HOSTILE / f"{name}.py").read_text()
-    test = BUILTINS_TEST if text.startswith("# test: builtins") else EQ_TEST
+    if text.startswith("# test: builtins"):
+        test = BUILTINS_TEST
+    elif text.startswith("# test: helper"):
+        test = HELPER_TEST
+    else:
+        test = EQ_TEST
     return world.substitute(text), test
 
 
@@ -189,8 +197,8 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("level", ISOLATION_LEVELS)
 def test_correct_solution_passes_at_every_level(level, world):
     box = _level(level)
-    for test in (EQ_TEST, BUILTINS_TEST):
-        result = box.run("def solve(x):\n    return x * x\n", test, "solve", Limits(timeout_s=10))
+    for test in (EQ_TEST, BUILTINS_TEST, HELPER_TEST):
+        result = box.run(CORRECT, test, "solve", Limits(timeout_s=10))
         assert result.passed, result.result
         assert result.isolation == level
 
@@ -235,7 +243,7 @@ def test_whole_corpus_in_one_pooled_batch_then_nothing_remains(world):
             code, test = _code(name, world)
             result = box.run(code, test, "solve", LIMITS)
             assert not result.passed, f"{name} passed in a pooled sandbox: {result.result}"
-            after = box.run("def solve(x):\n    return x * x\n", test, "solve", Limits(timeout_s=10))
+            after = box.run(CORRECT, test, "solve", Limits(timeout_s=10))
             assert after.passed, f"after {name}: {after.result}"
             world.assert_untouched()
     assert _sandbox_processes() == []
