@@ -95,6 +95,11 @@ class VisionProblem:
         }
 
     @property
+    def images(self) -> list[str]:
+        """Images to send with the prompt (base64 PNG), as Ollama's ``images`` field takes them."""
+        return [self.image_b64]
+
+    @property
     def image_bytes(self) -> bytes:
         """The PNG image."""
         return base64.b64decode(self.image_b64)

@@ -176,6 +176,7 @@ def test_vision_suite_is_deterministic_and_varied():
     assert first != multimodal.vision_suite(seed=8, count=9)
     assert {p.scorer for p in first.values()} == {"number", "colour", "text"}
     assert all(p.image_bytes.startswith(b"\x89PNG") for p in first.values())
+    assert all(p.images == [p.image_b64] for p in first.values())
 
 
 def test_vision_images_hold_what_the_answer_says():
