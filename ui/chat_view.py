@@ -16,7 +16,7 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
 Each message becomes several items (header, images, thinking, one per Markdown block, status), so no Label
 ever holds a whole long reply (Kivy draws a Label into one texture and shows nothing past the GPU limit).
 While streaming, only the unfinished tail of the reply is parsed and re-rendered, at most every
-LIMITS["stream_min_interval"] seconds and never more often than a few times its own cost.
+about every LIMITS["stream_chars_per_render"] new characters (see update_reply).
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
+from kivy.utils import escape_markup
 
 from core.sav_manager import Conversation, Message, extract_code_blocks
-from ui import message_widgets  # noqa: F401  (registers the item classes with the Factory)
+from ui import message_widgets  # also registers the item classes with the Factory
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
 from ui.highlight import highlight_markup
 from ui.markdown_render import Block, MarkdownStream, render_blocks, split_lines, split_markup
@@ -71,6 +72,8 @@ class _MessageState:
     stream: MarkdownStream | None = None
     final_items: list[dict[str, Any]] = field(default_factory=list)  # items of the tail that became final
     final_codes: int = 0
+    decorated: dict[int, tuple[Any, tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    natural_w: float | None = None
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -93,13 +96,17 @@ class ChatView(FloatLayout):
         self._states: list[_MessageState] = []
         self._codes: dict[str, str] = {}
         self._pending: tuple[str, str] | None = None
-        self._next_render = 0.0
+        self._last_render = 0.0  # perf_counter of the last streaming re-render
+        self._not_before = 0.0
+        self._rendered_chars = 0
+        self._render_due = 0.0
         self._render_event: Any = None
         self._last_width = 0.0
         self.render_count = 0  # stream re-renders done (for benchmarks and tests)
         super().__init__(**kwargs)
         rv = self.ids.rv
         rv.owner = self
+        rv.view_adapter = message_widgets.StickyDataAdapter()
         rv.fbind("scroll_y", self._on_scroll)
         self.ids.layout.fbind("height", self._on_content_height)
         rv.fbind("height", self._on_content_height)
@@ -132,6 +139,8 @@ class ChatView(FloatLayout):
             role="assistant", content="", created=datetime.now(UTC), model=model, status="streaming"
         )
         self._states.append(_MessageState(message=msg, stream=MarkdownStream(theme.hex)))
+        self._rendered_chars = 0
+        self._last_render = 0.0
         self.streaming = True
         self._refresh_actions()
         self._set_items(len(self._states) - 1)
@@ -139,15 +148,32 @@ class ChatView(FloatLayout):
             self.scroll_to_end()
 
     def update_reply(self, text: str, thinking: str = "") -> None:
-        """Show the reply so far (whole accumulated text); re-renders at a bounded rate."""
+        """Show the reply so far (whole accumulated text); re-renders at a bounded rate.
+
+        A re-render happens once LIMITS["stream_chars_per_render"] new characters arrived (but not sooner
+        than stream_min_interval after the last one), or stream_max_interval after the last one if less
+        arrived. So the work done while streaming grows with the length of the reply, like rendering it
+        once, rather than with time; slow models still update several times a second.
+        """
         if not self.streaming:
             return
         self._pending = (text, thinking)
+        grown = len(text) + len(thinking) - self._rendered_chars
+        wait = (
+            LIMITS["stream_min_interval"]
+            if grown >= LIMITS["stream_chars_per_render"]
+            else LIMITS["stream_max_interval"]
+        )
+        due = max(self._last_render + wait, self._not_before)
         now = time.perf_counter()
-        if now >= self._next_render:
+        if now >= due:
             self._render_pending()
-        elif self._render_event is None:
-            self._render_event = Clock.schedule_once(self._render_pending, self._next_render - now)
+            return
+        if self._render_event is not None and self._render_due <= due:
+            return
+        self._cancel_render()
+        self._render_due = due
+        self._render_event = Clock.schedule_once(self._render_pending, due - now)
 
     def end_reply(
         self, status: str = "complete", stats: dict[str, Any] | None = None, error: str | None = None
@@ -163,9 +189,22 @@ class ChatView(FloatLayout):
         state.message.status = status
         state.message.stats = stats
         state.message.error = error
+        if state.stream is not None:
+            # Finish incrementally: the blocks already final stay as they are (same dicts, same textures);
+            # only the tail is rendered once more, as finished. Re-rendering a long reply whole here
+            # would freeze the window for a moment at the end of every long answer.
+            new_final, tail = state.stream.update(state.message.content)
+            if new_final:
+                items, state.final_codes = self._blocks_items(
+                    len(self._states) - 1, new_final, state.final_codes
+                )
+                state.final_items.extend(items)
+            tail_items, _ = self._blocks_items(len(self._states) - 1, tail, state.final_codes)
+            state.content_items = state.final_items + tail_items
+        else:
+            state.content_items = None
         state.stream = None
         state.final_items = []
-        state.content_items = None
         self.streaming = False
         self._refresh_actions()
         self._set_items(len(self._states) - 1)
@@ -271,13 +310,13 @@ class ChatView(FloatLayout):
         started = time.perf_counter()
         state = self._states[-1]
         state.message.content, state.message.thinking = self._pending
+        self._rendered_chars = len(state.message.content) + len(state.message.thinking)
         self._pending = None
         self._set_items(len(self._states) - 1)
         self.render_count += 1
-        cost = time.perf_counter() - started
-        self._next_render = time.perf_counter() + max(
-            LIMITS["stream_min_interval"], LIMITS["stream_cost_factor"] * cost
-        )
+        self._last_render = time.perf_counter()
+        # never spend more than a fraction of the main thread on re-rendering
+        self._not_before = self._last_render + LIMITS["stream_cost_factor"] * (self._last_render - started)
 
     # ----- items -------------------------------------------------------------------------------------------
 
@@ -332,14 +371,23 @@ class ChatView(FloatLayout):
             for i, piece in enumerate(pieces)
         ]
 
-    def _code_items(self, block: Block, key: str) -> list[dict[str, Any]]:
+    def _code_items(self, block: Block, key: str, growing: bool = False) -> list[dict[str, Any]]:
         self._codes[key] = block.code
         pieces = split_lines(block.code, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
         style = theme.code_style
+        markups = [highlight_markup(piece, block.lang, style) for piece in pieces[:-1]]
+        markups.append("" if growing else highlight_markup(pieces[-1], block.lang, style))
+        if growing:
+            # A block still streaming: each complete line highlighted on its own (cached), the line being
+            # received as plain text; lexing the whole piece at every update would cost O(lines^2).
+            # The finished reply is highlighted again as a whole by end_reply.
+            *lines, partial = pieces[-1].split("\n")
+            markups[-1] = "".join(highlight_markup(f"{line}\n", block.lang, style) for line in lines)
+            markups[-1] += escape_markup(partial)
         return [
             {
                 "viewclass": "CodeItem",
-                "markup": highlight_markup(piece, block.lang, style),
+                "markup": markups[i],
                 "lang": block.lang,
                 "code_key": key,
                 "show_header": i == 0,
@@ -352,14 +400,14 @@ class ChatView(FloatLayout):
         ]
 
     def _blocks_items(
-        self, index: int, blocks: list[Block], first_code: int
+        self, index: int, blocks: list[Block], first_code: int, growing: bool = False
     ) -> tuple[list[dict[str, Any]], int]:
         items: list[dict[str, Any]] = []
         n = first_code
-        for block in blocks:
+        for i, block in enumerate(blocks):
             if block.kind == "code":
                 n += 1
-                items.extend(self._code_items(block, f"{index}:{n}"))
+                items.extend(self._code_items(block, f"{index}:{n}", growing and i == len(blocks) - 1))
             else:
                 items.extend(self._text_items(block))
         return items, n
@@ -371,12 +419,10 @@ class ChatView(FloatLayout):
             if new_final:
                 items, state.final_codes = self._blocks_items(index, new_final, state.final_codes)
                 state.final_items.extend(items)
-            tail_items, _ = self._blocks_items(index, tail, state.final_codes)
+            tail_items, _ = self._blocks_items(index, tail, state.final_codes, growing=True)
             return state.final_items + tail_items
         if state.content_items is None:
             if msg.role == "user":  # what the user typed is shown as typed, not as Markdown
-                from kivy.utils import escape_markup
-
                 blocks = [Block("text", markup=escape_markup(msg.content))] if msg.content else []
             else:
                 blocks = render_blocks(msg.content, theme.hex)
@@ -384,13 +430,9 @@ class ChatView(FloatLayout):
         return state.content_items
 
     def _status_markup(self, msg: Message) -> str:
-        from kivy.utils import escape_markup
-
         h = theme.hex
         parts: list[str] = []
-        if msg.status == "streaming":
-            parts.append("Generating…")
-        elif msg.status == "interrupted":
+        if msg.status == "interrupted":
             parts.append(f"[color={h['warning']}]Interrupted[/color]")
         elif msg.status == "error":
             parts.append(f"[color={h['danger']}]Error[/color]")
@@ -418,6 +460,8 @@ class ChatView(FloatLayout):
         meta = local.strftime("%H:%M")
         if msg.model and role == "assistant":
             meta += f"  ·  {msg.model}"
+        if msg.status == "streaming":
+            meta += "  ·  generating…"
         last_assistant = index == len(self._states) - 1 and role == "assistant"
         items: list[dict[str, Any]] = [
             {
@@ -436,8 +480,6 @@ class ChatView(FloatLayout):
             title = f"Thinking ({len(msg.thinking):,} characters)"
             items.append({"viewclass": "ThinkingItem", "title": title, "expanded": state.expanded})
             if state.expanded:
-                from kivy.utils import escape_markup
-
                 for piece in split_markup(
                     escape_markup(msg.thinking), int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"])
                 ):
@@ -451,37 +493,57 @@ class ChatView(FloatLayout):
                         }
                     )
         items.extend(self._content(index, state))
-        if role == "assistant" and (msg.status != "complete" or msg.stats or msg.error):
+        # No status line while streaming ("generating…" is in the header), so new blocks are appended at
+        # the very end of the data, which the RecycleView handles without rebuilding its whole layout.
+        if (
+            role == "assistant"
+            and msg.status != "streaming"
+            and (msg.status != "complete" or msg.stats or msg.error)
+        ):
             items.append({"viewclass": "StatusItem", "markup": self._status_markup(msg)})
-        return self._decorate(index, role, msg, items)
+        return self._decorate(index, state, items)
 
     def _decorate(
-        self, index: int, role: str, msg: Message, items: list[dict[str, Any]]
+        self, index: int, state: _MessageState, items: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        """Give every item its bubble position, padding and estimated height (copies; cached dicts stay clean)."""
-        natural = 0.0
-        if role == "user":
-            natural = self._natural_width(msg.content)
+        """Give every item its bubble position, padding and estimated height.
+
+        Copies, so cached content items stay clean; an unchanged item gets back the very dict it had, so
+        streaming only re-decorates the tail (and the RecycleView keeps that dict's measured height).
+        """
+        msg = state.message
+        role = msg.role if msg.role in _ROLE_TEXT else "assistant"
+        if state.natural_w is None:
+            state.natural_w = self._natural_width(msg.content) if role == "user" else 0.0
         width = self._content_width(role)
+        memo = state.decorated
+        new_memo: dict[int, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {}
         out: list[dict[str, Any]] = []
         last = len(items) - 1
         for i, item in enumerate(items):
-            d = dict(item)
-            joined = d.pop("joined", False)  # the next item continues this block: no gap between them
-            d.update(
-                msg_index=index,
-                role=role,
-                side="right" if role == "user" else "left",
-                natural_w=natural,
-                bubble_first=i == 0,
-                bubble_last=i == last,
-                pad_top=SIZES["bubble_padding"] * 0.6 if i == 0 else 0,
-                pad_bottom=SIZES["bubble_padding"] if i == last else 0 if joined else SIZES["block_gap"],
-                gap_bottom=SIZES["message_gap"] if i == last else 0,
-            )
-            h = self._estimate(d, width) + d["pad_top"] + d["pad_bottom"] + d["gap_bottom"]
-            d["item_size"] = [0, round(h)]
+            params = (index, role, state.natural_w, i == 0, i == last)
+            hit = memo.get(id(item))
+            if hit is not None and hit[0] is item and hit[1] == params:
+                d = hit[2]
+            else:
+                d = dict(item)
+                joined = d.pop("joined", False)  # the next item continues this block: no gap between them
+                d.update(
+                    msg_index=index,
+                    role=role,
+                    side="right" if role == "user" else "left",
+                    natural_w=state.natural_w,
+                    bubble_first=i == 0,
+                    bubble_last=i == last,
+                    pad_top=SIZES["bubble_padding"] * 0.6 if i == 0 else 0,
+                    pad_bottom=SIZES["bubble_padding"] if i == last else 0 if joined else SIZES["block_gap"],
+                    gap_bottom=SIZES["message_gap"] if i == last else 0,
+                )
+                h = self._estimate(d, width) + d["pad_top"] + d["pad_bottom"] + d["gap_bottom"]
+                d["item_size"] = [0, round(h)]
+            new_memo[id(item)] = (item, params, d)
             out.append(d)
+        state.decorated = new_memo
         return out
 
     def _natural_width(self, text: str) -> float:
@@ -504,23 +566,56 @@ class ChatView(FloatLayout):
         state = self._states[index]
         old = state.items
         new = self._message_items(index, state)
+        kept: dict[int, dict[str, Any]] = {}
         k = 0
-        while k < len(old) and k < len(new) and _same(old[k], new[k]):
-            new[k] = old[k]  # keep the measured height
+        while k < len(old) and k < len(new) and (old[k] is new[k] or _same(old[k], new[k])):
+            if new[k] is not old[k]:
+                kept[id(new[k])] = old[k]
+                new[k] = old[k]  # keep the dict the RecycleView has (with the measured height)
             k += 1
         # also keep equal items after a change at the same position (e.g. only the status line changed)
         for j in range(k, min(len(old), len(new))):
-            if _same(old[j], new[j]):
+            if old[j] is not new[j] and _same(old[j], new[j]):
+                kept[id(new[j])] = old[j]
                 new[j] = old[j]
+        if kept:  # the decoration cache must hand out the kept dicts next time
+            for key, (src, params, d) in list(state.decorated.items()):
+                if id(d) in kept:
+                    state.decorated[key] = (src, params, kept[id(d)])
         state.items = new
         if k == len(old) == len(new):
             return
         start = self._start_of(index)
-        data = self.ids.rv.data
-        if len(old) == len(new):
-            data[start + k : start + len(old)] = new[k:]
-        else:
-            data[start + k : start + len(old)] = new[k:]
+        rv = self.ids.rv
+        data = rv.data
+        at_end = start + len(old) == len(data)
+        if (len(old) == len(new) or (at_end and len(new) > len(old))) and all(
+            new[j] is old[j] or new[j]["viewclass"] == old[j]["viewclass"] for j in range(k, len(old))
+        ):
+            # Same items with new content (a streaming tail), maybe more items at the end: swap the dicts
+            # without a data event, which would make the RecycleView rebuild its whole layout, refresh the
+            # widgets that show them (one whose height changes re-lays out the view itself), and append
+            # the new items.
+            if len(new) > len(old):
+                data.extend(new[len(old) :])
+            for j in range(k, len(old)):
+                if new[j] is old[j]:
+                    continue
+                list.__setitem__(data, start + j, new[j])
+                view = rv.view_adapter.get_visible_view(start + j) if rv.view_adapter else None
+                if view is not None:
+                    view.refresh_view_attrs(rv, start + j, new[j])
+                    if view.content_height > 0:
+                        view._update_height()  # keep the measured height in the new dict
+            return
+        if not old and start == len(data):
+            data.extend(new)
+            return
+        if k == len(old) and k > 0:
+            # Kivy's RecycleView misreads an assignment to an empty slice (an insertion) as "nothing
+            # changed"; include the previous item so the slice is never empty.
+            k -= 1
+        data[start + k : start + len(old)] = new[k:]
 
     def _rebuild_all(self) -> None:
         for state in self._states:

@@ -133,9 +133,23 @@ CODE_STYLES: dict[str, str] = {"light": "friendly", "dark": "monokai"}
 
 FONTS: dict[str, str] = {
     "text": "Roboto",
-    "mono": "RobotoMono-Regular",
+    "mono": "RobotoMono",
     "symbols": "DejaVuSans",  # arrows and triangles that Roboto lacks
 }
+
+
+def _register_fonts() -> None:
+    """Register the fonts Kivy ships under short names: a registered name skips a file search per Label."""
+    from kivy.core.text import LabelBase
+    from kivy.resources import resource_find
+
+    for name, filename in (("RobotoMono", "RobotoMono-Regular.ttf"), ("DejaVuSans", "DejaVuSans.ttf")):
+        path = resource_find(f"data/fonts/{filename}")
+        if path:
+            LabelBase.register(name=name, fn_regular=path)
+
+
+_register_fonts()
 
 SIZES: dict[str, float] = {
     "font": sp(15),
@@ -181,8 +195,11 @@ LIMITS: dict[str, int | float] = {
     "chunk_chars": 1500,  # characters of one text item before it is split
     "chunk_lines": 30,  # lines of one text/code item before it is split
     "paste_inline_max": 20_000,  # larger pastes become a "pasted text" chip instead of TextInput text
-    "stream_min_interval": 1 / 30,  # seconds between two re-renders of a streaming reply
-    "stream_cost_factor": 3.0,  # wait this many times the last render cost before the next one
+    # A streaming reply is re-rendered once this many new characters arrived (about 40 tokens)...
+    "stream_chars_per_render": 240,
+    "stream_min_interval": 1 / 20,  # ...but not more often than this (seconds)...
+    "stream_max_interval": 0.25,  # ...and at least this often while text keeps coming, however slowly
+    "stream_cost_factor": 4.0,  # and never sooner than this many times the last re-render's own cost
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"
 }
 

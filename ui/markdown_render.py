@@ -270,6 +270,7 @@ class MarkdownStream:
         self.palette = _palette(palette)
         self.offset = 0  # characters of the source already rendered into final blocks
         self.final: list[Block] = []
+        self._checked = ""  # complete lines of the tail already found to hold a single block
 
     def update(self, text: str) -> tuple[list[Block], list[Block]]:
         """Feed the whole text so far; returns (blocks that became final now, blocks of the unfinished tail)."""
@@ -277,7 +278,8 @@ class MarkdownStream:
         # Decide on complete lines only: a half-received line ("*" of "*word*") can look like a block start.
         complete = tail[: tail.rfind("\n") + 1]
         new_final: list[Block] = []
-        if complete:
+        if complete and complete != self._checked:
+            self._checked = complete
             starts = _top_level_starts(_MD.parse(complete))
             if len(starts) >= 2:
                 cut = _line_offset(complete, starts[-1])

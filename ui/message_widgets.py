@@ -18,10 +18,8 @@ from kivy.properties import (
     OptionProperty,
     StringProperty,
 )
-from kivy.uix.behaviors import ButtonBehavior
-from kivy.uix.label import Label
-from kivy.uix.recycleview.views import RecycleDataViewBehavior
-from kivy.uix.widget import Widget
+from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior, _cached_views
+from kivy.uix.relativelayout import RelativeLayout
 
 from ui.config_ui import SIZES, theme
 
@@ -32,13 +30,19 @@ __all__ = [
     "ImagesItem",
     "RuleItem",
     "StatusItem",
+    "StickyDataAdapter",
     "TextItem",
     "ThinkingItem",
 ]
 
 
-class ChatItem(RecycleDataViewBehavior, Widget):
-    """Base of every chat row: one horizontal slice of a message bubble."""
+class ChatItem(RecycleDataViewBehavior, RelativeLayout):
+    """Base of every chat row: one horizontal slice of a message bubble.
+
+    A RelativeLayout so its children are placed relative to the row: when rows move (the reply grows at
+    the bottom, the view scrolls) only each row's translation changes, not every child's bindings.
+    Children are placed by the kv rules, so the layout's own sizing is switched off.
+    """
 
     index = NumericProperty(-1)
     msg_index = NumericProperty(-1)
@@ -64,7 +68,7 @@ class ChatItem(RecycleDataViewBehavior, Widget):
         self._rv: Any = None
         super().__init__(**kwargs)
         self.size_hint_y = None
-        for name in ("width", "x", "natural_w", "side", "role"):
+        for name in ("width", "natural_w", "side", "role"):
             self.fbind(name, self._update_geometry)
         for name in ("bubble_first", "bubble_last"):
             self.fbind(name, self._update_radii)
@@ -95,9 +99,12 @@ class ChatItem(RecycleDataViewBehavior, Widget):
         pad = SIZES["bubble_padding"]
         w = min(max_w, self.natural_w + 2 * pad) if self.natural_w > 0 else max_w
         self.bubble_w = w
-        self.bubble_x = self.right - w if self.side == "right" else self.x
+        self.bubble_x = self.width - w if self.side == "right" else 0
         self.inner_x = self.bubble_x + pad
         self.inner_w = max(10, w - 2 * pad)
+
+    def do_layout(self, *_: Any) -> None:
+        """Children keep the places the kv rules give them."""
 
     def _update_radii(self, *_: Any) -> None:
         r = SIZES["bubble_radius"]
@@ -178,6 +185,60 @@ class ImagesItem(ChatItem):
 
     sources = ListProperty([])
 
+    def on_sources(self, *_: Any) -> None:
+        from kivy.uix.image import Image
 
-class LinkLabel(ButtonBehavior, Label):
-    """A small clickable text used for per-message actions."""
+        box = self.ids.thumbs
+        box.clear_widgets()
+        side = SIZES["thumb_size"]
+        for source in self.sources:
+            box.add_widget(
+                Image(source=source, size_hint=(None, None), size=(side, side), fit_mode="contain")
+            )
+
+
+class StickyDataAdapter(RecycleDataAdapter):
+    """Gives each index back the widget that showed it before a data change.
+
+    Kivy's RecycleView moves every view to a shared cache on any data change and hands them out in any
+    order, so each streamed update made every visible Label re-render a different text. Keeping the widget
+    of each index means an unchanged item keeps its texture; only the changed tail is drawn again.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._previous: dict[int, Any] = {}
+
+    def invalidate(self) -> None:
+        # Called more than once per refresh (the later calls find no views): remember the first.
+        for views in self.dirty_views.values():
+            self._previous.update(views)
+        self._previous.update(self.views)
+        super().invalidate()
+
+    def set_visible_views(self, indices: Any, data: Any, viewclasses: Any) -> Any:
+        result = super().set_visible_views(indices, data, viewclasses)
+        self._previous = {}
+        return result
+
+    def get_view(self, index: int, data_item: dict[str, Any], viewclass: Any) -> Any:
+        if viewclass is None:
+            return None
+        view = self._previous.pop(index, None)
+        cache = _cached_views[viewclass]
+        if view is not None and view.__class__ is viewclass and view in cache:
+            cache.remove(view)
+            self.refresh_view_attrs(index, data_item, view)
+            return view
+        if view is not None:
+            self._previous[index] = view  # not reusable here; leave it for nobody else either
+        if index not in self.dirty_views.get(viewclass, {}):
+            reserved = {id(v) for v in self._previous.values()}
+            for i in range(len(cache) - 1, -1, -1):
+                if id(cache[i]) not in reserved:
+                    view = cache.pop(i)
+                    self.refresh_view_attrs(index, data_item, view)
+                    return view
+            if not self.dirty_views.get(viewclass):
+                return self.create_view(index, data_item, viewclass)
+        return super().get_view(index, data_item, viewclass)

@@ -79,9 +79,9 @@ class KivyHarness:
 
     def frames(self, count: int = 1) -> None:
         """Advance `count` real frames: window events (X input, clipboard requests), Clock, layout, drawing."""
-        step = getattr(self.window, "_mainloop", None) or self.event_loop.idle
-        for _ in range(count):
-            step()
+        for _ in range(count):  # what EventLoop.mainloop does each turn
+            self.event_loop.idle()
+            self.window.mainloop()
 
     def wait_until(self, condition: Callable[[], Any], timeout: float = 15.0, message: str = "") -> Any:
         """Advance frames until `condition()` is truthy; fail with `message` after `timeout` seconds."""

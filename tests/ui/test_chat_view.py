@@ -185,8 +185,8 @@ def test_streamed_reply_appears_progressively_and_completes(
     )
     pump, conv, seen, done = start_turn(kivy_harness, chat_view, chat_env, "greet me")
     kivy_harness.wait_until(lambda: seen, message="first streamed text")
-    status = [d for d in chat_view.ids.rv.data if d["viewclass"] == "StatusItem"]
-    assert status and "Generating" in status[-1]["markup"]
+    headers = [d for d in chat_view.ids.rv.data if d["viewclass"] == "HeaderItem"]
+    assert headers[-1]["meta_text"].endswith("generating…") and not headers[-1]["can_regenerate"]
     kivy_harness.wait_until(lambda: done, message="the reply to finish")
     final = "Hello **world**\n\n```python\nprint(1)\n```\n\nbye"
     texts = [t for t, _ in seen]

@@ -47,7 +47,7 @@ def test_emphasis_strike_inline_code_and_links() -> None:
     assert "[i]b[/i]" in block.markup
     assert "[b]c[/b]" in block.markup
     assert "[s]d[/s]" in block.markup
-    assert "[font=RobotoMono-Regular][color=#aa0000]e&bl;0&br;[/color][/font]" in block.markup
+    assert "[font=RobotoMono][color=#aa0000]e&bl;0&br;[/color][/font]" in block.markup
     assert "[ref=https://example.com/x][color=#0000ff][u]site[/u][/color][/ref]" in block.markup
     assert plain(block.markup) == "a b c d e[0] site"
 

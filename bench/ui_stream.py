@@ -1,0 +1,284 @@
+"""Cost of streaming a long reply into the chat view, against rendering the same final text once.
+
+A 10,000-token Markdown reply (paragraphs, headings, lists, code blocks) is served at 200 tokens/s by the
+embedded server with a ScriptedEngine in a separate process, read by our OllamaClient on a worker thread and
+handed to ChatView through StreamPump, in a real Kivy window (Xvfb is started when DISPLAY is unset). The
+main thread runs Kivy's own loop (Window._mainloop: events, Clock, layout, drawing) and we record:
+
+- frame time: the interval between two frames of the main loop while streaming (target: p99 < 33 ms);
+- UI CPU: CPU time of the main thread (time.thread_time) from begin_reply to the final frame, minus what an
+  idle loop costs over the same wall time (measured in this run), against the CPU of rendering the final
+  text once: a fresh ChatView showing the finished reply and paging through it so that every block is drawn
+  once (target: streaming <= 2x). The raw figures are printed too.
+
+    python bench/ui_stream.py [--tokens 10000] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+__all__ = ["main", "make_reply"]
+
+MODEL = "smollm2:135m"
+
+SERVER = """
+import json, sys
+from core.embedded.scripted import Delay, Script, ScriptedEngine
+from core.embedded.server import EmbeddedServer
+pieces, rate = json.load(open(sys.argv[1]))
+steps = []
+for piece in pieces:
+    steps.extend([piece, Delay(1.0 / rate)])
+engine = ScriptedEngine()
+engine.enqueue(Script(steps))
+server = EmbeddedServer(engine)
+print(server.start(), flush=True)
+sys.stdin.read()  # serve until the parent closes our stdin
+server.stop()
+"""
+
+SENTENCE = (
+    "the model streams tokens into the chat view while the user reads and the window keeps drawing "
+    "frames at a steady rate without blocking on parsing or layout of long replies"
+)
+WORDS = SENTENCE.split(" ")
+
+
+def make_reply(tokens: int) -> list[str]:
+    """A Markdown reply cut into `tokens` pieces (a word or a symbol with its leading space each)."""
+    parts: list[str] = []
+    section = 0
+    while sum(1 for _ in re.finditer(r"\s*\S+", "".join(parts))) < tokens:
+        section += 1
+        parts.append(f"## Section {section}\n\n")
+        for p in range(3):
+            words = [WORDS[(section * 7 + p * 13 + i) % len(WORDS)] for i in range(70)]
+            words[3] = f"**{words[3]}**"
+            words[9] = f"`{words[9]}()`"
+            parts.append(" ".join(words) + ".\n\n")
+        parts.append("".join(f"- item {i} of section {section}\n" for i in range(5)) + "\n")
+        if section % 2 == 0:
+            body = "".join(f"    total_{i} = compute(values[{i}], factor={section})\n" for i in range(15))
+            parts.append(f"```python\ndef step_{section}(values):\n{body}    return total_0\n```\n\n")
+    pieces = re.findall(r"\s*\S+", "".join(parts))[:tokens]
+    return pieces
+
+
+def ensure_display() -> subprocess.Popen[bytes] | None:
+    """Use DISPLAY when set, else start Xvfb on a free display number."""
+    if os.environ.get("DISPLAY"):
+        return None
+    xvfb = shutil.which("Xvfb")
+    if not xvfb:
+        sys.exit("No DISPLAY and no Xvfb: install xvfb (apt-get install xvfb) or run under a desktop.")
+    for number in range(140, 180):
+        if Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        proc = subprocess.Popen(
+            [xvfb, f":{number}", "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not Path(f"/tmp/.X11-unix/X{number}").exists():
+            time.sleep(0.05)
+        if proc.poll() is None:
+            os.environ["DISPLAY"] = f":{number}"
+            return proc
+    sys.exit("could not start Xvfb")
+
+
+def prepare_kivy() -> None:
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="ia_bench_kivy_"))
+    os.environ["KIVY_NO_CONSOLELOG"] = "1"
+    os.environ["KIVY_NO_FILELOG"] = "1"
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1000")
+    Config.set("graphics", "height", "760")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tokens", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=200.0, help="tokens per second")
+    args = parser.parse_args(argv)
+
+    xvfb = ensure_display()
+    prepare_kivy()
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from core.ollama_client import OllamaClient
+    from core.sav_manager import Conversation, Message
+    from ui.chat_view import ChatView
+    from ui.stream_pump import PumpResult, StreamPump
+
+    EventLoop.ensure_window()
+
+    def step() -> None:
+        """One turn of Kivy's main loop (EventLoop.mainloop): Clock, input, layout, drawing, window events."""
+        EventLoop.idle()
+        Window.mainloop()
+
+    pieces = make_reply(args.tokens)
+    final_text = "".join(pieces)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump([pieces, args.rate], fh)
+        script_path = fh.name
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, script_path],
+        cwd=str(ROOT),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        client = OllamaClient(url)
+        now = __import__("datetime").datetime.now(__import__("datetime").UTC)
+
+        def conversation(*messages: Message) -> Conversation:
+            return Conversation(
+                title="bench", slug="bench", created=now, updated=now, messages=list(messages)
+            )
+
+        question = Message(role="user", content="Write a long answer with code.", created=now)
+
+        def mount(view: ChatView) -> None:
+            for child in Window.children[:]:
+                Window.remove_widget(child)
+            Window.add_widget(view)
+            for _ in range(5):
+                step()
+
+        # --- idle loop cost (the price of just running the Kivy loop), per second -----------------------
+        mount(ChatView())
+        t_wall, t_cpu = time.perf_counter(), time.thread_time()
+        idle_frames: list[float] = []
+        last = t_wall
+        while time.perf_counter() - t_wall < 3.0:
+            step()
+            t = time.perf_counter()
+            idle_frames.append(t - last)
+            last = t
+        idle_cpu_per_s = (time.thread_time() - t_cpu) / (time.perf_counter() - t_wall)
+
+        # --- streaming -----------------------------------------------------------------------------------
+        view = ChatView()
+        mount(view)
+        view.show_conversation(conversation(question))
+        for _ in range(5):
+            step()
+        done: list[PumpResult] = []
+
+        def finished(result: PumpResult) -> None:
+            view.end_reply(result.status, result.stats, result.error)
+            done.append(result)
+
+        stream_factory = lambda: client.chat_stream(MODEL, [{"role": "user", "content": question.content}])  # noqa: E731
+        frames: list[float] = []
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        view.begin_reply(MODEL)
+        pump = StreamPump(stream_factory, view.update_reply, finished).start()
+        last = time.perf_counter()
+        while not done:
+            step()
+            t = time.perf_counter()
+            frames.append(t - last)
+            last = t
+        for _ in range(10):  # the final render and layout
+            step()
+        stream_cpu = time.thread_time() - cpu0
+        stream_wall = time.perf_counter() - wall0
+        result = done[0]
+        if result.status != "complete" or result.text != final_text:
+            print(f"stream did not complete correctly: {result.status} {result.error}")
+            return 2
+        renders = view.render_count
+        items = len(view.ids.rv.data)
+
+        # --- rendering the same final text once -----------------------------------------------------------
+        once_view = ChatView()
+        mount(once_view)
+        reply = Message(role="assistant", content=final_text, created=now, model=MODEL, stats=result.stats)
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        once_view.show_conversation(conversation(question, reply))
+        for _ in range(10):
+            step()
+        once_visible_cpu = time.thread_time() - cpu0
+        rv, layout = once_view.ids.rv, once_view.ids.layout
+        rv.scroll_y = 1
+        seen: set[int] = set()
+        while True:  # page through so every block is drawn once
+            for _ in range(3):
+                step()
+            seen.update(w.index for w in layout.children)
+            if rv.scroll_y <= 0:
+                break
+            rv.scroll_y = max(0.0, rv.scroll_y - 0.9 * rv.height / max(1.0, layout.height - rv.height))
+        once_all_cpu = time.thread_time() - cpu0
+        once_all_wall = time.perf_counter() - wall0
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        server.wait(timeout=10)
+        os.unlink(script_path)
+        if xvfb is not None:
+            xvfb.terminate()
+
+    stream_work = stream_cpu - idle_cpu_per_s * stream_wall
+    once_work = once_all_cpu - idle_cpu_per_s * once_all_wall
+    frames_ms = [f * 1000 for f in frames[1:]]
+    p99 = pct(frames_ms, 0.99)
+    ratio = stream_work / once_work
+    print(f"reply: {len(pieces):,} tokens, {len(final_text):,} characters, {items} view items")
+    print(
+        f"stream: {stream_wall:.1f} s wall = {len(pieces) / stream_wall:.0f} tokens/s, {pump.updates} pump updates, {renders} re-renders"
+    )
+    print(
+        f"frame time while streaming: p50 {pct(frames_ms, 0.5):.1f} ms, p99 {p99:.1f} ms, "
+        f"max {max(frames_ms):.1f} ms over {len(frames_ms)} frames (target p99 < 33 ms)"
+    )
+    idle_ms = [f * 1000 for f in idle_frames[1:]]
+    print(
+        f"frame time of an idle loop (same run, baseline): p50 {pct(idle_ms, 0.5):.1f} ms, "
+        f"p99 {pct(idle_ms, 0.99):.1f} ms, max {max(idle_ms):.1f} ms; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(f"idle Kivy loop: {idle_cpu_per_s * 1000:.1f} ms CPU per second")
+    print(f"main-thread CPU streaming: {stream_cpu:.2f} s raw, {stream_work:.2f} s above idle")
+    print(
+        f"render once: {once_visible_cpu:.2f} s (first screen), {once_all_cpu:.2f} s raw / "
+        f"{once_work:.2f} s above idle with every block drawn ({len(seen)} of {items} items)"
+    )
+    print(f"ratio streaming / render once (above idle): {ratio:.2f}  (target <= 2.0)")
+    print(f"ratio streaming / render once (raw):        {stream_cpu / once_all_cpu:.2f}")
+    ok = p99 < 33 and ratio <= 2.0
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
