@@ -37,6 +37,7 @@ from core.embedded.protocol import (
     OLLAMA_VERSION,
     ProtocolError,
     check_field,
+    check_format,
     check_images,
     check_options,
     decode_body,
@@ -256,12 +257,13 @@ class _Api:
         if any(m.get("images") for m in clean) and "vision" not in card.capabilities:
             raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
         options = check_options(body.get("options"))
+        fmt = check_format(body.get("format"))
         if not messages:
             return await self._load(request, card, name, options, keep_alive, chat=True)
 
         def start(cancel: threading.Event) -> Iterator[Event]:
             return self.engine.chat(
-                card.name, clean, options, cancel, think=bool(think), keep_alive_s=keep_alive
+                card.name, clean, options, cancel, think=bool(think), keep_alive_s=keep_alive, format=fmt
             )
 
         return await self._respond(request, start, name, body.get("stream", True) is not False, started, True)
@@ -296,6 +298,7 @@ class _Api:
         if images and "vision" not in card.capabilities:
             raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
         options = check_options(body.get("options"))
+        fmt = check_format(body.get("format"))
         if not prompt:
             return await self._load(request, card, name, options, keep_alive, chat=False)
         system = body.get("system") or ""
@@ -303,7 +306,7 @@ class _Api:
         def start(cancel: threading.Event) -> Iterator[Event]:
             return self.engine.generate(
                 card.name, prompt, options, cancel, raw=raw, system=system, think=bool(think),
-                keep_alive_s=keep_alive,
+                keep_alive_s=keep_alive, format=fmt,
             )  # fmt: skip
 
         return await self._respond(

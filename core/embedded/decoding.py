@@ -7,6 +7,7 @@ first token is sampled, evaluation from there to the last one. Cancellation is c
 from __future__ import annotations
 
 import codecs
+import json
 import random
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 from core.embedded.engine import Done, EngineError, Event, Piece
 
-__all__ = ["RunRecord", "Sampling", "decode", "hold_back"]
+__all__ = ["RunRecord", "Sampling", "decode", "grammar_for", "hold_back"]
 
 
 @dataclass
@@ -53,6 +54,20 @@ class Sampling:
         return cls(**known)
 
 
+def grammar_for(format: str | dict[str, Any] | None) -> Any:
+    """A llama.cpp grammar for Ollama's `format`: "json" (any JSON value) or a JSON schema; None otherwise."""
+    if not format:
+        return None
+    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+
+    if format == "json":
+        return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(format), verbose=False)
+    except Exception as exc:  # the schema uses something the converter cannot express
+        raise EngineError(400, f"invalid JSON schema in format: {exc}") from exc
+
+
 def hold_back(text: str, stops: list[str]) -> int:
     """How many trailing characters of `text` could begin a stop string (kept back until it is decided)."""
     hold = 0
@@ -74,6 +89,7 @@ def decode(
     n_ctx: int,
     load_ns: int,
     record: RunRecord | None = None,
+    grammar: Any = None,
 ) -> Iterator[Event]:
     """Yield Pieces then a Done for `tokens` (already tokenized prompt) on a loaded `llama`."""
     import llama_cpp
@@ -108,6 +124,7 @@ def decode(
         mirostat_mode=sampling.mirostat,
         mirostat_tau=sampling.mirostat_tau,
         mirostat_eta=sampling.mirostat_eta,
+        grammar=grammar,
     )
     record = record or RunRecord(model="")
     try:

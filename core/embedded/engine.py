@@ -156,6 +156,7 @@ class Engine(Protocol):
         *,
         think: bool = False,
         keep_alive_s: float | None = None,
+        format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         """Reply to a conversation; stops promptly once `cancel` is set. Raises EngineError before any event."""
         ...
@@ -171,8 +172,9 @@ class Engine(Protocol):
         system: str = "",
         think: bool = False,
         keep_alive_s: float | None = None,
+        format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
-        """Complete a prompt (templated unless raw); same contract as chat()."""
+        """Complete a prompt (templated unless raw); same contract as chat(). `format`: "json" or a JSON schema."""
         ...
 
     def observe(self, request: SeenRequest) -> None:

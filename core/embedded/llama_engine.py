@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.embedded.catalog import ModelFile, card_for, discover, read_metadata
-from core.embedded.decoding import RunRecord, Sampling, decode
+from core.embedded.decoding import RunRecord, Sampling, decode, grammar_for
 from core.embedded.engine import EngineError, Event, LoadedModel, ModelCard, SeenRequest
 from core.embedded.prompts import Prompt, base_prompt, template_prompt
 from core.embedded.protocol import expires_at
@@ -202,6 +202,7 @@ class LlamaEngine:
         options: dict[str, Any],
         cancel: threading.Event,
         keep_alive_s: float | None,
+        grammar: Any = None,
     ) -> Iterator[Event]:
         slot, load_ns = self._slot(name, options, keep_alive_s)
         # The request's stop strings replace the model's (as in Ollama); the prompt format's own stay.
@@ -220,6 +221,7 @@ class LlamaEngine:
                 n_ctx=slot.n_ctx,
                 load_ns=load_ns,
                 record=record,
+                grammar=grammar,
             )
         finally:
             slot.busy = False
@@ -235,11 +237,14 @@ class LlamaEngine:
         *,
         think: bool = False,
         keep_alive_s: float | None = None,
+        format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         card = self.find(name)
         if card is None:
             raise EngineError(404, f"model '{name}' not found")
-        return self._run(name, self._prompt(card, messages), options, cancel, keep_alive_s)
+        return self._run(
+            name, self._prompt(card, messages), options, cancel, keep_alive_s, grammar_for(format)
+        )
 
     def generate(
         self,
@@ -252,6 +257,7 @@ class LlamaEngine:
         system: str = "",
         think: bool = False,
         keep_alive_s: float | None = None,
+        format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         card = self.find(name)
         if card is None:
@@ -263,7 +269,7 @@ class LlamaEngine:
                 {"role": "user", "content": prompt}
             ]
             built = self._prompt(card, messages)
-        return self._run(name, built, options, cancel, keep_alive_s)
+        return self._run(name, built, options, cancel, keep_alive_s, grammar_for(format))
 
 
 def _kv_bytes(card: ModelCard, n_ctx: int) -> int:

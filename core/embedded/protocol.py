@@ -18,6 +18,7 @@ __all__ = [
     "OLLAMA_VERSION",
     "ProtocolError",
     "check_field",
+    "check_format",
     "check_images",
     "check_options",
     "decode_body",
@@ -113,6 +114,15 @@ def check_images(images: Any) -> None:
             bad = len(body)
         if bad is not None:
             raise ProtocolError(400, f"illegal base64 data at input byte {bad}")
+
+
+def check_format(value: Any) -> str | dict[str, Any] | None:
+    """`format`: absent/"" (free text), "json", or a JSON schema object."""
+    if value is None or value == "":
+        return None
+    if value == "json" or isinstance(value, dict):
+        return value
+    raise ProtocolError(400, f'invalid format: {json.dumps(value)}: expected "json" or a JSON schema')
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:

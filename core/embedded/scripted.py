@@ -245,6 +245,7 @@ class ScriptedEngine:
         *,
         think: bool = False,
         keep_alive_s: float | None = None,
+        format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         prompt = " ".join(str(m.get("content", "")) for m in messages)
         return self._play(name, prompt, options, cancel, think, keep_alive_s)
@@ -260,6 +261,7 @@ class ScriptedEngine:
         system: str = "",
         think: bool = False,
         keep_alive_s: float | None = None,
+        format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         return self._play(name, f"{system} {prompt}".strip(), options, cancel, think, keep_alive_s)
 

@@ -171,3 +171,21 @@ def test_a_model_whose_keep_alive_runs_out_is_not_released_mid_generation(embedd
     final = [part for part in stream if part.done][0]
     assert final.eval_count == 30
     _wait_until(lambda: "smollm2:135m" not in {m.model for m in client.ps().models})
+
+
+def test_format_schema_constrains_the_reply_to_json(embedded_server):
+    import json
+
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    }
+    reply = ollama.Client(host=embedded_server.url).chat(
+        "smollm2:135m",
+        messages=[{"role": "user", "content": "Describe a person as JSON."}],
+        format=schema,
+        options={"num_predict": 60, "temperature": 0},
+    )
+    data = json.loads(reply.message.content)
+    assert isinstance(data["name"], str) and isinstance(data["age"], int) and reply.done_reason == "stop"

@@ -379,3 +379,14 @@ def test_invalid_base64_image_is_a_400(scripted_server):
     assert response.status_code == 400 and response.json() == {"error": "illegal base64 data at input byte 3"}
     body = {"model": "vision", "prompt": "see", "images": ["aGVsbG8="]}
     assert httpx.post(scripted_server.url + "/api/generate", json=body).status_code == 200
+
+
+def test_format_is_checked_and_passed_on(scripted_server):
+    bad = httpx.post(
+        scripted_server.url + "/api/chat", json={"model": "smollm2:135m", "messages": USER, "format": "xml"}
+    )
+    assert bad.status_code == 400 and bad.json() == {
+        "error": 'invalid format: "xml": expected "json" or a JSON schema'
+    }
+    reply = ollama.Client(host=scripted_server.url).chat("smollm2:135m", messages=USER, format="json")
+    assert reply.done and scripted_server.engine.bodies("/api/chat")[-1]["format"] == "json"
