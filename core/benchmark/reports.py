@@ -77,14 +77,16 @@ SPEED_HEADER = [
 ]  # fmt: skip
 
 
-def _suite_name(suite: str) -> str:
-    return Path(suite).name if "/" in suite or "\\" in suite else suite
+def _suite_name(summary: dict[str, Any]) -> str:
+    suite = str(summary.get("suite", ""))
+    name = Path(suite).name if "/" in suite or "\\" in suite else suite
+    return f"{name} (first {summary['limit']})" if summary.get("limit") else name
 
 
 def _run_row(label: str, s: dict[str, Any]) -> list[Any]:
     p1 = s.get("pass_at_k", {}).get("1")
     return [
-        label, s.get("style", ""), _suite_name(str(s.get("suite", ""))), s.get("options_label", ""),
+        label, s.get("style", ""), _suite_name(s), s.get("options_label", ""),
         f"{s.get('backend', '')} {s.get('backend_version', '')}".strip(), str(s.get("digest", ""))[:12],
         s.get("n", ""), s.get("problems", ""), _pct(p1["value"]) if p1 else "", _interval(p1), _best_k(s),
         s.get("errors", 0), s.get("truncated", 0), s.get("run_id", ""),

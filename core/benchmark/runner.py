@@ -152,7 +152,8 @@ class BenchmarkRun:
                 )
             info.hosts = [c.host for c in self.clients]
             return store, info
-        key = run_key(self.spec.model, digest, version, self.spec.options, self.spec.style, self.spec.suite)
+        spec = self.spec
+        key = run_key(spec.model, digest, version, spec.options, spec.style, spec.suite, spec.limit)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         info = RunInfo(
             run_id=run_id or f"{stamp}-{self.spec.style}-{key[:6]}",

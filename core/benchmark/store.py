@@ -73,20 +73,26 @@ def options_label(options: dict[str, Any]) -> str:
 
 
 def run_key(
-    model: str, digest: str, backend_version: str, options: dict[str, Any], style: str, suite: str
+    model: str,
+    digest: str,
+    backend_version: str,
+    options: dict[str, Any],
+    style: str,
+    suite: str,
+    limit: int | None = None,
 ) -> str:
-    """The identity of a configuration across runs: same key = same model build, backend and options."""
-    payload = json.dumps(
-        {
-            "model": model,
-            "digest": digest,
-            "backend": backend_version,
-            "options": options,
-            "style": style,
-            "suite": suite,
-        },
-        sort_keys=True,
-    )
+    """The identity of a configuration across runs: same key = same model build, backend, options and problems."""
+    fields: dict[str, Any] = {
+        "model": model,
+        "digest": digest,
+        "backend": backend_version,
+        "options": options,
+        "style": style,
+        "suite": suite,
+    }
+    if limit:
+        fields["limit"] = limit  # only the first N problems: another problem set
+    payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

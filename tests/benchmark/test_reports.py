@@ -176,3 +176,10 @@ def test_partial_runs_stay_off_the_leaderboard(ia_home: Path) -> None:
     _save_run(ia_home, dict(_summary("a", passed={"p": 1}, run_id="full"), complete=True))
     _save_run(ia_home, dict(_summary("b", passed={"p": 1}, run_id="part"), complete=False))
     assert [e.model for e in build_leaderboard(load_summaries(ia_home))] == ["a"]
+
+
+def test_limit_is_part_of_the_key_and_shown() -> None:
+    args = ("m", "d" * 64, "0.1", {"temperature": 0.0}, "chat", "ia_basic")
+    assert run_key(*args) == run_key(*args, None) != run_key(*args, 10)
+    row = build_tables([("m", dict(_summary("m", passed={"p": 1}), limit=10))])[0].rows[0]
+    assert row[2] == "ia_basic (first 10)"
