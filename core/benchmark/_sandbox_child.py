@@ -187,11 +187,8 @@ def run(nonce, code, test, entry_point, verdict_fd, write, exit_now, dumps, load
 """
 
 
-def _snapshot_modules(builtin_copy):
-    """Fresh module objects with a copy of each loaded module's namespace, for the test's imports."""
-    module_type = type(sys)
-    snapshots = {}
-    for name in (
+_TEST_MODULES = frozenset(
+    (
         "math",
         "random",
         "re",
@@ -207,9 +204,34 @@ def _snapshot_modules(builtin_copy):
         "decimal",
         "statistics",
         "operator",
-        "sys",
-        "os",
-    ):
+        "copy",
+    )
+)
+
+
+def _import_test_modules(test):
+    """Import the standard modules the test names before the sample runs, so their snapshot is pristine."""
+    try:
+        code = compile(test, "<test>", "exec")
+    except (SyntaxError, ValueError):
+        return
+    names, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(const for const in current.co_consts if isinstance(const, type(code)))
+    for name in names & _TEST_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+def _snapshot_modules(builtin_copy):
+    """Fresh module objects with a copy of each loaded module's namespace, for the test's imports."""
+    module_type = type(sys)
+    snapshots = {}
+    for name in sorted(_TEST_MODULES | {"sys", "os"}):
         module = sys.modules.get(name)
         if module is not None:
             copy = module_type(name)
@@ -244,6 +266,7 @@ def _run_sample(state, frame, verdict_fd):
             __import__(name)
         except ImportError:
             pass
+    _import_test_modules(test)
     test_builtins = dict(builtins.__dict__)
     snapshots = _snapshot_modules(test_builtins)
     os.environ.clear()

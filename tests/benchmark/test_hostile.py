@@ -44,6 +44,12 @@ BUILTINS_TEST = (
     "    assert math.isclose(candidate(6), 36)\n"
 )
 HELPER_TEST = "def check(candidate):\n    for x in (2, 3, -4):\n        assert reference(x) == candidate(x)\n"
+MATH_TEST = (
+    "import math\n\n"
+    "def check(candidate):\n"
+    "    assert math.isclose(candidate(3), 9)\n"
+    "    assert math.isclose(candidate(-2), 4)\n"
+)
 CORRECT = "def reference(x):\n    return x * x\n\n\ndef solve(x):\n    return x * x\n"
 # What only some levels isolate: rlimits and unshare share the host file system; rlimits shares the network.
 NEEDS = {
@@ -60,6 +66,7 @@ NAIVE_FOOLED = [
     "forge_int_subclass_eq",
     "forge_list_subclass_eq",
     "forge_helper_always_equal",
+    "forge_patch_math",
     "forge_patch_builtins",
     "forge_patch_builtins_dict",
     "forge_write_every_fd",
@@ -183,6 +190,8 @@ def _code(name: str, world: World) -> tuple[str, str]:
     text = (HOSTILE / f"{name}.py").read_text()
     if text.startswith("# test: builtins"):
         test = BUILTINS_TEST
+    elif text.startswith("# test: math"):
+        test = MATH_TEST
     elif text.startswith("# test: helper"):
         test = HELPER_TEST
     else:
@@ -197,7 +206,7 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("level", ISOLATION_LEVELS)
 def test_correct_solution_passes_at_every_level(level, world):
     box = _level(level)
-    for test in (EQ_TEST, BUILTINS_TEST, HELPER_TEST):
+    for test in (EQ_TEST, BUILTINS_TEST, HELPER_TEST, MATH_TEST):
         result = box.run(CORRECT, test, "solve", Limits(timeout_s=10))
         assert result.passed, result.result
         assert result.isolation == level
