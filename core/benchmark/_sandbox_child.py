@@ -1,14 +1,21 @@
-"""Harness run by the sandboxed interpreter (``python -I -S -c <this source>``); never imported by the parent.
+"""Harness run by the sandboxed interpreter (``python -I -S -c <this source> [zygote FD]``); never imported.
 
-Protocol: the parent writes ``marshal.dumps((nonce, code, test, entry_point, verdict_fd, limits))`` on stdin.
-The harness sets the limits, runs ``code`` (prompt + completion), then ``test`` and ``check(candidate)``, and
-writes ``nonce + b"P"`` (passed) or ``nonce + b"F" + reason`` to ``verdict_fd`` only after ``check`` returned.
-The nonce lives only in a local of ``run`` (defined in a private namespace with a private copy of builtins);
-an audit hook installed before the user code runs forbids every route to another frame, to memory or to new
-programs (sys._getframe, tb_frame/gi_frame/cr_frame, gc.get_objects/referrers, settrace, ctypes, exec,
-/proc), and the candidate's return values are copied through marshal, which accepts exact built-in types only
-(so objects whose ``__eq__`` is always true cannot reach the test). The test runs in its own namespace with a
-pristine copy of builtins and of the modules it imports, so patching builtins or ``math`` changes nothing.
+Protocol: the parent writes frames on stdin, each 4 bytes big-endian length + ``marshal.dumps((nonce, code,
+test, entry_point, verdict_fd, limits, preload, proc_guard))``. Single mode: one frame; the harness sets the
+limits, runs ``code`` (prompt + completion), then ``test`` and ``check(candidate)``, and writes ``nonce + b"P"``
+(passed) or ``nonce + b"F" + reason`` to ``verdict_fd`` only after ``check`` returned. Zygote mode (batch
+evaluation): the harness forks a fresh child per frame, which does exactly the same with a pipe of its own,
+then kills what the child left, wipes the working directory and answers the parent with a frame of
+marshal((verdict bytes, exit status, clean)).
+
+Defences inside the interpreter: the nonce lives only in locals of ``run`` (defined in a private namespace with
+a private copy of builtins); an audit hook installed before the sample runs forbids every route to another
+frame, to memory or to new programs (sys._getframe, tb_frame/gi_frame/cr_frame, gc.get_objects/referrers,
+settrace, ctypes, exec, native code from outside the interpreter's directories, /proc); the values returned by
+the candidate and by the sample's helper functions are copied through marshal, which accepts exact built-in
+types only (so objects whose ``__eq__`` is always true never reach the test); the test runs in its own
+namespace with a pristine copy of builtins and of the standard modules it imports, so patching builtins or
+``math`` changes nothing.
 """
 
 import builtins
