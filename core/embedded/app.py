@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.embedded.engine import (
-    Done,
-    Drop,
-    Engine,
-    EngineError,
-    ErrorLine,
-    Event,
-    MalformedLine,
-    ModelCard,
-    Piece,
-    SeenRequest,
-)
+from core.embedded.engine import Engine, EngineError, Event, ModelCard, SeenRequest
 from core.embedded.protocol import (
     OLLAMA_VERSION,
     ProtocolError,
@@ -41,51 +29,16 @@ from core.embedded.protocol import (
     check_images,
     check_options,
     decode_body,
-    final_metrics,
     format_parameters,
     local_time,
     modelfile_text,
     parse_keep_alive,
     parse_think,
-    utc_now,
 )
+from core.embedded.replies import Reply, error_response, json_response
 from core.embedded.worker import GenerationLine
 
-__all__ = ["ConnectionDropped", "build_app"]
-
-JSON_TYPE = "application/json; charset=utf-8"
-NDJSON_TYPE = "application/x-ndjson"
-
-
-class ConnectionDropped(Exception):
-    """Raised inside a response to make uvicorn close the connection without finishing it (Drop fault)."""
-
-
-class _QuietDrops(logging.Filter):
-    """Keeps deliberate drops out of uvicorn's error log; real failures still show."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while exc is not None:
-            if isinstance(exc, ConnectionDropped):
-                return False
-            exc = exc.__cause__ or exc.__context__
-        return True
-
-
-logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(_dumps(data), status_code=status, media_type=JSON_TYPE)
-
-
-def _dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _error(status: int, message: str) -> Response:
-    return _json({"error": message}, status)
+__all__ = ["build_app"]
 
 
 def _not_supported_text(action: str, models: list[str]) -> str:
@@ -136,7 +89,7 @@ class _Api:
         return PlainTextResponse("Ollama is running")
 
     async def version(self, request: Request) -> Response:
-        return _json({"version": OLLAMA_VERSION})
+        return json_response({"version": OLLAMA_VERSION})
 
     def _details(self, card: ModelCard) -> dict[str, Any]:
         return {
@@ -165,7 +118,7 @@ class _Api:
             if card.context_length:
                 entry["details"]["context_length"] = card.context_length
             models.append(entry)
-        return _json({"models": models})
+        return json_response({"models": models})
 
     async def show(self, request: Request) -> Response:
         body = await self._body(request, "ShowRequest")
@@ -188,7 +141,7 @@ class _Api:
             data["system"] = card.system
         if card.license:
             data["license"] = card.license
-        return _json(data)
+        return json_response(data)
 
     async def ps(self, request: Request) -> Response:
         running = await asyncio.to_thread(self.engine.loaded)
@@ -205,7 +158,7 @@ class _Api:
             }
             for item in sorted(running, key=lambda r: r.expires_at, reverse=True)
         ]
-        return _json({"models": models})
+        return json_response({"models": models})
 
     async def unsupported(self, request: Request) -> Response:
         raw = await request.body()
@@ -224,7 +177,7 @@ class _Api:
             "/api/embeddings": "compute embeddings",
         }[request.url.path]
         names = [card.name for card in await asyncio.to_thread(self.engine.list_models)]
-        return _error(501, _not_supported_text(action, names))
+        return error_response(501, _not_supported_text(action, names))
 
     # --- chat and generate ---------------------------------------------------------------------------
 
@@ -244,7 +197,7 @@ class _Api:
         keep_alive = parse_keep_alive(body.get("keep_alive"))
         if not messages and keep_alive == 0:
             await self._unload(request, card.name)
-            return _json(self._chat_chunk(name, "", done_reason="unload"))
+            return json_response(Reply(name, chat=True).chunk("", done_reason="unload"))
         think = self._think(body, card, name)
         if "completion" not in card.capabilities:
             raise ProtocolError(400, f'"{name}" does not support chat')
@@ -266,7 +219,8 @@ class _Api:
                 card.name, clean, options, cancel, think=bool(think), keep_alive_s=keep_alive, format=fmt
             )
 
-        return await self._respond(request, start, name, body.get("stream", True) is not False, started, True)
+        reply = Reply(name, chat=True, started_ns=started)
+        return await self._respond(request, start, reply, body.get("stream", True) is not False)
 
     async def generate(self, request: Request) -> Response:
         started = time.perf_counter_ns()
@@ -282,7 +236,7 @@ class _Api:
         keep_alive = parse_keep_alive(body.get("keep_alive"))
         if not prompt and keep_alive == 0:
             await self._unload(request, card.name)
-            return _json(self._generate_chunk(name, "", done_reason="unload"))
+            return json_response(Reply(name, chat=False).chunk("", done_reason="unload"))
         raw = bool(body.get("raw"))
         if raw and (body.get("template") or body.get("system") or body.get("context")):
             raise ProtocolError(400, "raw mode does not support template, system, or context")
@@ -309,9 +263,8 @@ class _Api:
                 keep_alive_s=keep_alive, format=fmt,
             )  # fmt: skip
 
-        return await self._respond(
-            request, start, name, body.get("stream", True) is not False, started, False
-        )
+        reply = Reply(name, chat=False, started_ns=started)
+        return await self._respond(request, start, reply, body.get("stream", True) is not False)
 
     @staticmethod
     def _think(body: dict[str, Any], card: ModelCard, name: str) -> bool:
@@ -360,143 +313,41 @@ class _Api:
         try:
             await self.line.call(lambda: self.engine.load(card.name, options, keep_alive), cancel)
         except EngineError as exc:
-            return _error(exc.status, exc.message)
+            return error_response(exc.status, exc.message)
         finally:
             watcher.cancel()
-        if chat:
-            return _json(self._chat_chunk(name, "", done_reason="load"))
-        return _json(self._generate_chunk(name, "", done_reason="load"))
-
-    @staticmethod
-    def _chat_chunk(model: str, text: str, *, thinking: bool = False, done_reason: str | None = None) -> dict:
-        message: dict[str, Any] = {"role": "assistant", "content": "" if thinking else text}
-        if thinking:
-            message["thinking"] = text
-        chunk: dict[str, Any] = {"model": model, "created_at": utc_now(), "message": message, "done": False}
-        if done_reason:
-            chunk["done"] = True
-            chunk["done_reason"] = done_reason
-        return chunk
-
-    @staticmethod
-    def _generate_chunk(
-        model: str, text: str, *, thinking: bool = False, done_reason: str | None = None
-    ) -> dict:
-        chunk: dict[str, Any] = {
-            "model": model,
-            "created_at": utc_now(),
-            "response": "" if thinking else text,
-        }
-        if thinking:
-            chunk["thinking"] = text
-        chunk["done"] = False
-        if done_reason:
-            chunk["done"] = True
-            chunk["done_reason"] = done_reason
-        return chunk
+        return json_response(Reply(name, chat=chat).chunk("", done_reason="load"))
 
     async def _respond(
         self,
         request: Request,
         start: Callable[[threading.Event], Iterator[Event]],
-        model: str,
+        reply: Reply,
         streaming: bool,
-        started_ns: int,
-        chat: bool,
     ) -> Response:
         cancel = threading.Event()
         watcher = asyncio.create_task(self._watch_disconnect(request, cancel))
         events = self.line.run(start, cancel)
-        chunk = self._chat_chunk if chat else self._generate_chunk
+
+        async def cleanup() -> None:
+            cancel.set()
+            watcher.cancel()
+            await events.aclose()
+
         try:
             first = await anext(events, None)
         except BaseException:
-            watcher.cancel()
-            await events.aclose()
+            await cleanup()
             raise
         if isinstance(first, EngineError):  # before the first chunk: a real HTTP error
-            watcher.cancel()
-            await events.aclose()
-            return _error(first.status, first.message)
-
-        def final(done: Done) -> dict[str, Any]:
-            data = chunk(model, "", done_reason=done.reason)
-            data.update(final_metrics(done, time.perf_counter_ns() - started_ns))
-            return data
-
-        if not streaming:
-            try:
-                return await self._collect(first, events, model, chat, final)
-            finally:
-                watcher.cancel()
-                await events.aclose()
-
-        async def lines() -> AsyncIterator[bytes]:
-            try:
-                item: Any = first
-                while item is not None:
-                    if isinstance(item, Piece):
-                        yield _dumps(chunk(model, item.text, thinking=item.thinking)) + b"\n"
-                    elif isinstance(item, Done):
-                        yield _dumps(final(item)) + b"\n"
-                        return
-                    elif isinstance(item, ErrorLine | EngineError):
-                        yield _dumps({"error": item.message}) + b"\n"
-                        return
-                    elif isinstance(item, MalformedLine):
-                        yield item.raw.encode("utf-8") + b"\n"
-                    elif isinstance(item, Drop):
-                        raise ConnectionDropped()
-                    item = await anext(events, None)
-            finally:
-                cancel.set()
-                watcher.cancel()
-                await events.aclose()
-
-        return StreamingResponse(lines(), media_type=NDJSON_TYPE)
-
-    async def _collect(
-        self,
-        first: Event,
-        events: AsyncIterator[Event | EngineError],
-        model: str,
-        chat: bool,
-        final: Callable[[Done], dict[str, Any]],
-    ) -> Response:
-        """stream:false: one object with the text and thinking concatenated, or the error with status 500."""
-        text: list[str] = []
-        thoughts: list[str] = []
-        item: Any = first
-        while item is not None:
-            if isinstance(item, Piece):
-                (thoughts if item.thinking else text).append(item.text)
-            elif isinstance(item, Done):
-                data = final(item)
-                if chat:
-                    data["message"]["content"] = "".join(text)
-                    if thoughts:
-                        data["message"]["thinking"] = "".join(thoughts)
-                else:
-                    data["response"] = "".join(text)
-                    if thoughts:
-                        data["thinking"] = "".join(thoughts)
-                return _json(data)
-            elif isinstance(item, ErrorLine | EngineError):
-                return _error(500, item.message)
-            elif isinstance(item, MalformedLine):
-                return Response(item.raw.encode("utf-8"), media_type=JSON_TYPE)
-            elif isinstance(item, Drop):
-                return StreamingResponse(_dropping(), media_type=JSON_TYPE)
-            item = await anext(events, None)
-        return _error(
-            500, "an error was encountered while running the model: the engine stopped without finishing"
-        )
-
-
-async def _dropping() -> AsyncIterator[bytes]:
-    """A body that ends the connection before it is complete."""
-    yield b""
-    raise ConnectionDropped()
+            await cleanup()
+            return error_response(first.status, first.message)
+        if streaming:
+            return reply.stream(first, events, cleanup)
+        try:
+            return await reply.collect(first, events)
+        finally:
+            await cleanup()
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -518,7 +369,7 @@ def _guard(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         try:
             return await handler(request)
         except ProtocolError as exc:
-            return _error(exc.status, exc.message)
+            return error_response(exc.status, exc.message)
 
     return endpoint
 
