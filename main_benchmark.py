@@ -135,6 +135,7 @@ def _progress() -> Progress:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
+        speed_estimate_period=3600,  # samples can take minutes each: estimate the ETA over the whole run
     )
 
 
