@@ -142,7 +142,9 @@ def _progress() -> Progress:
 def _run_one(run: Any) -> Any:
     """Execute one BenchmarkRun with a progress bar; Ctrl-C stops it cleanly."""
     with _progress() as bar:
-        task = bar.add_task(run.spec.model, total=len(run.problems) * run.spec.n, last="")
+        total = len(run.problems) * run.spec.n
+        # Start at the samples already done (resume), so they do not count as speed for the ETA.
+        task = bar.add_task(run.spec.model, total=total, completed=total - len(run.pending()), last="")
 
         def on_progress(done: int, total: int, sample: Any) -> None:
             last = ""
