@@ -61,22 +61,36 @@ class EmbeddedServer:
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name=f"ia-embedded-{port}", daemon=True)
+        thread = threading.Thread(target=self._serve, args=(server,), name=f"ia-embedded-{port}", daemon=True)
         thread.start()
         url = f"http://{self.host}:{port}"
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                if httpx.get(url + "/", timeout=1.0, trust_env=False).text == "Ollama is running":
+            if not thread.is_alive():
+                raise RuntimeError(
+                    f"the embedded server could not start on {self.host}:{port}: the port is taken or not allowed"
+                )
+            try:  # `started` first: another server on a reused port must not be mistaken for ours
+                if (
+                    server.started
+                    and httpx.get(url + "/", timeout=1.0, trust_env=False).text == "Ollama is running"
+                ):
                     break
             except httpx.HTTPError:
                 pass
-            if not thread.is_alive() or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 server.should_exit = True
-                raise RuntimeError(f"the embedded server did not start on {url}")
+                raise RuntimeError(f"the embedded server did not answer on {url} within {timeout:.0f} s")
             time.sleep(0.02)
         self._server, self._thread, self.port, self.url = server, thread, port, url
         return url
+
+    @staticmethod
+    def _serve(server: uvicorn.Server) -> None:
+        try:
+            server.run()
+        except SystemExit:  # uvicorn exits this way when it cannot bind; start() reports it
+            pass
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the server thread ends (or `timeout` passes); True when it has ended."""

@@ -7,7 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import ollama
 import pytest
 
@@ -143,17 +142,6 @@ def test_models_in_home_are_served(tmp_path):
     cancel = threading.Event()
     events = list(engine.chat("my-tiny:latest", USER, {"num_predict": 3, "temperature": 0}, cancel))
     assert events[-1].eval_count <= 3 and events[-1].prompt_eval_count > 0
-
-
-def test_server_is_down_after_stop(tmp_path):
-    from core.embedded.scripted import ScriptedEngine
-    from core.embedded.server import EmbeddedServer
-
-    server = EmbeddedServer(ScriptedEngine())
-    url = server.start()
-    server.stop()
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(url + "/", timeout=2)
 
 
 def test_a_model_whose_keep_alive_runs_out_is_not_released_mid_generation(embedded_server):

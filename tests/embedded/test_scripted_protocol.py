@@ -11,7 +11,18 @@ import httpx
 import ollama
 import pytest
 
-from core.embedded.scripted import Delay, Drop, ErrorBefore, ErrorLine, MalformedLine, Script, Stall, Think
+from core.embedded.scripted import (
+    Delay,
+    Drop,
+    ErrorBefore,
+    ErrorLine,
+    MalformedLine,
+    Script,
+    ScriptedEngine,
+    Stall,
+    Think,
+)
+from core.embedded.server import EmbeddedServer
 
 USER = [{"role": "user", "content": "hi"}]
 
@@ -390,3 +401,20 @@ def test_format_is_checked_and_passed_on(scripted_server):
     }
     reply = ollama.Client(host=scripted_server.url).chat("smollm2:135m", messages=USER, format="json")
     assert reply.done and scripted_server.engine.bodies("/api/chat")[-1]["format"] == "json"
+
+
+def test_server_is_down_after_stop():
+    server = EmbeddedServer(ScriptedEngine())
+    url = server.start()
+    server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/", timeout=2)
+
+
+def test_a_taken_port_is_a_clear_error(scripted_server):
+    port = int(scripted_server.url.rsplit(":", 1)[1])
+    with pytest.raises(
+        RuntimeError, match=f"could not start on 127.0.0.1:{port}: the port is taken or not allowed"
+    ):
+        EmbeddedServer(ScriptedEngine(), port=port).start()
+    assert httpx.get(scripted_server.url + "/").text == "Ollama is running"
