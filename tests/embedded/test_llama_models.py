@@ -177,3 +177,30 @@ def test_format_schema_constrains_the_reply_to_json(embedded_server):
     )
     data = json.loads(reply.message.content)
     assert isinstance(data["name"], str) and isinstance(data["age"], int) and reply.done_reason == "stop"
+
+
+def test_chat_prompts_use_the_chat_template_or_the_gemma_turn_format(embedded_server):
+    import llama_cpp
+
+    from core.embedded.catalog import discover, read_metadata
+    from core.embedded.prompts import base_prompt, template_prompt
+
+    paths = {m.name: m.path for m in discover(None)}
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a colour."}]
+    client = ollama.Client(host=embedded_server.url)
+    meta = read_metadata(paths["smollm2:135m"])
+    expected = {
+        "gemma3:270m": base_prompt(messages).text,
+        "smollm2:135m": template_prompt(
+            meta["tokenizer.chat_template"], messages, meta["_bos"], meta["_eos"]
+        ).text,
+    }
+    assert expected["gemma3:270m"].startswith(
+        "<start_of_turn>user\nBe brief.\n\nName a colour.<end_of_turn>\n"
+    )
+    assert "<|im_start|>system\nBe brief.<|im_end|>" in expected["smollm2:135m"]
+    for name, prompt in expected.items():
+        vocab = llama_cpp.Llama(str(paths[name]), vocab_only=True, verbose=False)
+        count = len(vocab.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+        reply = client.chat(name, messages=messages, options={"num_predict": 1})
+        assert reply.prompt_eval_count == count, name
