@@ -203,10 +203,17 @@ def main(argv: list[str] | None = None) -> int:
         view.begin_reply(MODEL)
         pump = StreamPump(stream_factory, view.update_reply, finished).start()
         last = time.perf_counter()
+        slow: list[str] = []
         while not done:
+            r0, n0, c0 = view.render_count, len(view.ids.rv.data), time.thread_time()
             step()
             t = time.perf_counter()
             frames.append(t - last)
+            if t - last > 0.2 and os.environ.get("IA_BENCH_VERBOSE"):
+                slow.append(
+                    f"{(t - last) * 1000:.0f} ms wall, {(time.thread_time() - c0) * 1000:.0f} ms CPU, "
+                    f"renders +{view.render_count - r0}, items {n0}->{len(view.ids.rv.data)}"
+                )
             last = t
         for _ in range(10):  # the final render and layout
             step()
@@ -275,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"ratio streaming / render once (above idle): {ratio:.2f}  (target <= 2.0)")
     print(f"ratio streaming / render once (raw):        {stream_cpu / once_all_cpu:.2f}")
+    for line in slow:
+        print("slow frame:", line)
     ok = p99 < 33 and ratio <= 2.0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -304,7 +304,7 @@ class ChatView(FloatLayout):
             self._render_event = None
 
     def _render_pending(self, *_: Any) -> None:
-        self._render_event = None
+        self._cancel_render()  # a render now makes a scheduled one pointless
         if self._pending is None or not self.streaming:
             return
         started = time.perf_counter()
@@ -373,7 +373,9 @@ class ChatView(FloatLayout):
 
     def _code_items(self, block: Block, key: str, growing: bool = False) -> list[dict[str, Any]]:
         self._codes[key] = block.code
-        pieces = split_lines(block.code, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
+        # A block still streaming is cut into short pieces so each update re-draws only a few lines.
+        lines = int(LIMITS["stream_code_lines" if growing else "chunk_lines"])
+        pieces = split_lines(block.code, int(LIMITS["chunk_chars"]), lines)
         style = theme.code_style
         markups = [highlight_markup(piece, block.lang, style) for piece in pieces[:-1]]
         markups.append("" if growing else highlight_markup(pieces[-1], block.lang, style))
@@ -621,15 +623,11 @@ class ChatView(FloatLayout):
         for state in self._states:
             state.content_items = None
             state.items = []
-        self._refresh_flags()
         data: list[dict[str, Any]] = []
         for i, state in enumerate(self._states):
             state.items = self._message_items(i, state)
             data.extend(state.items)
         self.ids.rv.data = data
-
-    def _refresh_flags(self) -> None:
-        pass
 
     def _refresh_actions(self) -> None:
         """Only the last reply offers Regenerate: update the previous last one."""
@@ -657,18 +655,11 @@ class ChatView(FloatLayout):
             return
         self._last_width = width
         # Measured heights belong to the old width: start again from estimates for the new one.
-        for i, state in enumerate(self._states):
-            role = state.message.role
-            cw = self._content_width(role)
+        for state in self._states:
+            width = self._content_width(state.message.role)
             for item in state.items:
-                item["item_size"] = [
-                    0,
-                    round(
-                        self._estimate(item, cw) + item["pad_top"] + item["pad_bottom"] + item["gap_bottom"]
-                    ),
-                ]
-            if state.message.role == "user" and i >= 0:
-                pass
+                pads = item["pad_top"] + item["pad_bottom"] + item["gap_bottom"]
+                item["item_size"] = [0, round(self._estimate(item, width) + pads)]
         self.ids.rv.refresh_from_data()
 
     def _on_theme(self, *_: Any) -> None:

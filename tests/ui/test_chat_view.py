@@ -390,3 +390,37 @@ def test_error_reply_shows_the_error_line(kivy_harness: Any, chat_view: Any) -> 
     assert status["viewclass"] == "StatusItem"
     assert "Error" in status["markup"] and "&bl;code 7&br;" in status["markup"]
     assert chat_view.messages[-1].content == "Half an ans"
+
+
+def test_user_images_show_as_thumbnails(kivy_harness: Any, chat_view: Any, tmp_path: Any) -> None:
+    from PIL import Image as PILImage
+
+    (tmp_path / "attachments").mkdir()
+    PILImage.new("RGB", (40, 30), (250, 120, 0)).save(tmp_path / "attachments" / "a.png")
+    chat_view.session_dir = str(tmp_path)
+    msg = user("what is in this picture?")
+    msg.images = ["attachments/a.png"]
+    chat_view.show_conversation(conversation(msg, assistant("An orange rectangle.")))
+    kivy_harness.settle(8)
+    (item,) = views(chat_view, "ImagesItem")
+    thumbs = [w for w in item.ids.thumbs.children if type(w).__name__ == "Image"]
+    assert [t.source for t in thumbs] == [str(tmp_path / "attachments" / "a.png")]
+    kivy_harness.wait_until(lambda: thumbs[0].texture is not None, message="thumbnail loaded")
+    kivy_harness.screenshot("chat_user_image")
+
+
+def test_resizing_the_window_keeps_every_item_laid_out(kivy_harness: Any, chat_view: Any) -> None:
+    chat_view.show_conversation(conversation(user("resize"), assistant(MARKDOWN * 3)))
+    kivy_harness.settle(8)
+    original = kivy_harness.window.size
+    try:
+        kivy_harness.window.size = (560, 700)
+        kivy_harness.settle(15)
+        for w in chat_view.ids.layout.children:
+            assert w.bubble_x + w.bubble_w <= w.width + 1
+            if type(w).__name__ == "TextItem":
+                assert w.ids.lbl.width <= w.inner_w + 1 and w.content_height > 0
+        kivy_harness.screenshot("chat_narrow_window")
+    finally:
+        kivy_harness.window.size = original
+        kivy_harness.settle(5)
