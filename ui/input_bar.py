@@ -100,7 +100,7 @@ class InputBar(BoxLayout):
     images = ListProperty([])  # str paths, in the order attached
     pasted = ListProperty([])  # large pasted texts, in order
     accept_drops = BooleanProperty(True)
-    hint_text = StringProperty("Message (Enter to send, Shift+Enter for a new line)")
+    hint_text = StringProperty("Message  (Shift+Enter: new line)")
 
     __events__ = ("on_send", "on_stop")
 
