@@ -76,6 +76,7 @@ class IAApp(App):
         self.last_stats: Any = None
         self.bench_cancel: Any = None
         self.pull_cancel: Any = None
+        self.pending_send: tuple[str, list[Any]] | None = None  # sent while still connecting
         self._health = None
         self.icon = str(APP_ICON)
         self.title = "IA_V3"
@@ -96,7 +97,11 @@ class IAApp(App):
         root = RootLayout()
         self._build_chat_zone(root)
         self._bind_zones(root)
-        Window.bind(on_key_down=self._on_keyboard, on_request_close=self._on_request_close)
+        Window.bind(
+            on_key_down=self._on_keyboard,
+            on_textinput=self._on_textinput,
+            on_request_close=self._on_request_close,
+        )
         theme.bind(name=self._on_theme)
         self.bind(conversation_title=self._update_title)
         self._update_title()
@@ -166,7 +171,11 @@ class IAApp(App):
                 event.set()
         if self._health is not None:
             self._health.cancel()
-        Window.unbind(on_key_down=self._on_keyboard, on_request_close=self._on_request_close)
+        Window.unbind(
+            on_key_down=self._on_keyboard,
+            on_textinput=self._on_textinput,
+            on_request_close=self._on_request_close,
+        )
         theme.unbind(name=self._on_theme)
         self.remember()
         self.controller.close()
@@ -254,6 +263,22 @@ class IAApp(App):
             return False
         return True
 
+    def _on_textinput(self, _window: Any, text: str) -> bool:
+        """Typing while no text field has the keyboard (e.g. right after the window opens, or after a click
+        elsewhere) goes into the message box instead of being lost."""
+        from kivy.uix.modalview import ModalView
+        from kivy.uix.textinput import TextInput
+
+        target = getattr(Window._system_keyboard, "target", None)
+        if isinstance(target, TextInput) and target.focus and target.get_root_window():
+            return False
+        if self.screen != "chat" or any(isinstance(w, ModalView) for w in Window.children):
+            return False
+        box = self.input_bar.ids.input
+        box.focus = True
+        box.insert_text(text)
+        return True
+
     def stop_app(self, *args: Any) -> None:
         self.remember()
         super().stop(*args)
@@ -317,6 +342,7 @@ class IAApp(App):
             self.status_text = "Offline"
             info.note = str(error)
             self.show_problem(describe_error(error))
+            self._flush_pending_send(False)
             return
         self.backend_status = info.status = "ready"
         info.note = backend.note
@@ -360,6 +386,16 @@ class IAApp(App):
         self.controller.list_models(self._models_listed, self._backend_failed)
         self.controller.running(self.ids.info.set_running, lambda _e: None)
 
+    def _flush_pending_send(self, connected: bool) -> None:
+        pending, self.pending_send = self.pending_send, None
+        if pending is None:
+            return
+        self.input_bar.show_notice("")
+        if connected:
+            self.send(*pending)
+        else:
+            self.input_bar_restore(pending[0])
+
     def _models_listed(self, infos: list[Any]) -> None:
         names = [i.name for i in infos]
         model = self.model or (self.conv.model if self.conv is not None else "") or self.settings.model
@@ -371,6 +407,7 @@ class IAApp(App):
                 model = names[0]
         self.ids.info.set_models(infos, model)
         self._select_model(model)
+        self._flush_pending_send(True)
         if model and names and model not in names:
             self.show_problem(describe_error(ModelNotFound(model)))
 
@@ -396,6 +433,7 @@ class IAApp(App):
 
     def _backend_failed(self, exc: BaseException) -> None:
         self.show_problem(describe_error(exc))
+        self._flush_pending_send(self.controller.backend is not None)
         if isinstance(exc, ServerUnreachable):
             self.backend_status = self.ids.info.status = "offline"
             self.status_text = "Offline"
@@ -558,6 +596,14 @@ class IAApp(App):
         if self.streaming:
             return
         if self.controller.backend is None:
+            if self.backend_status == "connecting":
+                # Still starting (e.g. the embedded backend): keep it and send it once connected.
+                self.pending_send = (text, list(images))
+                self.input_bar.clear()
+                self.input_bar.show_notice(
+                    "Connecting… your message will be sent as soon as the model is ready.", False
+                )
+                return
             self.input_bar_restore(text)
             self.show_problem(describe_error(ServerUnreachable(self.settings.ollama_host, "not connected")))
             return

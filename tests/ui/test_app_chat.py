@@ -104,3 +104,27 @@ def test_theme_button_switches_to_dark_and_back(app_driver):
     d.h.click(d.ids.theme_btn)
     d.wait(lambda: theme.name == "light", "the light theme again")
     assert 'theme = "light"' in (d.home / "config.toml").read_text(encoding="utf-8")
+
+
+def test_attached_image_is_sent_and_saved_with_the_message(app_driver, tmp_path):
+    from PIL import Image
+
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    info.ids.picker.text = info.model_values[info.model_names.index("vision:latest")]
+    d.wait(lambda: d.app.model == "vision:latest", "the vision model")
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (32, 24), (220, 30, 30)).save(picture)
+    assert d.app.input_bar.add_images([picture]) == []
+    d.server.engine.enqueue(Script(["A red rectangle."]))
+    d.h.key("l", ["ctrl"])
+    d.type_and_send("What is in this picture?")
+    d.wait_reply_end()
+    user = d.app.conv.messages[0]
+    assert user.images and user.images[0].startswith("attachments/")
+    assert (d.home / "sav" / d.app.conv.slug / user.images[0]).read_bytes() == picture.read_bytes()
+    sent = d.server.engine.bodies("/api/chat")[-1]["messages"][-1]
+    assert sent["content"] == "What is in this picture?" and len(sent["images"]) == 1
+    assert d.app.input_bar.images == [], "attachments are cleared after the send"
+    d.shot("app_image_attached")

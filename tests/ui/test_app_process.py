@@ -1,0 +1,118 @@
+"""`python main_ui.py` as a person starts it: a real process and window, typed into with xdotool (X test
+extension keystrokes), checked through the files it writes under IA_HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.embedded.scripted import Script
+
+pytestmark = pytest.mark.ui
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait(condition, timeout: float, message: str, proc: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the app exited ({proc.returncode}) while waiting for: {message}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for: {message}")
+
+
+def _xdotool(*args: str) -> str:
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20).stdout.strip()
+
+
+def _window(pid: int) -> str:
+    """The app's X window, found by the process id SDL sets on it (_NET_WM_PID)."""
+    return _xdotool("search", "--pid", str(pid)).split("\n")[0]
+
+
+def _saved_conversations(home: Path) -> list[Path]:
+    return sorted((home / "sav").glob("*/conversation.md"))
+
+
+def _start(home: Path, env_extra: dict[str, str]) -> subprocess.Popen:
+    if not shutil.which("xdotool"):
+        pytest.fail("xdotool is not installed (apt-get install xdotool)")
+    env = dict(os.environ, IA_HOME=str(home), KIVY_NO_FILELOG="1", **env_extra)
+    env.pop("KIVY_NO_ARGS", None)  # main_ui.py sets it itself
+    log = (home / "app-stdout.txt").open("wb")
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main_ui.py")], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+
+
+def _type_message(text: str, proc: subprocess.Popen) -> str:
+    wid = _wait(lambda: _window(proc.pid), 60, "the window to open", proc)
+    time.sleep(0.5)  # the first frames (the window is mapped before the app has drawn)
+    _xdotool("windowfocus", "--sync", wid)
+    _xdotool("type", "--delay", "20", text)
+    _xdotool("key", "Return")
+    return wid
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_started_like_a_user_typing_with_the_keyboard_then_ctrl_q(x_display, scripted_server, ia_home):
+    scripted_server.engine.enqueue(Script(["Hello", " from", " the", " window", "."]))
+    proc = _start(ia_home, {"OLLAMA_HOST": scripted_server.url, "IA_EMBEDDED": "off"})
+    try:
+        wid = _type_message("typed by xdotool", proc)
+        conv = _wait(lambda: _saved_conversations(ia_home), 30, "the conversation to be saved", proc)[0]
+        _wait(
+            lambda: "Hello from the window." in conv.read_text(encoding="utf-8"), 30, "the reply saved", proc
+        )
+        assert "typed by xdotool" in conv.read_text(encoding="utf-8")
+        assert "IA_V3" in _xdotool("getwindowname", wid) and "typed by xdotool" in _xdotool(
+            "getwindowname", wid
+        )
+        _xdotool("windowfocus", "--sync", wid)
+        _xdotool("key", "ctrl+q")
+        assert proc.wait(30) == 0
+    finally:
+        _stop(proc)
+    config = (ia_home / "config.toml").read_text(encoding="utf-8")
+    assert f'last_conversation = "{conv.parent.name}"' in config and "width = " in config
+
+
+@pytest.mark.model
+def test_new_user_path_on_the_embedded_backend_with_smollm2(x_display, ia_home):
+    """No Ollama anywhere: the window opens, says it is connecting, starts the embedded llama.cpp backend with
+    smollm2:135m, and a typed message gets a streamed reply saved in IA_HOME/sav/."""
+    pytest.importorskip("llama_cpp", reason="the embedded backend needs llama-cpp-python")
+    proc = _start(ia_home, {"OLLAMA_HOST": "http://127.0.0.1:9", "IA_EMBEDDED": "auto"})
+    try:
+        _type_message("Say hello in three words.", proc)
+        conv = _wait(lambda: _saved_conversations(ia_home), 120, "the conversation to be saved", proc)[0]
+
+        def replied() -> bool:
+            text = conv.read_text(encoding="utf-8")
+            return "smollm2:135m" in text and "status: complete" in text
+
+        _wait(replied, 240, "smollm2's reply to be complete", proc)
+        assert "Say hello in three words." in conv.read_text(encoding="utf-8")
+    finally:
+        _stop(proc)
+    log = (ia_home / "app-stdout.txt").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log, log[-3000:]
