@@ -392,4 +392,7 @@ def evaluate_run(
     results = store.load_results()
     summary = summarize(info, problems, samples, results, eval_s=time.monotonic() - started)
     write_json(store.summary, summary)
+    if summary["complete"] and info.status != "complete":
+        info.status = "complete"
+        store.save_info(info)
     return summary
