@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.embedded.engine import ModelCard
+from core.embedded.llama_logs import open_llama
 from core.embedded.prompts import BASE_STOP, BASE_TEMPLATE
 
 __all__ = ["BUNDLED", "ModelFile", "card_for", "discover", "file_digest", "read_metadata"]
@@ -125,11 +126,7 @@ def read_metadata(path: Path) -> dict[str, str]:
     with _cache_lock:
         if key in _metadata:
             return _metadata[key]
-    import llama_cpp
-    from llama_cpp._utils import suppress_stdout_stderr
-
-    with suppress_stdout_stderr(disable=False):  # llama.cpp prints context warnings even when not verbose
-        llama = llama_cpp.Llama(str(path), vocab_only=True, verbose=False)
+    llama = open_llama(str(path), vocab_only=True)
     metadata = dict(llama.metadata)
     metadata["_eos"] = llama._model.token_get_text(llama.token_eos()) if llama.token_eos() != -1 else ""
     metadata["_bos"] = llama._model.token_get_text(llama.token_bos()) if llama.token_bos() != -1 else ""

@@ -20,6 +20,7 @@ from typing import Any
 from core.embedded.catalog import ModelFile, card_for, discover, read_metadata
 from core.embedded.decoding import RunRecord, Sampling, decode, grammar_for
 from core.embedded.engine import EngineError, Event, LoadedModel, ModelCard, SeenRequest
+from core.embedded.llama_logs import open_llama
 from core.embedded.prompts import Prompt, base_prompt, template_prompt
 from core.embedded.protocol import expires_at
 
@@ -163,21 +164,16 @@ class LlamaEngine:
 
     @staticmethod
     def _open(card: ModelCard, key: tuple[int, int, int, int]) -> Any:
-        import llama_cpp
-        from llama_cpp._utils import suppress_stdout_stderr
-
         n_ctx, n_threads, n_batch, last_n = key
         try:
-            with suppress_stdout_stderr(disable=False):  # llama.cpp prints cache notes even when not verbose
-                return llama_cpp.Llama(
-                    card.path,
-                    n_ctx=n_ctx,
-                    n_threads=n_threads,
-                    n_threads_batch=n_threads,
-                    n_batch=min(n_batch, n_ctx),
-                    last_n_tokens_size=last_n,
-                    verbose=False,
-                )
+            return open_llama(
+                card.path,
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_batch=min(n_batch, n_ctx),
+                last_n_tokens_size=last_n,
+            )
         except Exception as exc:  # bad file, out of memory: reported before any chunk, as Ollama does
             raise EngineError(500, f"unable to load model {card.name}: {exc}") from exc
 

@@ -204,3 +204,32 @@ def test_chat_prompts_use_the_chat_template_or_the_gemma_turn_format(embedded_se
         count = len(vocab.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         reply = client.chat(name, messages=messages, options={"num_predict": 1})
         assert reply.prompt_eval_count == count, name
+
+
+def test_loading_a_model_never_swallows_what_other_threads_print(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading, time\n"
+        "from pathlib import Path\n"
+        "from core.embedded.llama_engine import LlamaEngine\n"
+        "engine = LlamaEngine(Path(sys.argv[1]))\n"
+        "engine.list_models()\n"
+        "done = threading.Event()\n"
+        "threading.Thread(target=lambda: (engine.load('gemma3:270m', {}, None), done.set())).start()\n"
+        "n = 0\n"
+        "while not done.is_set():\n"
+        "    print(f'line {n}', flush=True); print(f'err {n}', file=sys.stderr, flush=True); n += 1\n"
+        "    time.sleep(0.002)\n"
+        "print(f'total {n}', flush=True)\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    total = int(lines[-1].split()[1])
+    assert total > 0 and lines[:-1] == [f"line {i}" for i in range(total)]
+    assert run.stderr.splitlines() == [f"err {i}" for i in range(total)]  # and no llama.cpp chatter
