@@ -107,9 +107,13 @@ def search_rows(
 
 
 class ConvHeader(BoxLayout):
-    """A day-group header row."""
+    """A day-group header row (shown in capitals)."""
 
     text = StringProperty("")
+    caption = StringProperty("")
+
+    def on_text(self, _w: ConvHeader, text: str) -> None:
+        self.caption = text.upper()
 
 
 class ConvRow(ButtonBehavior, BoxLayout):
