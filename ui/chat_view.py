@@ -43,7 +43,7 @@ from kivy.utils import escape_markup
 from core.sav_manager import Conversation, Message, extract_code_blocks
 from ui import message_widgets  # also registers the item classes with the Factory
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
-from ui.highlight import highlight_markup
+from ui.highlight import highlight_markup, warm_up
 from ui.markdown_render import Block, MarkdownStream, render_blocks, split_lines, split_markup
 
 __all__ = ["ChatView"]
@@ -113,6 +113,7 @@ class ChatView(FloatLayout):
         self._width_trigger = Clock.create_trigger(self._on_width, 0.1)
         rv.fbind("width", self._width_trigger)
         theme.fbind("name", self._on_theme)
+        warm_up()
 
     # ----- public API -----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ re-highlighted chunk by chunk and only its last chunk changes.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from kivy.utils import escape_markup
@@ -17,7 +18,7 @@ from pygments.styles import get_style_by_name
 from pygments.token import Token, _TokenType
 from pygments.util import ClassNotFound
 
-__all__ = ["highlight_markup", "lexer_for", "token_style"]
+__all__ = ["highlight_markup", "lexer_for", "token_style", "warm_up"]
 
 
 @lru_cache(maxsize=64)
@@ -61,3 +62,20 @@ def highlight_markup(code: str, lang: str, style_name: str) -> str:
             text = f"[color={color}]{text}[/color]"
         parts.append(text)
     return "".join(parts)
+
+
+_warmed = threading.Event()
+
+
+def warm_up(langs: tuple[str, ...] = ("python", "bash", "json", "javascript")) -> None:
+    """Build the common lexers on a background thread once: Pygments compiles a lexer's rules on first use
+    (about 0.1 s for Python), which would otherwise stall the frame that shows the first code block."""
+    if _warmed.is_set():
+        return
+    _warmed.set()
+
+    def _build() -> None:
+        for lang in langs:
+            highlight_markup("x = 1\n", lang, "default")
+
+    threading.Thread(target=_build, name="ia-pygments-warm-up", daemon=True).start()

@@ -424,3 +424,32 @@ def test_resizing_the_window_keeps_every_item_laid_out(kivy_harness: Any, chat_v
     finally:
         kivy_harness.window.size = original
         kivy_harness.settle(5)
+
+
+def test_failed_request_ends_the_bubble_with_the_error(
+    kivy_harness: Any, chat_view: Any, chat_env: ChatEnv
+) -> None:
+    pump, conv, seen, done = start_turn(kivy_harness, chat_view, chat_env, "hello?", model="no-such-model:1b")
+    kivy_harness.wait_until(lambda: done, message="the failed turn to end")
+    result = done[0]
+    assert result.status == "error" and "no-such-model" in (result.error or "")
+    assert seen == []  # nothing streamed
+    kivy_harness.settle(4)
+    status = chat_view.ids.rv.data[-1]
+    assert status["viewclass"] == "StatusItem" and "no-such-model" in status["markup"]
+    assert not chat_view.streaming
+    kivy_harness.screenshot("chat_failed_request")
+
+
+def test_pump_reports_an_exception_raised_by_the_turn_factory(kivy_harness: Any) -> None:
+    from core.errors import ServerUnreachable
+    from ui.stream_pump import StreamPump
+
+    def factory() -> Any:
+        raise ServerUnreachable("http://127.0.0.1:9")
+
+    done: list[Any] = []
+    StreamPump(factory, lambda *_: None, done.append).start()
+    kivy_harness.wait_until(lambda: done, message="on_done after the failure")
+    assert done[0].status == "error" and "127.0.0.1:9" in done[0].error
+    assert isinstance(done[0].exception, ServerUnreachable)
