@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.app_harness import app_driver_fixture  # noqa: F401
-from ui.benchmark_screen import load_board
 
 pytestmark = pytest.mark.ui
 
 
 def test_empty_state_when_no_run_exists(app_driver, ia_home):
+    from ui.benchmark_screen import load_board
+
     d = app_driver
     d.ready()
     assert load_board(ia_home).rows == [] and load_board(ia_home).charts == []

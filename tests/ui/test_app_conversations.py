@@ -8,7 +8,6 @@ import pytest
 
 from core.embedded.scripted import Script
 from tests.ui.app_harness import app_driver_fixture, make_app, start, stop  # noqa: F401
-from ui.conversation_list import build_rows, day_label
 
 pytestmark = pytest.mark.ui
 
@@ -31,6 +30,8 @@ def _chat(d, text, reply):
 
 
 def test_day_labels_and_groups():
+    from ui.conversation_list import day_label
+
     today = date(2026, 11, 24)
     assert day_label(today, today) == "Today"
     assert day_label(date(2026, 11, 23), today) == "Yesterday"
@@ -190,6 +191,7 @@ def test_build_rows_groups_by_day_newest_first():
     from datetime import UTC, datetime, timedelta
 
     from core.search_index import SessionInfo
+    from ui.conversation_list import build_rows
 
     now = datetime.now(UTC)
     infos = [

@@ -8,7 +8,6 @@ import pytest
 
 from core.embedded.scripted import Script
 from tests.ui.app_harness import app_driver_fixture  # noqa: F401
-from ui.info_panel import human_size, parse_options
 
 pytestmark = pytest.mark.ui
 
@@ -22,6 +21,8 @@ def _dialog(d):
 
 
 def test_parse_options_names_bad_values_and_keeps_good_ones():
+    from ui.info_panel import human_size, parse_options
+
     options, errors = parse_options({"temperature": "0.3", "num_ctx": "12x", "top_p": "7", "seed": ""})
     assert options == {"temperature": 0.3}
     assert errors == ["top_p must be between 0 and 1, not 7", "num_ctx must be a whole number, not '12x'"]
