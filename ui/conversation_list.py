@@ -48,10 +48,7 @@ def _subtitle(info: Any) -> str:
         return f"Cannot be read: {info.damaged}"
     when = _local(info.updated)
     count = getattr(info, "message_count", 0) or 0
-    parts = [f"{when:%H:%M}", f"{count} message{'s' if count != 1 else ''}"]
-    if getattr(info, "model", ""):
-        parts.append(info.model)
-    return "  ·  ".join(parts)
+    return f"{when:%H:%M}  ·  {count} message{'s' if count != 1 else ''}"
 
 
 def _row(info: Any, subtitle: str, current: str) -> dict[str, Any]:

@@ -15,12 +15,21 @@ from kivy.graphics import Color, Line, Rectangle
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from ui.config_ui import theme
 
-__all__ = ["OPTION_FIELDS", "InfoPanel", "StatsChart", "human_size", "model_label", "parse_options"]
+__all__ = [
+    "OPTION_FIELDS",
+    "InfoPanel",
+    "PillSwitch",
+    "StatsChart",
+    "human_size",
+    "model_label",
+    "parse_options",
+]
 
 # Options a chat can override: (key, type, lower bound, upper bound, hint).
 OPTION_FIELDS: tuple[tuple[str, type, float, float, str], ...] = (
@@ -102,6 +111,15 @@ class StatsChart(Widget):
                 Color(*(colors["accent"] if newest else colors["accent"][:3] + [0.45]))
                 h = max(dp(2), (self.height - dp(8)) * value / top)
                 Rectangle(pos=(self.x + index * slot + (slot - bar) / 2, self.y + dp(2)), size=(bar, h))
+
+
+class PillSwitch(ButtonBehavior, Widget):
+    """A small on/off switch drawn in the theme's colors; a click toggles ``active``."""
+
+    active = BooleanProperty(False)
+
+    def on_release(self) -> None:
+        self.active = not self.active
 
 
 class RunningRow(BoxLayout):

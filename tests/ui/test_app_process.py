@@ -4,6 +4,7 @@ extension keystrokes), checked through the files it writes under IA_HOME."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,8 +108,9 @@ def test_new_user_path_on_the_embedded_backend_with_smollm2(x_display, ia_home):
         conv = _wait(lambda: _saved_conversations(ia_home), 120, "the conversation to be saved", proc)[0]
 
         def replied() -> bool:
-            text = conv.read_text(encoding="utf-8")
-            return "smollm2:135m" in text and "status: complete" in text
+            return re.search(
+                r"role=assistant [^>]*status=complete model=smollm2:135m", conv.read_text("utf-8")
+            )
 
         _wait(replied, 240, "smollm2's reply to be complete", proc)
         assert "Say hello in three words." in conv.read_text(encoding="utf-8")
