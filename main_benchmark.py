@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from core.benchmark.leaderboard import run_label
 from core.errors import IAError, exit_code
 
 __all__ = ["Hosts", "build_parser", "main", "options_from_args", "run_with_hosts"]
@@ -219,7 +220,7 @@ def run_with_hosts(args: argparse.Namespace, hosts: Hosts, base_options: dict[st
         else:
             complete.append(outcome)
     if complete:
-        _write_reports(hosts.home, [(f"{o.info.model} ({o.info.style})", o.summary) for o in complete])
+        _write_reports(hosts.home, [(run_label(o.summary), o.summary) for o in complete])
     return status
 
 
@@ -347,7 +348,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 continue
             console.print(f"Scoring {info.model} {info.run_id} ...")
             evaluate_run(store)
-        runs.append((f"{info.model} ({info.style})", store.load_summary()))
+        runs.append((run_label(store.load_summary()), store.load_summary()))
     if not runs:
         raise IAError(
             "No benchmark run with samples yet: start one with `python main_benchmark.py run --model NAME`."
@@ -396,7 +397,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
             console.print(f"{a['model']} vs {b['model']}: {verdict}")
     if args.write:
-        _write_reports(home, [(f"{s['model']} ({s['style']})", s) for _, s in pairs])
+        _write_reports(home, [(run_label(s), s) for _, s in pairs])
     return 0
 
 

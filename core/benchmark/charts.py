@@ -86,6 +86,12 @@ def pass_map(runs: Labelled, path: Path, title: str = "Problems solved per model
                     fontsize=8,
                     color="black",
                 )
+    ax.set_facecolor("#d9d9d9")  # problems a run did not cover (e.g. --limit) stay grey
+    for c, (_, summary) in enumerate(runs):
+        per = summary.get("per_problem", {})
+        for r, task_id in enumerate(problems):
+            if not (per.get(task_id) or {}).get("n"):
+                ax.text(c, r, "not run", ha="center", va="center", fontsize=7, color="#666666")
     image = ax.imshow(grid, cmap=_CMAP, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(runs)), [label for label, _ in runs], rotation=20, ha="right", fontsize=9)
     ax.set_yticks(range(len(problems)), problems, fontsize=8)

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.benchmark.store import RunStore, list_runs
 
-__all__ = ["LeaderboardEntry", "build_leaderboard", "load_summaries"]
+__all__ = ["LeaderboardEntry", "build_leaderboard", "load_summaries", "run_label"]
 
 
 @dataclass
@@ -38,8 +38,14 @@ class LeaderboardEntry:
 
     @property
     def label(self) -> str:
-        """Short name for tables and charts: model, and style when it is not obvious."""
-        return f"{self.model} ({self.style})"
+        """Short name for tables and charts."""
+        return run_label(self.summary)
+
+
+def run_label(summary: dict[str, Any]) -> str:
+    """`smollm2:135m (chat)`, or `smollm2:135m (chat, first 12)` for a run limited to the first problems."""
+    limit = f", first {summary['limit']}" if summary.get("limit") else ""
+    return f"{summary.get('model', '?')} ({summary.get('style', '')}{limit})"
 
 
 def load_summaries(home: Path) -> list[tuple[RunStore, dict[str, Any]]]:
