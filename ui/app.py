@@ -418,9 +418,16 @@ class IAApp(App):
         if name and self.controller.backend is not None:
             self.controller.show_model(
                 name,
-                lambda details: self.ids.info.set_details(details),
+                self._details_shown,
                 lambda exc: self.ids.info.set_details(None, str(exc)),
             )
+
+    def _details_shown(self, details: Any) -> None:
+        info = self.ids.info
+        info.set_details(details)
+        if not info.can_think:
+            self.settings.think = None  # a model that cannot think refuses think=true
+        info.think = bool(self.settings.think)
 
     def pick_model(self, name: str) -> None:
         """The picker chose a model: it is used for this chat from now on and remembered for new chats."""
@@ -545,7 +552,7 @@ class IAApp(App):
         self.conversation_title = conv.title
         self._show(conv)
         self.ids.conv_list.current = conv.slug
-        self.ids.info.set_chat(conv, bool(conv.options.get("think", self.settings.think)))
+        self.ids.info.set_chat(conv, bool(self.settings.think))
         if conv.model and conv.model != self.model:
             self.ids.info.selected_model = conv.model
             self._select_model(conv.model)
@@ -578,10 +585,10 @@ class IAApp(App):
         )
 
     def apply_chat_settings(self, system: str, options: dict[str, Any], think: bool) -> None:
-        """The panel's "Apply": this chat's system prompt and options (think kept among its options)."""
+        """The panel's "Apply": this chat's system prompt and Ollama options; thinking (offered only for a model
+        that can think) is the request's `think` flag for this window's requests."""
         merged = dict(options)
-        if think:
-            merged["think"] = True
+        self.settings.think = True if think else None
         self.focus_input(force=True)
         if self.conv is None:
             self.draft_system, self.draft_options = system, merged

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.embedded.scripted import Script
+from core.embedded.scripted import Script, Think
 from tests.ui.app_harness import app_driver_fixture  # noqa: F401
 
 pytestmark = pytest.mark.ui
@@ -114,6 +114,15 @@ def test_thinking_switch_only_for_models_that_think(app_driver):
     info.ids.picker.text = info.model_values[info.model_names.index("thinker:latest")]
     d.wait(lambda: info.can_think, "the thinking switch for a thinking model")
     assert not info.ids.think_switch.disabled
+    d.press(info.ids.think_switch)
+    d.press(info.ids.apply_btn)
+    d.server.engine.enqueue(Script([Think("Let me see."), "Four."]))
+    d.type_and_send("2+2?")
+    d.wait_reply_end()
+    assert d.server.engine.bodies("/api/chat")[-1]["think"] is True
+    assert d.last_message().thinking == "Let me see." and d.last_message().content == "Four."
+    info.ids.picker.text = info.model_values[info.model_names.index("smollm2:135m")]
+    d.wait(lambda: not info.can_think and d.app.settings.think is None, "thinking off for a model without it")
 
 
 def test_dev_mode_shows_last_reply_figures_and_chart(app_driver):
