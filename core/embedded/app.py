@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.embedded.engine import Engine, EngineError, Event, ModelCard, SeenRequest
+from core.embedded.engine import Engine, EngineError, Event, ModelCard, Puller, PullEvent, SeenRequest
 from core.embedded.protocol import (
     OLLAMA_VERSION,
     ProtocolError,
@@ -34,8 +34,9 @@ from core.embedded.protocol import (
     modelfile_text,
     parse_keep_alive,
     parse_think,
+    valid_model_name,
 )
-from core.embedded.replies import Reply, error_response, json_response
+from core.embedded.replies import PullReply, Reply, error_response, json_response
 from core.embedded.worker import GenerationLine
 
 __all__ = ["build_app"]
@@ -55,6 +56,7 @@ class _Api:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.line = GenerationLine()
+        self.transfers = GenerationLine("ia-embedded-pull")  # pulls run one at a time, beside generations
 
     # --- plumbing ------------------------------------------------------------------------------------
 
@@ -172,12 +174,47 @@ class _Api:
             "/api/push": "push models",
             "/api/create": "create models",
             "/api/copy": "copy models",
-            "/api/delete": "delete models",
             "/api/embed": "compute embeddings",
             "/api/embeddings": "compute embeddings",
         }[request.url.path]
         names = [card.name for card in await asyncio.to_thread(self.engine.list_models)]
         return error_response(501, _not_supported_text(action, names))
+
+    # --- model management ----------------------------------------------------------------------------
+
+    async def pull(self, request: Request) -> Response:
+        engine = self.engine
+        if not isinstance(engine, Puller) or not engine.can_pull:
+            return await self.unsupported(request)
+        body = await self._body(request, "PullRequest")
+        for key, kind in (("model", str), ("name", str), ("insecure", bool), ("stream", bool)):
+            check_field(body, key, kind, "PullRequest")
+        name = body.get("model") or body.get("name") or ""
+        if not valid_model_name(name):
+            raise ProtocolError(400, "invalid model name")
+
+        def start(cancel: threading.Event) -> Iterator[PullEvent]:
+            return engine.pull(name, cancel)
+
+        streaming = body.get("stream", True) is not False
+        return await self._respond(request, start, PullReply(), streaming, line=self.transfers)
+
+    async def delete(self, request: Request) -> Response:
+        body = await self._body(request, "DeleteRequest")
+        for key in ("model", "name"):
+            check_field(body, key, str, "DeleteRequest")
+        name = body.get("model") or body.get("name") or ""
+        if not valid_model_name(name):
+            raise ProtocolError(400, f'name "{name}" is invalid')
+        cancel = threading.Event()
+        watcher = asyncio.create_task(self._watch_disconnect(request, cancel))
+        try:  # on the generation line: never under a running generation of that model
+            await self.line.call(lambda: self.engine.delete(name), cancel)
+        except EngineError as exc:
+            return error_response(exc.status, exc.message)
+        finally:
+            watcher.cancel()
+        return Response(status_code=200)
 
     # --- chat and generate ---------------------------------------------------------------------------
 
@@ -321,13 +358,15 @@ class _Api:
     async def _respond(
         self,
         request: Request,
-        start: Callable[[threading.Event], Iterator[Event]],
-        reply: Reply,
+        start: Callable[[threading.Event], Iterator[Any]],
+        reply: Reply | PullReply,
         streaming: bool,
+        *,
+        line: GenerationLine | None = None,
     ) -> Response:
         cancel = threading.Event()
         watcher = asyncio.create_task(self._watch_disconnect(request, cancel))
-        events = self.line.run(start, cancel)
+        events = (line or self.line).run(start, cancel)
 
         async def cleanup() -> None:
             cancel.set()
@@ -385,9 +424,10 @@ def build_app(engine: Engine) -> Starlette:
         Route("/api/ps", _guard(api.ps), methods=["GET", "HEAD"]),
         Route("/api/chat", _guard(api.chat), methods=["POST"]),
         Route("/api/generate", _guard(api.generate), methods=["POST"]),
-        Route("/api/delete", _guard(api.unsupported), methods=["DELETE"]),
+        Route("/api/pull", _guard(api.pull), methods=["POST"]),
+        Route("/api/delete", _guard(api.delete), methods=["DELETE"]),
     ]
-    for path in ("/api/pull", "/api/push", "/api/create", "/api/copy", "/api/embed", "/api/embeddings"):
+    for path in ("/api/push", "/api/create", "/api/copy", "/api/embed", "/api/embeddings"):
         routes.append(Route(path, _guard(api.unsupported), methods=["POST"]))
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
     app.state.engine = engine

@@ -23,6 +23,9 @@ __all__ = [
     "MalformedLine",
     "ModelCard",
     "Piece",
+    "Progress",
+    "PullEvent",
+    "Puller",
     "SeenRequest",
 ]
 
@@ -114,6 +117,29 @@ class Drop:
 Event = Piece | Done | ErrorLine | MalformedLine | Drop
 
 
+@dataclass(frozen=True)
+class Progress:
+    """One /api/pull status line: {status, digest?, total?, completed?}, zero values omitted on the wire."""
+
+    status: str
+    digest: str = ""  # "sha256:<64hex>" while a layer transfers
+    total: int = 0
+    completed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": self.status}
+        if self.digest:
+            data["digest"] = self.digest
+        if self.total:
+            data["total"] = self.total
+        if self.completed:
+            data["completed"] = self.completed
+        return data
+
+
+PullEvent = Progress | ErrorLine | MalformedLine | Drop
+
+
 class EngineError(Exception):
     """A failure the server reports as an HTTP error ({"error": message}) when no chunk was sent yet."""
 
@@ -177,6 +203,21 @@ class Engine(Protocol):
         """Complete a prompt (templated unless raw); same contract as chat(). `format`: "json" or a JSON schema."""
         ...
 
+    def delete(self, name: str) -> None:
+        """Remove a model (DELETE /api/delete); EngineError 404 when unknown, 400 when it cannot be removed."""
+        ...
+
     def observe(self, request: SeenRequest) -> None:
         """Called for every request the server receives (ScriptedEngine records them)."""
+        ...
+
+
+@runtime_checkable
+class Puller(Protocol):
+    """An engine that can pull models (ScriptedEngine); the server answers /api/pull with 501 for others."""
+
+    can_pull: bool
+
+    def pull(self, name: str, cancel: threading.Event) -> Iterator[PullEvent]:
+        """Progress lines of one pull ending with status "success" (or an ErrorLine); stops once `cancel` is set."""
         ...

@@ -134,6 +134,26 @@ class LlamaEngine:
     def load(self, name: str, options: dict[str, Any], keep_alive_s: float | None) -> int:
         return self._slot(name, options, keep_alive_s)[1]
 
+    def delete(self, name: str) -> None:
+        """Remove a user model (its IA_HOME/models/*.gguf file); bundled models stay (EngineError 400)."""
+        wanted = name.lower() if ":" in name else f"{name.lower()}:latest"
+        model = next((m for m in self._files() if m.name == wanted), None)
+        if model is None:
+            raise EngineError(404, f"model '{name}' not found")
+        if model.bundled:
+            raise EngineError(
+                400,
+                f"{model.name} is bundled with the embedded backend and cannot be deleted; only the .gguf "
+                f"files in {self.models_dir} can be",
+            )
+        with self._lock:
+            self._close(model.name)
+            self._cards.pop(model.name, None)
+        try:
+            model.path.unlink()
+        except OSError as exc:
+            raise EngineError(500, f"cannot delete {model.path}: {exc.strerror or exc}") from exc
+
     def _slot(self, name: str, options: dict[str, Any], keep_alive_s: float | None) -> tuple[_Slot, int]:
         card = self.find(name)
         if card is None:

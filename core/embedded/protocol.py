@@ -30,6 +30,7 @@ __all__ = [
     "parse_keep_alive",
     "parse_think",
     "utc_now",
+    "valid_model_name",
 ]
 
 OLLAMA_VERSION = "0.33.0"  # the protocol version this server follows (ollama-api.md sources)
@@ -271,3 +272,12 @@ def modelfile_text(card: ModelCard) -> str:
     if card.license:
         parts.append(f'LICENSE """{card.license}"""')
     return "\n".join(parts) + "\n"
+
+
+_NAME_PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}"
+_MODEL_NAME = re.compile(rf"(?:[A-Za-z0-9_.:-]{{1,350}}/)?(?:{_NAME_PART}/)?{_NAME_PART}(?::{_NAME_PART})?")
+
+
+def valid_model_name(name: str) -> bool:
+    """Ollama's name rule: [host/][namespace/]model[:tag], parts of letters, digits, '_', '-' and '.'."""
+    return bool(_MODEL_NAME.fullmatch(name))

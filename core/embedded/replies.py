@@ -1,4 +1,4 @@
-"""Writing chat/generate replies in Ollama's shapes: NDJSON chunks while streaming, one object otherwise.
+"""Writing chat/generate/pull replies in Ollama's shapes: NDJSON chunks while streaming, one object otherwise.
 
 Engine events become protocol text here, faults included: an error event after the first chunk is a last
 `{"error"}` line (status already 200), a MalformedLine is written verbatim, and Drop ends the connection
@@ -15,13 +15,14 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from core.embedded.engine import Done, Drop, EngineError, ErrorLine, Event, MalformedLine, Piece
+from core.embedded.engine import Done, Drop, EngineError, ErrorLine, Event, MalformedLine, Piece, Progress
 from core.embedded.protocol import final_metrics, utc_now
 
 __all__ = [
     "JSON_TYPE",
     "NDJSON_TYPE",
     "ConnectionDropped",
+    "PullReply",
     "Reply",
     "dumps",
     "error_response",
@@ -148,6 +149,51 @@ class Reply:
         return error_response(
             500, "an error was encountered while running the model: the engine stopped without finishing"
         )
+
+
+class PullReply:
+    """Status lines of one pull: each Progress as {status, digest?, total?, completed?}; stream:false keeps
+    only the outcome ({"status":"success"}, or the error with status 500)."""
+
+    def stream(self, first: Any, events: Events, cleanup: Callable[[], Awaitable[None]]) -> StreamingResponse:
+        """Streaming NDJSON, one flushed line per status; `cleanup` runs however the stream ends."""
+
+        async def lines() -> AsyncIterator[bytes]:
+            try:
+                item: Any = first
+                while item is not None:
+                    if isinstance(item, Progress):
+                        yield dumps(item.to_json()) + b"\n"
+                    elif isinstance(item, ErrorLine | EngineError):
+                        yield dumps({"error": item.message}) + b"\n"
+                        return
+                    elif isinstance(item, MalformedLine):
+                        yield item.raw.encode("utf-8") + b"\n"
+                    elif isinstance(item, Drop):
+                        raise ConnectionDropped()
+                    item = await anext(events, None)
+            finally:
+                await cleanup()
+
+        return StreamingResponse(lines(), media_type=NDJSON_TYPE)
+
+    async def collect(self, first: Any, events: Events) -> Response:
+        """stream:false: the last status once the pull ends, or its error with status 500."""
+        item: Any = first
+        last: Progress | None = None
+        while item is not None:
+            if isinstance(item, Progress):
+                last = item
+            elif isinstance(item, ErrorLine | EngineError):
+                return error_response(500, item.message)
+            elif isinstance(item, MalformedLine):
+                return Response(item.raw.encode("utf-8"), media_type=JSON_TYPE)
+            elif isinstance(item, Drop):
+                return StreamingResponse(_dropping(), media_type=JSON_TYPE)
+            item = await anext(events, None)
+        if last is None or last.status != "success":
+            return error_response(500, "the pull stopped before it was complete")
+        return json_response(last.to_json())
 
 
 async def _dropping() -> AsyncIterator[bytes]:

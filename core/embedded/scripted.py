@@ -2,7 +2,8 @@
 
 The server in front of it is the real one (core.embedded.app), so every fault reaches the client exactly as
 the Ollama protocol would carry it: an HTTP error before the first chunk, a mid-stream {"error"} line, a
-malformed line, a stall, or a dropped connection.
+malformed line, a stall, or a dropped connection. Pulls (from `registry` or queued PullScripts) and deletes
+change the models it serves, as on a real Ollama.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import hashlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,19 @@ from core.embedded.engine import (
     MalformedLine,
     ModelCard,
     Piece,
+    Progress,
+    PullEvent,
     SeenRequest,
 )
 from core.embedded.protocol import expires_at
+from core.embedded.scripted_pull import (
+    MANIFEST_MISSING,
+    Layer,
+    PullRecord,
+    PullScript,
+    default_layers,
+    layer_digest,
+)
 
 __all__ = [
     "Delay",
@@ -36,7 +47,10 @@ __all__ = [
     "ErrorBefore",
     "ErrorLine",
     "GenerationRecord",
+    "Layer",
     "MalformedLine",
+    "PullRecord",
+    "PullScript",
     "Script",
     "ScriptedEngine",
     "Stall",
@@ -126,6 +140,17 @@ def _default_models() -> list[ModelCard]:
     ]
 
 
+def _default_registry() -> list[ModelCard]:
+    return [
+        scripted_model("llama3.2:1b", family="llama", parameter_size="1.2B", size=1_321_098_329),
+        scripted_model("tinyllama:latest", family="llama", parameter_size="1B", size=637_700_138),
+    ]
+
+
+def _full_name(name: str) -> str:
+    return name.lower() if ":" in name else f"{name.lower()}:latest"
+
+
 @dataclass
 class GenerationRecord:
     """What one chat/generate call did, for assertions."""
@@ -140,14 +165,22 @@ class GenerationRecord:
 
 @dataclass
 class ScriptedEngine:
-    """Replies from queued scripts (or `default_reply`); records requests and how generations ended."""
+    """Replies from queued scripts (or `default_reply`); records requests and how generations ended.
+
+    Pulls use queued PullScripts, else the default layers of a `registry` (or already served) model; any other
+    name fails as Ollama's does. `can_pull=False` makes the server refuse pulls with its 501.
+    """
 
     models: list[ModelCard] = field(default_factory=_default_models)
     default_reply: Sequence[Step] = ("Hello", " from", " the", " scripted", " engine", ".")
     requests: list[SeenRequest] = field(default_factory=list)
     generations: list[GenerationRecord] = field(default_factory=list)
+    registry: list[ModelCard] = field(default_factory=_default_registry)
+    pulls: list[PullRecord] = field(default_factory=list)
+    can_pull: bool = True
 
     def __post_init__(self) -> None:
+        self._pull_scripts: deque[PullScript] = deque()
         self._scripts: deque[Script] = deque()
         self._loaded: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
@@ -160,6 +193,27 @@ class ScriptedEngine:
         with self._lock:
             for script in scripts:
                 self._scripts.append(script if isinstance(script, Script) else Script(list(script)))
+
+    def enqueue_pull(self, *scripts: PullScript | Sequence[Any]) -> None:
+        """Queue pull scripts, used in order by the next pulls whatever model they name."""
+        with self._lock:
+            for script in scripts:
+                self._pull_scripts.append(
+                    script if isinstance(script, PullScript) else PullScript(list(script))
+                )
+
+    def wait_pull_end(self, timeout: float = 10.0) -> PullRecord:
+        """Block until the latest pull has ended (success, error or the client leaving); returns its record."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                record = self.pulls[-1] if self.pulls else None
+                if record is not None and record.ended is not None:
+                    return record
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("no scripted pull ended in time")
+                self._changed.wait(remaining)
 
     def set_models(self, *cards: ModelCard) -> None:
         """Replace the served models."""
@@ -235,6 +289,91 @@ class ScriptedEngine:
     def unload(self, name: str) -> None:
         with self._lock:
             self._loaded.pop(name, None)
+
+    def delete(self, name: str) -> None:
+        card = self.find(name)
+        if card is None:
+            raise EngineError(404, f"model '{name}' not found")
+        with self._lock:
+            self.models = [c for c in self.models if c.name != card.name]
+            self._loaded.pop(card.name, None)
+
+    def pull(self, name: str, cancel: threading.Event) -> Iterator[PullEvent]:
+        full = _full_name(name)
+        with self._lock:
+            script = self._pull_scripts.popleft() if self._pull_scripts else None
+            known = next((c for c in [*self.models, *self.registry] if c.name.lower() == full), None)
+            record = PullRecord(model=full)
+            self.pulls.append(record)
+        if script is None and known is not None:
+            script = PullScript(default_layers(known), card=known)
+        return self._pull_lines(full, script, record, cancel)
+
+    # --- pull playback -------------------------------------------------------------------------------
+
+    def _pull_lines(
+        self, name: str, script: PullScript | None, record: PullRecord, cancel: threading.Event
+    ) -> Iterator[PullEvent]:
+        try:
+            record.lines += 1
+            yield Progress("pulling manifest")
+            if script is None:
+                record.lines += 1
+                yield ErrorLine(MANIFEST_MISSING)
+                return
+            present = self.find(name) is not None
+            for index, step in enumerate(script.steps):
+                if cancel.is_set():
+                    return
+                if isinstance(step, Delay | Stall):
+                    cancel.wait(step.seconds)
+                    continue
+                if isinstance(step, Layer):
+                    events: Iterable[PullEvent] = self._layer_lines(name, index, step, present, cancel)
+                else:  # a bare status line, or a fault written at the protocol level
+                    events = [Progress(step) if isinstance(step, str) else step]
+                for event in events:
+                    if cancel.is_set():
+                        return
+                    record.lines += 1
+                    yield event
+                    if isinstance(event, ErrorLine | Drop):
+                        return
+            if cancel.is_set():
+                return
+            tail = ["verifying sha256 digest", "writing manifest"]
+            for status in [*tail, "removing unused layers"] if script.prune else tail:
+                record.lines += 1
+                yield Progress(status)
+            self._install(script.card or scripted_model(name))
+            record.finished = True
+            record.lines += 1
+            yield Progress("success")
+        finally:
+            with self._changed:
+                record.ended = time.monotonic()
+                record.stopped_by_cancel = cancel.is_set() and not record.finished
+                self._changed.notify_all()
+
+    @staticmethod
+    def _layer_lines(
+        name: str, index: int, layer: Layer, present: bool, cancel: threading.Event
+    ) -> Iterator[Progress]:
+        digest = layer.digest or layer_digest(name, index)
+        status = f"pulling {digest[:12]}"
+        if present:  # an already-present blob: one line with completed == total
+            yield Progress(status, f"sha256:{digest}", layer.size, layer.size)
+            return
+        parts = max(1, layer.parts)
+        for part in range(1, parts + 1):
+            if layer.pace and cancel.wait(layer.pace):
+                return
+            yield Progress(status, f"sha256:{digest}", layer.size, layer.size * part // parts)
+
+    def _install(self, card: ModelCard) -> None:
+        fresh = replace(card, modified_at=datetime.now(UTC))
+        with self._lock:
+            self.models = [c for c in self.models if c.name != card.name] + [fresh]
 
     def chat(
         self,
