@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from core.errors import ModelNotFound, ServerError
+from core.errors import ModelNotFound, ServerError, StreamBroken
 
 if TYPE_CHECKING:
     from core.ollama_client import ChatStream, OllamaClient
@@ -366,8 +366,28 @@ class ModelManager:
         try:
             for progress in stream:
                 on_progress(progress)
+        except (ModelNotFound, StreamBroken) as exc:
+            raise _pull_error(name, exc) from exc
         finally:
             done.set()
             stream.close()
             if watcher is not None:
                 watcher.join()
+
+
+def _pull_error(name: str, exc: ModelNotFound | StreamBroken) -> ModelNotFound | StreamBroken:
+    """The same error type, worded for a pull (the generic texts speak of installed models and replies)."""
+    if isinstance(exc, ModelNotFound):
+        error: ModelNotFound | StreamBroken = ModelNotFound(name, exc.detail)
+        error.message = (
+            f"There is no model called '{name}' to pull: check the name (see https://ollama.com/library) "
+            "and try again."
+        )
+    else:  # the server's own words when it sent an {"error"} line, else how the transfer broke
+        said = getattr(exc.__cause__, "error", None)
+        error = StreamBroken(f"the server said: {said}" if isinstance(said, str) and said else exc.detail)
+        error.message = (
+            f"The pull of '{name}' failed: {error.detail}. Nothing was installed; try the pull again."
+        )
+    error.args = (error.message,)
+    return error

@@ -210,8 +210,6 @@ def test_unknown_path_and_wrong_method_are_plain_texts(scripted_server):
 @pytest.mark.parametrize(
     ("call", "words"),
     [
-        (lambda c: c.pull("llama3.2"), "cannot pull models"),
-        (lambda c: c.delete("smollm2:135m"), "cannot delete models"),
         (lambda c: c.copy("smollm2:135m", "mine"), "cannot copy models"),
         (lambda c: c.create("mine", from_="smollm2:135m"), "cannot create models"),
         (lambda c: c.push("smollm2:135m"), "cannot push models"),
