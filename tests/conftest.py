@@ -51,7 +51,9 @@ def x_display() -> str:
         return
     xvfb = shutil.which("Xvfb")
     if not xvfb:
-        pytest.fail("Xvfb is not installed: run the README's test command, which installs it (apt-get install xvfb)")
+        pytest.fail(
+            "Xvfb is not installed: run the README's test command, which installs it (apt-get install xvfb)"
+        )
     for number in range(99, 140):
         if Path(f"/tmp/.X{number}-lock").exists():
             continue
