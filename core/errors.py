@@ -76,11 +76,12 @@ class ServerUnreachable(BackendError):
 class ModelNotFound(BackendError):
     """The server does not have the requested model."""
 
-    def __init__(self, model: str, detail: str = "") -> None:
+    def __init__(self, model: str, detail: str = "", *, message: str | None = None) -> None:
         self.model = model
         self.detail = detail
         super().__init__(
-            f"Model '{model}' is not installed on this server: pull it with /pull {model} "
+            message
+            or f"Model '{model}' is not installed on this server: pull it with /pull {model} "
             f"(or `ollama pull {model}`), or pick another with /models."
         )
 
@@ -112,10 +113,11 @@ class ServerError(BackendError):
 class StreamBroken(BackendError):
     """The reply stream ended abnormally: an error line, a malformed line or a dropped connection."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, message: str | None = None) -> None:
         self.detail = detail
         super().__init__(
-            f"The reply was cut off: {detail}. The partial reply is kept; send again or regenerate."
+            message
+            or f"The reply was cut off: {detail}. The partial reply is kept; send again or regenerate."
         )
 
 

@@ -378,16 +378,15 @@ class ModelManager:
 def _pull_error(name: str, exc: ModelNotFound | StreamBroken) -> ModelNotFound | StreamBroken:
     """The same error type, worded for a pull (the generic texts speak of installed models and replies)."""
     if isinstance(exc, ModelNotFound):
-        error: ModelNotFound | StreamBroken = ModelNotFound(name, exc.detail)
-        error.message = (
-            f"There is no model called '{name}' to pull: check the name (see https://ollama.com/library) "
-            "and try again."
+        return ModelNotFound(
+            name,
+            exc.detail,
+            message=f"There is no model called '{name}' to pull: check the name "
+            "(see https://ollama.com/library) and try again.",
         )
-    else:  # the server's own words when it sent an {"error"} line, else how the transfer broke
-        said = getattr(exc.__cause__, "error", None)
-        error = StreamBroken(f"the server said: {said}" if isinstance(said, str) and said else exc.detail)
-        error.message = (
-            f"The pull of '{name}' failed: {error.detail}. Nothing was installed; try the pull again."
-        )
-    error.args = (error.message,)
-    return error
+    # The server's own words when it sent an {"error"} line, else how the transfer broke.
+    said = getattr(exc.__cause__, "error", None)
+    detail = f"the server said: {said}" if isinstance(said, str) and said else exc.detail
+    return StreamBroken(
+        detail, message=f"The pull of '{name}' failed: {detail}. Nothing was installed; try the pull again."
+    )
