@@ -81,7 +81,12 @@ def make_app(settings_flags: dict[str, Any] | None = None, engine: Any = None) -
 
 def start(app: Any, h: KivyHarness) -> None:
     """What App.run() does before its loop: build, add the root to the Window, on_start."""
+    from kivy.lang.parser import global_idmap
+
     h.clear()
+    # kv's `app` caches the running app until that app's on_stop; a rule of a removed widget evaluated after
+    # the previous test's stop would pin the old app, so point it at this one.
+    object.__setattr__(global_idmap["app"], "_obj", None)
     app._run_prepare()
     h.frames(3)
     # Under Xvfb (no window manager) a resize may land a few frames later; screenshots need it done.

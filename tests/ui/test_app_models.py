@@ -54,11 +54,15 @@ def test_delete_model_asks_then_sends_delete(app_driver):
     dialog = _dialog(d)
     assert "smollm2:135m" in dialog.message
     d.press(dialog.ids.cancel_btn)
+    d.wait(lambda: dialog not in d.h.window.children, "the dialog to close")
     assert d.server.engine.bodies("/api/delete") == []
     d.press(info.ids.delete_model_btn)
     d.press(_dialog(d).ids.confirm_btn)
     d.wait(lambda: d.server.engine.bodies("/api/delete"), "the DELETE request")
-    d.wait(lambda: d.ids.banner.shown, "the server's answer (embedded: cannot delete)")
+    # The server deletes it (the scripted engine forgets the model): it leaves the picker.
+    d.wait(lambda: "smollm2:135m" not in info.model_names, "the model to leave the picker")
+    assert info.pull_status == "Deleted smollm2:135m."
+    d.wait(lambda: d.app.model and d.app.model != "smollm2:135m", "another model selected")
 
 
 def test_running_models_show_memory_and_unload(app_driver):
