@@ -80,5 +80,7 @@ def test_docs_model_management(app_driver):
     )
     d.ids.banner.hide()
     d.wait(lambda: info.ids.running_box.children, "the loaded model row")
-    info.parent.parent.scroll_y = 0.12
+    d.h.settle(6)
+    info.children[0].scroll_y = 0  # the panel's ScrollView, at its end: models, memory, DEV
+    d.h.settle(6)
     d.shot("docs_models")
