@@ -201,6 +201,7 @@ LIMITS: dict[str, int | float] = {
     "stream_min_interval": 1 / 20,  # ...but not more often than this (seconds)...
     "stream_max_interval": 0.25,  # ...and at least this often while text keeps coming, however slowly
     "stream_cost_factor": 4.0,  # and never sooner than this many times the last re-render's own cost
+    "pump_interval": 1 / 30,  # StreamPump hands new text to the main thread at most this often (seconds)
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"
 }
 

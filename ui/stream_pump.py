@@ -1,12 +1,13 @@
-"""Moves a streaming reply from a worker thread to the Kivy main thread, at most once per frame.
+"""Moves a streaming reply from a worker thread to the Kivy main thread, at most every LIMITS["pump_interval"].
 
 The worker iterates the turn (core.chat.ChatTurn, or any iterable of core.ollama_client chunks with a
 `cancel()`), accumulating text under a lock and firing a Clock trigger; the trigger runs on the main thread
-at the next frame and hands the accumulated text to `on_update`, so a burst of tokens costs one update.
+`interval` seconds later and hands the accumulated text to `on_update`, so a burst of tokens costs one update
+(and a fast model does not cost a join of the whole reply and a call into the view at every frame).
 Widgets are only ever touched from the main thread. `stop()` cancels the turn from any thread.
 
     pump = StreamPump(lambda: service.send(conv, text), on_update=view.update_reply, on_done=finished)
-    pump.start()            # on_update(text, thinking) per frame with new text; on_done(PumpResult) once
+    pump.start()            # on_update(text, thinking) with the new text so far; on_done(PumpResult) once
     pump.stop()             # the reply ends as "interrupted" with its partial text kept
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 from kivy.clock import Clock
 
 from core.ollama_client import ContentChunk, FinalChunk, ThinkingChunk
+from ui.config_ui import LIMITS
 
 __all__ = ["PumpResult", "StreamPump"]
 
@@ -38,13 +40,14 @@ class PumpResult:
 
 
 class StreamPump:
-    """Runs one turn on a worker thread and applies its chunks on the Kivy main thread once per frame."""
+    """Runs one turn on a worker thread and applies its chunks on the Kivy main thread, coalesced."""
 
     def __init__(
         self,
         turn_factory: Callable[[], Iterable[Any]],
         on_update: Callable[[str, str], None],
         on_done: Callable[[PumpResult], None],
+        interval: float | None = None,
     ) -> None:
         self._factory = turn_factory
         self._on_update = on_update
@@ -58,7 +61,9 @@ class StreamPump:
         self._cancel = threading.Event()
         self._turn: Any = None
         self._thread: threading.Thread | None = None
-        self._trigger = Clock.create_trigger(self._drain, 0)  # created on the main thread
+        if interval is None:
+            interval = float(LIMITS["pump_interval"])
+        self._trigger = Clock.create_trigger(self._drain, interval)  # created on the main thread
         self.updates = 0  # on_update calls made (for tests and benchmarks)
         self.chunks = 0  # chunks received by the worker
 
