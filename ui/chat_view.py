@@ -99,6 +99,7 @@ class ChatView(FloatLayout):
         self._last_render = 0.0  # perf_counter of the last streaming re-render
         self._not_before = 0.0
         self._rendered_chars = 0
+        self._rendered_len = 0  # characters of the reply text at the last re-render
         self._render_due = 0.0
         self._render_event: Any = None
         self._last_width = 0.0
@@ -141,6 +142,7 @@ class ChatView(FloatLayout):
         )
         self._states.append(_MessageState(message=msg, stream=MarkdownStream(theme.hex)))
         self._rendered_chars = 0
+        self._rendered_len = 0
         self._last_render = 0.0
         self.streaming = True
         self._refresh_actions()
@@ -151,18 +153,20 @@ class ChatView(FloatLayout):
     def update_reply(self, text: str, thinking: str = "") -> None:
         """Show the reply so far (whole accumulated text); re-renders at a bounded rate.
 
-        A re-render happens once LIMITS["stream_chars_per_render"] new characters arrived (but not sooner
-        than stream_min_interval after the last one), or stream_max_interval after the last one if less
-        arrived. So the work done while streaming grows with the length of the reply, like rendering it
-        once, rather than with time; slow models still update several times a second.
+        A re-render happens soon (stream_min_interval after the last one) once a block ended (a blank line
+        arrived) or LIMITS["stream_chars_per_render"] new characters arrived, else stream_max_interval after
+        the last one. Re-rendering when a block ends draws each finished block once, with the new block just
+        started, rather than a nearly whole paragraph and then the same paragraph again; so the work done
+        while streaming stays near that of rendering the reply once, and slow models still update often.
         """
         if not self.streaming:
             return
         self._pending = (text, thinking)
         grown = len(text) + len(thinking) - self._rendered_chars
+        block_ended = "\n\n" in text[max(0, self._rendered_len - 1) :]
         wait = (
             LIMITS["stream_min_interval"]
-            if grown >= LIMITS["stream_chars_per_render"]
+            if block_ended or grown >= LIMITS["stream_chars_per_render"]
             else LIMITS["stream_max_interval"]
         )
         due = max(self._last_render + wait, self._not_before)
@@ -312,6 +316,7 @@ class ChatView(FloatLayout):
         state = self._states[-1]
         state.message.content, state.message.thinking = self._pending
         self._rendered_chars = len(state.message.content) + len(state.message.thinking)
+        self._rendered_len = len(state.message.content)
         self._pending = None
         self._set_items(len(self._states) - 1)
         self.render_count += 1

@@ -196,10 +196,10 @@ LIMITS: dict[str, int | float] = {
     "chunk_lines": 30,  # lines of one text/code item before it is split
     "stream_code_lines": 6,  # lines of one item of a code block while it streams
     "paste_inline_max": 20_000,  # larger pastes become a "pasted text" chip instead of TextInput text
-    # A streaming reply is re-rendered once this many new characters arrived (about 40 tokens)...
-    "stream_chars_per_render": 300,
+    # A streaming reply is re-rendered soon after a block ended or this many new characters arrived...
+    "stream_chars_per_render": 1000,
     "stream_min_interval": 1 / 20,  # ...but not more often than this (seconds)...
-    "stream_max_interval": 0.25,  # ...and at least this often while text keeps coming, however slowly
+    "stream_max_interval": 0.4,  # ...and at least this often while text keeps coming, however slowly
     "stream_cost_factor": 4.0,  # and never sooner than this many times the last re-render's own cost
     "pump_interval": 1 / 30,  # StreamPump hands new text to the main thread at most this often (seconds)
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.animation import Animation
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -18,6 +19,7 @@ from kivy.properties import (
     OptionProperty,
     StringProperty,
 )
+from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior, _cached_views
 from kivy.uix.relativelayout import RelativeLayout
 
@@ -25,6 +27,7 @@ from ui.config_ui import SIZES, theme
 
 __all__ = [
     "ChatItem",
+    "ChatRecycleView",
     "CodeItem",
     "HeaderItem",
     "ImagesItem",
@@ -66,6 +69,7 @@ class ChatItem(RecycleDataViewBehavior, RelativeLayout):
 
     def __init__(self, **kwargs: Any) -> None:
         self._rv: Any = None
+        self._shown: dict[str, Any] | None = None  # the data dict this widget shows
         super().__init__(**kwargs)
         self.size_hint_y = None
         for name in ("width", "natural_w", "side", "role"):
@@ -80,6 +84,11 @@ class ChatItem(RecycleDataViewBehavior, RelativeLayout):
         self._update_color()
 
     def refresh_view_attrs(self, rv: Any, index: int, data: dict[str, Any]) -> None:
+        if data is self._shown and index == self.index and rv is self._rv:
+            # The same dict at the same place (a data event elsewhere, e.g. a block appended while
+            # streaming): nothing to set. Dicts are replaced, never edited, except their measured height.
+            return
+        self._shown = data
         self._rv = rv
         self.index = index
         self.owner = getattr(rv, "owner", None)
@@ -242,3 +251,22 @@ class StickyDataAdapter(RecycleDataAdapter):
             if not self.dirty_views.get(viewclass):
                 return self.create_view(index, data_item, viewclass)
         return super().get_view(index, data_item, viewclass)
+
+
+class ChatRecycleView(RecycleView):
+    """The chat's RecycleView: while a reply streams and the view follows its end, the scroll bar stays in
+    its resting color instead of lighting up and fading out (a 0.5 s animation, so several redraws of the
+    window) after every update that grows the content."""
+
+    owner = ObjectProperty(None, allownone=True)  # the ChatView
+
+    def update_from_scroll(self, *largs: Any) -> None:
+        super().update_from_scroll(*largs)
+        owner = self.owner
+        if owner is not None and owner.streaming and owner.following:
+            if self._bind_inactive_bar_color_ev is not None:
+                self._bind_inactive_bar_color_ev.cancel()
+            Animation.stop_all(self, "_bar_color")
+            self.funbind("bar_color", self._change_bar_color)
+            self.fbind("bar_inactive_color", self._change_bar_color)
+            self._bar_color = self.bar_inactive_color

@@ -453,3 +453,47 @@ def test_pump_reports_an_exception_raised_by_the_turn_factory(kivy_harness: Any)
     kivy_harness.wait_until(lambda: done, message="on_done after the failure")
     assert done[0].status == "error" and "127.0.0.1:9" in done[0].error
     assert isinstance(done[0].exception, ServerUnreachable)
+
+
+def test_streamed_long_code_block_is_split_without_gaps_and_copy_copies_all_of_it(
+    kivy_harness: Any, chat_view: Any
+) -> None:
+    """A code block longer than one item's limit is several CodeItems drawn edge to edge; Copy on its first
+    piece copies the whole block, while streaming and once finished."""
+    code = "\n".join(f"line_{i} = compute({i})  # [{i}]" for i in range(75))
+    text = f"Intro.\n\n```python\n{code}\n```\n\nAfter the code."
+    chat_view.show_conversation(conversation(user("long code")))
+    chat_view.begin_reply(MODEL)
+    for end in range(40, len(text) + 1, 97):  # grows in uneven steps, cutting lines in the middle
+        chat_view.update_reply(text[:end])
+        kivy_harness.frames(2)
+    chat_view.update_reply(text)
+    kivy_harness.settle(4)
+    streaming_keys = {d["code_key"] for d in chat_view.ids.rv.data if d["viewclass"] == "CodeItem"}
+    assert len(streaming_keys) == 1
+    (key,) = streaming_keys
+    copied: list[str] = []
+    chat_view.bind(on_copy_code=lambda _v, c: copied.append(c))
+    chat_view.copy_code(key)  # what the Copy button calls, before the reply ended
+    assert copied == [code]
+    chat_view.end_reply("complete", None, None)
+    kivy_harness.settle(6)
+    data = chat_view.ids.rv.data
+    pieces = [d for d in data if d["viewclass"] == "CodeItem"]
+    assert len(pieces) >= 3 and {d["code_key"] for d in pieces} == {key}
+    assert [d["code_first"] for d in pieces] == [True] + [False] * (len(pieces) - 1)
+    assert [d["code_last"] for d in pieces] == [False] * (len(pieces) - 1) + [True]
+    assert all(d["pad_bottom"] == 0 for d in pieces[:-1]) and all(d["pad_top"] == 0 for d in pieces)
+    rv = chat_view.ids.rv
+    rv.scroll_y = 1
+    kivy_harness.settle(4)
+    shown = sorted(views(chat_view, "CodeItem"), key=lambda w: w.index)
+    assert len(shown) >= 2
+    for upper, lower in zip(shown, shown[1:], strict=False):
+        if lower.index == upper.index + 1:
+            assert abs(upper.y - lower.top) < 1, (upper.index, upper.y, lower.top)  # no gap, no overlap
+    kivy_harness.screenshot("chat_long_code_block")
+    first = next(w for w in shown if w.code_first)
+    kivy_harness.click(button(first, "Copy"))
+    assert copied == [code, code]
+    assert kivy_harness.read_clipboard() == code
