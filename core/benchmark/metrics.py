@@ -125,6 +125,7 @@ class ResourceMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._gpu_enabled = shutil.which("nvidia-smi") is not None
+        self._cpus = psutil.cpu_count() or 1
 
     @staticmethod
     def _open(pid: int | None) -> psutil.Process | None:
@@ -174,7 +175,7 @@ class ResourceMonitor:
         if self._proc is not None:
             try:
                 with self._proc.oneshot():
-                    cpu = self._proc.cpu_percent(None)
+                    cpu = min(self._proc.cpu_percent(None), 100.0 * self._cpus)
                     rss = self._proc.memory_info().rss / 2**20
             except psutil.Error:
                 self._proc = None
@@ -186,7 +187,9 @@ class ResourceMonitor:
 
     def usage(self, start: float, end: float) -> ResourceUsage:
         """Usage between two `time.monotonic()` instants; takes one fresh reading so short windows count."""
-        self._record(self._points[-1].gpu_mb if self._points else None)
+        last = self._points[-1] if self._points else None
+        if last is None or time.monotonic() - last.t >= self.interval / 2:  # shorter CPU intervals are noise
+            self._record(last.gpu_mb if last else None)
         with self._lock:
             times = [p.t for p in self._points]
             lo = bisect.bisect_left(times, start)
