@@ -33,7 +33,7 @@ def _save(fig: Any, path: Path) -> Path:
 def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against speed") -> Path:
     """Scatter of pass@1 (y, with 95% interval) against median generation tokens/s (x, p90 as a whisker)."""
     fig, ax = plt.subplots(figsize=(9, 6))
-    plotted = 0
+    points = []  # (x, y, label, color)
     right = 1.0
     for i, (label, summary) in enumerate(runs):
         p1 = summary.get("pass_at_k", {}).get("1")
@@ -46,11 +46,18 @@ def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against 
         right = max(right, float(tps.get("p90") or x))
         color = _COLORS(i % 10)
         ax.errorbar(x, y, yerr=yerr, xerr=xerr, fmt="o", markersize=9, capsize=5, color=color, label=label)
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(8, 8), fontsize=10, color=color)
-        plotted += 1
+        points.append((x, y, label, color))
+    # Labels go above their points, pushed apart vertically (>= 7 points of pass@1) so close scores stay readable.
+    label_y = 200.0
+    for x, y, label, color in sorted(points, key=lambda p: -p[1]):
+        label_y = min(y + 8, label_y - 7)
+        ax.annotate(label, (x, y), xytext=(x + right * 0.04, label_y), textcoords="data", fontsize=10, color=color,
+                    va="center", arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8})  # fmt: skip
+    plotted = len(points)
+    low = min([label_y - 5, -5]) if points else -5
     ax.set_xlabel("Generation speed (tokens/s, median; whisker to p90)", fontsize=11)
     ax.set_ylabel("pass@1 (%) with 95% interval", fontsize=11)
-    ax.set_ylim(-5, 105)
+    ax.set_ylim(low, 105)
     ax.set_xlim(0, right * 1.3)  # room for the labels right of the points
     ax.grid(True, alpha=0.3)
     ax.set_title(title if plotted else f"{title} (no scored run yet)", fontsize=13)
