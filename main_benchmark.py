@@ -448,7 +448,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             e.digest[:12],
             f"{e.backend} {e.backend_version}",
             e.style,
-            e.suite,
+            e.suite + (f" (first {e.summary['limit']})" if e.summary.get("limit") else ""),
             e.options_label,
             _fmt_ci(e.summary.get("pass_at_k", {}).get("1")),
             "-" if tps is None else f"{tps:.1f}",
