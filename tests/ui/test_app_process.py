@@ -58,7 +58,10 @@ def _start(home: Path, env_extra: dict[str, str]) -> subprocess.Popen:
 
 def _type_message(text: str, proc: subprocess.Popen) -> str:
     wid = _wait(lambda: _window(proc.pid), 60, "the window to open", proc)
-    time.sleep(0.5)  # the first frames (the window is mapped before the app has drawn)
+    # The window is mapped while Kivy starts; its title becomes "IA_V3 — …" once the app is built, as a person
+    # would wait for the window's content before typing.
+    _wait(lambda: "IA_V3" in _xdotool("getwindowname", wid), 60, "the app to be built", proc)
+    time.sleep(1.0)  # its first frames, which give the message box the keyboard
     _xdotool("windowfocus", "--sync", wid)
     _xdotool("type", "--delay", "20", text)
     _xdotool("key", "Return")

@@ -1,0 +1,235 @@
+"""The app's conversation and chat actions: new/open/rename/delete/search, per-chat settings, and one
+exchange (send, regenerate, edit and resend, stop) streamed through StreamPump. A mixin of IAApp (ui/app.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import IAError, ServerUnreachable, StreamBroken
+from ui.controller import Problem, describe_error
+from ui.stream_pump import PumpResult, StreamPump
+
+__all__ = ["ChatActions"]
+
+
+class ChatActions:
+    """Conversations in the list and the chat view; replies streamed off the main thread."""
+
+    # -- conversations --------------------------------------------------------------------------------
+    def reload_sessions(self, open_last: bool = False) -> None:
+        def listed(infos: list[Any]) -> None:
+            self.sessions_cache = infos
+            self.ids.conv_list.set_sessions(infos)
+            last = self.settings.ui.get("last_conversation")
+            if open_last and last and any(i.slug == last for i in infos):
+                self.open_conversation(last)
+
+        self.controller.list_sessions(listed, self._storage_failed)
+
+    def new_chat(self, focus: bool = True) -> None:
+        """Ctrl+N: an empty chat; it is saved when its first message is sent."""
+        if self.streaming:
+            self.stop_reply()
+        self.conv = None
+        self.conversation_title = "New chat"
+        self.draft_system, self.draft_options = self.settings.system_prompt, {}
+        self._show(None)
+        self.ids.conv_list.current = ""
+        self.ids.info.set_chat(None, bool(self.settings.think))
+        self.ids.info.has_chat = True
+        self.show_screen("chat")
+        if focus:
+            self.focus_input()
+
+    def _show(self, conv: Any) -> None:
+        """Show a conversation, or an empty page for a new chat."""
+        from datetime import UTC, datetime
+
+        from core.sav_manager import Conversation
+
+        self.empty_chat = conv is None or not conv.messages
+        if conv is None:
+            now = datetime.now(UTC)
+            conv = Conversation(title="New chat", slug="", created=now, updated=now)
+            self.chat_view.session_dir = ""
+        else:
+            self.chat_view.session_dir = str(self.settings.sav_dir / conv.slug)
+        self.chat_view.show_conversation(conv)
+
+    def open_conversation(self, slug: str) -> None:
+        if self.conv is not None and self.conv.slug == slug:
+            return
+        if self.streaming:
+            self.stop_reply()
+        self.controller.load(slug, self._opened, self._storage_failed)
+
+    def _opened(self, conv: Any) -> None:
+        self.conv = conv
+        self.conversation_title = conv.title
+        self._show(conv)
+        self.ids.conv_list.current = conv.slug
+        self.ids.info.set_chat(conv, bool(self.settings.think))
+        if conv.model and conv.model != self.model:
+            self.ids.info.selected_model = conv.model
+            self._select_model(conv.model)
+        self.remember()
+        self.focus_input()
+
+    def rename(self, slug: str, title: str) -> None:
+        def renamed(conv: Any) -> None:
+            if self.conv is not None and self.conv.slug == slug:
+                self.conv = conv
+                self.conversation_title = conv.title
+                self.ids.conv_list.current = conv.slug
+            self.reload_sessions()
+
+        self.controller.run(
+            lambda: self.controller.sessions.rename(slug, title), renamed, self._storage_failed
+        )
+
+    def delete(self, slug: str) -> None:
+        def deleted(_r: Any) -> None:
+            if self.conv is not None and self.conv.slug == slug:
+                self.new_chat()
+            self.reload_sessions()
+
+        self.controller.run(lambda: self.controller.sessions.delete(slug), deleted, self._storage_failed)
+
+    def search(self, query: str) -> None:
+        self.controller.search(
+            query, lambda hits: self.ids.conv_list.show_search_results(query, hits), self._storage_failed
+        )
+
+    def apply_chat_settings(self, system: str, options: dict[str, Any], think: bool) -> None:
+        """The panel's "Apply": this chat's system prompt and Ollama options; thinking (offered only for a model
+        that can think) is the request's `think` flag for this window's requests."""
+        merged = dict(options)
+        self.settings.think = True if think else None
+        self.focus_input(force=True)
+        if self.conv is None:
+            self.draft_system, self.draft_options = system, merged
+            return
+        self.conv.system_prompt, self.conv.options = system, merged
+        conv = self.conv
+        self.controller.run(lambda: self.controller.sessions.save(conv), None, self._storage_failed)
+
+    # -- chat flow ------------------------------------------------------------------------------------
+    def send(self, text: str, images: list[Any]) -> None:
+        """The input bar sent a message: save it (creating the chat if new), then stream the reply."""
+        if self.streaming:
+            return
+        if self.controller.backend is None:
+            if self.backend_status == "connecting":
+                # Still starting (e.g. the embedded backend): keep it and send it once connected.
+                self.pending_send = (text, list(images))
+                self.input_bar.clear()
+                self.input_bar.show_notice(
+                    "Connecting… your message will be sent as soon as the model is ready.", False
+                )
+                return
+            self.input_bar_restore(text)
+            self.show_problem(describe_error(ServerUnreachable(self.settings.ollama_host, "not connected")))
+            return
+        try:
+            if self.conv is None:
+                title = " ".join(text.split())[:60] or "Image"
+                self.conv = self.controller.sessions.create(
+                    title, model=self.model, system_prompt=self.draft_system, options=self.draft_options
+                )
+                self.conversation_title = self.conv.title
+                self.ids.conv_list.current = self.conv.slug
+                self.chat_view.session_dir = str(self.settings.sav_dir / self.conv.slug)
+            turn = self.controller.chat.send(self.conv, text, images=images, model=self.model or None)
+        except IAError as exc:
+            self.input_bar_restore(text)
+            self.show_problem(describe_error(exc))
+            return
+        if turn.error is not None and turn.user_message is None:
+            self.input_bar_restore(text)
+            self.show_problem(describe_error(turn.error))
+            return
+        self.input_bar.clear()
+        self._run_turn(turn)
+
+    def input_bar_restore(self, text: str) -> None:
+        """Text that could not be sent stays in (or goes back into) the input box: nothing typed is lost."""
+        if not self.input_bar.message_text().strip():
+            self.input_bar.ids.input.text = text
+
+    def regenerate(self) -> None:
+        if self.streaming or self.conv is None or self.controller.backend is None:
+            return
+        turn = self.controller.chat.regenerate(self.conv, model=self.model or None)
+        if turn.error is not None and turn.user_message is None:
+            self.show_problem(describe_error(turn.error))
+            return
+        self._run_turn(turn)
+
+    def edit_resend(self, index: int, text: str) -> None:
+        """A sent message was edited: the conversation is cut back to before it, then the new text is sent."""
+        conv = self.conv
+        if self.streaming or conv is None or not 0 <= index < len(conv.messages):
+            return
+        kept = conv.messages[:index]
+        try:
+            conv.messages = kept
+            self.controller.sessions.save(conv)
+        except IAError as exc:
+            self.show_problem(describe_error(exc))
+            return
+        self.chat_view.show_conversation(conv)
+        self.send(text, [])
+
+    def stop_reply(self) -> None:
+        """Esc / Stop: cancel the reply; the partial text is kept and saved as interrupted."""
+        if self.pump is not None:
+            self.pump.stop()
+
+    def _run_turn(self, turn: Any) -> None:
+        self.empty_chat = False
+        self.turn = turn
+        self.streaming = True
+        self.input_bar.streaming = True
+        self.ids.banner.hide()
+        # A full refresh in the same frame as begin_reply: appending through an empty-slice assignment
+        # (ChatView._set_items) trips Kivy's RecycleLayout assertion (kivy datamodel recondition_slice_assign).
+        self.chat_view.show_conversation(self.conv)
+        self.chat_view.begin_reply(turn.model or self.model)
+        self.pump = StreamPump(lambda: turn, self.chat_view.update_reply, self._turn_ended).start()
+        self.focus_input()
+
+    def _turn_ended(self, result: PumpResult) -> None:
+        turn = self.turn
+        self.turn = self.pump = None
+        self.streaming = False
+        self.input_bar.streaming = False
+        self.chat_view.end_reply(result.status, result.stats, result.error)
+        if turn is None:
+            return
+        if result.exception is not None and turn.error is None:
+            turn.error = result.exception
+        if turn.model and turn.model != self.model:
+            self._select_model(turn.model)
+        for note in turn.notes:
+            self.show_problem(Problem(note, kind="warning"))
+        if turn.error is not None:
+            self.show_problem(describe_error(turn.error))
+            if isinstance(turn.error, ServerUnreachable | StreamBroken):
+                self._check_health()
+        if turn.stats is not None:
+            self.last_stats = turn.stats
+            self.speed_history = (self.speed_history + [turn.stats.gen_tps])[-20:]
+        self.ids.info.set_stats(self.last_stats, self.speed_history)
+        self.reload_sessions()
+        self.controller.running(self.ids.info.set_running, lambda _e: None)
+        self.focus_input()
+
+    def _flush_pending_send(self, connected: bool) -> None:
+        pending, self.pending_send = self.pending_send, None
+        if pending is None:
+            return
+        self.input_bar.show_notice("")
+        if connected:
+            self.send(*pending)
+        else:
+            self.input_bar_restore(pending[0])
