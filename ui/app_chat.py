@@ -191,9 +191,14 @@ class ChatActions:
         self.streaming = True
         self.input_bar.streaming = True
         self.ids.banner.hide()
-        # A full refresh in the same frame as begin_reply: appending through an empty-slice assignment
-        # (ChatView._set_items) trips Kivy's RecycleLayout assertion (kivy datamodel recondition_slice_assign).
-        self.chat_view.show_conversation(self.conv)
+        shown = self.chat_view.messages
+        if turn.user_message is not None and (not shown or shown[-1] is not turn.user_message):
+            if len(shown) == len(self.conv.messages) - 1:
+                self.chat_view.append_message(turn.user_message)  # a send: only the new message is added
+            else:
+                self.chat_view.show_conversation(self.conv)  # an edit cut the conversation back
+        else:
+            self.chat_view.show_conversation(self.conv)  # regenerate: the old reply is gone
         self.chat_view.begin_reply(turn.model or self.model)
         self.pump = StreamPump(lambda: turn, self.chat_view.update_reply, self._turn_ended).start()
         self.focus_input()

@@ -128,3 +128,17 @@ def test_attached_image_is_sent_and_saved_with_the_message(app_driver, tmp_path)
     assert sent["content"] == "What is in this picture?" and len(sent["images"]) == 1
     assert d.app.input_bar.images == [], "attachments are cleared after the send"
     d.shot("app_image_attached")
+
+
+def test_edit_and_resend_replaces_the_exchange(app_driver):
+    d = app_driver
+    d.ready()
+    d.server.engine.enqueue(Script(["About cats."]), Script(["About dogs."]))
+    d.type_and_send("Tell me about cats")
+    d.wait_reply_end()
+    d.wait(lambda: d.last_message().content == "About cats.", "the first reply")
+    d.app.chat_view.dispatch("on_edit_resend", 0, "Tell me about dogs")  # what the edit popup's Resend does
+    d.wait(lambda: d.last_message().content == "About dogs." and not d.app.streaming, "the new reply")
+    assert [m.content for m in d.app.chat_view.messages] == ["Tell me about dogs", "About dogs."]
+    saved = d.app.controller.sessions.load(d.app.conv.slug)
+    assert [m.content for m in saved.messages] == ["Tell me about dogs", "About dogs."]
