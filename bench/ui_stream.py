@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"render once: {once_visible_cpu:.2f} s (first screen), {once_all_cpu:.2f} s raw / "
-        f"{once_work:.2f} s above idle with every block drawn ({len(seen)} of {items} items)"
+        f"{once_work:.2f} s above idle with every block drawn ({len(seen)} of {len(rv.data)} items)"
     )
     print(f"ratio streaming / render once (above idle): {ratio:.2f}  (target <= 2.0)")
     print(f"ratio streaming / render once (raw):        {stream_cpu / once_all_cpu:.2f}")

@@ -15,8 +15,9 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
 
 Each message becomes several items (header, images, thinking, one per Markdown block, status), so no Label
 ever holds a whole long reply (Kivy draws a Label into one texture and shows nothing past the GPU limit).
-While streaming, only the unfinished tail of the reply is parsed and re-rendered, at most every
-about every LIMITS["stream_chars_per_render"] new characters (see update_reply).
+While streaming, only the unfinished tail of the reply is parsed and re-rendered, preferably when a block
+has just ended, at most every LIMITS["stream_min_interval"] and at least every stream_max_interval (see
+update_reply); finished blocks keep their items (and textures), long ones cut into pieces of a few lines.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class ChatView(FloatLayout):
         self._pending: tuple[str, str] | None = None
         self._last_render = 0.0  # perf_counter of the last streaming re-render
         self._not_before = 0.0
+        self._render_cpu = 0.0  # thread_time at the start of the last streaming re-render
         self._rendered_chars = 0
         self._rendered_len = 0  # characters of the reply text at the last re-render
         self._render_due = 0.0
@@ -153,11 +155,12 @@ class ChatView(FloatLayout):
     def update_reply(self, text: str, thinking: str = "") -> None:
         """Show the reply so far (whole accumulated text); re-renders at a bounded rate.
 
-        A re-render happens soon (stream_min_interval after the last one) once a block ended (a blank line
-        arrived) or LIMITS["stream_chars_per_render"] new characters arrived, else stream_max_interval after
-        the last one. Re-rendering when a block ends draws each finished block once, with the new block just
-        started, rather than a nearly whole paragraph and then the same paragraph again; so the work done
-        while streaming stays near that of rendering the reply once, and slow models still update often.
+        A re-render happens stream_min_interval after the last one once a block ended (a blank line arrived)
+        or LIMITS["stream_chars_per_render"] new characters arrived, else stream_max_interval after the last
+        one. Re-rendering when a block ends draws each finished block once, with the new block just started,
+        rather than a nearly whole paragraph and then the same paragraph again; each re-render costs about a
+        frame's layout and drawing, so the cadence bounds the work done while streaming to near that of
+        rendering the reply once (bench/ui_stream.py), and slow models still update a few times a second.
         """
         if not self.streaming:
             return
@@ -201,10 +204,10 @@ class ChatView(FloatLayout):
             new_final, tail = state.stream.update(state.message.content)
             if new_final:
                 items, state.final_codes = self._blocks_items(
-                    len(self._states) - 1, new_final, state.final_codes
+                    len(self._states) - 1, new_final, state.final_codes, streamed=True
                 )
                 state.final_items.extend(items)
-            tail_items, _ = self._blocks_items(len(self._states) - 1, tail, state.final_codes)
+            tail_items, _ = self._blocks_items(len(self._states) - 1, tail, state.final_codes, streamed=True)
             state.content_items = state.final_items + tail_items
         else:
             state.content_items = None
@@ -312,7 +315,12 @@ class ChatView(FloatLayout):
         self._cancel_render()  # a render now makes a scheduled one pointless
         if self._pending is None or not self.streaming:
             return
-        started = time.perf_counter()
+        now = time.perf_counter()
+        if now < self._not_before:  # the cost of the last re-render became known after this was scheduled
+            self._render_due = self._not_before
+            self._render_event = Clock.schedule_once(self._render_pending, self._not_before - now)
+            return
+        self._render_cpu = time.thread_time()
         state = self._states[-1]
         state.message.content, state.message.thinking = self._pending
         self._rendered_chars = len(state.message.content) + len(state.message.thinking)
@@ -321,8 +329,17 @@ class ChatView(FloatLayout):
         self._set_items(len(self._states) - 1)
         self.render_count += 1
         self._last_render = time.perf_counter()
-        # never spend more than a fraction of the main thread on re-rendering
-        self._not_before = self._last_render + LIMITS["stream_cost_factor"] * (self._last_render - started)
+        self._not_before = self._last_render
+        Clock.schedule_once(self._render_measured, 0)  # runs next frame: after this one's layout and drawing
+
+    def _render_measured(self, *_: Any) -> None:
+        """Never spend more than a small share of the main thread on re-rendering a streaming reply.
+
+        The cost counted is the main thread's CPU time from the re-render to the next frame (parsing, items,
+        Label textures, layout, drawing), so the cadence adapts: a fast machine re-renders more often.
+        """
+        cost = time.thread_time() - self._render_cpu
+        self._not_before = self._last_render + LIMITS["stream_cost_factor"] * cost
 
     # ----- items -------------------------------------------------------------------------------------------
 
@@ -377,18 +394,21 @@ class ChatView(FloatLayout):
             for i, piece in enumerate(pieces)
         ]
 
-    def _code_items(self, block: Block, key: str, growing: bool = False) -> list[dict[str, Any]]:
+    def _code_items(
+        self, block: Block, key: str, growing: bool = False, streamed: bool = False
+    ) -> list[dict[str, Any]]:
         self._codes[key] = block.code
-        # A block still streaming is cut into short pieces so each update re-draws only a few lines.
-        lines = int(LIMITS["stream_code_lines" if growing else "chunk_lines"])
+        # A block of a streamed reply is cut into short pieces so each update re-draws only a few lines; it
+        # keeps them once finished, so its finished pieces (same markup) are never drawn again.
+        lines = int(LIMITS["stream_code_lines" if growing or streamed else "chunk_lines"])
         pieces = split_lines(block.code, int(LIMITS["chunk_chars"]), lines)
         style = theme.code_style
         markups = [highlight_markup(piece, block.lang, style) for piece in pieces[:-1]]
         markups.append("" if growing else highlight_markup(pieces[-1], block.lang, style))
         if growing:
-            # A block still streaming: each complete line highlighted on its own (cached), the line being
+            # The piece still growing: each complete line highlighted on its own (cached), the line being
             # received as plain text; lexing the whole piece at every update would cost O(lines^2).
-            # The finished reply is highlighted again as a whole by end_reply.
+            # Once the block is finished its last piece is highlighted as a whole.
             *lines, partial = pieces[-1].split("\n")
             markups[-1] = "".join(highlight_markup(f"{line}\n", block.lang, style) for line in lines)
             markups[-1] += escape_markup(partial)
@@ -408,14 +428,17 @@ class ChatView(FloatLayout):
         ]
 
     def _blocks_items(
-        self, index: int, blocks: list[Block], first_code: int, growing: bool = False
+        self, index: int, blocks: list[Block], first_code: int, growing: bool = False, streamed: bool = False
     ) -> tuple[list[dict[str, Any]], int]:
+        """Items of `blocks` (code blocks numbered from first_code + 1); growing: the last block is the
+        unfinished tail of a streaming reply; streamed: the blocks belong to a streamed reply."""
         items: list[dict[str, Any]] = []
         n = first_code
         for i, block in enumerate(blocks):
             if block.kind == "code":
                 n += 1
-                items.extend(self._code_items(block, f"{index}:{n}", growing and i == len(blocks) - 1))
+                last_growing = growing and i == len(blocks) - 1
+                items.extend(self._code_items(block, f"{index}:{n}", last_growing, streamed or growing))
             else:
                 items.extend(self._text_items(block))
         return items, n
@@ -425,7 +448,9 @@ class ChatView(FloatLayout):
         if state.stream is not None:  # streaming: final part cached, tail re-rendered
             new_final, tail = state.stream.update(msg.content)
             if new_final:
-                items, state.final_codes = self._blocks_items(index, new_final, state.final_codes)
+                items, state.final_codes = self._blocks_items(
+                    index, new_final, state.final_codes, streamed=True
+                )
                 state.final_items.extend(items)
             tail_items, _ = self._blocks_items(index, tail, state.final_codes, growing=True)
             return state.final_items + tail_items

@@ -198,9 +198,11 @@ LIMITS: dict[str, int | float] = {
     "paste_inline_max": 20_000,  # larger pastes become a "pasted text" chip instead of TextInput text
     # A streaming reply is re-rendered soon after a block ended or this many new characters arrived...
     "stream_chars_per_render": 1000,
-    "stream_min_interval": 1 / 20,  # ...but not more often than this (seconds)...
-    "stream_max_interval": 0.4,  # ...and at least this often while text keeps coming, however slowly
-    "stream_cost_factor": 4.0,  # and never sooner than this many times the last re-render's own cost
+    "stream_min_interval": 0.1,  # ...but not more often than this (seconds)...
+    "stream_max_interval": 0.4,  # ...and at least this often while text keeps coming, however slowly...
+    # ...and never sooner than this many times the last re-render's CPU cost (its frame's layout and drawing
+    # included) after it: re-rendering a streaming reply takes at most ~1/40 of the main thread
+    "stream_cost_factor": 40.0,
     "pump_interval": 1 / 30,  # StreamPump hands new text to the main thread at most this often (seconds)
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"
 }

@@ -468,7 +468,11 @@ def test_streamed_long_code_block_is_split_without_gaps_and_copy_copies_all_of_i
         chat_view.update_reply(text[:end])
         kivy_harness.frames(2)
     chat_view.update_reply(text)
-    kivy_harness.settle(4)
+    kivy_harness.wait_until(  # re-renders are spaced out: wait until the whole block is shown
+        lambda: any("&bl;74&br;" in d.get("markup", "") for d in chat_view.ids.rv.data),
+        message="the last line of the code shown",
+    )
+    assert chat_view.streaming
     streaming_keys = {d["code_key"] for d in chat_view.ids.rv.data if d["viewclass"] == "CodeItem"}
     assert len(streaming_keys) == 1
     (key,) = streaming_keys
