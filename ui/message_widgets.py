@@ -19,6 +19,7 @@ from kivy.properties import (
     OptionProperty,
     StringProperty,
 )
+from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior, _cached_views
 from kivy.uix.relativelayout import RelativeLayout
@@ -26,6 +27,7 @@ from kivy.uix.relativelayout import RelativeLayout
 from ui.config_ui import SIZES, theme
 
 __all__ = [
+    "ChatBoxLayout",
     "ChatItem",
     "ChatRecycleView",
     "CodeItem",
@@ -270,3 +272,46 @@ class ChatRecycleView(RecycleView):
             self.funbind("bar_color", self._change_bar_color)
             self.fbind("bar_inactive_color", self._change_bar_color)
             self._bar_color = self.bar_inactive_color
+
+
+class ChatBoxLayout(RecycleBoxLayout):
+    """The chat's RecycleBoxLayout, without its second full layout pass per refresh.
+
+    Laying out sets the layout's minimum height, which resizes it and asks for another full pass over every
+    item although the positions just computed already used the new height. That pass is skipped when the
+    data, the layout's geometry and every shown item's size are as they were after the last full pass.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._laid_out_for: tuple[Any, ...] | None = None
+        super().__init__(**kwargs)
+
+    def _layout_key(self, data: Any) -> tuple[Any, ...]:
+        return (len(data), tuple(self.size), tuple(self.pos), tuple(self.padding), self.spacing)
+
+    def compute_sizes_from_data(self, data: Any, flags: Any) -> None:
+        self._laid_out_for = None
+        super().compute_sizes_from_data(data, flags)
+
+    def _views_as_laid_out(self) -> bool:
+        """True when every shown item has the size and hints the last layout gave it."""
+        opts = self.view_opts
+        for widget, index in self.view_indices.items():
+            opt = opts[index]
+            if (
+                list(widget.size) != opt["size"]
+                or list(widget.size_hint) != opt["size_hint"]
+                or list(widget.size_hint_min) != opt["size_hint_min"]
+                or list(widget.size_hint_max) != opt["size_hint_max"]
+                or dict(widget.pos_hint) != opt["pos_hint"]
+            ):
+                return False
+        return True
+
+    def compute_layout(self, data: Any, flags: Any) -> None:
+        if self._laid_out_for == self._layout_key(data) and self._views_as_laid_out():
+            self._size_needs_update = False
+            self._changed_views = None
+            return
+        super().compute_layout(data, flags)
+        self._laid_out_for = self._layout_key(data)
