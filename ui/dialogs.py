@@ -20,6 +20,26 @@ Builder.load_string(
     background_normal: ""
     font_size: SIZES["font"]
 
+<DialogCard@BoxLayout>:
+    orientation: "vertical"
+    padding: dp(20)
+    spacing: dp(14)
+    canvas.before:
+        Color:
+            rgba: theme.colors["surface"]
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [dp(10)]
+
+<DialogTitle@Label>:
+    bold: True
+    color: theme.colors["text"]
+    font_size: SIZES["font_title"]
+    text_size: self.width, None
+    size_hint_y: None
+    height: self.texture_size[1]
+
 <ConfirmDialog,RenameDialog>:
     size_hint: None, None
     width: min(dp(460), app.root.width * .9) if app.root else dp(460)
@@ -30,26 +50,10 @@ Builder.load_string(
 
 <ConfirmDialog>:
     height: box.minimum_height
-    BoxLayout:
+    DialogCard:
         id: box
-        orientation: "vertical"
-        padding: dp(20)
-        spacing: dp(14)
-        canvas.before:
-            Color:
-                rgba: theme.colors["surface"]
-            RoundedRectangle:
-                pos: self.pos
-                size: self.size
-                radius: [dp(10)]
-        Label:
+        DialogTitle:
             text: root.title
-            bold: True
-            color: theme.colors["text"]
-            font_size: SIZES["font_title"]
-            text_size: self.width, None
-            size_hint_y: None
-            height: self.texture_size[1]
         Label:
             text: root.message
             color: theme.colors["text_muted"]
@@ -77,26 +81,10 @@ Builder.load_string(
 
 <RenameDialog>:
     height: box.minimum_height
-    BoxLayout:
+    DialogCard:
         id: box
-        orientation: "vertical"
-        padding: dp(20)
-        spacing: dp(14)
-        canvas.before:
-            Color:
-                rgba: theme.colors["surface"]
-            RoundedRectangle:
-                pos: self.pos
-                size: self.size
-                radius: [dp(10)]
-        Label:
+        DialogTitle:
             text: root.title
-            bold: True
-            color: theme.colors["text"]
-            font_size: SIZES["font_title"]
-            text_size: self.width, None
-            size_hint_y: None
-            height: self.texture_size[1]
         TextInput:
             id: field
             text: root.value
