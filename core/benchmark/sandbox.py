@@ -11,7 +11,8 @@ Public API (the runner builds on this; see docs/INTERFACES.md, "core/benchmark (
     sandbox_uid_range() -> range            # uids our sandboxes run under (tests look for leftovers)
 
 Isolation, strongest first: ``bwrap`` (new user, PID, network, IPC and mount namespaces, read-only root,
-private tmpfs /tmp as working directory, /home /root /work hidden, no /proc, dies with its parent), ``unshare``
+private tmpfs /tmp as working directory, /home /root /work, the project, the working directory, $HOME
+and IA_HOME hidden, no /proc, dies with its parent), ``unshare``
 (user, PID and network namespaces, temporary working directory) and ``rlimits`` (limits only). At every level
 the child runs ``python -I -S`` with an empty environment, under a fresh uid of its own when we are root (so
 RLIMIT_NPROC applies and everything it leaves behind is killed by a kill(-1) sent as that uid), with limits
@@ -35,6 +36,7 @@ import secrets
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -66,6 +68,12 @@ ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits")
 PRELOAD: tuple[str, ...] = ()
 _CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text(encoding="utf-8")
 _HIDDEN_DIRS = ("/home", "/root", "/work", "/run", "/var/tmp", "/mnt", "/srv", "/media")
+# Never hidden, whatever the working directory or $HOME is: the system the interpreter runs on.
+_SYSTEM_DIRS = frozenset(
+    ("/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/dev", "/proc", "/sys")
+)
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PREFIXES: dict[str, tuple[str, ...]] = {}
 _VERDICT_CAP = 64 * 1024
 _MB = 1024 * 1024
 
@@ -102,6 +110,83 @@ class SampleResult:
     result: str
     duration_s: float
     isolation: str
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _reachable_by_others(path: str) -> bool:
+    """Can a uid that is neither owner nor group walk down to ``path``? (Mount points must be reachable.)"""
+    parent = os.path.dirname(path)
+    while parent != path:
+        try:
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+        path, parent = parent, os.path.dirname(parent)
+    return True
+
+
+def private_dirs() -> list[str]:
+    """Directories a sample must not see: the usual homes and mounts, plus wherever this project, the
+    caller's working directory, $HOME and IA_HOME happen to be (a CI clone can live anywhere). Shortest
+    first; ones under /tmp (replaced by the sandbox's own tmpfs) are left out."""
+    candidates = list(_HIDDEN_DIRS) + [str(_PROJECT_ROOT), str(Path.home())]
+    with contextlib.suppress(OSError):  # the working directory may have been deleted
+        candidates.append(os.getcwd())
+    if os.environ.get("IA_HOME"):
+        candidates.append(os.environ["IA_HOME"])
+    found = []
+    for candidate in candidates:
+        real = os.path.realpath(candidate)
+        if real in _SYSTEM_DIRS or any(_within(system, real) for system in _SYSTEM_DIRS if system != "/"):
+            continue
+        if _within(real, "/tmp") or real in found or not os.path.isdir(real):
+            continue
+        if os.geteuid() == 0 and not _reachable_by_others(real):
+            continue  # the sandbox's own uid cannot even get there
+        found.append(real)
+    return sorted(found, key=len)
+
+
+def interpreter_prefixes(python: str) -> tuple[str, ...]:
+    """Directories the interpreter needs at run time (``python -I -S``): its binary's directory and its base
+    prefixes (standard library, lib-dynload, libpython). Asked of the interpreter once, then cached."""
+    if python not in _PREFIXES:
+        real = os.path.realpath(python)
+        dirs = [os.path.dirname(real)]
+        try:
+            out = subprocess.run(
+                [real, "-I", "-S", "-c", "import sys; print(sys.base_prefix); print(sys.base_exec_prefix)"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.split()
+            dirs += [os.path.realpath(line) for line in out]
+        except (OSError, subprocess.SubprocessError):
+            dirs.append(os.path.dirname(os.path.dirname(real)))
+        _PREFIXES[python] = tuple(dict.fromkeys(d for d in dirs if d not in _SYSTEM_DIRS))
+    return _PREFIXES[python]
+
+
+def bwrap_hiding(python: str) -> list[str]:
+    """bwrap arguments that cover every private directory with an empty tmpfs, bind back (read-only) what the
+    interpreter needs from under them, then cover again private directories inside what was bound back."""
+    private = private_dirs()
+    hidden = [d for d in private if not any(_within(d, outer) and d != outer for outer in private)]
+    args: list[str] = []
+    for directory in hidden:
+        args += ["--tmpfs", directory]
+    rebound = [p for p in interpreter_prefixes(python) if any(_within(p, h) for h in hidden)]
+    for prefix in rebound:
+        args += ["--ro-bind", prefix, prefix]
+    for directory in private:
+        if any(_within(directory, prefix) and directory != prefix for prefix in rebound):
+            args += ["--tmpfs", directory]
+    return args
 
 
 _DETECTED: dict[str, Sandbox] = {}
@@ -167,10 +252,9 @@ class Sandbox:
             ]
             command += ["--ro-bind", "/", "/"]
             command += ["--dev", "/dev", "--tmpfs", "/proc"]
-            for hidden in _HIDDEN_DIRS:
-                if os.path.isdir(hidden) and not self.python.startswith(hidden + "/"):
-                    command += ["--tmpfs", hidden]
+            command += bwrap_hiding(self.python)
             command += ["--size", str(tmpfs_mb * _MB), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+            child[0] = os.path.realpath(self.python)  # its path may run through a hidden directory
             return command + child
         if self.level == "unshare":
             return ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + child
