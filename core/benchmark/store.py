@@ -177,12 +177,10 @@ class RunStore:
 
     @classmethod
     def create(cls, home: Path, info: RunInfo) -> RunStore:
+        """Make the run folder; FileExistsError when it exists (the runner then picks another run id)."""
         directory = generated_dir(home) / safe_name(info.model) / info.run_id
-        if directory.exists():
-            raise BenchmarkError(
-                f"Run folder {directory} already exists: pick another run id or --resume it."
-            )
-        directory.mkdir(parents=True)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir()  # atomic: two runs started in the same second never share a folder
         store = cls(directory)
         store.save_info(info)
         return store
