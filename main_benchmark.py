@@ -1,7 +1,8 @@
-"""IA_V3 code-generation benchmark: `python main_benchmark.py run|evaluate|selfcheck|report|compare|sweep|list`.
+"""IA_V3 benchmark: `python main_benchmark.py run|evaluate|selfcheck|report|compare|sweep|list`.
 
 Runs HumanEval-format suites against Ollama (or the embedded llama.cpp backend), measures speed and resource
-use, scores samples in a sandbox and writes reports, charts and a leaderboard under IA_HOME/data/.
+use, scores samples in a sandbox and writes reports, charts and a leaderboard under IA_HOME/data/. The
+`multimodal` suite asks a vision model questions about images drawn by code and scores the answers exactly.
 """
 
 from __future__ import annotations
@@ -255,7 +256,10 @@ def _execute(run: Any) -> Any:
         else:
             console.print(f"Samples so far are kept; resume later with --resume {run.info.run_id}")
         return outcome
-    console.print(f"  scored in the sandbox ({outcome.info.sandbox})")
+    if outcome.info.kind == "vision":
+        console.print("  scored exactly: answers compared with the known ones as text (nothing run)")
+    else:
+        console.print(f"  scored in the sandbox ({outcome.info.sandbox})")
     console.print(f"  {run.spec.model}: {_summary_line(outcome.summary)}")
     return outcome
 
@@ -277,10 +281,10 @@ def _write_reports(home: Path, runs: list[tuple[str, dict[str, Any]]]) -> None:
 # ---------------------------------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.benchmark.evaluate import evaluate_samples
-    from core.benchmark.problems import load_problems, read_jsonl
+    from core.benchmark.problems import load_suite, read_jsonl
     from core.benchmark.scoring import summarize
 
-    problems = load_problems(args.problems)
+    problems = load_suite(args.problems)  # a vision suite's answers are compared exactly, no sandbox
     out = evaluate_samples(
         problems, args.samples, timeout=args.timeout, out_path=args.output, workers=args.workers
     )
@@ -295,9 +299,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from core.benchmark.evaluate import selfcheck
-    from core.benchmark.problems import load_problems
+    from core.benchmark.problems import load_suite
 
-    report = selfcheck(load_problems(args.problems), timeout=args.timeout, workers=args.workers)
+    report = selfcheck(load_suite(args.problems), timeout=args.timeout, workers=args.workers)
     console.print(report.describe(), markup=False)
     return 0 if report.ok else 5
 
@@ -523,7 +527,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _add_generation_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suite", default="ia_basic", help="built-in suite: ia_basic | humaneval | multimodal")
     p.add_argument(
-        "--problems", help="a HumanEval-format problems file (.jsonl or .jsonl.gz) instead of --suite"
+        "--problems",
+        help="a problems file (.jsonl or .jsonl.gz) instead of --suite: HumanEval format, or vision problems "
+        "written by `python -m core.benchmark.multimodal FILE`",
     )
     p.add_argument(
         "--style",
@@ -554,6 +560,7 @@ def _add_generation_flags(p: argparse.ArgumentParser) -> None:
 EXAMPLES = """examples:
   python main_benchmark.py run --model smollm2:135m --suite ia_basic --style chat
   python main_benchmark.py run --model gemma3:270m --style complete -n 5 --temperature 0.8
+  python main_benchmark.py run --model llava:7b --suite multimodal        (vision: images, exact answers)
   python main_benchmark.py run --models a,b --hosts http://pc1:11434,http://pc2:11434
   python main_benchmark.py run --resume 20260101-120000-chat-1a2b3c     (after Ctrl-C)
   python main_benchmark.py compare smollm2:135m gemma3:270m
@@ -583,7 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
-    ev = sub.add_parser("evaluate", help="score a HumanEval samples file")
+    ev = sub.add_parser(
+        "evaluate", help="score a samples file (HumanEval in the sandbox; vision answers exactly)"
+    )
     ev.add_argument("--problems", required=True, help="problems file or built-in suite name")
     ev.add_argument("--samples", required=True)
     ev.add_argument("--output", help="results file (default: <samples>_results.jsonl)")
@@ -591,7 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--workers", type=int, default=2, help="samples scored at once (default 2)")
     ev.set_defaults(func=cmd_evaluate)
 
-    sc = sub.add_parser("selfcheck", help="check that a problems file's canonical solutions pass")
+    sc = sub.add_parser(
+        "selfcheck", help="check that a suite's canonical solutions (vision: known answers) pass"
+    )
     sc.add_argument("--problems", required=True, help="problems file or built-in suite name")
     sc.add_argument("--timeout", type=float, default=10.0)
     sc.add_argument("--workers", type=int, default=2)

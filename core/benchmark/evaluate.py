@@ -9,6 +9,9 @@ Public API:
         ``result``, ``duration_s`` and ``isolation`` added. ``progress(done, total)`` is called as results land.
     selfcheck(problems, *, workers=2, timeout=10.0, sandbox=None) -> SelfcheckReport   # canonical solutions
     main(argv) -> int      # python -m core.benchmark.evaluate selfcheck --problems FILE | evaluate ...
+Vision problems (core.benchmark.multimodal) are scored exactly instead, with no sandbox: the `completion` is
+the answer text, compared with the known answer (``isolation`` says "not used"); their selfcheck checks that
+every known answer scores as passed and a wrong one fails.
 """
 
 from __future__ import annotations
@@ -23,11 +26,32 @@ from pathlib import Path
 from typing import Any
 
 from core.benchmark.extraction import build_program
-from core.benchmark.problems import Problem, load_problems, read_jsonl, write_jsonl
+from core.benchmark.multimodal import check_answer, check_known_answers
+from core.benchmark.problems import Problem, load_suite, read_jsonl, write_jsonl
 from core.benchmark.sandbox import Limits, SampleResult, Sandbox
 from core.errors import BenchmarkError, IAError
 
-__all__ = ["SelfcheckReport", "evaluate_samples", "main", "run_sample", "selfcheck"]
+__all__ = [
+    "EXACT_SCORING",
+    "SelfcheckReport",
+    "evaluate_samples",
+    "is_vision_suite",
+    "main",
+    "run_sample",
+    "selfcheck",
+]
+
+# What stands in for the sandbox level when answers are compared as text (vision suite): nothing is run.
+EXACT_SCORING = "not used (answers compared as text, never run)"
+
+
+def is_vision_suite(problems: Mapping[str, Any] | Sequence[Any]) -> bool:
+    """True when every problem is a vision problem (scored exactly); a mix of kinds is refused."""
+    items = list(problems.values()) if isinstance(problems, Mapping) else list(problems)
+    kinds = {getattr(p, "kind", "code") for p in items}
+    if len(kinds) > 1:
+        raise BenchmarkError("A suite cannot mix code problems and vision problems: split it in two files.")
+    return kinds == {"vision"}
 
 
 def run_sample(
@@ -78,6 +102,22 @@ def _run_all(
     return results
 
 
+def _score_answers(
+    problems: Mapping[str, Any],
+    samples: Sequence[dict[str, Any]],
+    progress: Callable[[int, int], None] | None,
+) -> list[SampleResult]:
+    """Vision samples: each `completion` (the answer text) compared with the known answer; nothing runs."""
+    results = []
+    for done, sample in enumerate(samples, start=1):
+        started = time.monotonic()
+        passed, result = check_answer(problems[sample["task_id"]], sample["completion"])
+        results.append(SampleResult(passed, result, time.monotonic() - started, EXACT_SCORING))
+        if progress:
+            progress(done, len(samples))
+    return results
+
+
 def evaluate_samples(
     problems: Mapping[str, Problem],
     samples_path: str | Path,
@@ -91,9 +131,12 @@ def evaluate_samples(
     """Score every sample; results keep the samples' order and fields, plus passed/result/duration/isolation."""
     samples_path = Path(samples_path)
     samples = _load_samples(problems, samples_path)
-    sandbox = sandbox or Sandbox.detect()
-    jobs = [(problems[sample["task_id"]], sample["completion"]) for sample in samples]
-    outcomes = _run_all(jobs, workers, Limits(timeout_s=timeout), sandbox, progress)
+    if is_vision_suite(problems):
+        outcomes = _score_answers(problems, samples, progress)
+    else:
+        sandbox = sandbox or Sandbox.detect()
+        jobs = [(problems[sample["task_id"]], sample["completion"]) for sample in samples]
+        outcomes = _run_all(jobs, workers, Limits(timeout_s=timeout), sandbox, progress)
     records = []
     for sample, outcome in zip(samples, outcomes, strict=True):
         records.append(
@@ -111,7 +154,7 @@ def evaluate_samples(
 
 @dataclass
 class SelfcheckReport:
-    """Canonical solutions run through the sandbox: every one must pass."""
+    """Canonical solutions run through the sandbox (or a vision suite's known answers): every one must pass."""
 
     total: int
     passed: int
@@ -119,6 +162,7 @@ class SelfcheckReport:
     missing: list[str] = field(default_factory=list)
     isolation: str = ""
     duration_s: float = 0.0
+    subject: str = "canonical solutions pass"  # what was checked, for describe()
 
     @property
     def ok(self) -> bool:
@@ -128,7 +172,7 @@ class SelfcheckReport:
     def describe(self) -> str:
         """A few lines for a person."""
         lines = [
-            f"selfcheck: {self.passed}/{self.total} canonical solutions pass "
+            f"selfcheck: {self.passed}/{self.total} {self.subject} "
             f"(isolation {self.isolation}, {self.duration_s:.1f} s)"
         ]
         lines += [f"  FAIL {task}: {result}" for task, result in self.failures]
@@ -143,9 +187,22 @@ def selfcheck(
     timeout: float = 10.0,
     sandbox: Sandbox | None = None,
 ) -> SelfcheckReport:
-    """Run each canonical solution with its test; a suite is usable only if all pass."""
-    sandbox = sandbox or Sandbox.detect()
+    """Run each canonical solution with its test; a suite is usable only if all pass.
+
+    A vision suite has no code: each known answer must score as passed and a wrong answer must fail."""
     started = time.monotonic()
+    if is_vision_suite(problems):
+        failures = check_known_answers(problems)
+        bad = {task for task, _ in failures}
+        return SelfcheckReport(
+            total=len(problems),
+            passed=sum(1 for task in problems if task not in bad),
+            failures=failures,
+            isolation=EXACT_SCORING,
+            duration_s=time.monotonic() - started,
+            subject="known answers score as passed (and wrong ones fail)",
+        )
+    sandbox = sandbox or Sandbox.detect()
     present = [p for p in problems.values() if p.canonical_solution]
     outcomes = _run_all(
         [(p, p.canonical_solution) for p in present], workers, Limits(timeout_s=timeout), sandbox, None
@@ -174,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.add_argument("--timeout", type=float, default=None, help="seconds per sample")
     args = parser.parse_args(argv)
     try:
-        problems = load_problems(args.problems)
+        problems = load_suite(args.problems)
         if args.command == "selfcheck":
             report = selfcheck(problems, workers=args.workers, timeout=args.timeout or 10.0)
             print(report.describe())

@@ -2,10 +2,14 @@
 
 `chat` sends an instruction asking for the complete function in a fenced block (for instruct models);
 `complete` sends the problem's prompt as a raw completion with stop sequences (for base models).
+A vision problem (kind "vision") is asked in chat style only: its question as the user message with its
+images (PNG bytes, sent base64 in the message's `images`); its sample's `completion` is the answer text.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -13,7 +17,8 @@ from typing import Any
 
 from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program, extract_code, to_completion
 from core.benchmark.metrics import ResourceMonitor, ResourceUsage
-from core.errors import CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
+from core.benchmark.multimodal import answer_text
+from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient, StreamStats
 
 __all__ = [
@@ -23,6 +28,8 @@ __all__ = [
     "Sample",
     "build_request",
     "generate_sample",
+    "is_vision",
+    "sample_file",
     "sample_program",
 ]
 
@@ -70,14 +77,37 @@ class Sample:
         return cls(**known)
 
 
+def is_vision(problem: Any) -> bool:
+    """True for a vision problem: asked with its images, answered in words, scored as text."""
+    return getattr(problem, "kind", "code") == "vision"
+
+
+def _image(value: Any) -> Any:
+    """PNG bytes for base64 text (our client reads a str as a file path); paths and bytes as they are."""
+    if isinstance(value, str) and not value.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".gif")):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return value
+    return value
+
+
 def _problem_images(problem: Any) -> list[Any]:
     """Images a multimodal problem carries (`images` in its record: paths or base64 strings)."""
     images = getattr(problem, "images", None) or getattr(problem, "extra", {}).get("images")
-    return list(images) if images else []
+    return [_image(image) for image in images] if images else []
 
 
 def build_request(problem: Any, style: str, options: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
     """The call to make for a problem: ("chat", messages, options) or ("generate", prompt, options)."""
+    if is_vision(problem):
+        if style != "chat":
+            raise BenchmarkError(
+                f"Vision problems ({problem.task_id}) are questions about an image asked in a chat message: "
+                f"use --style chat, not {style}."
+            )
+        message = {"role": "user", "content": problem.prompt, "images": _problem_images(problem)}
+        return "chat", [message], dict(options)
     if style == "chat":
         message: dict[str, Any] = {"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem.prompt)}
         images = _problem_images(problem)
@@ -164,7 +194,9 @@ def generate_sample(
         sample.total_s = time.monotonic() - started
     if monitor is not None:
         _apply_usage(sample, monitor.usage(started, time.monotonic()))
-    if sample.error is None:
+    if sample.error is None and is_vision(problem):
+        sample.completion = answer_text(sample.raw)
+    elif sample.error is None:
         sample.completion = to_completion(problem, extract_code(sample.raw, problem, style), style)
     return sample
 
@@ -172,3 +204,11 @@ def generate_sample(
 def sample_program(problem: Any, sample: Sample) -> str:
     """The runnable code of a sample (prompt + completion), as saved in the run's code/ folder."""
     return build_program(problem, sample.completion)
+
+
+def sample_file(problem: Any, sample: Sample) -> tuple[str, str, str]:
+    """(folder, suffix, text) of the file a run keeps per sample: `code/….py` with the runnable program, or
+    `answers/….txt` with a vision answer (text, never run)."""
+    if is_vision(problem):
+        return "answers", ".txt", sample.completion
+    return "code", ".py", sample_program(problem, sample)

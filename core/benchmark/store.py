@@ -2,7 +2,8 @@
 
 A run folder holds `run.json` (what was asked, keyed by model digest, backend version and options),
 `samples.jsonl` (HumanEval samples format plus our measurements, appended and flushed one line per sample),
-`code/` (one file per sample), and after evaluation `results.jsonl` and `summary.json`.
+`code/` (one program per sample) or, for a vision suite, `answers/` (one answer text per sample), and after
+evaluation `results.jsonl` and `summary.json`.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ class RunInfo:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     status: str = "running"  # running | interrupted | generated | complete
     problems: int = 0
-    sandbox: str = ""
+    sandbox: str = ""  # isolation level that scored the samples (vision: not used, answers are text)
+    kind: str = "code"  # "code" (programs run in the sandbox) | "vision" (answers about images, compared)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,6 +176,7 @@ class RunStore:
         self.results = self.dir / "results.jsonl"
         self.summary = self.dir / "summary.json"
         self.code_dir = self.dir / "code"
+        self.answers_dir = self.dir / "answers"
 
     @classmethod
     def create(cls, home: Path, info: RunInfo) -> RunStore:
@@ -220,12 +223,11 @@ class RunStore:
 
 
 class SampleWriter:
-    """Appends samples one whole line at a time (flushed and fsynced) and writes each sample's code file."""
+    """Appends samples one whole line at a time (flushed and fsynced) and writes each sample's file."""
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
         self._lock = threading.Lock()
-        store.code_dir.mkdir(parents=True, exist_ok=True)
         self._repair_tail()
 
     def _repair_tail(self) -> None:
@@ -237,12 +239,15 @@ class SampleWriter:
                 if fh.read(1) != b"\n":
                     fh.write(b"\n")
 
-    def write(self, record: dict[str, Any], code: str) -> None:
-        name = f"{safe_name(str(record['task_id']))}_{int(record['sample_index'])}.py"
-        record = dict(record, code_file=f"code/{name}")
+    def write(self, record: dict[str, Any], text: str, *, folder: str = "code", suffix: str = ".py") -> None:
+        """Save `text` as `<folder>/<task>_<index><suffix>` (recorded as `code_file`), then append the record."""
+        name = f"{safe_name(str(record['task_id']))}_{int(record['sample_index'])}{suffix}"
+        record = dict(record, code_file=f"{folder}/{name}")
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
         with self._lock:
-            (self.store.code_dir / name).write_text(code, encoding="utf-8")
+            directory = self.store.dir / folder
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / name).write_text(text, encoding="utf-8")
             with self.store.samples.open("a", encoding="utf-8") as fh:
                 fh.write(line)
                 fh.flush()

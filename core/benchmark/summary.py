@@ -62,6 +62,7 @@ def summarize(
         "hosts": info.hosts,
         "style": info.style,
         "suite": info.suite,
+        "kind": info.kind,
         "limit": info.limit,
         "options": info.options,
         "options_label": options_label(info.options),

@@ -150,7 +150,8 @@ def test_missing_file_and_unknown_suite(tmp_path):
     with pytest.raises(BenchmarkError, match="no such file"):
         load_problems(tmp_path / "absent.jsonl")
     with pytest.raises(
-        BenchmarkError, match=r"No built-in suite named 'nope'; available: (humaneval, )?ia_basic\."
+        BenchmarkError,
+        match=r"No built-in suite named 'nope'; available: (humaneval, )?ia_basic, multimodal\.",
     ):
         load_problems("nope")
 
