@@ -1,4 +1,8 @@
-"""Benchmark preset 'llava': runs ollama_configs/llava_tests/preset.toml (see its README.md); flags override it."""
+"""Benchmark preset 'llava': runs ollama_configs/llava_tests/preset.toml (see its README.md); flags override it.
+
+The preset runs the multimodal suite: images drawn by code, questions with known answers (count the shapes,
+name the colour, read the word), answers scored exactly. The model must have the vision capability.
+"""
 
 from __future__ import annotations
 
