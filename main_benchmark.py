@@ -8,6 +8,8 @@ use, scores samples in a sandbox and writes reports, charts and a leaderboard un
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 import threading
 from collections.abc import Sequence
@@ -29,7 +31,7 @@ from rich.table import Table
 from core.benchmark.leaderboard import run_label
 from core.errors import IAError, exit_code
 
-__all__ = ["Hosts", "build_parser", "main", "options_from_args", "run_with_hosts"]
+__all__ = ["Hosts", "build_parser", "main", "options_from_args", "run_with_hosts", "server_kind"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -43,6 +45,35 @@ def _error(message: object, style: str = "red") -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Backend and options
 # ---------------------------------------------------------------------------------------------------------
+def server_kind(host: str, timeout: float = 3.0) -> str:
+    """ "embedded" when the server at `host` is IA_V3's embedded one, else "ollama".
+
+    Both speak the same protocol and version, but ours is served by uvicorn, which names itself in the
+    `server` header of every answer; Ollama's Go server sends no such header."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{host}/api/version", timeout=timeout)
+    except httpx.HTTPError:
+        return "ollama"
+    return "embedded" if "uvicorn" in response.headers.get("server", "").lower() else "ollama"
+
+
+class _QuietShutdown(logging.Filter):
+    """Drops uvicorn's report of requests still running when we stop the embedded server we started (a second
+    Ctrl-C while it finishes a slow step, see Hosts.settle). The run has already saved its samples and said
+    how to resume; a traceback would only alarm."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return "graceful shutdown" not in record.getMessage() and not isinstance(
+            error, asyncio.CancelledError
+        )
+
+
+_QUIET_SHUTDOWN = _QuietShutdown()
+
+
 class Hosts:
     """The clients to run on: `--hosts` URLs, or the default backend (Ollama, else embedded fallback)."""
 
@@ -69,12 +100,19 @@ class Hosts:
             for client in self.clients:
                 if not client.ping():
                     raise ServerUnreachable(client.host)
-            self.note = "Using " + ", ".join(c.host for c in self.clients)
+            # Results and reports say which backend served them: ask each server what it is.
+            kinds = [server_kind(c.host, self.settings.connect_timeout) for c in self.clients]
+            self.kind = "+".join(dict.fromkeys(kinds))
+            self.note = "Using " + ", ".join(
+                f"{c.host} ({k})" for c, k in zip(self.clients, kinds, strict=True)
+            )
         else:
             from core.backend import connect
 
             self.backend = connect(self.settings)
             self.kind = self.backend.kind
+            if self.kind != "embedded":  # OLLAMA_HOST may point at an embedded server started by hand
+                self.kind = server_kind(self.backend.host, self.settings.connect_timeout)
             self.clients = [self.backend.client]
             self.note = self.backend.note
 
@@ -82,8 +120,24 @@ class Hosts:
     def home(self) -> Path:
         return Path(self.settings.home)
 
+    def settle(self, model: str) -> None:
+        """After Ctrl-C, let the embedded server we started finish the step it is in, then free the model.
+
+        llama.cpp cannot abandon a step (reading a long prompt, loading a model) when the client leaves; an
+        unload waits its turn behind that step on the server. Stopping the server (or the process) under a
+        running step prints uvicorn's shutdown traceback and can even crash at exit. Ctrl-C again skips it."""
+        if self.backend is None or self.backend.server is None:
+            return
+        console.print("Letting the embedded server finish its current step (Ctrl-C again to quit now)...")
+        try:
+            self.clients[0].unload(model)
+        except (IAError, KeyboardInterrupt):
+            pass
+
     def close(self) -> None:
         if self.backend is not None:
+            if self.backend.server is not None:  # ours: stopping it must not print a traceback after Ctrl-C
+                logging.getLogger("uvicorn.error").addFilter(_QUIET_SHUTDOWN)
             self.backend.close()
         else:
             for client in self.clients:
@@ -215,6 +269,7 @@ def run_with_hosts(args: argparse.Namespace, hosts: Hosts, base_options: dict[st
     for run in runs:
         outcome = _execute(run)
         if outcome.status == "interrupted":
+            hosts.settle(run.spec.model)
             return 130
         if outcome.status == "failed":
             status = max(status, exit_code(outcome.error))

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,72 @@ def test_rerunning_a_configuration_keeps_one_leaderboard_row(scripted_server, ia
         rows = list(csv.DictReader(fh))
     assert [r["Model"] for r in rows] == ["smollm2:135m (chat)"]
     assert rows[0]["Run"] == sorted(p.name for p in runs)[-1]  # the latest run represents the configuration
+
+
+def test_hosts_say_which_backend_served_the_run(scripted_server, ia_home, problems_file, capsys) -> None:
+    """--hosts asks each server what it is: our embedded server is labelled embedded, not ollama."""
+    scripted_server.engine.default_reply = [BOTH_GOOD]
+    assert _run(scripted_server.url, problems_file, "--model", "smollm2:135m") == 0
+    assert f"Using {scripted_server.url} (embedded)" in capsys.readouterr().out
+    run_dir = next((ia_home / "data" / "generated" / "smollm2_135m").iterdir())
+    assert json.loads((run_dir / "run.json").read_text())["backend"] == "embedded"
+    assert json.loads((run_dir / "summary.json").read_text())["backend"] == "embedded"
+    with (ia_home / "data" / "benchmarks" / "leaderboard.csv").open(encoding="utf-8") as fh:
+        assert next(csv.DictReader(fh))["Backend"].startswith("embedded ")
+
+
+def test_a_server_that_is_not_ours_is_labelled_ollama() -> None:
+    """Ollama's server sends no `server: uvicorn` header; a plain HTTP server answering its API stands in."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class OllamaLike(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            body = b'{"version":"0.12.0"}' if self.path == "/api/version" else b"Ollama is running"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OllamaLike)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert main_benchmark.server_kind(f"http://127.0.0.1:{server.server_address[1]}") == "ollama"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (
+        main_benchmark.server_kind("http://127.0.0.1:9", timeout=0.5) == "ollama"
+    )  # nothing there: no claim
+
+
+@pytest.mark.model
+def test_ctrl_c_before_the_first_token_stops_the_embedded_server_cleanly(ia_home, tmp_path) -> None:
+    """main_benchmark.py starts the real embedded server itself; Ctrl-C while llama.cpp still reads a long
+    prompt (a step it cannot abandon) lets that step end, then stops: the resume hint, no uvicorn traceback,
+    exit 130 (stopping under the running step printed a traceback and sometimes crashed at exit)."""
+    words = " ".join(f"word{i % 50}" for i in range(400))  # ~1200 tokens: seconds of prompt processing
+    problems = tmp_path / "long.jsonl"
+    problems.write_text(json.dumps({"task_id": "t/long", "prompt": f'def f():\n    """{words}"""\n',
+                                    "entry_point": "f", "test": "def check(c):\n    pass\n"}) + "\n")  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "main_benchmark.py", "run", "--embedded", "force", "--model", "smollm2:135m",
+         "--problems", str(problems)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, COLUMNS="200"),
+    )  # fmt: skip
+    try:
+        wait_until(lambda: any(ia_home.glob("data/generated/*/*/run.json")), timeout=60)
+        time.sleep(1.0)  # the request is at the server: loading the model, then reading the prompt
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    flat = " ".join(out.split())
+    assert "Stopped: 0 new sample(s) saved" in flat  # interrupted mid-request
+    assert "Letting the embedded server finish its current step" in flat
+    assert "Traceback" not in err and "graceful shutdown" not in err and "ASGI" not in err, err

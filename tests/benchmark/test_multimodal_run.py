@@ -81,7 +81,7 @@ def test_vision_run_sends_images_scores_exactly_and_reports(scripted_server, ia_
     ]
     assert main_benchmark.main(argv) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "vision:latest: pass@1 50.0%" in out and "scored exactly" in out
+    assert "vision:latest: pass@1 50.0%" in out and "scored exactly" in out and "(embedded)" in out
 
     # The server received each question with its image, base64, in the user message.
     bodies = engine.bodies("/api/chat")
@@ -92,7 +92,7 @@ def test_vision_run_sends_images_scores_exactly_and_reports(scripted_server, ia_
 
     run_dir = _run_dir(ia_home)
     info = json.loads((run_dir / "run.json").read_text())
-    assert info["kind"] == "vision" and info["sandbox"] == EXACT_SCORING
+    assert info["kind"] == "vision" and info["sandbox"] == EXACT_SCORING and info["backend"] == "embedded"
     samples = {s["task_id"]: s for s in _lines(run_dir / "samples.jsonl")}
     first = samples["ia_vision/0"]
     assert first["raw"] == _right(SIX[0]) and first["completion"] == _right(SIX[0])
@@ -128,7 +128,11 @@ def test_vision_run_sends_images_scores_exactly_and_reports(scripted_server, ia_
     assert "| multimodal (first 6) |" in text and EXACT_SCORING in text and "| ia_vision/5 |" in text
     with report.with_suffix(".csv").open(encoding="utf-8") as fh:
         (row,) = list(csv.DictReader(fh))
-    assert row["Suite"] == "multimodal (first 6)" and row["pass@1 %"] == "50.0"
+    assert (
+        row["Suite"] == "multimodal (first 6)"
+        and row["pass@1 %"] == "50.0"
+        and row["Backend"].startswith("embedded")
+    )
     sheet = load_workbook(report.with_suffix(".xlsx"))["Runs"]
     assert sheet.cell(2, 3).value == "multimodal (first 6)"
     for png in (
@@ -249,6 +253,27 @@ def test_the_real_embedded_text_model_is_refused(embedded_server, ia_home, capsy
     argv = ["run", "--hosts", embedded_server.url, "--model", "smollm2:135m", "--suite", "multimodal"]
     assert main_benchmark.main(argv) == 5
     captured = capsys.readouterr()
+    assert "(embedded)" in captured.out
     assert "Model 'smollm2:135m' cannot see images" in " ".join(captured.err.split())
     assert len(embedded_server.engine.runs) == runs_before
     assert not (ia_home / "data" / "generated").exists()
+
+
+def test_the_llava_script_runs_the_multimodal_suite(scripted_server, ia_home) -> None:
+    """tools/benchmark_llava.py: the preset's suite, style and options, any vision model given with --model."""
+    from core.benchmark.presets import load_preset, parse_modelfile
+    from tools import benchmark_llava
+
+    scripted_server.engine.enqueue(*_script(SIX[:3]))
+    assert (
+        benchmark_llava.main(["--hosts", scripted_server.url, "--model", "vision:latest", "--limit", "3"])
+        == 0
+    )
+    bodies = scripted_server.engine.bodies("/api/chat")
+    assert [b["messages"][0]["images"] for b in bodies] == [[p.image_b64] for p in SIX[:3]]
+    preset = load_preset("llava")
+    assert all(b["options"] == preset.options for b in bodies)
+    summary = json.loads((_run_dir(ia_home) / "summary.json").read_text())
+    assert summary["suite"] == "multimodal" and summary["pass_at_k"]["1"]["value"] == pytest.approx(2 / 3)
+    system = parse_modelfile(preset.modelfile_path.read_text(encoding="utf-8")).system or ""
+    assert "answer only" in system and "Python" not in system  # the prompts ask for a bare answer too
