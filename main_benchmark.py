@@ -521,8 +521,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 # sweep
 # ---------------------------------------------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from core.benchmark.evaluate import is_vision_suite
     from core.benchmark.metrics import ResourceMonitor, find_server_pid
-    from core.benchmark.runner import load_suite_problems
+    from core.benchmark.runner import check_vision, load_suite_problems
     from core.benchmark.store import reports_dir, safe_name
     from core.benchmark.sweep import parse_grid, recommend, run_sweep, write_sweep_report
 
@@ -533,6 +534,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     client = hosts.clients[0]
     try:
+        if is_vision_suite(problems):  # refused before any request, as `run` does
+            check_vision(client, args.model)
         with ResourceMonitor(find_server_pid(client.host)) as monitor, _progress() as bar:
             task = bar.add_task(f"sweep {args.model}", total=None, last="")
 

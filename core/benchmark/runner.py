@@ -31,6 +31,7 @@ __all__ = [
     "RunSpec",
     "BenchmarkRun",
     "evaluate_run",
+    "check_vision",
     "load_suite_problems",
     "needs_vision",
 ]
@@ -98,7 +99,7 @@ def needs_vision(model: str, capabilities: list[str]) -> CapabilityMissing:
     return error
 
 
-def _check_vision(client: OllamaClient, model: str) -> None:
+def check_vision(client: OllamaClient, model: str) -> None:
     """Refuse a model that says it has no vision (/api/show capabilities); an empty list (older servers) passes."""
     capabilities = list(client.show(model).capabilities or [])
     if capabilities and "vision" not in capabilities:
@@ -172,7 +173,7 @@ class BenchmarkRun:
         client = self.clients[0]
         digest = _model_digest(client, self.spec.model)
         if self.kind == "vision":
-            _check_vision(client, self.spec.model)
+            check_vision(client, self.spec.model)
         version = client.version()
         self._check_other_hosts(digest)
         if resume:

@@ -201,6 +201,10 @@ def test_a_model_without_vision_is_refused_before_anything_is_sent(scripted_serv
     style = [*argv[:4], "vision:latest", "--suite", "multimodal", "--style", "complete"]
     assert main_benchmark.main(style) == 5
     assert "use --style chat" in " ".join(capsys.readouterr().err.split())
+    sweep = ["sweep", "--hosts", scripted_server.url, "--model", "smollm2:135m", "--suite", "multimodal"]
+    assert main_benchmark.main([*sweep, "--grid", "num_ctx=1024"]) == 5
+    assert "needs a vision model" in " ".join(capsys.readouterr().err.split())
+    assert scripted_server.engine.bodies("/api/chat") == []
 
 
 def test_a_code_suite_on_a_vision_model_is_fine(scripted_server, ia_home, tmp_path) -> None:
