@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_technical_log(settings)
     except (ImportError, IAError, OSError) as exc:
         print(f"warning: technical log unavailable: {exc}", file=sys.stderr)
+    from ui.graphics import configure_window
+
+    configure_window()  # before ui.app imports Kivy's Window, which creates the window
     from ui.app import IAApp
 
     IAApp(settings).run()

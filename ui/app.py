@@ -18,12 +18,13 @@ from kivy.uix.boxlayout import BoxLayout
 
 from config import Settings, load_settings, save_settings
 from core.errors import IAError
-from ui import benchmark_screen, conversation_list, info_panel  # noqa: F401  (kv rules by class name)
+from ui import benchmark_screen, clip, conversation_list, info_panel, layer  # noqa: F401  (kv rules by class name)
 from ui.app_backend import BackendActions
 from ui.app_chat import ChatActions
 from ui.banner import ErrorBanner  # noqa: F401
 from ui.config_ui import theme
 from ui.controller import Controller, Problem, describe_error
+from ui.graphics import renderer
 from ui.icons import APP_ICON
 
 __all__ = ["IAApp", "RootLayout", "window_size"]
@@ -158,6 +159,12 @@ class IAApp(ChatActions, BackendActions, App):
         )
 
     def on_start(self) -> None:
+        log.info(
+            "window %sx%s, OpenGL renderer %r, %s multisamples",
+            *Window.size,
+            renderer() or "unknown",
+            Config.getdefault("graphics", "multisamples", "2"),
+        )
         self.connect()
         self.reload_sessions(open_last=True)
         self._load_dev_history()
