@@ -14,6 +14,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv rules)
+
 __all__ = ["BUILTIN_SUITE", "QUICK_PROBLEMS", "BenchmarkScreen", "Board", "load_board", "run_builtin_suite"]
 
 BUILTIN_SUITE = "ia_basic"

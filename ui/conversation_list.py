@@ -19,6 +19,8 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv rules)
+
 __all__ = ["ConversationList", "build_rows", "day_label", "search_rows"]
 
 ROW_HEIGHT = 56

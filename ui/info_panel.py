@@ -19,6 +19,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv rules)
 from ui.config_ui import theme
 
 __all__ = [

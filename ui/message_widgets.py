@@ -24,6 +24,7 @@ from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior, _cached_views
 from kivy.uix.relativelayout import RelativeLayout
 
+from ui.clip import ScissorClip
 from ui.config_ui import SIZES, theme
 
 __all__ = [
@@ -255,7 +256,7 @@ class StickyDataAdapter(RecycleDataAdapter):
         return super().get_view(index, data_item, viewclass)
 
 
-class ChatRecycleView(RecycleView):
+class ChatRecycleView(ScissorClip, RecycleView):
     """The chat's RecycleView: while a reply streams and the view follows its end, the scroll bar stays in
     its resting color instead of lighting up and fading out (a 0.5 s animation, so several redraws of the
     window) after every update that grows the content."""
