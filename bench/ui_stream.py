@@ -1,26 +1,25 @@
-"""Cost of streaming a long reply into the chat view, against rendering the same final text once.
+"""Cost of streaming a long reply into the app's chat view, against rendering the same final text once.
 
 A 10,000-token Markdown reply (paragraphs, headings, lists, code blocks) is served at 200 tokens/s by the
 embedded server with a ScriptedEngine in a separate process, read by our OllamaClient on a worker thread and
-handed to ChatView through StreamPump, in a real Kivy window (Xvfb is started when DISPLAY is unset). The
-main thread runs Kivy's own loop (Window._mainloop: events, Clock, layout, drawing) and we record per frame:
+handed to the app's ChatView through StreamPump. The whole app runs in a real Kivy window at its default size
+(1280x800, Xvfb is started when DISPLAY is unset), connected to that server, with the multisampling the app
+chooses (ui/graphics.py). The main thread runs Kivy's own loop (events, Clock, layout, drawing); per turn of
+the loop we record its wall time, the part of it the 60 fps frame limiter slept (Kivy's Clock.idle), the
+main thread's CPU time (time.thread_time) and the wall time spent in the buffer swap (with Mesa's llvmpipe
+under Xvfb: the CPU rasterizing the frame on other threads, which a loaded machine delays).
 
-- frame time: wall time of one turn of the main loop while streaming (target: p99 < 33 ms), beside the
-  main thread's CPU time in that frame (time.thread_time) and the wall time spent waiting in the buffer
-  swap (the GL driver drawing the frame: with Mesa's llvmpipe under Xvfb that is software rasterizing on
-  other threads, which a loaded machine delays); the same figures for the frames that re-rendered the reply
-  and for an idle loop (same run, after its first layout settled) are printed as baselines;
-- UI CPU: CPU time of the main thread from begin_reply to the final frame, minus what the idle loop costs
-  over the same wall time, against the CPU of rendering the final text once: a fresh ChatView showing the
-  finished reply and paging through it so that every block is drawn once (target: streaming <= 2x).
-  The raw figures are printed too.
+- frame time = the turn without the limiter's sleep, i.e. the time the main thread needs to produce a frame
+  (target: p99 < 33 ms while streaming); the turn with the sleep is printed beside it, and the same figures
+  for the frames that re-rendered the reply and for the idle app (before and after) as baselines;
+- UI CPU: main-thread CPU from begin_reply to the final frame, minus what the idle app costs over the same
+  wall time, against the CPU of rendering the final text once: a fresh ChatView in the app showing the
+  finished reply (highlight cache emptied) and paging through it so that every block is drawn once
+  (target: streaming <= 2x). The raw figures are printed too.
 
     python bench/ui_stream.py [--tokens 10000] [--rate 200]
     IA_BENCH_VERBOSE=1: list frames > 200 ms; IA_BENCH_PROFILE=out.prof: cProfile (CPU time) of the stream;
-    IA_BENCH_MSAA=0: a window without multisampling (Kivy's default, used by the app, is 2)
-
-The wall p99 is printed as measured; on a loaded machine it mostly shows how long the process waited for a
-CPU, which is why CPU time per frame is printed beside it ("FAIL (on CPU time per frame: PASS)").
+    IA_BENCH_MSAA=N: force N multisamples (the app uses 0 when OpenGL renders in software, else 2)
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 __all__ = ["main", "make_reply"]
 
 MODEL = "smollm2:135m"
+WINDOW = (1280, 800)  # the app's default window size (ui/app.py DEFAULT_SIZE)
 
 SERVER = """
 import json, sys
@@ -111,17 +111,25 @@ def ensure_display() -> subprocess.Popen[bytes] | None:
     sys.exit("could not start Xvfb")
 
 
-def prepare_kivy() -> None:
+def prepare_kivy() -> int:
+    """Kivy's settings for the run: the app's default window size (1280x800) and the app's multisampling
+    choice (ui/graphics.py: none when OpenGL renders in software, as here); IA_BENCH_MSAA=N forces N."""
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="ia_bench_kivy_"))
     os.environ["KIVY_NO_CONSOLELOG"] = "1"
     os.environ["KIVY_NO_FILELOG"] = "1"
     from kivy.config import Config
 
-    Config.set("graphics", "width", "1000")
-    Config.set("graphics", "height", "760")
-    Config.set("graphics", "multisamples", os.environ.get("IA_BENCH_MSAA", "2"))
+    from ui.graphics import configure_window
+
+    Config.set("graphics", "width", str(WINDOW[0]))
+    Config.set("graphics", "height", str(WINDOW[1]))
+    samples = configure_window()
+    if os.environ.get("IA_BENCH_MSAA"):
+        samples = int(os.environ["IA_BENCH_MSAA"])
+        Config.set("graphics", "multisamples", str(samples))
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    return samples
 
 
 def pct(values: list[float], q: float) -> float:
@@ -131,24 +139,34 @@ def pct(values: list[float], q: float) -> float:
 
 @dataclass
 class Frames:
-    """Per-frame figures of one phase: wall time, main-thread CPU time, wall time waiting in the swap."""
+    """Per-frame figures of one phase: wall time of a turn of the main loop, the part of it the 60 fps
+    limiter slept (Kivy's Clock.idle), main-thread CPU time, and wall time waiting in the buffer swap."""
 
     wall: list[float] = field(default_factory=list)
+    sleep: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     swap: list[float] = field(default_factory=list)
 
-    def add(self, wall: float, cpu: float, swap: float) -> None:
+    def add(self, wall: float, sleep: float, cpu: float, swap: float) -> None:
         self.wall.append(wall)
+        self.sleep.append(sleep)
         self.cpu.append(cpu)
         self.swap.append(swap)
 
+    @property
+    def work(self) -> list[float]:
+        """Frame time: the turn of the loop without the limiter's sleep (events, Clock, layout, drawing)."""
+        return [w - s for w, s in zip(self.wall, self.sleep, strict=True)]
+
     def summary(self) -> str:
-        """p50/p99/max of wall and CPU time per frame, in ms."""
+        """p50/p99/max of frame time, wall time and CPU time per frame, in ms."""
+        work = [x * 1000 for x in self.work]
         ms = [x * 1000 for x in self.wall]
         cpu = [x * 1000 for x in self.cpu]
         return (
-            f"wall p50 {pct(ms, 0.5):.1f} / p99 {pct(ms, 0.99):.1f} / max {max(ms, default=0):.1f} ms; "
-            f"CPU p50 {pct(cpu, 0.5):.2f} / p99 {pct(cpu, 0.99):.2f} / max {max(cpu, default=0):.2f} ms "
+            f"frame time p50 {pct(work, 0.5):.1f} / p99 {pct(work, 0.99):.1f} / max {max(work, default=0):.1f} ms; "
+            f"turn with limiter sleep p50 {pct(ms, 0.5):.1f} / p99 {pct(ms, 0.99):.1f} ms; "
+            f"CPU p50 {pct(cpu, 0.5):.2f} / p99 {pct(cpu, 0.99):.2f} ms "
             f"({len(ms)} frames, {sum(1 for x in self.swap if x > 0)} drawn, "
             f"{sum(self.swap):.1f} s waiting in the buffer swap)"
         )
@@ -161,13 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     xvfb = ensure_display()
-    prepare_kivy()
+    samples = prepare_kivy()
     from kivy.base import EventLoop
+    from kivy.clock import Clock
     from kivy.core.window import Window
 
     from core.ollama_client import OllamaClient
     from core.sav_manager import Conversation, Message
     from ui.chat_view import ChatView
+    from ui.graphics import renderer
+    from ui.highlight import highlight_markup
     from ui.stream_pump import PumpResult, StreamPump
 
     EventLoop.ensure_window()
@@ -181,6 +202,17 @@ def main(argv: list[str] | None = None) -> int:
         swap[0] += time.perf_counter() - t
 
     Window.flip = timed_flip
+    slept = [0.0]  # wall time the frame limiter waited for the next frame (Clock.idle, once per turn)
+    clock_idle = Clock.idle
+
+    def timed_idle() -> float:
+        t = time.perf_counter()
+        try:
+            return clock_idle()
+        finally:
+            slept[0] += time.perf_counter() - t
+
+    Clock.idle = timed_idle
 
     def step() -> None:
         """One turn of Kivy's main loop (EventLoop.mainloop): Clock, input, layout, drawing, window events."""
@@ -189,10 +221,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def timed_step(frame: Frames) -> None:
         """step(), recording its wall time, main-thread CPU time and buffer-swap wait."""
-        c, s0, t = time.thread_time(), swap[0], time.perf_counter()
+        c, s0, i0, t = time.thread_time(), swap[0], slept[0], time.perf_counter()
         step()
-        frame.add(time.perf_counter() - t, time.thread_time() - c, swap[0] - s0)
+        frame.add(time.perf_counter() - t, slept[0] - i0, time.thread_time() - c, swap[0] - s0)
 
+    home = Path(tempfile.mkdtemp(prefix="ia_bench_home_"))
     pieces = make_reply(args.tokens)
     final_text = "".join(pieces)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -209,6 +242,19 @@ def main(argv: list[str] | None = None) -> int:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
         client = OllamaClient(url)
+        # The whole app, as main_ui.py opens it, connected to the scripted server: every zone is drawn
+        # (each in its CachedLayer) and the input's cursor blinks, as on a user's screen.
+        os.environ.update(IA_HOME=str(home), OLLAMA_HOST=url, IA_EMBEDDED="off")
+        from config import load_settings
+        from ui.app import IAApp
+
+        app = IAApp(load_settings())
+        app._run_prepare()
+        deadline = time.monotonic() + 15
+        while app.backend_status != "ready" and time.monotonic() < deadline:
+            step()
+        app.empty_chat = False  # the welcome text gives way to the conversation
+        zone = app.root.ids.chat_zone
         now = __import__("datetime").datetime.now(__import__("datetime").UTC)
 
         def conversation(*messages: Message) -> Conversation:
@@ -219,9 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         question = Message(role="user", content="Write a long answer with code.", created=now)
 
         def mount(view: ChatView) -> None:
-            for child in Window.children[:]:
-                Window.remove_widget(child)
-            Window.add_widget(view)
+            """Put `view` where the app's chat view is (inside the chat zone's layer)."""
+            for child in zone.children[:]:
+                if isinstance(child, ChatView):
+                    zone.remove_widget(child)
+            zone.add_widget(view, index=len(zone.children))
             for _ in range(5):
                 step()
 
@@ -229,8 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         idle = Frames()
 
         def idle_loop() -> float:
-            """Main-thread CPU per second of an idle Kivy loop (after the first layout settled)."""
-            mount(ChatView())
+            """Main-thread CPU per second of the idle app (after the first layout settled)."""
             settle = time.perf_counter()
             while time.perf_counter() - settle < 1.0:  # let the first layout and the scroll bar fade finish
                 step()
@@ -242,8 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         idle_before = idle_loop()
 
         # --- streaming -----------------------------------------------------------------------------------
-        view = ChatView()
-        mount(view)
+        view = app.chat_view
         view.show_conversation(conversation(question))
         for _ in range(5):
             step()
@@ -270,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             r0, n0 = view.render_count, len(view.ids.rv.data)
             timed_step(frames)
             if view.render_count != r0:
-                render_frames.add(frames.wall[-1], frames.cpu[-1], frames.swap[-1])
+                render_frames.add(frames.wall[-1], frames.sleep[-1], frames.cpu[-1], frames.swap[-1])
             if frames.wall[-1] > 0.2 and os.environ.get("IA_BENCH_VERBOSE") == "1":
                 slow.append(
                     f"{frames.wall[-1] * 1000:.0f} ms wall, {frames.cpu[-1] * 1000:.0f} ms CPU, "
@@ -292,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         items = len(view.ids.rv.data)
 
         # --- rendering the same final text once -----------------------------------------------------------
+        highlight_markup.cache_clear()  # rendering once must not reuse what the stream highlighted
         once_view = ChatView()
         mount(once_view)
         reply = Message(role="assistant", content=final_text, created=now, model=MODEL, stats=result.stats)
@@ -314,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         once_all_wall = time.perf_counter() - wall0
         idle_after = idle_loop()  # measured twice (before and after) as it varies with the machine's state
         idle_cpu_per_s = (idle_before + idle_after) / 2
+        app.dispatch("on_stop")
     finally:
+        shutil.rmtree(home, ignore_errors=True)
         if server.stdin:
             server.stdin.close()
         server.wait(timeout=10)
@@ -324,9 +373,14 @@ def main(argv: list[str] | None = None) -> int:
 
     stream_work = stream_cpu - idle_cpu_per_s * stream_wall
     once_work = once_all_cpu - idle_cpu_per_s * once_all_wall
-    p99 = pct(frames.wall, 0.99) * 1000
+    p99 = pct(frames.work, 0.99) * 1000
+    wall_p99 = pct(frames.wall, 0.99) * 1000
     cpu_p99 = pct(frames.cpu, 0.99) * 1000
     ratio = stream_work / once_work
+    print(
+        f"window {WINDOW[0]}x{WINDOW[1]}, {samples} multisamples, OpenGL renderer {renderer()!r}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"reply: {len(pieces):,} tokens, {len(final_text):,} characters, {items} view items")
     print(
         f"stream: {stream_wall:.1f} s wall = {len(pieces) / stream_wall:.0f} tokens/s, "
@@ -335,10 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"frames while streaming:  {frames.summary()}")
     print(f"  of which re-renders:   {render_frames.summary()}")
     print(f"frames of an idle loop:  {idle.summary()}")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
-        f"frame time p99 while streaming: {p99:.1f} ms wall (target < 33 ms; idle loop {pct(idle.wall, 0.99) * 1000:.1f}"
-        f" ms), {cpu_p99:.2f} ms main-thread CPU (idle loop {pct(idle.cpu, 0.99) * 1000:.2f} ms)"
+        f"frame time p99 while streaming: {p99:.1f} ms (target < 33 ms; idle loop {pct(idle.work, 0.99) * 1000:.1f}"
+        f" ms); with the limiter's sleep {wall_p99:.1f} ms; {cpu_p99:.2f} ms main-thread CPU"
     )
     print(
         f"idle Kivy loop: {idle_cpu_per_s * 1000:.1f} ms CPU per second (before {idle_before * 1000:.1f}, "
@@ -357,8 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in slow:
         print("slow frame:", line)
     ok = p99 < 33 and ratio <= 2.0
-    cpu_ok = cpu_p99 < 33 and ratio <= 2.0
-    print("PASS" if ok else f"FAIL (on CPU time per frame: {'PASS' if cpu_ok else 'FAIL'})")
+    print(f"frame time: {'PASS' if p99 < 33 else 'FAIL'}; CPU ratio: {'PASS' if ratio <= 2.0 else 'FAIL'}")
+    print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
 
