@@ -6,6 +6,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from ui import clip  # noqa: F401  (FlatImage in the kv rules)
 from ui.controller import Problem
 
 __all__ = ["ErrorBanner"]
@@ -36,7 +37,7 @@ Builder.load_string(
         Rectangle:
             pos: self.x, self.y
             size: dp(4), self.height
-    Image:
+    FlatImage:
         source: icon_path("warning")
         color: theme.colors["warning_fg"] if root.kind == "warning" else theme.colors["error_fg"]
         size_hint: None, None
@@ -74,7 +75,7 @@ Builder.load_string(
         background_normal: ""
         background_color: 0, 0, 0, 0
         on_release: root.hide()
-        Image:
+        FlatImage:
             source: icon_path("close")
             color: theme.colors["text_muted"]
             size: dp(16), dp(16)

@@ -9,6 +9,7 @@ out of 7.3 drawn in all. A rectangular clip needs no buffer: ``glScissor`` costs
     ClipScrollView, ClipRecycleView                        # ScrollView and RecycleView with that clip (kv)
     PlainScreenManager                                     # a ScreenManager that does not clip at all (its
                                                            # screens fill it and it never animates them)
+    FlatImage                                              # an Image without Kivy 2.3's per-image stencil
     strip_stencil(widget) -> bool                          # remove a StencilView's stencil instructions
 
 The scissor is set in window pixels (or in the pixels of the CachedLayer it is drawn into, ui/layer.py), so it
@@ -23,6 +24,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.graphics import BindTexture, ScissorPop, ScissorPush
 from kivy.graphics.stencil_instructions import StencilPop, StencilPush, StencilUnUse, StencilUse
+from kivy.uix.image import Image
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.scrollview import ScrollView
@@ -30,7 +32,14 @@ from kivy.uix.widget import Widget
 
 from ui.layer import layer_offset
 
-__all__ = ["ClipRecycleView", "ClipScrollView", "PlainScreenManager", "ScissorClip", "strip_stencil"]
+__all__ = [
+    "ClipRecycleView",
+    "ClipScrollView",
+    "FlatImage",
+    "PlainScreenManager",
+    "ScissorClip",
+    "strip_stencil",
+]
 
 
 def _cut(group: Any, first: type, last: type) -> int | None:
@@ -48,10 +57,14 @@ def _cut(group: Any, first: type, last: type) -> int | None:
     return start
 
 
-def strip_stencil(widget: Widget) -> bool:
-    """Remove StencilView's push/mask/use and unuse/mask/pop instructions; True when both were found."""
-    before = _cut(widget.canvas.before, StencilPush, StencilUse)
-    after = _cut(widget.canvas.after, StencilUnUse, StencilPop)
+def strip_stencil(widget: Widget, group: str = "before/after") -> bool:
+    """Remove the push/mask/use and unuse/mask/pop stencil instructions a kv rule drew: in canvas.before and
+    canvas.after (StencilView), or both in the main canvas (group="canvas", Image); True when both were found."""
+    first, second = (
+        (widget.canvas, widget.canvas) if group == "canvas" else (widget.canvas.before, widget.canvas.after)
+    )
+    before = _cut(first, StencilPush, StencilUse)
+    after = _cut(second, StencilUnUse, StencilPop)
     return before is not None and after is not None
 
 
@@ -118,3 +131,13 @@ class ClipScrollView(ScissorClip, ScrollView):
 
 class ClipRecycleView(ScissorClip, RecycleView):
     """A RecycleView clipped with a scissor."""
+
+
+class FlatImage(Image):
+    """An Image drawn as one textured rectangle. Kivy 2.3 draws every Image inside a stencil mask (for
+    fit_mode "cover", which we never use), and every first StencilPush of a frame clears the whole stencil
+    buffer: with some 30 icons on screen that was a buffer clear per icon per frame."""
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        super().on_kv_post(base_widget)
+        strip_stencil(self, group="canvas")

@@ -13,6 +13,10 @@ from kivy.metrics import dp, sp
 from kivy.properties import DictProperty, OptionProperty
 from kivy.utils import get_color_from_hex
 
+# Window settings (multisampling) are defined in ui/graphics.py, which must read them before this module's
+# dp()/sp() calls open the window; they are re-exported here with the rest of the look.
+from ui.graphics import GRAPHICS
+
 __all__ = [
     "FONTS",
     "GRAPHICS",
@@ -189,11 +193,6 @@ SIZES: dict[str, float] = {
     "sidebar_width": dp(280),
     "panel_width": dp(330),
     "topbar_height": dp(52),
-}
-
-# Window settings fixed when the window is created (ui/graphics.py applies them before it is).
-GRAPHICS: dict[str, str | int] = {
-    "multisamples": "auto",  # "auto": 2 on a GPU, 0 when OpenGL renders in software (2.5x cheaper frames)
 }
 
 # Content limits that keep every Label under the GPU's texture size and every frame short.

@@ -3,8 +3,9 @@
 Multisampling (antialiased edges of rounded shapes) is nearly free on a GPU but costs about 2.5x the drawing
 time of every frame when OpenGL is rendered in software (Mesa's llvmpipe, e.g. a machine without a GPU or a
 virtual X server): measured here, a full redraw of a chat window took 29.6 ms with 2 samples and 11.9 ms
-without. ``GRAPHICS["multisamples"]`` in ui/config_ui.py is "auto" (2 samples on a GPU, none in software) or
-a number.
+without. ``GRAPHICS["multisamples"]`` (re-exported by ui/config_ui.py) is "auto" (2 samples on a GPU, none in
+software) or a number. It lives here, not in config_ui, because importing config_ui creates the window (its
+dp()/sp() sizes ask Kivy's Metrics, which opens the window): the setting must be read before that.
 
     configure_window()          # before the first `from kivy.core.window import Window`
     software_rendering() -> bool;  multisamples(setting) -> int;  renderer() -> str (after the window exists)
@@ -17,7 +18,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["configure_window", "multisamples", "renderer", "software_rendering"]
+__all__ = ["GRAPHICS", "configure_window", "multisamples", "renderer", "software_rendering"]
+
+# Window settings fixed when the window is created.
+GRAPHICS: dict[str, str | int] = {
+    "multisamples": "auto",  # "auto": 2 on a GPU, 0 when OpenGL renders in software (2.5x cheaper frames)
+}
 
 _SOFTWARE_DRIVERS = ("llvmpipe", "softpipe", "swr", "swrast")
 
@@ -51,10 +57,9 @@ def multisamples(setting: str | int, software: bool | None = None) -> int:
 
 
 def configure_window() -> int:
-    """Apply the window settings of config_ui to Kivy's Config; returns the multisample count chosen."""
+    """Apply GRAPHICS to Kivy's Config before the window exists; returns the multisample count chosen.
+    Call it before anything imports kivy.core.window, kivy.metrics' dp()/sp() users or ui.config_ui."""
     from kivy.config import Config
-
-    from ui.config_ui import GRAPHICS
 
     samples = multisamples(GRAPHICS["multisamples"])
     Config.set("graphics", "multisamples", str(samples))

@@ -29,6 +29,7 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.textinput import TextInput
 
+from ui import clip  # noqa: F401  (FlatImage in the kv rules)
 from ui.config_ui import LIMITS
 
 __all__ = ["IMAGE_EXTENSIONS", "InputBar", "MessageInput", "describe_paste"]

@@ -24,7 +24,7 @@ from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior, _cached_views
 from kivy.uix.relativelayout import RelativeLayout
 
-from ui.clip import ScissorClip
+from ui.clip import FlatImage, ScissorClip
 from ui.config_ui import SIZES, theme
 
 __all__ = [
@@ -198,14 +198,12 @@ class ImagesItem(ChatItem):
     sources = ListProperty([])
 
     def on_sources(self, *_: Any) -> None:
-        from kivy.uix.image import Image
-
         box = self.ids.thumbs
         box.clear_widgets()
         side = SIZES["thumb_size"]
         for source in self.sources:
             box.add_widget(
-                Image(source=source, size_hint=(None, None), size=(side, side), fit_mode="contain")
+                FlatImage(source=source, size_hint=(None, None), size=(side, side), fit_mode="contain")
             )
 
 

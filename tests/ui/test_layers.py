@@ -215,3 +215,36 @@ def test_the_app_zones_are_layers_and_nothing_clips_with_the_stencil(app_driver)
     d.h.frames(60)  # about a second: the cursor blinks
     assert counts["input_zone"]
     assert not counts["conv_list"] and not counts["info"] and not counts["topbar"] and not counts["chat_zone"]
+
+
+def test_the_app_window_really_has_no_multisampling_in_software(x_display, tmp_path):
+    """What main_ui.py does, in a fresh process: configure the window, import the app, open the window; the
+    GL context must have 0 samples (importing config_ui first used to open the window with Kivy's default)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import main_ui\n"  # the real entry module: it must import nothing that opens the window
+        "from ui.graphics import configure_window, software_rendering\n"
+        "configure_window()\n"
+        "import ui.app\n"
+        "from kivy.base import EventLoop\n"
+        "EventLoop.ensure_window()\n"
+        "from kivy.graphics import opengl as gl\n"
+        "print('samples', gl.glGetIntegerv(0x80A9)[0], 'software', software_rendering())\n"  # GL_SAMPLES
+    )
+    env = dict(os.environ, DISPLAY=x_display, KIVY_NO_ARGS="1", KIVY_HOME=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = next((x for x in out.stdout.splitlines() if x.startswith("samples")), "")
+    assert line, out.stdout + out.stderr
+    samples, software = int(line.split()[1]), line.split()[3] == "True"
+    assert samples == 0 if software else samples > 0, line
