@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: technical log unavailable: {exc}", file=sys.stderr)
     from ui.graphics import configure_window
 
-    configure_window()  # before ui.app imports Kivy's Window, which creates the window
+    configure_window(settings.ui)  # before ui.app imports Kivy's Window, which creates the window
     from ui.app import IAApp
 
     IAApp(settings).run()

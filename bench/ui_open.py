@@ -185,9 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="ia_kivy_"))
     from kivy.config import Config
 
+    from ui.graphics import configure_window
+
     Config.set("graphics", "maxfps", "0")  # measure work, not the frame limiter's sleep
     Config.set("graphics", "width", "1280")
     Config.set("graphics", "height", "800")
+    samples = configure_window()  # the multisampling the app chooses here (main_ui.py does the same)
+    print(f"window 1280x800, {samples} multisamples (the app's choice on this machine)")
     from kivy.base import EventLoop
 
     EventLoop.ensure_window()

@@ -24,24 +24,13 @@ from ui.app_chat import ChatActions
 from ui.banner import ErrorBanner  # noqa: F401
 from ui.config_ui import theme
 from ui.controller import Controller, Problem, describe_error
-from ui.graphics import renderer
+from ui.graphics import DEFAULT_SIZE, MIN_SIZE, renderer, window_size
 from ui.icons import APP_ICON
 
-__all__ = ["IAApp", "RootLayout", "window_size"]
+__all__ = ["DEFAULT_SIZE", "MIN_SIZE", "IAApp", "RootLayout", "window_size"]
 
 log = logging.getLogger("ia.ui")
-DEFAULT_SIZE = (1280, 800)
-MIN_SIZE = (820, 520)
 HEALTH_INTERVAL_S = 2.0
-
-
-def window_size(ui: dict[str, Any]) -> tuple[int, int]:
-    """The remembered window size from settings.ui, at least MIN_SIZE; DEFAULT_SIZE when absent or bad."""
-    try:
-        width, height = int(ui.get("width", DEFAULT_SIZE[0])), int(ui.get("height", DEFAULT_SIZE[1]))
-    except (TypeError, ValueError):
-        return DEFAULT_SIZE
-    return max(MIN_SIZE[0], width), max(MIN_SIZE[1], height)
 
 
 class RootLayout(BoxLayout):

@@ -18,12 +18,24 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["GRAPHICS", "configure_window", "multisamples", "renderer", "software_rendering"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "GRAPHICS",
+    "MIN_SIZE",
+    "configure_window",
+    "multisamples",
+    "renderer",
+    "software_rendering",
+    "window_size",
+]
 
 # Window settings fixed when the window is created.
 GRAPHICS: dict[str, str | int] = {
     "multisamples": "auto",  # "auto": 2 on a GPU, 0 when OpenGL renders in software (2.5x cheaper frames)
 }
+
+DEFAULT_SIZE = (1280, 800)
+MIN_SIZE = (820, 520)
 
 _SOFTWARE_DRIVERS = ("llvmpipe", "softpipe", "swr", "swrast")
 
@@ -56,13 +68,28 @@ def multisamples(setting: str | int, software: bool | None = None) -> int:
     return 0 if software else 2
 
 
-def configure_window() -> int:
-    """Apply GRAPHICS to Kivy's Config before the window exists; returns the multisample count chosen.
+def window_size(ui: Mapping[str, object]) -> tuple[int, int]:
+    """The remembered window size from settings.ui, at least MIN_SIZE; DEFAULT_SIZE when absent or bad."""
+    try:
+        width = int(ui.get("width", DEFAULT_SIZE[0]))  # type: ignore[call-overload]
+        height = int(ui.get("height", DEFAULT_SIZE[1]))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return DEFAULT_SIZE
+    return max(MIN_SIZE[0], width), max(MIN_SIZE[1], height)
+
+
+def configure_window(ui: Mapping[str, object] | None = None) -> int:
+    """Apply GRAPHICS (and, given settings.ui, the remembered window size, so the window opens at it instead
+    of being resized once open) to Kivy's Config before the window exists; returns the multisample count.
     Call it before anything imports kivy.core.window, kivy.metrics' dp()/sp() users or ui.config_ui."""
     from kivy.config import Config
 
     samples = multisamples(GRAPHICS["multisamples"])
     Config.set("graphics", "multisamples", str(samples))
+    if ui is not None:
+        width, height = window_size(ui)
+        Config.set("graphics", "width", str(width))
+        Config.set("graphics", "height", str(height))
     return samples
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.ui.kivy_harness import KivyHarness
 
-__all__ = ["AppDriver", "app_driver_fixture", "make_app"]
+__all__ = ["AppDriver", "app_driver_fixture", "keep_window_size", "make_app"]
 
 
 @dataclass
@@ -71,6 +71,13 @@ class AppDriver:
         return self.h.screenshot(name)
 
 
+def keep_window_size(ia_home: Path, h: KivyHarness, extra: str = "") -> None:
+    """Settings that make the app keep the test Window's size: a live resize of an X window under Xvfb
+    (no window manager) can leave the GL drawable at the old size, so later screenshots show black bands."""
+    w, hh = h.window.size
+    (ia_home / "config.toml").write_text(f"[ui]\nwidth = {w}\nheight = {hh}\n{extra}", encoding="utf-8")
+
+
 def make_app(settings_flags: dict[str, Any] | None = None, engine: Any = None) -> Any:
     """An IAApp on the current IA_HOME/OLLAMA_HOST (set by the fixtures)."""
     from config import load_settings
@@ -108,8 +115,7 @@ def app_driver_fixture(
 ) -> Iterator[AppDriver]:
     """The app connected to the scripted server (Ollama protocol on loopback), in a temporary IA_HOME."""
     monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
-    w, h = kivy_harness.window.size
-    (ia_home / "config.toml").write_text(f"[ui]\nwidth = {w}\nheight = {h}\n", encoding="utf-8")
+    keep_window_size(ia_home, kivy_harness)
     app = make_app()
     start(app, kivy_harness)
     driver = AppDriver(app=app, h=kivy_harness, home=ia_home)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from core.embedded.scripted import Script
-from tests.ui.app_harness import app_driver_fixture, make_app, start, stop  # noqa: F401
+from tests.ui.app_harness import app_driver_fixture, keep_window_size, make_app, start, stop  # noqa: F401
 
 pytestmark = pytest.mark.ui
 
@@ -152,6 +152,7 @@ def test_reopening_shows_last_conversation_size_and_theme(
     from ui.config_ui import theme
 
     monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
+    keep_window_size(ia_home, kivy_harness)
     app = make_app()
     start(app, kivy_harness)
     try:

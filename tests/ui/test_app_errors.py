@@ -7,7 +7,7 @@ import pytest
 from core.embedded.engine import ErrorLine
 from core.embedded.scripted import Delay, Script
 from core.embedded.server import EmbeddedServer
-from tests.ui.app_harness import app_driver_fixture, make_app, start, stop  # noqa: F401
+from tests.ui.app_harness import app_driver_fixture, keep_window_size, make_app, start, stop  # noqa: F401
 
 pytestmark = pytest.mark.ui
 
@@ -70,9 +70,10 @@ def test_broken_stream_keeps_partial_text_and_offers_regenerate(app_driver):
     assert not d.ids.banner.shown
 
 
-def test_missing_model_banner_offers_pull(kivy_harness, scripted_server, monkeypatch):
+def test_missing_model_banner_offers_pull(kivy_harness, scripted_server, ia_home, monkeypatch):
     monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
     monkeypatch.setenv("IA_MODEL", "nope:1b")
+    keep_window_size(ia_home, kivy_harness)
     app = make_app()
     start(app, kivy_harness)
     try:

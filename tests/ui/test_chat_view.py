@@ -403,7 +403,7 @@ def test_user_images_show_as_thumbnails(kivy_harness: Any, chat_view: Any, tmp_p
     chat_view.show_conversation(conversation(msg, assistant("An orange rectangle.")))
     kivy_harness.settle(8)
     (item,) = views(chat_view, "ImagesItem")
-    thumbs = [w for w in item.ids.thumbs.children if type(w).__name__ == "Image"]
+    thumbs = [w for w in item.ids.thumbs.children if type(w).__name__ == "FlatImage"]
     assert [t.source for t in thumbs] == [str(tmp_path / "attachments" / "a.png")]
     kivy_harness.wait_until(lambda: thumbs[0].texture is not None, message="thumbnail loaded")
     kivy_harness.screenshot("chat_user_image")

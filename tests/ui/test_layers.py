@@ -219,7 +219,8 @@ def test_the_app_zones_are_layers_and_nothing_clips_with_the_stencil(app_driver)
 
 def test_the_app_window_really_has_no_multisampling_in_software(x_display, tmp_path):
     """What main_ui.py does, in a fresh process: configure the window, import the app, open the window; the
-    GL context must have 0 samples (importing config_ui first used to open the window with Kivy's default)."""
+    GL context must have 0 samples (importing config_ui first used to open the window with Kivy's default)
+    and the window opens at the remembered size."""
     import os
     import subprocess
     import sys
@@ -228,12 +229,13 @@ def test_the_app_window_really_has_no_multisampling_in_software(x_display, tmp_p
     script = (
         "import main_ui\n"  # the real entry module: it must import nothing that opens the window
         "from ui.graphics import configure_window, software_rendering\n"
-        "configure_window()\n"
+        "configure_window({'width': 900, 'height': 640})\n"  # settings.ui: the remembered size
         "import ui.app\n"
         "from kivy.base import EventLoop\n"
         "EventLoop.ensure_window()\n"
         "from kivy.graphics import opengl as gl\n"
         "print('samples', gl.glGetIntegerv(0x80A9)[0], 'software', software_rendering())\n"  # GL_SAMPLES
+        "print('size', *EventLoop.window.size)\n"
     )
     env = dict(os.environ, DISPLAY=x_display, KIVY_NO_ARGS="1", KIVY_HOME=str(tmp_path))
     out = subprocess.run(
@@ -248,3 +250,4 @@ def test_the_app_window_really_has_no_multisampling_in_software(x_display, tmp_p
     assert line, out.stdout + out.stderr
     samples, software = int(line.split()[1]), line.split()[3] == "True"
     assert samples == 0 if software else samples > 0, line
+    assert "size 900 640" in out.stdout  # opened at the remembered size, not resized once open
