@@ -206,9 +206,9 @@ LIMITS: dict[str, int | float] = {
     "stream_min_interval": 0.1,  # ...but not more often than this (seconds)...
     "stream_max_interval": 0.4,  # ...and at least this often while text keeps coming, however slowly...
     # ...and never sooner than this many times the last re-render's CPU cost (its frame's layout and drawing
-    # included) after it: re-rendering a streaming reply takes at most ~1/60 of the main thread (so streaming
+    # included) after it: re-rendering a streaming reply takes at most ~1/75 of the main thread (so streaming
     # a long reply costs under twice what showing it once does: bench/ui_stream.py)
-    "stream_cost_factor": 60.0,
+    "stream_cost_factor": 75.0,
     "pump_interval": 1 / 15,  # StreamPump hands new text to the main thread at most this often (seconds)
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"
 }
