@@ -10,6 +10,7 @@ from kivy.clock import Clock
 from config import EMBEDDED_DEFAULT_MODEL
 from core.errors import ModelNotFound, ServerUnreachable
 from ui.controller import describe_error
+from ui.info_panel import human_size
 
 __all__ = ["BackendActions"]
 
@@ -137,7 +138,10 @@ class BackendActions:
         info.pull_progress(f"Pulling {name}…", 0.0)
 
         def progress(p: Any) -> None:
-            info.pull_progress(f"{name}: {p.status}", p.fraction)
+            status = f"{name}: {p.status}"
+            if p.total:  # downloading a layer: how much of it, as people read sizes
+                status += f"  ·  {human_size(p.completed or 0)} of {human_size(p.total)} ({p.fraction:.0%})"
+            info.pull_progress(status, p.fraction)
 
         def done(error: BaseException | None, cancelled: bool) -> None:
             self.pull_cancel = None

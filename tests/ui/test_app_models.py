@@ -150,3 +150,63 @@ def test_dev_mode_shows_last_reply_figures_and_chart(app_driver):
     assert "dev_mode = true" in (d.home / "config.toml").read_text(encoding="utf-8")
     info.parent.parent.scroll_y = 0  # the ScrollView: show the DEV section
     d.shot("app_dev_mode")
+
+
+def test_pull_shows_real_progress_then_the_model_is_installed(app_driver):
+    """A pull answered with Ollama's progress lines (§8 of the API: manifest, per-layer byte counts, verifying,
+    success): the bar moves with the bytes received, the status names the step, and the new model joins
+    the picker."""
+    from core.embedded.scripted_pull import Layer, PullScript
+
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    d.server.engine.enqueue_pull(PullScript([Layer(40_000_000, parts=8, pace=0.15), Layer(2_000, parts=1)]))
+    info.ids.pull_input.text = "tinyllama:latest"
+    d.press(info.ids.pull_btn)
+    d.wait(
+        lambda: info.pulling and 0.2 < info.pull_fraction < 1.0, "the bar part-way through the first layer"
+    )
+    assert info.ids.pull_bar.value == info.pull_fraction and info.ids.pull_bar.opacity == 1
+    assert info.ids.pull_btn.text == "Cancel"
+    assert "tinyllama:latest" in info.pull_status and " of 40 MB (" in info.pull_status
+    scroller = info.ids.pull_label.parent
+    while not hasattr(scroller, "scroll_to"):
+        scroller = scroller.parent
+    scroller.scroll_to(info.ids.pull_label, padding=40, animate=False)
+    d.shot("app_pull_progress")
+    d.wait(lambda: not info.pulling, "the pull to end", timeout=30)
+    assert info.pull_status == "tinyllama:latest is ready."
+    d.wait(lambda: "tinyllama:latest" in info.model_names, "the pulled model in the picker")
+    assert d.server.engine.wait_pull_end().finished
+
+
+def test_pull_cancel_stops_the_download_on_the_server(app_driver):
+    from core.embedded.scripted_pull import Layer, PullScript
+
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    d.server.engine.enqueue_pull(PullScript([Layer(900_000_000, parts=60, pace=0.2)]))
+    info.ids.pull_input.text = "llama3.2:1b"
+    d.press(info.ids.pull_btn)
+    d.wait(lambda: info.pulling and info.pull_fraction > 0, "progress")
+    d.press(info.ids.pull_btn)  # now labelled Cancel
+    d.wait(lambda: not info.pulling, "the pull to stop")
+    assert info.pull_status == "Pull of llama3.2:1b cancelled."
+    record = d.server.engine.wait_pull_end()
+    assert record.stopped_by_cancel and not record.finished
+    assert "llama3.2:1b" not in info.model_names
+    assert info.ids.pull_btn.text == "Pull"
+
+
+def test_ctrl_f_focuses_the_search_box_like_ctrl_k(app_driver):
+    d = app_driver
+    d.ready()
+    search = d.ids.conv_list.ids.search
+    d.wait(lambda: d.app.input_bar.ids.input.focus, "the message box to have focus first")
+    d.h.key("f", ["ctrl"])
+    d.wait(lambda: search.focus, "the search box to take focus (Ctrl+F)")
+    assert not d.app.input_bar.ids.input.focus
+    d.h.type_text("x")
+    assert search.text == "x"
