@@ -48,15 +48,17 @@ def _error(message: object, style: str = "red") -> None:
 def server_kind(host: str, timeout: float = 3.0) -> str:
     """ "embedded" when the server at `host` is IA_V3's embedded one, else "ollama".
 
-    Both speak the same protocol and version, but ours is served by uvicorn, which names itself in the
-    `server` header of every answer; Ollama's Go server sends no such header."""
+    Both speak the same protocol and version; ours adds its own header (core.embedded.server.BACKEND_HEADER)
+    to every answer."""
     import httpx
+
+    from core.embedded.server import BACKEND_HEADER
 
     try:
         response = httpx.get(f"{host}/api/version", timeout=timeout)
     except httpx.HTTPError:
         return "ollama"
-    return "embedded" if "uvicorn" in response.headers.get("server", "").lower() else "ollama"
+    return "embedded" if response.headers.get(BACKEND_HEADER) == "embedded" else "ollama"
 
 
 class _QuietShutdown(logging.Filter):

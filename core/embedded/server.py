@@ -13,7 +13,10 @@ import uvicorn
 from core.embedded.app import build_app
 from core.embedded.engine import Engine
 
-__all__ = ["EmbeddedServer", "build_app"]
+__all__ = ["BACKEND_HEADER", "EmbeddedServer", "build_app"]
+
+# Every answer of the embedded server carries this header, so a client can tell it from Ollama (same API).
+BACKEND_HEADER = "x-ia-backend"
 
 
 def _free_port(host: str) -> int:
@@ -59,6 +62,7 @@ class EmbeddedServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
+            headers=[(BACKEND_HEADER, "embedded")],  # says which backend answered (main_benchmark --hosts)
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=self._serve, args=(server,), name=f"ia-embedded-{port}", daemon=True)

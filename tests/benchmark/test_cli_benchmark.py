@@ -222,7 +222,8 @@ def test_hosts_say_which_backend_served_the_run(scripted_server, ia_home, proble
 
 
 def test_a_server_that_is_not_ours_is_labelled_ollama() -> None:
-    """Ollama's server sends no `server: uvicorn` header; a plain HTTP server answering its API stands in."""
+    """Ollama's server does not send our x-ia-backend header; a plain HTTP server answering its API stands in
+    (served by another uvicorn-like stack or not, only our header counts)."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -230,6 +231,7 @@ def test_a_server_that_is_not_ours_is_labelled_ollama() -> None:
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             body = b'{"version":"0.12.0"}' if self.path == "/api/version" else b"Ollama is running"
             self.send_response(200)
+            self.send_header("Server", "uvicorn")  # not ours even so: only our own header says embedded
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
