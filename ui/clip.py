@@ -87,7 +87,8 @@ class ScissorClip:
 
     @property
     def clip_rect(self) -> tuple[int, int, int, int]:
-        """The scissor rectangle in window pixels: x, y, width, height."""
+        """The scissor rectangle: x, y, width, height in window pixels (in the pixels of the enclosing
+        CachedLayer when drawn into one)."""
         return self._scissor.x, self._scissor.y, self._scissor.width, self._scissor.height
 
     def _watch(self, *_: Any) -> None:
