@@ -125,8 +125,9 @@ class Hosts:
     def settle(self, model: str) -> None:
         """After Ctrl-C, let the embedded server we started finish the step it is in, then free the model.
 
-        llama.cpp cannot abandon a step (reading a long prompt, loading a model) when the client leaves; an
-        unload waits its turn behind that step on the server. Stopping the server (or the process) under a
+        llama.cpp cannot abandon a step when the client leaves (a batch of a long prompt, which the embedded
+        engine reads batch by batch so that a cancel is seen between them, or loading a model); an unload
+        waits its turn behind that step on the server. Stopping the server (or the process) under a
         running step prints uvicorn's shutdown traceback and can even crash at exit. Ctrl-C again skips it."""
         if self.backend is None or self.backend.server is None:
             return

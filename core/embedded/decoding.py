@@ -1,7 +1,8 @@
 """The token loop of LlamaEngine: sample with Ollama's options, stream text, stop on EOG/stop strings/limits.
 
 Token by token through `Llama.generate`, so counts and timings are exact: prompt evaluation lasts until the
-first token is sampled, evaluation from there to the last one. Cancellation is checked after every token.
+first token is sampled, evaluation from there to the last one. Cancellation is checked between the batches
+of a long prompt and after every token.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ __all__ = ["RunRecord", "Sampling", "decode", "grammar_for", "hold_back"]
 
 @dataclass
 class RunRecord:
-    """How one generation went: tokens produced so far, and whether a cancel (client gone) stopped it."""
+    """How one generation went: prompt tokens read and tokens produced so far, and whether a cancel (client
+    gone) stopped it."""
 
     model: str
     tokens: int = 0
     cancelled: bool = False
     ended: bool = False
+    prompt_tokens: int = 0
+    prompt_read: int = 0  # prompt tokens in the KV cache when sampling began (or when a cancel stopped it)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,38 @@ def hold_back(text: str, stops: list[str]) -> int:
     return hold
 
 
+def _evaluate_prompt(llama: Any, tokens: list[int], cancel: threading.Event, record: RunRecord) -> bool:
+    """Read a long prompt batch by batch, checking `cancel` between batches; False when cancelled.
+
+    ``Llama.generate`` evaluates the whole prompt before yielding its first token, so a client that left
+    (Stop, Ctrl-C) used to wait for all of it: seconds to minutes on a CPU. Here everything but the last
+    token is evaluated first, keeping the part of the prompt already in the KV cache (the same prefix reuse
+    generate does), so generate finds it cached and only evaluates the last token. Short prompts (at most
+    one batch left to read) are left to generate as they are."""
+    body = tokens[:-1]
+    cached = 0
+    for have, want in zip(llama._input_ids, body, strict=False):
+        if have != want:
+            break
+        cached += 1
+    batch = max(1, int(llama.n_batch))
+    record.prompt_tokens = len(tokens)
+    if len(body) - cached <= batch:
+        record.prompt_read = len(tokens)
+        return not cancel.is_set()
+    if cached < llama.n_tokens and not llama._ctx.kv_cache_seq_rm(-1, cached, -1):
+        cached = 0  # this model's cache cannot be cut: read the prompt from the start
+        llama.reset()
+    llama.n_tokens = cached
+    for start in range(cached, len(body), batch):
+        record.prompt_read = start
+        if cancel.is_set():
+            return False
+        llama.eval(body[start : start + batch])
+    record.prompt_read = len(tokens)
+    return not cancel.is_set()
+
+
 def decode(
     llama: Any,
     tokens: list[int],
@@ -102,6 +138,11 @@ def decode(
         yield Done("length", len(tokens), 0, 0, 0, load_ns)
         return
     llama.set_seed(sampling.seed if sampling.seed >= 0 else random.randrange(2**31))
+    started = time.perf_counter_ns()
+    record = record or RunRecord(model="")
+    if not _evaluate_prompt(llama, tokens, cancel, record):
+        record.cancelled = record.ended = True
+        return  # cancelled while reading the prompt
     vocab = llama._model.vocab
     utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
     stops = [s for s in stops if s]
@@ -109,7 +150,6 @@ def decode(
     produced: list[int] = []
     reason = "length"
     hit_stop = False
-    started = time.perf_counter_ns()
     first_ns = last_ns = 0
     generator = llama.generate(
         tokens,
@@ -126,7 +166,6 @@ def decode(
         mirostat_eta=sampling.mirostat_eta,
         grammar=grammar,
     )
-    record = record or RunRecord(model="")
     try:
         for token in generator:
             last_ns = time.perf_counter_ns()

@@ -233,3 +233,52 @@ def test_loading_a_model_never_swallows_what_other_threads_print(tmp_path):
     total = int(lines[-1].split()[1])
     assert total > 0 and lines[:-1] == [f"line {i}" for i in range(total)]
     assert run.stderr.splitlines() == [f"err {i}" for i in range(total)]  # and no llama.cpp chatter
+
+
+def test_leaving_while_a_long_prompt_is_read_stops_between_batches(embedded_server):
+    """A client that leaves while llama.cpp reads a long prompt (Stop in the app, Ctrl-C in a benchmark) is
+    let go after the batch in progress, not after the whole prompt: the run ends with part of it read."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    engine = embedded_server.engine
+    before = len(engine.runs)
+    prompt = "".join(f"def f{i}(x):\n    return x * {i} + {i % 7}\n\n" for i in range(300))  # ~6,000 tokens
+    body = json.dumps({"model": "gemma3:270m", "prompt": prompt, "raw": True, "options": {"num_ctx": 8192}})
+    url = urlsplit(embedded_server.url)
+    # A raw socket: no answer comes before the first token (the server holds its headers to be able to
+    # answer an error), and the client leaves before that, as a closed window or a Ctrl-C would.
+    with socket.create_connection((url.hostname, url.port), timeout=60) as sock:
+        request = (
+            f"POST /api/generate HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body.encode())}\r\nConnection: close\r\n\r\n{body}"
+        )
+        sock.sendall(request.encode())
+        _wait_until(lambda: len(engine.runs) > before and engine.runs[-1].prompt_read > 0)
+    _wait_until(lambda: engine.runs[-1].ended)
+    run = engine.runs[-1]
+    assert run.cancelled and run.tokens == 0
+    assert 0 < run.prompt_read < run.prompt_tokens, (run.prompt_read, run.prompt_tokens)
+    reply = ollama.Client(host=embedded_server.url).generate(
+        "gemma3:270m", CODE, raw=True, options={"num_predict": 2}
+    )
+    assert reply.eval_count == 2  # the engine is free again
+
+
+def test_a_long_prompt_read_in_batches_reuses_the_cached_prefix_and_answers_the_same(embedded_server):
+    """Long prompts are read batch by batch with the prefix already in the KV cache kept: at temperature 0
+    the same prompt gives the same reply whether it comes first or after another sharing its beginning."""
+    client = ollama.Client(host=embedded_server.url)
+    shared = "".join(f"def f{i}(x):\n    return x * {i}\n\n" for i in range(120))  # ~2,000 tokens
+    first = shared + "def fibonacci(n):"
+    other = shared + "def is_prime(n):"
+    options = {"num_predict": 24, "temperature": 0, "seed": 1, "num_ctx": 4096}
+    a1 = client.generate("gemma3:270m", first, raw=True, options=options)
+    b = client.generate("gemma3:270m", other, raw=True, options=options)
+    a2 = client.generate("gemma3:270m", first, raw=True, options=options)
+    assert a1.prompt_eval_count == a2.prompt_eval_count > 1500
+    assert a1.response == a2.response and a1.response.strip()
+    assert b.response != a1.response
+    run = embedded_server.engine.runs[-1]
+    assert run.prompt_read == run.prompt_tokens == a2.prompt_eval_count
