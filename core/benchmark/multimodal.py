@@ -222,6 +222,13 @@ def _shown(items: Sequence[str]) -> str:
     return ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
 
 
+def _found(values: list[str], nothing: str, several: str) -> str:
+    """What a reply held instead of the answer: nothing, its one value, or several of them."""
+    if not values:
+        return nothing
+    return values[0] if len(values) == 1 else f"{several} ({_shown(values)})"
+
+
 def check_answer(problem: VisionProblem, reply: str) -> tuple[bool, str]:
     """(passed, result): "passed", or "failed: expected X, got Y" saying what the reply held instead."""
     tokens = normalise_answer(reply).split()
@@ -231,14 +238,10 @@ def check_answer(problem: VisionProblem, reply: str) -> tuple[bool, str]:
         numbers = [token for token in tokens if token.isdigit()]
         if len(numbers) == 1 and int(numbers[0]) == int(problem.answer):
             return True, "passed"
-        got = (
-            "no number"
-            if not numbers
-            else numbers[0]
-            if len(numbers) == 1
-            else f"several numbers ({_shown(numbers)})"
+        return (
+            False,
+            f"failed: expected {problem.answer}, got {_found(numbers, 'no number', 'several numbers')}",
         )
-        return False, f"failed: expected {problem.answer}, got {got}"
     if problem.scorer == "colour":
         colours = [
             "purple" if token == "violet" else token
@@ -247,14 +250,7 @@ def check_answer(problem: VisionProblem, reply: str) -> tuple[bool, str]:
         ]
         if len(set(colours)) == 1 and colours[0] == problem.answer:
             return True, "passed"
-        named = list(dict.fromkeys(colours))
-        got = (
-            "no colour of the palette"
-            if not named
-            else named[0]
-            if len(named) == 1
-            else f"several colours ({_shown(named)})"
-        )
+        got = _found(list(dict.fromkeys(colours)), "no colour of the palette", "several colours")
         return False, f"failed: expected {problem.answer}, got {got}"
     if problem.scorer == "text":
         words = _words(reply)  # no number words turned into digits: the word to read may be SEVEN
