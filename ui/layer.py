@@ -19,6 +19,8 @@ pixels are those the zone would have drawn straight into the window (text antial
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kivy.graphics import (
@@ -62,20 +64,22 @@ class CachedLayer(BoxLayout):
         self.bind(pos=self._place, size=self._place)
         theme.bind(colors=self._on_theme)
 
-    # children go into the Fbo instead of the layer's own canvas (the trick of Kivy's FboFloatLayout example)
-    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+    @contextmanager
+    def _children_into_fbo(self) -> Iterator[None]:
+        """Children go into the Fbo instead of the layer's own canvas (Kivy's FboFloatLayout example)."""
         canvas, self.canvas = self.canvas, self.fbo
         try:
-            super().add_widget(widget, *args, **kwargs)
+            yield
         finally:
             self.canvas = canvas
 
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        with self._children_into_fbo():
+            super().add_widget(widget, *args, **kwargs)
+
     def remove_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
-        canvas, self.canvas = self.canvas, self.fbo
-        try:
+        with self._children_into_fbo():
             super().remove_widget(widget, *args, **kwargs)
-        finally:
-            self.canvas = canvas
 
     def _attach_texture(self) -> None:
         texture = self.fbo.texture
