@@ -51,9 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_technical_log(settings)
     except (ImportError, IAError, OSError) as exc:
         print(f"warning: technical log unavailable: {exc}", file=sys.stderr)
-    from ui.graphics import configure_window
+    from ui.graphics import configure_window, no_display_message
 
     configure_window(settings.ui)  # before ui.app imports Kivy's Window, which creates the window
+    from kivy.core.window import Window  # noqa: F401 - opens the window now, to check it can be seen
+
+    problem = no_display_message()
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     from ui.app import IAApp
 
     IAApp(settings).run()

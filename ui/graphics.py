@@ -9,6 +9,7 @@ dp()/sp() sizes ask Kivy's Metrics, which opens the window): the setting must be
 
     configure_window()          # before the first `from kivy.core.window import Window`
     software_rendering() -> bool;  multisamples(setting) -> int;  renderer() -> str (after the window exists)
+    video_driver() -> str;  no_display_message() -> str | None   (after the window exists)
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ __all__ = [
     "MIN_SIZE",
     "configure_window",
     "multisamples",
+    "no_display_message",
     "renderer",
     "software_rendering",
+    "video_driver",
     "window_size",
 ]
 
@@ -102,3 +105,45 @@ def renderer() -> str:
     except Exception:  # noqa: BLE001 - a missing or odd GL binding only loses a log line
         return ""
     return name.decode(errors="replace") if isinstance(name, bytes) else str(name or "")
+
+
+# SDL's video drivers that show nothing on screen. SDL falls back to "offscreen" by itself when no display
+# answers (DISPLAY unset or its X server gone): the app would then run invisibly, forever.
+_INVISIBLE_DRIVERS = ("offscreen", "dummy", "evdev")
+
+
+def video_driver() -> str:
+    """SDL's current video driver ("x11", "wayland", "cocoa", "windows", "offscreen"...) once Kivy's SDL2
+    window exists; "" when it cannot be told (another window provider, or SDL not found)."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            paths = {line.split()[-1] for line in maps if "libSDL2-2" in line or "libSDL2.so" in line}
+    except OSError:
+        return ""  # not Linux: the window opened on the desktop's own driver
+    for path in sorted(paths):
+        try:
+            sdl = ctypes.CDLL(path)
+            sdl.SDL_GetCurrentVideoDriver.restype = ctypes.c_char_p
+            name = sdl.SDL_GetCurrentVideoDriver()
+        except (OSError, AttributeError):
+            continue
+        if name:
+            return name.decode(errors="replace")
+    return ""
+
+
+def no_display_message(driver: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """What to tell the user when the window cannot be seen (SDL fell back to an invisible driver); None
+    when it can, or when an invisible driver was asked for on purpose (SDL_VIDEODRIVER)."""
+    env = os.environ if environ is None else environ
+    driver = video_driver() if driver is None else driver
+    if driver not in _INVISIBLE_DRIVERS or env.get("SDL_VIDEODRIVER", "").lower() == driver:
+        return None
+    name = next((name for name in ("DISPLAY", "WAYLAND_DISPLAY") if env.get(name)), None)
+    why = f"nothing answers at {name}={env[name]}" if name else "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    return (
+        f"No display to open the window on ({why}). Start the app from a desktop session, or on a server "
+        "under a virtual display (`xvfb-run -a python main_ui.py`), or use the terminal chat: `python main.py`."
+    )

@@ -121,3 +121,29 @@ def test_new_user_path_on_the_embedded_backend_with_smollm2(x_display, ia_home):
         _stop(proc)
     log = (ia_home / "app-stdout.txt").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.mark.parametrize("display", [None, ":999"])
+def test_without_a_display_the_app_says_so_instead_of_running_invisibly(ia_home, display):
+    """SDL falls back to its invisible "offscreen" driver when no X server answers: the app must not go on
+    running where nobody can see it."""
+    env = dict(os.environ, IA_HOME=str(ia_home), KIVY_NO_FILELOG="1")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER", "KIVY_NO_ARGS"):
+        env.pop(name, None)
+    if display is not None:
+        env["DISPLAY"] = display  # no X server there
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main_ui.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert "No display to open the window on" in lines[0]
+    assert (f"nothing answers at DISPLAY={display}" if display else "neither DISPLAY nor") in lines[0]
+    assert "xvfb-run -a python main_ui.py" in lines[0] and "python main.py" in lines[0]
+    assert not (ia_home / "sav").exists() or not any((ia_home / "sav").iterdir())
