@@ -54,8 +54,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.graphics import configure_window, no_display_message
 
     configure_window(settings.ui)  # before ui.app imports Kivy's Window, which creates the window
-    from kivy.core.window import Window  # noqa: F401 - opens the window now, to check it can be seen
+    from kivy.core.window import Window  # opens the window now, to check it can be seen
 
+    if Window is None:  # Kivy logged why (to the technical log) and gave up
+        from core.logs import TECHNICAL_LOG
+
+        print(
+            "error: Kivy could not open a window (no working window provider or OpenGL). On Debian/Ubuntu "
+            "install `libgl1 libegl1 libgl1-mesa-dri libmtdev1`; Kivy's own reasons are in "
+            f"{settings.logs_dir / TECHNICAL_LOG}. The terminal chat works without a window: `python main.py`.",
+            file=sys.stderr,
+        )
+        return 1
     problem = no_display_message()
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)

@@ -147,3 +147,24 @@ def test_without_a_display_the_app_says_so_instead_of_running_invisibly(ia_home,
     assert (f"nothing answers at DISPLAY={display}" if display else "neither DISPLAY nor") in lines[0]
     assert "xvfb-run -a python main_ui.py" in lines[0] and "python main.py" in lines[0]
     assert not (ia_home / "sav").exists() or not any((ia_home / "sav").iterdir())
+
+
+def test_without_a_window_provider_the_app_says_where_kivy_wrote_why(ia_home):
+    """Kivy logs its reason and gives up when no window provider works (e.g. no libGL): the user gets one
+    line on the terminal, not a silent exit."""
+    env = dict(os.environ, IA_HOME=str(ia_home), KIVY_NO_FILELOG="1", KIVY_WINDOW="no_such_provider")
+    env.pop("KIVY_NO_ARGS", None)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main_ui.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Kivy could not open a window" in lines[0], done.stderr[-2000:]
+    log = ia_home / "logs" / "technical.log"
+    assert str(log) in lines[0]
+    assert "Unable to find any valuable Window provider" in log.read_text(encoding="utf-8")
