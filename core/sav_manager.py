@@ -240,6 +240,16 @@ def message_heading(msg: Message) -> str:
     return "".join(parts)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _image_line(image: str) -> str:
+    """A Markdown image for viewers, always on one line (the parser ignores it, but a line break in it would
+    read as text outside any message)."""
+    return f"![{_one_line(Path(image).name)}](<{_one_line(image)}>)\n\n"
+
+
 def render(conv: Conversation) -> str:
     """The full text of conversation.md for ``conv``."""
     out = [
@@ -274,14 +284,48 @@ def render(conv: Conversation) -> str:
         out += _block(marker, block_id, msg.content)
         out.append("\n")
         for image in msg.images:
-            out.append(f"![{Path(image).name}](<{image}>)\n\n")
+            out.append(_image_line(image))
     out.append("<!-- ia:eof -->\n")
     return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------- parse
 
-_MARKER = re.compile(r"^<!-- ia:(message|thinking|eof)(?: (.*))? -->$", re.MULTILINE)
+# Marker lines; trailing spaces or tabs left by an editor are tolerated.
+_MARKER = re.compile(r"^<!-- ia:(message|thinking|eof)(?: (.*))? -->[ \t]*$", re.MULTILINE)
+# What may stand between messages: blank lines, headings, the thinking <details> wrapper, image links.
+_BETWEEN = re.compile(r"[ \t]*(?:(?:#|<details>|</details>|!\[).*)?")
+_MARKER_LIKE = re.compile(r"<!--\s*ia:", re.IGNORECASE)
+
+
+def _check_between(text: str, start: int, end: int) -> None:
+    """Refuse text between messages: the app would drop it at its next save (a broken marker line, a note
+    typed outside a message), so such a file is reported instead of loaded."""
+    region = text[start:end]
+    if not region.strip():
+        return
+    for offset, line in _lines_with_offsets(region):
+        if _BETWEEN.fullmatch(line) and not _MARKER_LIKE.match(line.strip()):
+            continue
+        number = text.count("\n", 0, start + offset) + 1
+        shown = line.strip()[:60]
+        if _MARKER_LIKE.match(line.strip()):
+            raise ValueError(
+                f"line {number} '{shown}' is not a marker this version reads "
+                "(markers stand alone on their line, exactly as '<!-- ia:message … -->' and '<!-- ia:end ID -->')"
+            )
+        raise ValueError(
+            f"line {number} '{shown}' lies outside any message and would be lost: "
+            "move it between a message's markers or delete it"
+        )
+
+
+def _lines_with_offsets(region: str) -> list[tuple[int, str]]:
+    out, offset = [], 0
+    for line in region.split("\n"):
+        out.append((offset, line))
+        offset += len(line) + 1
+    return out
 
 
 def _block_text(region: str, closer: str) -> str:
@@ -294,7 +338,7 @@ def _block_text(region: str, closer: str) -> str:
 
 def _read_block(text: str, marker_end: int, block_id: str, what: str) -> tuple[str, int]:
     """Text of the block whose marker line ends at ``marker_end``, and the position after its end marker."""
-    end = re.compile(rf"\n<!-- ia:end {re.escape(block_id)}(?: ([^\n]*?))? -->(?=\n|\Z)").search(
+    end = re.compile(rf"\n<!-- ia:end {re.escape(block_id)}(?: ([^\n]*?))? -->[ \t]*(?=\n|\Z)").search(
         text, marker_end
     )
     if not end:
@@ -373,8 +417,10 @@ def _parse(text: str, slug: str) -> Conversation:
         marker = _MARKER.search(text, pos)
         if not marker:
             raise ValueError("the end line '<!-- ia:eof -->' is missing (truncated file?)")
+        _check_between(text, pos, marker.start())
         kind = marker.group(1)
         if kind == "eof":
+            _check_between(text, marker.end(), len(text))
             break
         attrs = _parse_attrs(marker.group(2) or "")
         block_id = str(attrs.get("id", ""))

@@ -105,6 +105,25 @@ def test_render_then_parse_gives_the_same_conversation(conv: Conversation) -> No
     assert parse(text.encode("utf-8").decode("utf-8"), "s") == conv
 
 
+def _without_cr(conv: Conversation) -> Conversation:
+    """The same conversation with no carriage return in any text (a CRLF file cannot tell those apart)."""
+    for msg in conv.messages:
+        msg.content, msg.thinking = msg.content.replace("\r", ""), msg.thinking.replace("\r", "")
+    conv.system_prompt = conv.system_prompt.replace("\r", "")
+    return conv
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations.map(_without_cr), st.booleans(), st.booleans())
+def test_a_file_saved_by_an_editor_with_crlf_or_a_bom_reads_the_same(conv: Conversation, crlf, bom) -> None:
+    text = render(conv)
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    if bom:
+        text = "\ufeff" + text
+    assert parse(text, "s") == conv
+
+
 def _conv(*msgs: Message) -> Conversation:
     return Conversation(title="Demo", slug="demo", created=T0, updated=T0, messages=list(msgs))
 
@@ -149,6 +168,92 @@ def test_hand_edited_message_text_loads(tmp_path: Path) -> None:
     conv = read_conversation(path)
     assert [m.content for m in conv.messages] == ["Hello", "A new answer\non two lines"]
     assert conv.slug == "demo"
+
+
+def _edited_example() -> str:
+    return render(
+        _conv(
+            Message("user", "Hello", T0),
+            Message(
+                "assistant",
+                "Old answer\n```python\nprint(1)\n```",
+                T0,
+                model="m",
+                images=["attachments/a.png"],
+            ),
+            Message("user", "Second question", T0 + timedelta(seconds=5)),
+        )
+    )
+
+
+def _drop_message(text: str, block_id: str) -> str:
+    start = text.rindex("\n## ", 0, text.index(f"<!-- ia:message id={block_id} "))
+    end = text.index(f"<!-- ia:end {block_id} -->")
+    return text[:start] + text[text.index("\n", end) :]
+
+
+# Edits a person makes in an editor that keep the markers: each loads, with exactly the edit applied.
+EDITOR_EDITS = {
+    "change-text": (lambda t: t.replace("Old answer", "New answer"), ["Hello", "New answer\n```python\nprint(1)\n```", "Second question"]),
+    "delete-a-message": (lambda t: _drop_message(t, "m2"), ["Hello", "Second question"]),
+    "crlf": (lambda t: t.replace("\n", "\r\n"), None),
+    "bom": (lambda t: "\ufeff" + t, None),
+    "bom-and-crlf": (lambda t: "\ufeff" + t.replace("\n", "\r\n"), None),
+    "tab-after-front-matter-colon": (lambda t: t.replace("title: ", "title:\t"), None),
+    "trailing-spaces-and-tabs-after-markers": (lambda t: t.replace(" -->\n", " --> \t \n"), None),
+    "no-newline-at-end": (lambda t: t.rstrip("\n"), None),
+    "blank-lines-around-text-removed": (lambda t: t.replace("-->\n\nHello\n\n<!--", "-->\nHello\n<!--"), None),
+    "headings-rewritten": (lambda t: t.replace("## 🧑 User", "## Me").replace("# Demo", "# My title"), None),
+    "tab-indented-text": (lambda t: t.replace("Second question", "\tSecond\n\tquestion"), ["Hello", "Old answer\n```python\nprint(1)\n```", "\tSecond\n\tquestion"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", EDITOR_EDITS, ids=list(EDITOR_EDITS))
+def test_editor_edits_that_keep_the_markers_load(tmp_path: Path, edit: str) -> None:
+    mangle, expected = EDITOR_EDITS[edit]
+    path = tmp_path / "demo" / "conversation.md"
+    path.parent.mkdir()
+    path.write_bytes(mangle(_edited_example()).encode("utf-8"))
+    before = path.read_bytes()
+    conv = read_conversation(path)
+    assert [m.content for m in conv.messages] == (
+        expected or ["Hello", "Old answer\n```python\nprint(1)\n```", "Second question"]
+    )
+    assert conv.messages[-1].created == T0 + timedelta(seconds=5)
+    assert path.read_bytes() == before
+
+
+# Edits that would lose text if the file were loaded and saved again: each is reported with its line.
+BROKEN_EDITS = {
+    "marker-in-upper-case": (lambda t: t.replace("<!-- ia:message id=m1", "<!-- IA:message id=m1"), "line 15 .*not a marker"),
+    "indented-marker": (lambda t: t.replace("<!-- ia:message id=m1", "    <!-- ia:message id=m1"), "line 15 .*not a marker"),
+    "end-marker-renamed": (lambda t: t.replace("<!-- ia:end m1 -->", "<!-- ia:end m9 -->"), "m1 has no end marker"),
+    "note-typed-between-messages": (lambda t: t.replace("<!-- ia:end m1 -->\n", "<!-- ia:end m1 -->\nmy note\n"), "'my note' lies outside any message"),
+    "message-pasted-after-eof": (lambda t: t + "\nadded later\n", "'added later' lies outside any message"),
+    "eof-removed": (lambda t: t.replace("<!-- ia:eof -->\n", ""), "ia:eof"),
+    "half-a-heading-left": (lambda t: t.replace("## 🧑 User", "", 1), "outside any message"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", BROKEN_EDITS, ids=list(BROKEN_EDITS))
+def test_edits_that_would_lose_text_are_reported_not_loaded(tmp_path: Path, edit: str) -> None:
+    mangle, reason = BROKEN_EDITS[edit]
+    path = tmp_path / "demo" / "conversation.md"
+    path.parent.mkdir()
+    path.write_bytes(mangle(_edited_example()).encode("utf-8"))
+    before = path.read_bytes()
+    with pytest.raises(ConversationCorrupt, match=reason):
+        read_conversation(path)
+    assert path.read_bytes() == before
+
+
+def test_image_names_with_line_breaks_stay_on_one_line_for_viewers() -> None:
+    conv = _conv(
+        Message("user", "look", T0, images=["attachments/a\nb.png", "attachments/x\n<!-- ia:eof -->"])
+    )
+    text = render(conv)
+    assert parse(text, "demo") == conv
+    assert "![a b.png](<attachments/a b.png>)" in text
 
 
 def test_hand_written_front_matter_without_quotes_loads() -> None:
