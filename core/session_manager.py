@@ -6,6 +6,8 @@ and ``attachments/``. ``data/index.sqlite`` caches metadata and the full-text in
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import os
 import re
@@ -15,6 +17,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -68,6 +71,63 @@ def _estimate_tokens(message: dict[str, Any]) -> int:
     return len(message["content"]) // 4 + 4
 
 
+_MessageKey = tuple[str, datetime]
+
+
+def _key(msg: Message) -> _MessageKey:
+    return (msg.role, msg.created)
+
+
+def _fingerprint(msg: Message) -> int:
+    stats = json.dumps(msg.stats, sort_keys=True, default=str) if msg.stats is not None else None
+    return hash((msg.content, msg.thinking, msg.status, msg.error, msg.model, tuple(msg.images), stats))
+
+
+_FRONT = ("title", "model", "system_prompt", "options")
+
+
+@dataclass
+class _Saved:
+    """What this manager last read from or wrote to a conversation.md: the file's (mtime_ns, size) and a
+    fingerprint of each message, so a file changed outside the app can be merged instead of overwritten."""
+
+    signature: tuple[int, int]
+    front: dict[str, Any]
+    messages: dict[_MessageKey, int]
+
+    @classmethod
+    def of(cls, conv: Conversation, st: os.stat_result) -> _Saved:
+        return cls(
+            (st.st_mtime_ns, st.st_size),
+            {name: copy.deepcopy(getattr(conv, name)) for name in _FRONT},
+            {_key(m): _fingerprint(m) for m in conv.messages},
+        )
+
+
+def _merge(conv: Conversation, disk: Conversation, saved: _Saved | None) -> None:
+    """Make ``conv`` the file's version (edited outside the app) plus this app's own changes since ``saved``:
+    messages it added or changed (the reply being streamed), messages it removed, front values it changed.
+    Without ``saved`` every message of ``conv`` counts as the app's."""
+    mine: dict[_MessageKey, Message] = {}
+    for msg in conv.messages:
+        key = _key(msg)
+        if saved is None or msg.status == "streaming" or saved.messages.get(key) != _fingerprint(msg):
+            mine.setdefault(key, msg)
+    removed = set(saved.messages) - {_key(m) for m in conv.messages} if saved else set()
+    merged: list[Message] = []
+    for msg in disk.messages:
+        key = _key(msg)
+        if key in removed:
+            continue
+        merged.append(mine.pop(key, msg))
+    merged.extend(mine.values())
+    conv.messages[:] = merged
+    for name in _FRONT:
+        if saved is None or getattr(conv, name) == saved.front[name]:
+            setattr(conv, name, getattr(disk, name))
+    conv.created = disk.created
+
+
 def _remove_stale_temp_files(folder: Path, age_s: float = 60.0) -> None:
     """Temp files of atomic writes interrupted by a crash (a live write lasts well under ``age_s``)."""
     limit = time.time() - age_s
@@ -87,7 +147,7 @@ class SessionManager:
         self.sav_dir: Path = settings.sav_dir
         self._lock = threading.RLock()
         self._index: SearchIndex | None = None
-        self._known: dict[str, tuple[int, int]] = {}  # (mtime_ns, size) of files this manager read or wrote
+        self._known: dict[str, _Saved] = {}  # the version of each file this manager last read or wrote
         # Search and title look-ups trust an index checked against sav/ this recently (list always checks);
         # our own writes update it at once, so only edits made outside the app can wait this long.
         self.revalidate_s = 2.0
@@ -178,7 +238,7 @@ class SessionManager:
         except FileNotFoundError:
             raise SessionNotFound(name) from None
         with self._lock:
-            self._known[slug] = (st.st_mtime_ns, st.st_size)
+            self._known[slug] = _Saved.of(conv, st)
         _remove_stale_temp_files(path.parent)
         for msg in conv.messages:
             if msg.status == "streaming":
@@ -187,26 +247,32 @@ class SessionManager:
         return conv
 
     # ------------------------------------------------------------------ saving
-    def _refuse_if_damaged(self, slug: str, path: Path) -> None:
-        """Never write over a conversation.md that changed behind our back into something unreadable."""
+    def _changed_outside(self, slug: str, path: Path) -> Conversation | None:
+        """The file's version when it changed since this manager last read or wrote it, else None.
+
+        A file changed into something unreadable raises ConversationCorrupt, so it is never written over.
+        """
         try:
             st = path.stat()
         except FileNotFoundError:
-            return
+            return None
         except OSError as exc:
             raise write_error(path, exc) from exc
-        if self._known.get(slug) == (st.st_mtime_ns, st.st_size):
-            return
-        read_conversation(path)  # raises ConversationCorrupt and the file stays as it is
-        log.warning("%s changed outside the app; the app's version replaces it", path)
+        saved = self._known.get(slug)
+        if saved is not None and saved.signature == (st.st_mtime_ns, st.st_size):
+            return None
+        return read_conversation(path)
 
     def _write(self, conv: Conversation, *, index: bool = True) -> None:
         path = self.sav_dir / conv.slug / CONVERSATION_FILE
         with self._lock:
-            self._refuse_if_damaged(conv.slug, path)
+            disk = self._changed_outside(conv.slug, path)
+            if disk is not None:  # edited by hand or by another copy of the app: keep those edits
+                _merge(conv, disk, self._known.get(conv.slug))
+                log.info("%s changed outside the app; its edits were kept and this change added", path)
             write_conversation(path, conv)
             st = path.stat()
-            self._known[conv.slug] = (st.st_mtime_ns, st.st_size)
+            self._known[conv.slug] = _Saved.of(conv, st)
             if index:
                 self.index.put(conv, st.st_mtime_ns, st.st_size)
 
@@ -222,7 +288,7 @@ class SessionManager:
         new_title = clean_title(title) or conv.title
         with self._lock:
             old_dir = self.session_dir(conv)
-            self._refuse_if_damaged(conv.slug, old_dir / CONVERSATION_FILE)
+            self._changed_outside(conv.slug, old_dir / CONVERSATION_FILE)  # a damaged file is not moved
             base = slugify(new_title, now=conv.created)
             if base != conv.slug:
                 others = {name for name in os.listdir(self.sav_dir) if name != conv.slug}
@@ -232,7 +298,8 @@ class SessionManager:
                 except OSError as exc:
                     raise write_error(self.sav_dir / new_slug, exc) from exc
                 self.index.remove(conv.slug)
-                self._known[new_slug] = self._known.pop(conv.slug, (0, 0))
+                if conv.slug in self._known:
+                    self._known[new_slug] = self._known.pop(conv.slug)
                 self._move_log(conv.slug, new_slug)
                 conv.slug = new_slug
             conv.title = new_title

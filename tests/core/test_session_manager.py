@@ -203,6 +203,76 @@ def test_hand_edited_conversation_loads_and_is_reindexed(sm: SessionManager, set
     assert sm.search("original") == []
 
 
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_edits_made_outside_while_a_session_is_open_are_kept(sm: SessionManager, settings: Settings) -> None:
+    conv = _chat(sm, 2)  # the app holds this conversation while the file is edited in an editor
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    _edit(path, "\na0\n", "\na0 corrected by hand\n")
+    _edit(path, 'title: "Context"', 'title: "Retitled by hand"')
+    _edit(path, 'system_prompt: "Be brief."', 'system_prompt: "Be very brief."')
+    sm.add_user_message(conv, "q2")
+    on_disk = read_conversation(path)
+    assert [m.content for m in on_disk.messages] == ["q0", "a0 corrected by hand", "q1", "a1", "q2"]
+    assert (on_disk.title, on_disk.system_prompt) == ("Retitled by hand", "Be very brief.")
+    assert [m.content for m in conv.messages] == [m.content for m in on_disk.messages]  # the app sees them
+    assert conv.title == "Retitled by hand"
+    sm.rename(conv, "Renamed in the app")  # the app's own change wins over the file's older value
+    assert read_conversation(settings.sav_dir / conv.slug / "conversation.md").title == "Renamed in the app"
+
+
+def test_a_message_deleted_by_hand_during_a_reply_stays_deleted(
+    sm: SessionManager, settings: Settings
+) -> None:
+    settings.save_throttle_s = 0.0
+    conv = _chat(sm, 1, system="")
+    sm.add_user_message(conv, "q1")
+    writer = sm.start_reply(conv, "m")
+    writer.append("a1 so far")
+    path = settings.sav_dir / conv.slug / "conversation.md"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("## 🧑 User"), text.index("<!-- ia:end m2 -->\n") + len("<!-- ia:end m2 -->\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")  # the first exchange, deleted in an editor
+    writer.append(" and the rest")
+    assert writer.save_error is None
+    writer.finish(None)
+    assert [(m.content, m.status) for m in sm.load(conv.slug).messages] == [
+        ("q1", "complete"),
+        ("a1 so far and the rest", "complete"),
+    ]
+
+
+def test_two_copies_of_the_app_adding_to_one_session_keep_both_messages(
+    sm: SessionManager, settings: Settings
+) -> None:
+    conv = sm.create("Shared")
+    sm.add_user_message(conv, "from the first app")
+    other = SessionManager(settings)
+    theirs = other.load(conv.slug)
+    other.add_user_message(theirs, "from the second app")
+    sm.add_user_message(conv, "first app again")
+    assert [m.content for m in sm.load(conv.slug).messages] == [
+        "from the first app",
+        "from the second app",
+        "first app again",
+    ]
+    other.close()
+
+
+def test_regenerate_after_a_hand_edit_keeps_the_edited_question(
+    sm: SessionManager, settings: Settings
+) -> None:
+    conv = _chat(sm, 1, system="")
+    _edit(settings.sav_dir / conv.slug / "conversation.md", "\nq0\n", "\nq0, reworded by hand\n")
+    assert sm.drop_last_reply(conv) is not None
+    assert [m.content for m in sm.load(conv.slug).messages] == ["q0, reworded by hand"]
+    assert sm.context_messages(conv)[-1]["content"] == "q0, reworded by hand"
+
+
 @pytest.mark.parametrize(
     "spoil",
     [
