@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from core.errors import ConversationCorrupt, StorageError
 from core.sav_manager import Conversation
@@ -38,6 +39,7 @@ CONVERSATION_FILE = "conversation.md"
 HIGHLIGHT_START, HIGHLIGHT_END = "«", "»"  # around matched words in snippets; the UI and CLI restyle them
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger("ia.search_index")
+_T = TypeVar("_T")
 
 
 def m001_initial(db: sqlite3.Connection) -> None:
@@ -136,19 +138,44 @@ def _transaction(db: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]
     db.execute("COMMIT")
 
 
-@contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise StorageError(
-            f"The search index {path} cannot be read ({exc}): close other copies of the app, "
-            "or delete the file to have it rebuilt from sav/."
-        ) from exc
+class _Unusable(sqlite3.DatabaseError):
+    """The index file holds something this program cannot use (newer schema, tables missing)."""
+
+
+# Failures of the surroundings (another process holds the lock, the folder cannot be written, the disk is
+# full): the file may be fine, so it is never deleted for them.
+_NOT_THE_FILE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_INTERRUPT,
+}
+
+
+def _is_damaged(exc: sqlite3.Error) -> bool:
+    """True for a file that is not (or no longer) a usable index: garbage, newer schema, tables missing."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return isinstance(exc, sqlite3.DatabaseError)
+    return code & 0xFF not in _NOT_THE_FILE
+
+
+def _unreadable(path: Path, exc: sqlite3.Error) -> StorageError:
+    return StorageError(
+        f"The search index {path} cannot be read ({exc}): close other copies of the app, "
+        "or delete the file to have it rebuilt from sav/."
+    )
 
 
 class SearchIndex:
     """The SQLite index at ``path`` (``:memory:`` when the folder cannot hold it); thread-safe."""
+
+    busy_timeout_s = 10.0  # how long to wait for another process's write lock before working in memory
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -159,12 +186,14 @@ class SearchIndex:
         self._cache: dict[str, _Entry] | None = None
         self._sorted: list[SessionInfo] | None = None
         self._version = -1
+        self._source: tuple[Path, Callable[[Path], Conversation]] | None = None  # what the last sync read
 
     # ------------------------------------------------------------------ opening and schema
     def _connect(self, target: str) -> sqlite3.Connection:
-        db = sqlite3.connect(target, check_same_thread=False, timeout=10.0, isolation_level=None)
+        timeout = self.busy_timeout_s
+        db = sqlite3.connect(target, check_same_thread=False, timeout=timeout, isolation_level=None)
         try:
-            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if target != ":memory:":
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
@@ -174,6 +203,7 @@ class SearchIndex:
         return db
 
     def _open(self) -> sqlite3.Connection:
+        self._file_id: tuple[int, int] | None = None  # (device, inode) of the open file; None in memory
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -182,9 +212,9 @@ class SearchIndex:
         for attempt in (1, 2):
             try:
                 return self._open_file()
-            except sqlite3.DatabaseError as exc:
-                if attempt == 2:
-                    log.warning("cannot rebuild %s (%s); using an in-memory index", self.path, exc)
+            except sqlite3.Error as exc:
+                if attempt == 2 or not _is_damaged(exc):  # busy, unwritable: keep the file, work in memory
+                    log.warning("cannot use %s (%s); using an in-memory index", self.path, exc)
                     break
                 log.warning("search index %s is unusable (%s); rebuilding it from sav/", self.path, exc)
                 self._remove_files()
@@ -194,9 +224,11 @@ class SearchIndex:
         db = self._connect(str(self.path))
         try:
             self._upgrade(db)
+            st = os.stat(self.path)
         except BaseException:
             db.close()
             raise
+        self._file_id = (st.st_dev, st.st_ino)
         return db
 
     def _memory(self) -> sqlite3.Connection:
@@ -212,20 +244,66 @@ class SearchIndex:
                 pass
 
     def _upgrade(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this program's {SCHEMA_VERSION}"
-            )
-        for step in range(version, SCHEMA_VERSION):
+        def version() -> int:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+        current = version()
+        while current < SCHEMA_VERSION:
             with _transaction(db, "BEGIN IMMEDIATE"):
-                MIGRATIONS[step](db)
-                db.execute(f"PRAGMA user_version = {step + 1}")
+                current = version()  # another process may have upgraded it while we waited for the lock
+                if current < SCHEMA_VERSION:
+                    MIGRATIONS[current](db)
+                    db.execute(f"PRAGMA user_version = {current + 1}")
+            current = version()
+        if current > SCHEMA_VERSION:
+            raise _Unusable(f"schema version {current} is newer than this program's {SCHEMA_VERSION}")
         tables = db.execute(
             "SELECT count(*) FROM sqlite_master WHERE name IN ('sessions', 'search')"
         ).fetchone()
         if tables[0] != 2:
-            raise sqlite3.DatabaseError("tables are missing")
+            raise _Unusable("tables are missing")
+
+    def _reopen(self, why: str, *, remove: bool) -> None:
+        """Start again on a fresh connection (call with the lock held); ``remove`` deletes a damaged file."""
+        log.warning("search index %s %s; rebuilding it from sav/", self.path, why)
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        if remove and self._file_id is not None:
+            self._remove_files()
+        self._db = self._open()
+        self._cache, self._sorted, self._version = None, None, -1
+
+    def _reopen_if_replaced(self) -> None:
+        """Follow the file when it was deleted or replaced behind our back (else we would keep an orphan)."""
+        if self._file_id is None:
+            return
+        try:
+            st = os.stat(self.path)
+            current: tuple[int, int] | None = (st.st_dev, st.st_ino)
+        except OSError:
+            current = None
+        if current != self._file_id:
+            with self._lock:
+                if current != self._file_id:
+                    self._reopen("was deleted or replaced", remove=False)
+
+    def _guard(self, read: Callable[[], _T], *, resync: bool = True) -> _T:
+        """Run ``read``; an index found damaged is rebuilt (re-synced from sav/) and ``read`` run again."""
+        with self._lock:
+            try:
+                return read()
+            except sqlite3.Error as exc:
+                if not _is_damaged(exc):
+                    raise _unreadable(self.path, exc) from exc
+                self._reopen(f"is damaged ({exc})", remove=True)
+            try:
+                if resync and self._source is not None:
+                    self._sync(*self._source)
+                return read()
+            except sqlite3.Error as exc:
+                raise _unreadable(self.path, exc) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -278,6 +356,8 @@ class SearchIndex:
         except sqlite3.Error as exc:
             log.warning("search index not updated for %s (%s); it will be re-read from sav/", slug, exc)
             self._cache = None
+            if _is_damaged(exc):
+                self._reopen(f"is damaged ({exc})", remove=True)
             return False
 
     def _cached(self, slug: str, values: tuple, damaged: str | None) -> None:
@@ -337,7 +417,16 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ syncing with sav/
     def sync(self, sav_dir: Path, read: Callable[[Path], Conversation]) -> int:
-        """Re-index every conversation.md whose size or mtime changed, drop vanished ones; returns the count."""
+        """Re-index every conversation.md whose size or mtime changed, drop vanished ones; returns the count.
+
+        An index file deleted, replaced or found damaged is rebuilt here (the next sync of a new index reads
+        every file again).
+        """
+        self._source = (sav_dir, read)
+        self._reopen_if_replaced()
+        return self._sync(sav_dir, read)
+
+    def _sync(self, sav_dir: Path, read: Callable[[Path], Conversation]) -> int:
         on_disk: dict[str, tuple[int, int]] = {}
         try:
             entries = list(os.scandir(sav_dir))
@@ -352,8 +441,7 @@ class SearchIndex:
             except OSError:
                 continue  # a folder without a conversation is not a session
             on_disk[entry.name] = (st.st_mtime_ns, st.st_size)
-        with self._lock, _reading(self.path):
-            known = {slug: entry[1] for slug, entry in self._entries().items()}
+        known = self._guard(lambda: {slug: e[1] for slug, e in self._entries().items()}, resync=False)
         changed = 0
         for slug in known.keys() - on_disk.keys():
             self.remove(slug)
@@ -381,34 +469,41 @@ class SearchIndex:
     # ------------------------------------------------------------------ reading
     def rows(self) -> list[SessionInfo]:
         """Every session, most recently updated first."""
-        with self._lock, _reading(self.path):
+
+        def read() -> list[SessionInfo]:
             entries = self._entries()
             if self._sorted is None:
                 ordered = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))
                 self._sorted = [entry[2] for _, entry in ordered]
             return list(self._sorted)
 
+        return self._guard(read)
+
     def slug_for_title(self, title: str) -> str | None:
         """The slug of the most recent session with this title (exact, else ignoring case)."""
-        with self._lock, _reading(self.path):
+
+        def read() -> str | None:
             row = self._db.execute(
                 "SELECT slug FROM sessions WHERE title = ? AND damaged IS NULL ORDER BY updated_us DESC LIMIT 1",
                 (title,),
             ).fetchone()
             if row:
-                return row[0]
+                return str(row[0])
             wanted = title.casefold()
             cursor = self._db.execute(
                 "SELECT slug, title FROM sessions WHERE damaged IS NULL ORDER BY updated_us DESC"
             )
             return next((slug for slug, other in cursor if other.casefold() == wanted), None)
 
+        return self._guard(read)
+
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Sessions whose title or messages contain every word of ``text``, best matches first."""
         query = fts_query(text)
         if not query:
             return []
-        with self._lock, _reading(self.path):
+
+        def read() -> list[SearchHit]:
             cursor = self._db.execute(
                 "SELECT s.slug, s.title, snippet(search, -1, ?, ?, '…', 16), s.updated_us"
                 " FROM search JOIN sessions AS s ON s.id = search.rowid"
@@ -416,3 +511,5 @@ class SearchIndex:
                 (HIGHLIGHT_START, HIGHLIGHT_END, query, limit),
             )
             return [SearchHit(r[0], r[1], " ".join(r[2].split()), _time(r[3])) for r in cursor]
+
+        return self._guard(read)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from core.sav_manager import Conversation, Message, read_conversation, write_conversation
-from core.search_index import SCHEMA_VERSION, SearchIndex, fts_query
+from core.search_index import MIGRATIONS, SCHEMA_VERSION, SearchIndex, fts_query
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -132,3 +135,78 @@ def test_index_under_a_file_falls_back_to_memory(tmp_path: Path, sav: Path) -> N
     index = SearchIndex(blocker / "index.sqlite")
     index.sync(sav, read_conversation)
     assert len(index.rows()) == 2
+
+
+def _spoil_under_an_open_index(path: Path) -> None:
+    """Another process writes (so open connections must re-read pages), then garbage lands in the file."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    other.execute("UPDATE sessions SET preview = preview")
+    path.write_bytes(b"\0garbage" * (path.stat().st_size // 8))
+    other.close()
+
+
+def test_index_damaged_while_open_is_rebuilt_and_answers(tmp_path: Path, sav: Path, caplog) -> None:
+    path = tmp_path / "index.sqlite"
+    index = SearchIndex(path)
+    index.sync(sav, read_conversation)
+    _spoil_under_an_open_index(path)
+    with caplog.at_level(logging.WARNING, logger="ia.search_index"):
+        assert [h.slug for h in index.search("tomllib")] == ["alpha"]
+    assert "damaged" in caplog.text
+    assert sorted(r.slug for r in index.rows()) == ["alpha", "beta"]
+    with sqlite3.connect(path) as db:  # the file itself was rebuilt, not only the answer
+        assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2
+
+
+def test_index_deleted_while_open_is_recreated_and_shared_again(tmp_path: Path, sav: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    index = SearchIndex(path)
+    index.sync(sav, read_conversation)
+    for file in tmp_path.glob("index.sqlite*"):
+        file.unlink()
+    index.sync(sav, read_conversation)
+    assert path.is_file()
+    assert [h.slug for h in index.search("tomllib")] == ["alpha"]
+    other = SearchIndex(path)  # another process opening the index sees what this one rebuilt
+    assert sorted(r.slug for r in other.rows()) == ["alpha", "beta"]
+
+
+def test_index_created_by_another_process_meanwhile_is_not_thrown_away(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "index.sqlite"
+    first = sqlite3.connect(path, isolation_level=None)
+    first.execute("PRAGMA journal_mode = WAL")
+    first.execute("BEGIN IMMEDIATE")  # another process is creating the index right now
+    MIGRATIONS[0](first)
+    first.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    first.execute(
+        "INSERT INTO sessions (slug, title, created_us, updated_us, model, message_count, preview, mtime_ns, size)"
+        " VALUES ('theirs', 'Theirs', 0, 0, '', 0, '', 0, 0)"
+    )
+    opened: list[SearchIndex] = []
+    with caplog.at_level(logging.WARNING, logger="ia.search_index"):
+        thread = threading.Thread(target=lambda: opened.append(SearchIndex(path)))
+        thread.start()
+        time.sleep(0.3)  # let the second opener read version 0 and wait for the lock (nothing to poll for)
+        first.execute("COMMIT")
+        thread.join(20)
+    assert [r.slug for r in opened[0].rows()] == ["theirs"]
+    assert "unusable" not in caplog.text and "in-memory" not in caplog.text
+    first.close()
+
+
+def test_index_locked_by_another_process_is_never_deleted(tmp_path: Path, sav: Path, monkeypatch) -> None:
+    path = tmp_path / "index.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("CREATE TABLE theirs (x)")
+    inode = path.stat().st_ino
+    holder.execute("BEGIN EXCLUSIVE")  # another process creates the index and holds the lock too long
+    monkeypatch.setattr(SearchIndex, "busy_timeout_s", 0.1)
+    index = SearchIndex(path)
+    index.sync(sav, read_conversation)
+    assert len(index.rows()) == 2  # works in memory meanwhile
+    holder.execute("ROLLBACK")
+    assert path.stat().st_ino == inode
+    assert holder.execute("SELECT count(*) FROM theirs").fetchone() == (0,)
+    holder.close()

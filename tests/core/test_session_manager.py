@@ -630,6 +630,46 @@ def test_deleted_index_is_rebuilt(sm: SessionManager, settings: Settings) -> Non
     assert [s.slug for s in fresh.list()] == [conv.slug]
 
 
+def test_index_deleted_or_filled_with_garbage_while_the_app_runs_heals(
+    sm: SessionManager, settings: Settings
+) -> None:
+    import sqlite3
+
+    conv = sm.create("Indexed")
+    sm.add_user_message(conv, "findable needle")
+    index = settings.data_dir / "index.sqlite"
+    for path in settings.data_dir.glob("index.sqlite*"):
+        path.unlink()
+    assert [h.slug for h in sm.search("needle")] == [conv.slug]
+    assert index.is_file()  # recreated at once, not kept as a deleted file only this process sees
+    other = sqlite3.connect(index, isolation_level=None)  # another process writes, then the file is spoiled
+    other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    other.execute("UPDATE sessions SET preview = preview")
+    index.write_bytes(b"\xde\xad\xbe\xef" * (index.stat().st_size // 4))
+    other.close()
+    assert [h.slug for h in sm.search("needle")] == [conv.slug]
+    assert [s.slug for s in sm.list()] == [conv.slug]
+    sm.add_user_message(conv, "added after the repair")
+    assert [h.slug for h in SessionManager(settings).search("repair")] == [conv.slug]
+
+
+def test_sessions_removed_or_copied_in_by_another_process_are_seen(
+    sm: SessionManager, settings: Settings
+) -> None:
+    import shutil
+
+    keep, gone = sm.create("Keep"), sm.create("Gone")
+    sm.add_user_message(keep, "shared word")
+    sm.add_user_message(gone, "shared word")
+    assert len(sm.search("shared")) == 2
+    shutil.rmtree(settings.sav_dir / gone.slug)
+    shutil.copytree(settings.sav_dir / keep.slug, settings.sav_dir / "copied-in")
+    assert sorted(h.slug for h in sm.search("shared")) == ["copied-in", keep.slug]
+    assert sorted(s.slug for s in sm.list()) == ["copied-in", keep.slug]
+    with pytest.raises(SessionNotFound):
+        sm.load("Gone")
+
+
 def test_index_write_failure_does_not_fail_the_save(sm: SessionManager, caplog) -> None:
     conv = sm.create("Index trouble")
     sm.index._db.execute("PRAGMA query_only = ON")  # fault injection: every index write now fails
