@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.embedded.catalog import ModelFile, card_for, discover, read_metadata
+from core.embedded.catalog import (
+    MODEL_CACHE,
+    ModelFile,
+    card_for,
+    discover,
+    read_metadata,
+    use_cache_file,
+)
 from core.embedded.decoding import RunRecord, Sampling, decode, grammar_for
 from core.embedded.engine import EngineError, Event, LoadedModel, ModelCard, SeenRequest
 from core.embedded.llama_logs import open_llama
@@ -64,6 +71,7 @@ class LlamaEngine:
             home = load_settings().home
         self.home = Path(home)
         self.models_dir = self.home / "models"
+        use_cache_file(self.home / "data" / MODEL_CACHE)
         self.max_loaded = max_loaded
         self.n_threads = n_threads or physical_cores()
         self._slots: dict[str, _Slot] = {}
