@@ -294,18 +294,19 @@ def render(conv: Conversation) -> str:
 # Marker lines; trailing spaces or tabs left by an editor are tolerated.
 _MARKER = re.compile(r"^<!-- ia:(message|thinking|eof)(?: (.*))? -->[ \t]*$", re.MULTILINE)
 # What may stand between messages: blank lines, headings, the thinking <details> wrapper, image links.
-_BETWEEN = re.compile(r"[ \t]*(?:(?:#|<details>|</details>|!\[).*)?")
+_BETWEEN_LINE = r"[ \t]*(?:(?:#|<details>|</details>|!\[)[^\n]*)?"
+_BETWEEN = re.compile(rf"{_BETWEEN_LINE}(?:\n{_BETWEEN_LINE})*")
 _MARKER_LIKE = re.compile(r"<!--\s*ia:", re.IGNORECASE)
 
 
 def _check_between(text: str, start: int, end: int) -> None:
     """Refuse text between messages: the app would drop it at its next save (a broken marker line, a note
     typed outside a message), so such a file is reported instead of loaded."""
-    region = text[start:end]
-    if not region.strip():
+    if _BETWEEN.fullmatch(text, start, end):
         return
+    region = text[start:end]
     for offset, line in _lines_with_offsets(region):
-        if _BETWEEN.fullmatch(line) and not _MARKER_LIKE.match(line.strip()):
+        if _BETWEEN.fullmatch(line):
             continue
         number = text.count("\n", 0, start + offset) + 1
         shown = line.strip()[:60]
