@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -346,6 +348,145 @@ def test_disk_full_keeps_the_previous_file_and_the_message_list(
         "saved before the disk filled up",
         "space is back",
     ]
+
+
+def _namespace_mounts_work() -> bool:
+    """True when this machine lets us mount a tmpfs or a read-only bind in a user + mount namespace."""
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-rm", "mount", "-t", "tmpfs", "tmpfs", "/mnt"], capture_output=True)
+    return probe.returncode == 0
+
+
+needs_mounts = pytest.mark.skipif(
+    not _namespace_mounts_work(),
+    reason="needs `unshare -rm` (user namespaces) to mount a tiny tmpfs or a read-only folder; "
+    "the same failures are injected at os.write by the tests above",
+)
+
+
+def _run_in_namespace(mounts: str, child: str, home: Path) -> dict:
+    """Run ``child`` (Python, home as argv[1], prints one JSON line) after ``mounts`` (sh) in a private
+    mount namespace: the real file system answers ENOSPC or EROFS, nothing is injected."""
+    script = (
+        f"{mounts} && exec {shlex.quote(sys.executable)} -c {shlex.quote(child)} {shlex.quote(str(home))}"
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+FULL_DISK_CHILD = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from config import Settings
+from core.errors import StorageWriteError
+from core.session_manager import SessionManager
+home = Path(sys.argv[1])
+sm = SessionManager(Settings(home=home, save_throttle_s=0.0))
+conv = sm.create("Full disk")
+sm.add_user_message(conv, "saved before the disk filled up")
+writer = sm.start_reply(conv, "m")
+writer.append("partial reply saved ")
+path = home / "sav" / conv.slug / "conversation.md"
+before = path.read_bytes()
+with open(home / "filler", "wb", buffering=0) as fh:  # fill the file system for real
+    try:
+        while True:
+            fh.write(b"f" * 4096)
+            fh.flush()
+    except OSError:
+        pass
+out = {}
+writer.append("x" * 20000)  # the stream goes on; the failed save is remembered
+out["stream_error"] = str(writer.save_error)
+try:
+    writer.finish(None)
+except StorageWriteError as exc:
+    out["finish_error"] = str(exc)
+try:
+    sm.add_user_message(conv, "y" * 20000)
+except StorageWriteError as exc:
+    out["send_error"] = str(exc)
+out["unchanged"] = path.read_bytes() == before
+out["left_over"] = sorted(p.name for p in path.parent.iterdir())
+(home / "filler").unlink()
+sm.add_user_message(conv, "space is back")
+out["after"] = [(m.content, m.status) for m in sm.load(conv.slug).messages]
+print(json.dumps(out))
+"""
+
+
+@needs_mounts
+def test_a_really_full_disk_keeps_every_saved_byte(tmp_path: Path) -> None:
+    home = tmp_path / "small"
+    home.mkdir()
+    out = _run_in_namespace(
+        f"mount -t tmpfs -o size=512k tmpfs {shlex.quote(str(home))}", FULL_DISK_CHILD, home
+    )
+    assert "disk is full" in out["stream_error"]
+    assert "disk is full" in out["finish_error"] and "disk is full" in out["send_error"]
+    assert out["unchanged"] and out["left_over"] == ["conversation.md"]  # no temp file, old file intact
+    # the reply finished in memory while the disk was full; the first save once space is back holds all of it
+    assert out["after"] == [
+        ["saved before the disk filled up", "complete"],
+        ["partial reply saved " + "x" * 20000, "complete"],
+        ["space is back", "complete"],
+    ]
+
+
+READ_ONLY_CHILD = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from config import Settings
+from core.devlog import DevLog, DevRecord
+from core.errors import IAError
+from core.logs import SessionLog
+from core.session_manager import SessionManager
+home = Path(sys.argv[1])
+settings = Settings(home=home)
+sm = SessionManager(settings)
+out = {"listed": [s.slug for s in sm.list()], "found": [h.slug for h in sm.search("kept")]}
+conv = sm.load("Existing")
+out["loaded"] = [m.content for m in conv.messages]
+for name, action in [
+    ("create", lambda: sm.create("New")),
+    ("send", lambda: sm.add_user_message(conv, "cannot be saved")),
+    ("log", lambda: SessionLog(settings, conv.slug).write("user", "x")),
+    ("dev", lambda: DevLog(settings).record(DevRecord.from_stats(session="s", model="m", host="h", options={},
+                                                                   prompt_chars=1, reply_chars=1))),
+]:
+    try:
+        action()
+        out[name] = "no error"
+    except IAError as exc:
+        out[name] = str(exc)
+out["memory"] = [m.content for m in conv.messages]
+print(json.dumps(out))
+"""
+
+
+@needs_mounts
+def test_a_read_only_home_reads_everything_and_refuses_writes_clearly(
+    sm: SessionManager, settings: Settings
+) -> None:
+    conv = sm.create("Existing")
+    sm.add_user_message(conv, "kept words")
+    sm.close()
+    files = {p: p.read_bytes() for p in settings.home.rglob("*") if p.is_file()}
+    home = shlex.quote(str(settings.home))
+    out = _run_in_namespace(
+        f"mount --bind {home} {home} && mount -o remount,bind,ro {home}", READ_ONLY_CHILD, settings.home
+    )
+    assert out["listed"] == [conv.slug] and out["found"] == [conv.slug] and out["loaded"] == ["kept words"]
+    for action in ("create", "send", "log", "dev"):
+        assert "read-only" in out[action], (action, out[action])
+    assert out["memory"] == ["kept words"]  # the refused message is not left in the conversation
+    assert {p: p.read_bytes() for p in settings.home.rglob("*") if p.is_file()} == files
 
 
 # ---------------------------------------------------------------------------------------------- replies
