@@ -343,3 +343,56 @@ def test_a_user_message_that_cannot_be_saved_is_not_sent(env: Env) -> None:
     assert turn.user_message is None and turn.done
     assert list(turn) == []
     assert env.chat_bodies() == []
+
+
+KILLED_CHILD = """
+import sys
+sys.path.insert(0, {repo!r})
+from config import load_settings
+from core.backend import connect
+from core.chat import ChatService
+from core.session_manager import SessionManager
+settings = load_settings()
+settings.save_throttle_s = 0.05
+sessions = SessionManager(settings)
+service = ChatService(settings, connect(settings), sessions)
+turn = service.send(sessions.create("Killed mid stream"), "Tell me a long story", model={model!r})
+for chunk in turn:
+    print(type(chunk).__name__, flush=True)
+"""
+
+
+def test_sigkill_mid_stream_leaves_the_prompt_and_the_partial_reply_on_disk(
+    scripted_server, ia_home: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    scripted_server.engine.enqueue(Script(["Once upon ", "a time, ", Delay(60), "never sent"]))
+    env = dict(os.environ, OLLAMA_HOST=scripted_server.url, IA_HOME=str(ia_home), IA_EMBEDDED="off")
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CHILD.format(repo=str(repo), model=MODEL)],
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    path = ia_home / "sav" / "killed-mid-stream" / "conversation.md"
+    try:
+        wait_until(lambda: path.is_file() and "a time, " in path.read_text(encoding="utf-8"))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+    on_disk = read_conversation(path)  # the file parses: never half written
+    assert [(m.role, m.content, m.status) for m in on_disk.messages] == [
+        ("user", "Tell me a long story", "complete"),
+        ("assistant", "Once upon a time, ", "streaming"),
+    ]
+    sessions = SessionManager(load_settings())
+    reply = sessions.load("Killed mid stream").messages[-1]
+    assert (reply.status, reply.content) == ("interrupted", "Once upon a time, ")
+    assert "⚠️ interrupted" not in path.read_text(encoding="utf-8")  # loading never rewrites the file
+    assert scripted_server.engine.wait_generation_end().stopped_by_cancel  # the dead client's socket closed
+    sessions.close()
