@@ -138,6 +138,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _check(key: str, value: Any, where: str | Path) -> Any:
+    if key == "home":
+        raise ConfigError(
+            where, "'home' is where config.toml lives: set IA_HOME in the environment or use --home"
+        )
     if key not in _FIELD_TYPES:
         raise ConfigError(where, f"unknown setting '{key}'")
     if value is None and key in ("keep_alive", "think"):

@@ -106,3 +106,32 @@ def test_save_settings_refuses_to_overwrite_unreadable_file(tmp_path):
     with pytest.raises(ConfigError):
         save_settings(s, ["theme"])
     assert path.read_text() == "this is = = not toml"
+
+
+def test_each_layer_beats_the_one_before_for_host_and_home(tmp_path, monkeypatch):
+    home, other = tmp_path / "home", tmp_path / "other"
+    home.mkdir()
+    (home / "config.toml").write_text('ollama_host = "10.0.0.1:1111"\n')
+    assert load_settings(env={"IA_HOME": str(home)}).ollama_host == "http://10.0.0.1:1111"  # file > default
+    env = {"IA_HOME": str(home), "OLLAMA_HOST": "10.0.0.2:2222"}
+    assert load_settings(env=env).ollama_host == "http://10.0.0.2:2222"  # environment > file
+    flagged = load_settings({"ollama_host": "10.0.0.3:3333", "home": str(other)}, env=env)
+    assert flagged.ollama_host == "http://10.0.0.3:3333"  # flag > environment
+    assert flagged.home == other.resolve() and flagged.sav_dir == other.resolve() / "sav"  # --home > IA_HOME
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={"IA_HOME": "home"}).home == home.resolve()  # relative to the working folder
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings(env={"IA_HOME": "~/home"}).home == home.resolve()
+    assert load_settings(env={"IA_HOME": "", "OLLAMA_HOST": ""}).home == PROJECT_ROOT  # empty = unset
+    assert load_settings(env={"IA_HOME": "", "OLLAMA_HOST": ""}).ollama_host == "http://127.0.0.1:11434"
+
+
+def test_home_in_config_toml_says_where_to_set_it(tmp_path):
+    (tmp_path / "config.toml").write_text('home = "/elsewhere"\n')
+    with pytest.raises(ConfigError, match="IA_HOME"):
+        load_settings(env={"IA_HOME": str(tmp_path)})
+
+
+def test_bad_environment_value_names_the_environment(tmp_path):
+    with pytest.raises(ConfigError, match="environment"):
+        load_settings(env={"IA_HOME": str(tmp_path), "IA_EMBEDDED": "sometimes"})
