@@ -315,7 +315,14 @@ def test_dev_mode_records_every_request_including_failed_ones(make_env) -> None:
     assert len(records) == 2
     assert records[0].error is None and records[0].reply_chars == 2 and records[0].model == MODEL
     assert records[0].session == conv.slug and records[0].eval_count == 1
+    assert records[0].host == env.backend.host and records[0].done_reason == "stop"
+    assert records[0].prompt_chars == len("one")
+    assert records[0].ttft_s is not None and records[0].total_s >= records[0].ttft_s
+    assert records[0].gen_tps and records[0].prompt_tps and records[0].load_s is not None
     assert records[1].error and "boom" in records[1].error
+    assert records[1].prompt_chars == len("one") + len("ok") + len("two") and records[1].total_s is not None
+    readable = (env.settings.data_dir / "dev_responses.log").read_text("utf-8").splitlines()
+    assert len(readable) == 2 and "boom" in readable[1]
 
 
 def test_dev_records_are_not_written_outside_dev_mode(env: Env) -> None:

@@ -74,3 +74,32 @@ def test_unwritable_data_folder_raises_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageWriteError, match="not a folder"):
         DevLog(Settings(home=blocker)).record(_record())
+
+
+# DESIGN.md: "time, session, model, host, options, prompt and reply size, time to first token, total time,
+# eval count, generation tokens/s, prompt tokens/s, load time, done reason, error" — in that order.
+DESIGN_FIELDS = ["time", "session", "model", "host", "options", "prompt_chars", "reply_chars", "ttft_s",
+                 "total_s", "eval_count", "gen_tps", "prompt_tps", "load_s", "done_reason", "error"]  # fmt: skip
+
+
+def test_a_record_has_exactly_the_design_fields_from_real_stream_stats(devlog: DevLog) -> None:
+    from core.ollama_client import StreamStats
+
+    stats = StreamStats(
+        model="smollm2:135m", host="http://127.0.0.1:11434", ttft_s=0.5, total_s=3.0, done_reason="length",
+        eval_count=64, eval_duration_ns=2_000_000_000, prompt_eval_count=30, prompt_eval_duration_ns=100_000_000,
+        load_duration_ns=250_000_000, total_duration_ns=2_900_000_000,
+    )  # fmt: skip
+    devlog.record(_record(stats=stats, options={"temperature": 0.2}, error="Stopped by the user."))
+    (line,) = devlog.jsonl_path.read_text(encoding="utf-8").splitlines()
+    row = json.loads(line)
+    assert list(row) == DESIGN_FIELDS
+    assert (row["ttft_s"], row["total_s"], row["eval_count"], row["done_reason"]) == (0.5, 3.0, 64, "length")
+    assert (row["gen_tps"], row["prompt_tps"], row["load_s"]) == (32.0, 300.0, 0.25)
+    assert row["prompt_chars"] == 12 and row["reply_chars"] == 345 and row["options"] == {"temperature": 0.2}
+    (readable,) = devlog.log_path.read_text(encoding="utf-8").splitlines()
+    for part in ("session=chat", "model=smollm2:135m", "host=http://127.0.0.1:11434", 'options={"temperature": 0.2}',
+                 "chars=12->345", "ttft=0.50s", "total=3.00s", "eval=64", "gen=32.0 tok/s", "prompt=300.0 tok/s",
+                 "load=0.25s", "done=length", "error=Stopped by the user."):  # fmt: skip
+        assert part in readable, part
+    assert readable.startswith(row["time"])
