@@ -18,8 +18,17 @@ def _closed(text: str) -> str:
     return f"{text}\n{closer}" if closer else text
 
 
-def to_markdown(conv: Conversation) -> str:
-    """The conversation as plain Markdown: title, system prompt, then each message under its heading."""
+def _link(path: str) -> str:
+    return " ".join(path.split())
+
+
+def to_markdown(conv: Conversation, image_base: str = "") -> str:
+    """The conversation as plain Markdown: title, system prompt, then each message under its heading.
+
+    Image links are the session-relative paths prefixed with ``image_base`` (the session folder as seen from
+    where the export is written), so they still show when the file is read elsewhere.
+    """
+    prefix = image_base.rstrip("/") + "/" if image_base else ""
     out = [f"# {' '.join(conv.title.split()) or conv.slug}\n\n"]
     if conv.system_prompt:
         quoted = "\n".join(f"> {line}" if line else ">" for line in conv.system_prompt.splitlines())
@@ -31,7 +40,7 @@ def to_markdown(conv: Conversation) -> str:
                 f"<details><summary>💭 Thinking</summary>\n\n{_closed(msg.thinking)}\n\n</details>\n\n"
             )
         out.append(_closed(msg.content) + "\n\n")
-        out.extend(f"![{image}](<{image}>)\n\n" for image in msg.images)
+        out.extend(f"![{_link(image)}](<{_link(prefix + image)}>)\n\n" for image in msg.images)
         if msg.error:
             out.append(f"> ⚠️ {' '.join(msg.error.split())}\n\n")
     return "".join(out)

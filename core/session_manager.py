@@ -465,13 +465,22 @@ class SessionManager:
 
     def export(self, name: str, fmt: str, path: Path) -> Path:
         """Write a session as clean Markdown ("md") or JSON ("json"); ``path`` may be a folder."""
-        from core.export import EXPORTERS
+        from core.export import EXPORTERS, to_markdown
 
         if fmt not in EXPORTERS:
             raise StorageError(f"Unknown export format '{fmt}': use one of {', '.join(EXPORTERS)}.")
         conv = self.load(name)
         target = path / f"{conv.slug}.{fmt}" if path.is_dir() else path
-        atomic_write(target, EXPORTERS[fmt](conv).encode("utf-8"))
+        if fmt == "md":  # image links that still work from where the file is written
+            folder = self.session_dir(conv).resolve()
+            try:
+                base = Path(os.path.relpath(folder, target.parent.resolve())).as_posix()
+            except ValueError:  # another drive (Windows): no relative path exists
+                base = folder.as_posix()
+            text = to_markdown(conv, image_base=base)
+        else:
+            text = EXPORTERS[fmt](conv)
+        atomic_write(target, text.encode("utf-8"))
         return target
 
 

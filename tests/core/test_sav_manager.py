@@ -323,6 +323,9 @@ def test_atomic_write_under_a_file_reports_a_clear_error(tmp_path: Path) -> None
     blocker.write_text("not a folder")
     with pytest.raises(StorageWriteError, match="is a file, not a folder"):
         atomic_write(blocker / "sav" / "x" / "conversation.md", b"data")
+    with pytest.raises(StorageWriteError, match="is a file, not a folder"):  # the parent itself is the file
+        atomic_write(blocker / "conversation.md", b"data")
+    assert blocker.read_text() == "not a folder"
 
 
 def test_code_blocks_are_found_in_order_with_languages() -> None:
