@@ -1,15 +1,15 @@
 """Showing a streamed reply: rich Markdown in a throttled Live display on a terminal, plain text otherwise.
 
 During streaming the Live display shows only the bottom of the reply that fits the screen (so nothing is
-drawn twice into the scrollback); when the reply ends the display is removed and the whole reply is printed
-once as Markdown.
+drawn twice into the scrollback); it is rebuilt from the text received so far at each of its refreshes (8 a
+second), so the last words before a pause are on screen too. When the reply ends the display is removed and
+the whole reply is printed once as Markdown.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import time
 from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ReplyRenderer", "format_stats", "make_consoles"]
 
-_REFRESH_S = 0.12  # rebuild the Markdown at most this often while streaming
+_REFRESHES_PER_S = 8  # how often the live display is redrawn while a reply streams
 
 
 def make_consoles(plain: bool) -> tuple[Console, Console]:
@@ -57,16 +57,30 @@ def make_consoles(plain: bool) -> tuple[Console, Console]:
     )
 
 
-class _Tail:
-    """Render the bottom ``height`` lines of a renderable (the part of a long reply that is on screen)."""
+class _LiveReply:
+    """The live display's content: the bottom of the reply received so far, rendered when the display refreshes.
 
-    def __init__(self, renderable: RenderableType, height: int) -> None:
-        self.renderable = renderable
-        self.height = max(1, height)
+    The rendered lines are kept until more text arrives or the terminal changes size, so a refresh during a
+    pause costs nothing."""
+
+    def __init__(self, renderer: ReplyRenderer) -> None:
+        self.renderer = renderer
+        self._key: tuple[int, int, int, int] | None = None
+        self._lines: list[list[Segment]] = []
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        lines = console.render_lines(self.renderable, options, pad=False)
-        for line in lines[-self.height :]:
+        text, thinking = self.renderer.snapshot()
+        height = max(1, console.size.height - 1)
+        key = (len(text), len(thinking), options.max_width, height)
+        if key != self._key:
+            from rich.markdown import Markdown
+
+            body: RenderableType = (
+                Markdown(text) if text else Text(f"Thinking… {thinking}", style="dim italic")
+            )
+            self._lines = console.render_lines(body, options, pad=False)[-height:]
+            self._key = key
+        for line in self._lines:
             yield from line
             yield Segment.line()
 
@@ -101,7 +115,6 @@ class ReplyRenderer:
         self._text: list[str] = []
         self._thinking: list[str] = []
         self._live: Live | None = None
-        self._last = 0.0
         self._plain_ends_newline = True
         self._closed = False
 
@@ -110,7 +123,11 @@ class ReplyRenderer:
             from rich.live import Live
 
             self._live = Live(
-                Text(""), console=self.console, refresh_per_second=8, transient=True, auto_refresh=True
+                _LiveReply(self),
+                console=self.console,
+                refresh_per_second=_REFRESHES_PER_S,
+                transient=True,
+                auto_refresh=True,
             )
             self._live.start()
         return self
@@ -135,20 +152,11 @@ class ReplyRenderer:
                     self._plain_ends_newline = chunk.text.endswith("\n")
             elif isinstance(chunk, ThinkingChunk):
                 self._thinking.append(chunk.text)
-            else:
-                return
-            if self._live is not None and time.monotonic() - self._last >= _REFRESH_S:
-                self._last = time.monotonic()
-                self._live.update(self._tail())
 
-    def _tail(self) -> RenderableType:
-        from rich.markdown import Markdown
-
-        height = self.console.size.height - 1
-        if not self._text:
-            thinking = "".join(self._thinking)
-            return _Tail(Text(f"Thinking… {thinking}", style="dim italic"), height)
-        return _Tail(Markdown(self.text), height)
+    def snapshot(self) -> tuple[str, str]:
+        """The reply and the thinking received so far."""
+        with self._lock:
+            return "".join(self._text), "".join(self._thinking)
 
     def close(self) -> None:
         """Stop the live display and print the whole reply once (rich) or end the line (plain)."""
@@ -156,17 +164,17 @@ class ReplyRenderer:
             if self._closed:
                 return
             self._closed = True
-            if self._live is not None:
-                self._live.stop()
-                self._live = None
-                if self._thinking:
-                    self.console.print(
-                        Text(f"(thought for {len(''.join(self._thinking))} characters)", style="dim italic")
-                    )
-                if self._text:
-                    from rich.markdown import Markdown
+            live, self._live = self._live, None
+        if live is not None:
+            # Outside our lock: the display's refresh thread holds its own lock while it reads the text.
+            live.stop()
+            text, thinking = self.snapshot()
+            if thinking:
+                self.console.print(Text(f"(thought for {len(thinking)} characters)", style="dim italic"))
+            if text:
+                from rich.markdown import Markdown
 
-                    self.console.print(Markdown(self.text))
-            elif self.plain and not self._plain_ends_newline:
-                self._out.write("\n")
-                self._out.flush()
+                self.console.print(Markdown(text))
+        elif self.plain and not self._plain_ends_newline:
+            self._out.write("\n")
+            self._out.flush()

@@ -68,6 +68,50 @@ def test_ctrl_c_stops_a_slow_reply_keeps_it_and_the_next_message_works(
     assert term.leave() == 0
 
 
+def test_the_last_words_before_a_pause_are_on_screen(terminal_factory, scripted_server) -> None:
+    # Chunks arriving together and then a pause (a model thinking, a slow CPU): the live display must show
+    # all of them, not only those before its last redraw.
+    scripted_server.engine.enqueue(Script(["Alpha ", "beta ", "omega", Delay(30), "never"]))
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("go")
+    term.expect("omega", timeout=5)
+    term.child.sendintr()
+    term.expect("[interrupted: the partial reply is kept]")
+    term.prompt()
+
+
+def test_ctrl_c_during_a_rich_reply_is_not_echoed_so_the_live_display_leaves_no_copy(
+    terminal_factory, scripted_server
+) -> None:
+    # A line as wide as the terminal: an echoed ^C after it wrapped onto a new line, so rich's live display
+    # erased one line too few and its first line ("Story") stayed on screen above the final reply.
+    scripted_server.engine.enqueue(Script(["# Story\n\n", "x" * 150 + "\n", Delay(30), "never"]))
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("story")
+    term.expect("xxxx")
+    term.child.sendintr()
+    shown = term.expect("[interrupted: the partial reply is kept]")
+    assert "^C" not in shown
+    term.prompt()
+
+
+def test_keys_typed_during_a_reply_are_not_echoed_into_it_and_reach_the_next_prompt(
+    terminal_factory, scripted_server
+) -> None:
+    scripted_server.engine.enqueue(Script(["Slow ", Delay(1.5), "end."]))
+    term = terminal_factory("-m", MODEL)
+    term.prompt()
+    term.say("go")
+    term.expect("Slow")
+    term.say("/stats")  # typed ahead while the reply streams
+    shown = term.expect("end.")
+    assert "/stats" not in shown
+    term.expect("tok/s")  # the next prompt read the typed-ahead command and ran it
+    term.prompt()
+
+
 def test_ctrl_c_at_the_prompt_does_not_leave(terminal_factory) -> None:
     term = terminal_factory("-m", MODEL)
     term.prompt()
