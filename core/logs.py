@@ -39,12 +39,13 @@ def setup_technical_log(
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
         handler.setLevel(level)
+        handler.setFormatter(logging.Formatter(_FORMAT))
         problem = None
     except OSError as exc:
         handler = logging.StreamHandler(sys.stderr)
         handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(message)s"))  # read by a person: sentences, no log prefix
         problem = write_error(path, exc)
-    handler.setFormatter(logging.Formatter(_FORMAT))
     handler._ia_technical = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from config import Settings
 from core.errors import ConversationCorrupt, SessionNotFound, StorageError, StorageWriteError
+from core.logs import SessionLog
 from core.sav_manager import read_conversation
 from core.session_manager import INTERRUPTED_NOTE, SessionManager
 from core.slugs import MAX_SLUG_BYTES, is_safe_slug, slugify, unique_slug
@@ -749,8 +750,13 @@ def test_rename_moves_the_folder_and_its_log(sm: SessionManager, settings: Setti
 def test_delete_removes_everything(sm: SessionManager, settings: Settings) -> None:
     conv = sm.create("Doomed")
     sm.add_user_message(conv, "bye")
+    SessionLog(settings, conv.slug).write("user", "bye")
+    sm.create("Other")
+    SessionLog(settings, "other").write("user", "stays")
     sm.delete("Doomed")
     assert not (settings.sav_dir / "doomed").exists()
+    assert sorted(p.name for p in settings.logs_dir.iterdir()) == ["other.log"]
+    sm.delete("other")
     assert sm.list() == [] and sm.search("bye") == []
     assert not [p for p in settings.sav_dir.iterdir()]
     with pytest.raises(SessionNotFound):
