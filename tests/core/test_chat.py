@@ -403,3 +403,19 @@ def test_sigkill_mid_stream_leaves_the_prompt_and_the_partial_reply_on_disk(
     assert "⚠️ interrupted" not in path.read_text(encoding="utf-8")  # loading never rewrites the file
     assert scripted_server.engine.wait_generation_end().stopped_by_cancel  # the dead client's socket closed
     sessions.close()
+
+
+def test_context_never_exceeds_what_num_ctx_allows(make_env) -> None:
+    env = make_env(options={"num_ctx": 500, "num_predict": 100})  # 400 tokens for the prompt (~4 chars each)
+    conv = env.conv(system_prompt="Be brief.")
+    for n in range(4):
+        env.engine.enqueue(Script([f"answer {n} " + "x" * 400]))
+        list(env.service.send(conv, f"question {n} " + "y" * 400, model=MODEL))
+    sent = env.chat_bodies()[-1]["messages"]
+    assert sent[0] == {"role": "system", "content": "Be brief."}
+    assert [m["content"].split()[:2] for m in sent[1:]] == [
+        ["question", "2"],
+        ["answer", "2"],
+        ["question", "3"],
+    ]
+    assert sum(len(m["content"]) for m in sent) // 4 <= 400  # one more exchange would not fit
