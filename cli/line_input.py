@@ -2,15 +2,20 @@
 
 Enter sends. Alt+Enter (or Esc then Enter) inserts a new line. A line that starts with three double quotes
 opens a block that runs until a line that ends with three double quotes (handy for pasted text).
+
+When stdout is not a terminal (``python main.py > chat.txt``, ``| tee``) the prompt is drawn on stderr, so
+the person sees it and the output gets only the chat, in plain text.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.output import Output, create_output
 
 __all__ = ["BLOCK_QUOTE", "MULTILINE_HELP", "LineReader"]
 
@@ -30,6 +35,16 @@ def _bindings() -> KeyBindings:
     return kb
 
 
+def _prompt_output() -> Output | None:
+    """Where prompts are drawn: stderr when stdout is redirected but stderr is a terminal, else the default."""
+    try:
+        if not sys.stdout.isatty() and sys.stderr.isatty():
+            return create_output(stdout=sys.stderr)
+    except (AttributeError, ValueError):  # closed or missing streams
+        pass
+    return None
+
+
 class LineReader:
     """One prompt_toolkit session; ``read()`` returns a message or command, ``ask()`` a one-line answer."""
 
@@ -43,8 +58,9 @@ class LineReader:
             except OSError:
                 pass  # an unwritable home still allows chatting, just without saved history
         self.prompt = prompt
+        self._output = _prompt_output()
         self._session: PromptSession[str] = PromptSession(
-            history=history, key_bindings=_bindings(), enable_history_search=False
+            history=history, key_bindings=_bindings(), enable_history_search=False, output=self._output
         )
         self._ask_session: PromptSession[str] | None = None
 
@@ -68,7 +84,7 @@ class LineReader:
         """A one-line answer (not stored in the history); Ctrl-C or Ctrl-D answer empty."""
         try:
             if self._ask_session is None:
-                self._ask_session = PromptSession(history=InMemoryHistory())
+                self._ask_session = PromptSession(history=InMemoryHistory(), output=self._output)
             return self._ask_session.prompt(question).strip()
         except (EOFError, KeyboardInterrupt):
             return ""

@@ -125,6 +125,8 @@ def _loop(state: CliState) -> None:
                     return
             else:
                 state.send(line)
+        except KeyboardInterrupt:  # Ctrl-C during a slow command (a server that does not answer): stop it
+            state.err.print("Stopped.", style="yellow")
         except IAError as exc:  # storage failures while creating a session, and the like
             state.err.print(str(exc), style="red", markup=False)
         except Exception as exc:  # a bug must not end the session: log it and keep the prompt

@@ -549,3 +549,84 @@ def test_server_gone_mid_session_is_one_message_and_the_prompt_stays(
     term.expect("Bye.")
     messages = only_conversation(ia_home).messages
     assert [m.content for m in messages if m.role == "user"] == ["first", "second"]
+
+
+def test_ctrl_c_during_a_slow_command_stops_it_and_the_chat_goes_on(ia_home: Path) -> None:
+    """A server that answers the ping but then hangs on /api/tags: Ctrl-C during /models returns to the prompt."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.cli.conftest import Terminal, cli_env
+
+    release = threading.Event()
+    requests: list[str] = []
+
+    class Hanging(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/":
+                requests.append(self.path)
+                release.wait(30)
+            body = b"Ollama is running"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    term = Terminal(
+        ["-m", MODEL, "--plain"], cli_env(f"http://127.0.0.1:{server.server_address[1]}", ia_home)
+    )
+    try:
+        term.prompt()
+        term.say("/models")
+        wait_until(lambda: requests, what="the /api/tags request")
+        term.child.sendintr()
+        term.expect("Stopped.")
+        term.prompt()
+        assert term.child.isalive()
+        term.say("/quit")
+        term.expect("Bye.")
+    finally:
+        release.set()
+        term.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_with_output_redirected_the_file_gets_the_plain_chat_and_the_prompt_stays_on_screen(
+    scripted_server, ia_home: Path, tmp_path: Path
+) -> None:
+    import sys
+
+    import pexpect
+
+    from tests.cli.conftest import MAIN, REPO, cli_env
+
+    scripted_server.engine.enqueue(Script(["**bold** reply"]))
+    transcript = tmp_path / "chat.txt"
+    child = pexpect.spawn(
+        "bash",
+        ["-c", f"exec '{sys.executable}' '{MAIN}' -m {MODEL} > '{transcript}'"],
+        env=cli_env(scripted_server.url, ia_home),
+        cwd=str(REPO),
+        encoding="utf-8",
+        dimensions=(50, 160),
+        timeout=20,
+    )
+    try:
+        child.expect_exact("ia>")  # drawn on stderr, which is the terminal
+        child.sendline("hello")
+        wait_until(lambda: "**bold** reply" in transcript.read_text("utf-8"), what="the reply in the file")
+        child.expect_exact("ia>")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    text = transcript.read_text("utf-8")
+    assert "**bold** reply\n" in text  # plain: the Markdown source, no escape codes
+    assert "\x1b" not in text and "ia>" not in text
+    assert text.rstrip().endswith("Bye.")
