@@ -169,6 +169,13 @@ class _Api:
         except ValueError:
             parsed = raw.decode("utf-8", errors="replace")
         self.engine.observe(SeenRequest(request.method, request.url.path, parsed))
+        path = request.url.path
+        if path.startswith("/v1/"):
+            return error_response(
+                501,
+                f"the embedded backend (llama.cpp) does not offer Ollama's OpenAI-compatible API ({path}): "
+                "use the Ollama API (/api/chat, /api/generate) or install Ollama (https://ollama.com)",
+            )
         action = {
             "/api/pull": "pull models",
             "/api/push": "push models",
@@ -176,7 +183,7 @@ class _Api:
             "/api/copy": "copy models",
             "/api/embed": "compute embeddings",
             "/api/embeddings": "compute embeddings",
-        }[request.url.path]
+        }.get(path, "create models")  # /api/blobs/<digest>: uploads for create
         names = [card.name for card in await asyncio.to_thread(self.engine.list_models)]
         return error_response(501, _not_supported_text(action, names))
 
@@ -293,14 +300,15 @@ class _Api:
         if not prompt:
             return await self._load(request, card, name, options, keep_alive, chat=False)
         system = body.get("system") or ""
+        context = _context(body.get("context"))
 
         def start(cancel: threading.Event) -> Iterator[Event]:
             return self.engine.generate(
                 card.name, prompt, options, cancel, raw=raw, system=system, think=bool(think),
-                keep_alive_s=keep_alive, format=fmt,
+                keep_alive_s=keep_alive, format=fmt, context=context,
             )  # fmt: skip
 
-        reply = Reply(name, chat=False, started_ns=started)
+        reply = Reply(name, chat=False, started_ns=started, context=not raw)
         return await self._respond(request, start, reply, body.get("stream", True) is not False)
 
     @staticmethod
@@ -389,6 +397,21 @@ class _Api:
             await cleanup()
 
 
+def _context(value: Any) -> list[int] | None:
+    """generate's deprecated `context`: a list of token ids (Go []int), or None."""
+    if not value:
+        return None
+    for item in value:
+        if not isinstance(item, int) or isinstance(item, bool):
+            got = {str: "string", bool: "bool", float: "number", list: "array", dict: "object"}.get(
+                type(item), "value"
+            )
+            raise ProtocolError(
+                400, f"json: cannot unmarshal {got} into Go struct field GenerateRequest.context of type int"
+            )
+    return list(value)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("404 page not found", status_code=404)
 
@@ -429,6 +452,11 @@ def build_app(engine: Engine) -> Starlette:
     ]
     for path in ("/api/push", "/api/create", "/api/copy", "/api/embed", "/api/embeddings"):
         routes.append(Route(path, _guard(api.unsupported), methods=["POST"]))
+    # Ollama endpoints this server does not offer: a clear 501 rather than "404 page not found".
+    routes.append(Route("/api/blobs/{digest}", _guard(api.unsupported), methods=["HEAD", "POST"]))
+    routes.append(
+        Route("/v1/{rest:path}", _guard(api.unsupported), methods=["GET", "HEAD", "POST", "DELETE"])
+    )
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
     app.state.engine = engine
     return app

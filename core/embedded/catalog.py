@@ -242,6 +242,9 @@ def read_metadata(path: Path) -> dict[str, str]:
 
 
 def _typed(value: str) -> Any:
+    """A GGUF scalar (llama.cpp hands them all over as strings) as the JSON type Ollama gives it."""
+    if value in ("true", "false"):
+        return value == "true"
     for kind in (int, float):
         try:
             return kind(value)
@@ -257,9 +260,9 @@ def card_for(model: ModelFile) -> ModelCard:
     ctx = meta.get(f"{arch}.context_length")
     file_type = meta.get("general.file_type")
     template = meta.get("tokenizer.chat_template", "")
-    info = {
-        key: _typed(value)
-        for key, value in meta.items()
+    info = {  # sorted like a Go map in JSON
+        key: _typed(meta[key])
+        for key in sorted(meta)
         if not key.startswith("_") and key != "tokenizer.chat_template"
     }
     stat = model.path.stat()

@@ -32,6 +32,7 @@ class RunRecord:
     ended: bool = False
     prompt_tokens: int = 0
     prompt_read: int = 0  # prompt tokens in the KV cache when sampling began (or when a cancel stopped it)
+    prompt_cached: int = 0  # prompt tokens reused from the previous request's KV cache (not read again)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class Sampling:
     mirostat_eta: float = 0.1
     seed: int = -1
     num_predict: int = -1
+
+    @property
+    def deterministic(self) -> bool:
+        """A fixed seed or greedy decoding: the caller expects the same request to give the same reply."""
+        return self.seed >= 0 or self.temperature == 0
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> Sampling:
@@ -83,6 +89,16 @@ def hold_back(text: str, stops: list[str]) -> int:
     return hold
 
 
+def _cached_prefix(llama: Any, tokens: list[int]) -> int:
+    """How many leading tokens of `tokens` (all but the last, which is always evaluated) are in the KV cache."""
+    cached = 0
+    for have, want in zip(llama._input_ids, tokens[:-1], strict=False):
+        if have != want:
+            break
+        cached += 1
+    return cached
+
+
 def _evaluate_prompt(llama: Any, tokens: list[int], cancel: threading.Event, record: RunRecord) -> bool:
     """Read a long prompt batch by batch, checking `cancel` between batches; False when cancelled.
 
@@ -92,13 +108,10 @@ def _evaluate_prompt(llama: Any, tokens: list[int], cancel: threading.Event, rec
     generate does), so generate finds it cached and only evaluates the last token. Short prompts (at most
     one batch left to read) are left to generate as they are."""
     body = tokens[:-1]
-    cached = 0
-    for have, want in zip(llama._input_ids, body, strict=False):
-        if have != want:
-            break
-        cached += 1
+    cached = _cached_prefix(llama, tokens)
     batch = max(1, int(llama.n_batch))
     record.prompt_tokens = len(tokens)
+    record.prompt_cached = cached
     if len(body) - cached <= batch:
         record.prompt_read = len(tokens)
         return not cancel.is_set()
@@ -135,11 +148,17 @@ def decode(
     room = n_ctx - len(tokens)
     limit = room if sampling.num_predict < 0 else min(sampling.num_predict, room)
     if limit == 0:
-        yield Done("length", len(tokens), 0, 0, 0, load_ns)
+        yield Done("length", len(tokens), 0, 0, 0, load_ns, context=tuple(tokens))
         return
     llama.set_seed(sampling.seed if sampling.seed >= 0 else random.randrange(2**31))
     started = time.perf_counter_ns()
     record = record or RunRecord(model="")
+    if sampling.deterministic:
+        # Reusing the KV cache changes how the prompt is split into batches, and llama.cpp's results depend
+        # on that split (and, for sliding-window models such as Gemma 3, on what the cache cut keeps): the
+        # same request could answer differently after another one. A fixed seed or temperature 0 asks for
+        # the same reply every time, so such a request reads its whole prompt afresh.
+        llama.reset()
     if not _evaluate_prompt(llama, tokens, cancel, record):
         record.cancelled = record.ended = True
         return  # cancelled while reading the prompt
@@ -207,4 +226,5 @@ def decode(
         eval_count=len(produced),
         eval_duration_ns=max(1, last_ns - first_ns),
         load_duration_ns=load_ns,
+        context=(*tokens, *produced),
     )

@@ -93,6 +93,9 @@ class Done:
     eval_count: int = 0
     eval_duration_ns: int = 0
     load_duration_ns: int = 0
+    context: tuple[int, ...] | None = (
+        None  # prompt and reply tokens (generate's deprecated `context`), if known
+    )
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,10 @@ class Engine(Protocol):
         think: bool = False,
         keep_alive_s: float | None = None,
         format: str | dict[str, Any] | None = None,
+        context: list[int] | None = None,
     ) -> Iterator[Event]:
-        """Complete a prompt (templated unless raw); same contract as chat(). `format`: "json" or a JSON schema."""
+        """Complete a prompt (templated unless raw); same contract as chat(). `format`: "json" or a JSON schema;
+        `context`: the tokens a previous generate returned, read before this prompt (never with raw)."""
         ...
 
     def delete(self, name: str) -> None:

@@ -166,14 +166,24 @@ class LlamaEngine:
         card = self.find(name)
         if card is None:
             raise EngineError(404, f"model '{name}' not found")
+        n_ctx = int(options.get("num_ctx") or DEFAULT_NUM_CTX)
+        if n_ctx < 1:
+            raise EngineError(400, "num_ctx must be a positive number of tokens")
+        if card.context_length and n_ctx > card.context_length:
+            # As Ollama does ("requested context size too large for model"): never beyond what it was trained on.
+            log.warning(
+                "num_ctx %d is larger than %s was trained for; using %d",
+                n_ctx,
+                card.name,
+                card.context_length,
+            )
+            n_ctx = card.context_length
         key = (
-            int(options.get("num_ctx") or DEFAULT_NUM_CTX),
+            n_ctx,
             int(options.get("num_thread") or self.n_threads),
             int(options.get("num_batch") or 512),
             int(options.get("repeat_last_n", 64)),
         )
-        if key[0] < 1:
-            raise EngineError(400, "num_ctx must be a positive number of tokens")
         self._release_expired()
         with self._lock:
             slot = self._slots.get(card.name)
@@ -227,11 +237,19 @@ class LlamaEngine:
         cancel: threading.Event,
         keep_alive_s: float | None,
         grammar: Any = None,
+        context: list[int] | None = None,
     ) -> Iterator[Event]:
         slot, load_ns = self._slot(name, options, keep_alive_s)
         # The request's stop strings replace the model's (as in Ollama); the prompt format's own stay.
         stops = list(options.get("stop") or slot.card.parameters.get("stop", [])) + prompt.stop
-        tokens = slot.llama.tokenize(prompt.text.encode("utf-8"), add_bos=not prompt.has_bos, special=True)
+        vocab = slot.llama.n_vocab()
+        bad = next((t for t in context or [] if not 0 <= t < vocab), None)
+        if bad is not None:
+            raise EngineError(400, f"invalid context: {bad} is not a token of {slot.card.name}")
+        add_bos = not prompt.has_bos and not context
+        tokens = list(context or []) + slot.llama.tokenize(
+            prompt.text.encode("utf-8"), add_bos=add_bos, special=True
+        )
         record = RunRecord(model=slot.card.name)
         self.runs.append(record)
         slot.busy = True
@@ -282,6 +300,7 @@ class LlamaEngine:
         think: bool = False,
         keep_alive_s: float | None = None,
         format: str | dict[str, Any] | None = None,
+        context: list[int] | None = None,
     ) -> Iterator[Event]:
         card = self.find(name)
         if card is None:
@@ -293,7 +312,7 @@ class LlamaEngine:
                 {"role": "user", "content": prompt}
             ]
             built = self._prompt(card, messages)
-        return self._run(name, built, options, cancel, keep_alive_s, grammar_for(format))
+        return self._run(name, built, options, cancel, keep_alive_s, grammar_for(format), context)
 
 
 def _kv_bytes(card: ModelCard, n_ctx: int) -> int:

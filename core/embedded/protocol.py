@@ -25,6 +25,7 @@ __all__ = [
     "expires_at",
     "final_metrics",
     "format_parameters",
+    "go_time",
     "local_time",
     "modelfile_text",
     "parse_keep_alive",
@@ -47,14 +48,29 @@ class ProtocolError(Exception):
         self.message = message
 
 
+def go_time(dt: datetime) -> str:
+    """An aware datetime as Go's JSON encoder writes a time.Time (RFC3339Nano): trailing zeros of the fraction
+    dropped (no dot when none is left), and `Z` for a zero offset, else `+hh:mm`/`-hh:mm`."""
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{dt.microsecond:06d}".rstrip("0")
+    if fraction:
+        text += f".{fraction}"
+    offset = dt.utcoffset()
+    if not offset:
+        return text + "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{text}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def utc_now() -> str:
-    """`created_at`: UTC RFC3339 with sub-second digits and a Z suffix."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """`created_at`: now in UTC, RFC3339Nano with a Z suffix."""
+    return go_time(datetime.now(UTC))
 
 
 def local_time(dt: datetime) -> str:
-    """`modified_at`/`expires_at`: RFC3339 with the local offset."""
-    return dt.astimezone().isoformat()
+    """`modified_at`/`expires_at`: RFC3339Nano in the local time zone (Z when that is UTC)."""
+    return go_time(dt.astimezone())
 
 
 def decode_body(raw: bytes, go_type: str) -> dict[str, Any]:

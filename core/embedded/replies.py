@@ -71,9 +71,12 @@ def error_response(status: int, message: str) -> Response:
 class Reply:
     """Chunks of one chat (`message`) or generate (`response`) reply for `model`."""
 
-    def __init__(self, model: str, *, chat: bool, started_ns: int | None = None) -> None:
+    def __init__(
+        self, model: str, *, chat: bool, started_ns: int | None = None, context: bool = False
+    ) -> None:
         self.model = model
         self.chat = chat
+        self.context = context  # generate without raw: the done chunk carries the `context` tokens
         self.started_ns = started_ns if started_ns is not None else time.perf_counter_ns()
 
     def chunk(self, text: str, *, thinking: bool = False, done_reason: str | None = None) -> dict[str, Any]:
@@ -96,6 +99,8 @@ class Reply:
     def final(self, done: Done) -> dict[str, Any]:
         """The done chunk with its metrics (total_duration measured from the request's start)."""
         data = self.chunk("", done_reason=done.reason)
+        if self.context and done.context:
+            data["context"] = list(done.context)
         data.update(final_metrics(done, time.perf_counter_ns() - self.started_ns))
         return data
 

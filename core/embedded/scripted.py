@@ -401,8 +401,11 @@ class ScriptedEngine:
         think: bool = False,
         keep_alive_s: float | None = None,
         format: str | dict[str, Any] | None = None,
+        context: list[int] | None = None,
     ) -> Iterator[Event]:
-        return self._play(name, f"{system} {prompt}".strip(), options, cancel, think, keep_alive_s)
+        # Non-raw replies carry a `context`: the given one, then one made-up token per prompt word and piece.
+        given = None if raw else tuple(context or ())
+        return self._play(name, f"{system} {prompt}".strip(), options, cancel, think, keep_alive_s, given)
 
     # --- playback ------------------------------------------------------------------------------------
 
@@ -418,6 +421,7 @@ class ScriptedEngine:
         cancel: threading.Event,
         think: bool,
         keep_alive_s: float | None,
+        context: tuple[int, ...] | None = None,
     ) -> Iterator[Event]:
         script = self._next_script()
         steps = list(script.steps)
@@ -427,7 +431,7 @@ class ScriptedEngine:
         record = GenerationRecord(model=name)
         with self._lock:
             self.generations.append(record)
-        return self._steps(record, steps, script, prompt, options, cancel, think, load_ns)
+        return self._steps(record, steps, script, prompt, options, cancel, think, load_ns, context)
 
     def _steps(
         self,
@@ -439,6 +443,7 @@ class ScriptedEngine:
         cancel: threading.Event,
         think: bool,
         load_ns: int,
+        context: tuple[int, ...] | None = None,
     ) -> Iterator[Event]:
         limit = int(options.get("num_predict", -1))
         started = time.perf_counter_ns()
@@ -477,15 +482,22 @@ class ScriptedEngine:
                 return
             now = time.perf_counter_ns()
             first = first_at or now
+            prompt_count = (
+                script.prompt_eval_count
+                if script.prompt_eval_count is not None
+                else max(1, len(prompt.split()))
+            )
+            tokens = None
+            if context is not None:
+                tokens = (*context, *range(len(context) + 1, len(context) + 1 + prompt_count + produced))
             yield Done(
                 reason=reason,
-                prompt_eval_count=script.prompt_eval_count
-                if script.prompt_eval_count is not None
-                else max(1, len(prompt.split())),
+                prompt_eval_count=prompt_count,
                 prompt_eval_duration_ns=max(1, first - started),
                 eval_count=produced,
                 eval_duration_ns=max(1, now - first),
                 load_duration_ns=load_ns,
+                context=tokens,
             )
         finally:
             with self._changed:
