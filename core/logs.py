@@ -11,7 +11,7 @@ from logging.handlers import RotatingFileHandler
 from typing import TYPE_CHECKING, Any
 
 from core.sav_manager import write_error
-from core.slugs import is_safe_slug
+from core.slugs import is_folder_name
 
 if TYPE_CHECKING:
     from config import Settings
@@ -62,7 +62,7 @@ class SessionLog:
     _lock = threading.Lock()
 
     def __init__(self, settings: Settings, slug: str) -> None:
-        if not is_safe_slug(slug):
+        if not is_folder_name(slug):
             raise ValueError(f"not a session slug: {slug!r}")
         self.path = settings.logs_dir / f"{slug}.log"
 

@@ -34,7 +34,7 @@ from core.sav_manager import (
     write_error,
 )
 from core.search_index import CONVERSATION_FILE, SearchHit, SearchIndex, SessionInfo
-from core.slugs import is_safe_slug, slugify, unique_slug
+from core.slugs import is_folder_name, slugify, unique_slug
 
 if TYPE_CHECKING:
     from config import Settings
@@ -219,8 +219,17 @@ class SessionManager:
         self.sync()
         return self.index.rows()
 
+    def _is_folder(self, name: str, holding: str = "") -> bool:
+        """True when ``name`` is a folder of sav/ (holding that file, when given); never looks outside sav/."""
+        if not is_folder_name(name):
+            return False
+        try:
+            return (self.sav_dir / name / holding).is_file() if holding else (self.sav_dir / name).is_dir()
+        except OSError:  # a name too long for the file system, ...
+            return False
+
     def _resolve(self, name: str) -> str:
-        if is_safe_slug(name) and (self.sav_dir / name / CONVERSATION_FILE).is_file():
+        if self._is_folder(name, CONVERSATION_FILE):
             return name
         self.sync(force=False)
         slug = self.index.slug_for_title(name) or self.index.slug_for_title(clean_title(name))
@@ -316,7 +325,7 @@ class SessionManager:
 
     def delete(self, name: str) -> None:
         """Remove a session folder (even a damaged one) and its log."""
-        slug = name if is_safe_slug(name) and (self.sav_dir / name).is_dir() else self._resolve(name)
+        slug = name if self._is_folder(name) else self._resolve(name)
         folder = self.sav_dir / slug
         trash = self.sav_dir / f".deleted-{slug}-{secrets.token_hex(4)}"
         with self._lock:

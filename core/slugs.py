@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
-__all__ = ["MAX_SLUG_BYTES", "is_safe_slug", "slugify", "unique_slug"]
+__all__ = ["MAX_SLUG_BYTES", "is_folder_name", "is_safe_slug", "slugify", "unique_slug"]
 
 MAX_SLUG_BYTES = 64
 
@@ -52,6 +52,13 @@ def is_safe_slug(name: str) -> bool:
     if any(ch in _FORBIDDEN or unicodedata.category(ch) == "Cc" for ch in name):
         return False
     return name.split(".", 1)[0].strip().casefold() not in _RESERVED
+
+
+def is_folder_name(name: str) -> bool:
+    """True when ``name`` is one visible entry of a folder (no separator or NUL, not hidden, so not '..'): the
+    test for session folders that already exist, which may have been made by hand with names slugify never
+    gives (``con`` on Linux, ``My Notes``)."""
+    return bool(name) and not name.startswith(".") and not any(ch in name for ch in "/\\\x00")
 
 
 def unique_slug(

@@ -48,7 +48,7 @@ def test_entry_format_has_time_role_and_model() -> None:
     assert entry == "2026-11-24 08:12:03 UTC [assistant] model=m\n    a\n    b\n"
 
 
-@pytest.mark.parametrize("slug", ["../escape", "a/b", "", "CON", ".."])
+@pytest.mark.parametrize("slug", ["../escape", "a/b", "a\\b", "", "..", ".hidden", "nul\x00"])
 def test_session_log_refuses_unsafe_names(settings: Settings, slug: str) -> None:
     with pytest.raises(ValueError, match="not a session slug"):
         SessionLog(settings, slug)

@@ -178,11 +178,38 @@ def test_load_removes_temp_files_left_by_a_crash(sm: SessionManager, settings: S
     assert not old.exists() and fresh.exists()
 
 
-def test_load_unknown_session_raises(sm: SessionManager) -> None:
+@pytest.mark.parametrize("folder", ["con", "My Notes", "x:y", "trailing."])
+def test_a_session_folder_made_by_hand_with_any_name_is_listed_loaded_and_renamed(
+    sm: SessionManager, settings: Settings, folder: str
+) -> None:
+    original = sm.create("Original")
+    sm.add_user_message(original, "hello")
+    shutil.copytree(settings.sav_dir / original.slug, settings.sav_dir / folder)  # e.g. on Linux, by hand
+    assert folder in [s.slug for s in sm.list()]
+    conv = sm.load(folder)  # by the folder name the list shows
+    assert conv.slug == folder
+    sm.add_user_message(conv, "more")
+    SessionLog(settings, folder).write("user", "more")
+    assert [m.content for m in sm.load(folder).messages] == ["hello", "more"]
+    renamed = sm.rename(conv, "Tidy name")
+    assert renamed.slug == "tidy-name" and not (settings.sav_dir / folder).exists()
+    assert (settings.logs_dir / "tidy-name.log").is_file()
+    sm.delete("tidy-name")
+    assert [s.slug for s in sm.list()] == [original.slug]
+
+
+def test_load_unknown_session_raises(sm: SessionManager, settings: Settings) -> None:
     with pytest.raises(SessionNotFound, match="nothing-here"):
         sm.load("nothing-here")
     with pytest.raises(SessionNotFound):
         sm.load("../../etc")
+    kept = sm.create("Kept")
+    for sneaky in ("..", ".", "../sav", "/etc", "a\x00b", ".deleted-x", "x" * 300, "é" * 200):
+        with pytest.raises(SessionNotFound):
+            sm.load(sneaky)
+        with pytest.raises(SessionNotFound):
+            sm.delete(sneaky)
+    assert [s.slug for s in sm.list()] == [kept.slug] and settings.sav_dir.is_dir()
 
 
 def test_five_megabyte_paste_is_saved_and_loaded_intact(sm: SessionManager) -> None:
