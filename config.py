@@ -124,9 +124,9 @@ def parse_host(host: str | None) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML file at ``path`` ({} when missing); a BOM left by a Windows editor is allowed."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(path.read_bytes().decode("utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:

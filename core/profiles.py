@@ -47,8 +47,7 @@ def profile_path(settings: Settings, name: str) -> Path:
 
 def _read(path: Path, name: str) -> Profile:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(path.read_bytes().decode("utf-8").removeprefix("\ufeff"))  # BOM: Windows editors
     except FileNotFoundError:
         raise ConfigError(path, f"there is no profile named '{name}'") from None
     except tomllib.TOMLDecodeError as exc:

@@ -135,3 +135,11 @@ def test_home_in_config_toml_says_where_to_set_it(tmp_path):
 def test_bad_environment_value_names_the_environment(tmp_path):
     with pytest.raises(ConfigError, match="environment"):
         load_settings(env={"IA_HOME": str(tmp_path), "IA_EMBEDDED": "sometimes"})
+
+
+def test_config_saved_with_a_bom_and_crlf_by_a_windows_editor_loads(tmp_path):
+    (tmp_path / "config.toml").write_bytes(
+        '\ufeffmodel = "from-notepad"\r\ncontext_exchanges = 3\r\n'.encode()
+    )
+    s = load_settings(env={"IA_HOME": str(tmp_path)})
+    assert (s.model, s.context_exchanges) == ("from-notepad", 3)

@@ -64,3 +64,11 @@ def test_missing_profile_and_unsavable_options(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="cannot be saved as TOML"):
         save_profile(settings, Profile("bad", options={"stop": None}))
     assert not (settings.profiles_dir / "bad.toml").exists()
+
+
+def test_profile_saved_with_a_bom_and_crlf_by_a_windows_editor_loads(settings: Settings) -> None:
+    settings.profiles_dir.mkdir(parents=True)
+    (settings.profiles_dir / "notepad.toml").write_bytes(
+        '\ufeffmodel = "smollm2:135m"\r\nsystem_prompt = "Hi"\r\n[options]\r\nseed = 3\r\n'.encode()
+    )
+    assert load_profile(settings, "notepad") == Profile("notepad", "smollm2:135m", "Hi", {"seed": 3})
