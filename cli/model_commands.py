@@ -126,14 +126,22 @@ def _pull(state: CliState, arg: str) -> None:
         transient=False,
     )
     tasks: dict[str, int] = {}
+    finished: set[str] = set()
 
     def on_progress(p: PullProgress) -> None:
         if not p.digest or not p.total:  # a step without bytes ("pulling manifest", "success"): one line
             progress.console.print(p.status)
             return
+        if p.digest in finished:
+            return
         if p.digest not in tasks:
             tasks[p.digest] = progress.add_task(p.status[:40], total=p.total)
         progress.update(tasks[p.digest], completed=p.completed or 0, total=p.total)
+        if (p.completed or 0) >= p.total:  # a finished layer becomes one line, so the steps stay in order
+            progress.remove_task(tasks.pop(p.digest))
+            progress.refresh()
+            finished.add(p.digest)
+            progress.console.print(f"{p.status[:40]}  {_size(p.total)}  done")
 
     with progress:
         _, interrupted = run_interruptible(lambda: _manager(state).pull(arg, on_progress, cancel), cancel.set)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.embedded.scripted import Layer, PullScript
 from tests.cli.conftest import wait_until
 
@@ -17,7 +19,12 @@ def test_pull_shows_progress_then_success_and_the_model_is_listed(terminal_facto
     term.say("/pull llama3.2:1b")
     shown = term.expect("Pulled llama3.2:1b.")
     assert "pulling manifest" in shown and "success" in shown
-    assert "━" in shown and "50.0 MB" in shown  # rich's bar and its bytes column for the big layer
+    assert "━" in shown and "/50.0 MB" in shown  # rich's bar and its bytes column for the big layer
+    # Each finished layer becomes one line, in order: manifest, layers, verifying, success; no bar after.
+    steps = ["pulling manifest", "50.0 MB  done", "96 B  done", "verifying sha256 digest", "success"]
+    positions = [shown.index(step) for step in steps]
+    assert positions == sorted(positions), shown
+    assert "━" not in shown[shown.index("verifying sha256 digest") :]
     term.prompt()
     term.say("/models")
     term.expect("llama3.2:1b")
@@ -26,16 +33,20 @@ def test_pull_shows_progress_then_success_and_the_model_is_listed(terminal_facto
     assert term.leave() == 0
 
 
-def test_ctrl_c_stops_a_slow_pull_and_the_prompt_returns(terminal_factory, scripted_server) -> None:
+@pytest.mark.parametrize("mode", [["--plain"], []], ids=["plain", "rich"])
+def test_ctrl_c_stops_a_slow_pull_and_the_prompt_returns(
+    terminal_factory, scripted_server, mode: list[str]
+) -> None:
     scripted_server.engine.enqueue_pull(PullScript([Layer(1_000_000_000, parts=1000, pace=0.05)]))
-    term = terminal_factory("-m", MODEL, "--plain")
+    term = terminal_factory("-m", MODEL, *mode)
     term.prompt()
     term.say("/pull huge:70b")
     wait_until(
         lambda: scripted_server.engine.pulls and scripted_server.engine.pulls[-1].lines > 3, what="bytes"
     )
     term.child.sendintr()
-    term.expect("Pull of huge:70b stopped.")
+    shown = term.expect("Pull of huge:70b stopped.")
+    assert "^C" not in shown and "/1.0 GB" in shown  # the bar stays as it was, nothing echoed into it
     term.prompt()
     record = scripted_server.engine.wait_pull_end()
     assert record.stopped_by_cancel and not record.finished  # the connection was closed, the server stopped
