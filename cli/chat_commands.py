@@ -96,10 +96,13 @@ def _set(state: CliState, arg: str) -> None:
     from cli.set_values import SETTABLE, SetValueError, parse_value
 
     if not arg:
+        from rich.table import Table
+
         options = {**state.settings.options, **(state.conv.options if state.conv else {})}
+        table = Table("key", "value", "takes", box=None, pad_edge=False, header_style="bold")
         for key, s in SETTABLE.items():
-            value = _current(state, key, options)
-            state.out.print(f"{key:<12} {'default' if value is None else value}   ({s.takes})", markup=False)
+            table.add_row(key, _shown(_current(state, key, options)), s.takes)
+        state.out.print(table)
         state.out.print("Reset one with /set KEY default.")
         return
     key, _, raw = arg.partition(" ")
@@ -126,7 +129,16 @@ def _set(state: CliState, arg: str) -> None:
     shown = _current(
         state, settable.key, {**state.settings.options, **(state.conv.options if state.conv else {})}
     )
-    state.out.print(f"{settable.key} = {'default' if shown is None else shown}", markup=False)
+    state.out.print(f"{settable.key} = {_shown(shown)}", markup=False)
+
+
+def _shown(value: object) -> str:
+    """A /set value as the user types it: default, on/off, or the value."""
+    if value is None:
+        return "default"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def _current(state: CliState, key: str, options: dict) -> object:

@@ -98,14 +98,16 @@ def _show(state: CliState, arg: str) -> None:
         ("quantization", d.quantization),
         ("context length", str(d.context_length or "-")),
         ("capabilities", ", ".join(d.capabilities)),
-        ("system prompt", d.system),
+        ("system prompt", d.system.strip()),
         ("options", d.parameters.strip()),
+        ("template", d.template.strip()),
         ("license", (d.license or "").strip().splitlines()[0] if d.license else ""),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        if value:
-            state.out.print(f"{key:<{width}}  {value}", markup=False)
+        if value:  # a value of several lines (template, options) stays in its column
+            shown = value.replace("\n", "\n" + " " * (width + 2))
+            state.out.print(f"{key:<{width}}  {shown}", markup=False)
 
 
 @command("pull", "/pull NAME", "download a model (Ctrl-C stops)")
@@ -182,5 +184,11 @@ def _unload(state: CliState, arg: str) -> None:
     name = arg or state.model
     if not name:
         raise CommandError("No model chosen yet.")
-    _manager(state).unload(name)
+    manager = _manager(state)
+    loaded = [r.name for r in manager.running()]
+    if not any(same_model(n, name) for n in loaded):
+        others = f"loaded now: {', '.join(loaded)}" if loaded else "no model is loaded"
+        state.out.print(f"{name} is not loaded ({others}); nothing to unload.", markup=False)
+        return
+    manager.unload(name)
     state.out.print(f"Unloaded {name}.")

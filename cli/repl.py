@@ -46,11 +46,11 @@ def _pick_model(state: CliState) -> None:
         )
         return
     state.out.print("Installed models:")
+    width = max(len(m.name) for m in models)
     for n, m in enumerate(models, 1):
         mark = "*" if m.name == state.model else " "
-        state.out.print(
-            f" {mark}{n:>2}. {m.name}  {m.parameter_size or ''} {m.quantization or ''}", markup=False
-        )
+        details = f"{m.parameter_size or ''} {m.quantization or ''}".rstrip()
+        state.out.print(f" {mark}{n:>2}. {m.name:<{width}}  {details}".rstrip(), markup=False)
     assert state.reader is not None
     while True:
         answer = state.reader.ask(

@@ -227,6 +227,55 @@ def test_set_validates_values_and_reaches_the_request(terminal_factory, scripted
     assert body["keep_alive"] == "10m"
 
 
+def test_every_set_key_reaches_the_request(terminal_factory, scripted_server) -> None:
+    term = terminal_factory("-m", "thinker:latest", "--plain")
+    term.prompt()
+    for text in ("one", "two"):
+        term.say(text)
+        term.expect("Hello from the scripted engine.")
+        term.prompt()
+    settings = [
+        ("temperature 0.5", "temperature = 0.5"),
+        ("top_p 0.9", "top_p = 0.9"),
+        ("seed 7", "seed = 7"),
+        ("num_ctx 1024", "num_ctx = 1024"),
+        ("num_predict 64", "num_predict = 64"),
+        ("keep_alive 30", "keep_alive = 30"),
+        ("think on", "think = on"),
+        ("context 1", "context = 1"),
+    ]
+    for typed, answer in settings:
+        term.say(f"/set {typed}")
+        term.expect(answer)
+    term.say("/set")
+    listing = term.expect("Reset one with /set KEY default.")
+    assert "key" in listing and "takes" in listing  # a table with a header
+    for key, value in (("temperature", "0.5"), ("think", "on"), ("context", "1"), ("keep_alive", "30")):
+        assert any(line.split()[:2] == [key, value] for line in listing.splitlines() if line.strip()), key
+    term.say("three")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    body = scripted_server.engine.bodies("/api/chat")[-1]
+    assert body["options"] == {
+        "temperature": 0.5,
+        "top_p": 0.9,
+        "seed": 7,
+        "num_ctx": 1024,
+        "num_predict": 64,
+    }
+    assert body["keep_alive"] == 30 and body["think"] is True
+    assert [m["content"] for m in body["messages"]] == ["two", "Hello from the scripted engine.", "three"]
+    term.say("/set temperature default")
+    term.expect("temperature = default")
+    term.say("/set think off")
+    term.expect("think = off")
+    term.say("four")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    body = scripted_server.engine.bodies("/api/chat")[-1]
+    assert "temperature" not in body["options"] and body["think"] is False
+
+
 def test_unknown_command_suggests_the_closest(terminal_factory) -> None:
     term = terminal_factory("-m", MODEL)
     term.prompt()
@@ -256,13 +305,18 @@ def test_model_commands(terminal_factory) -> None:
     term.say("/model gemma3:270m")
     term.expect("Model: gemma3:270m")
     term.say("/show")
-    term.expect("context length")
+    shown = term.expect("{{ .Prompt }}")  # the template, as the issue asks of /show
+    assert "context length" in shown and "capabilities" in shown and "template" in shown
     term.say("Hi")
     term.expect("Hello from the scripted engine.")
     term.say("/ps")
     term.expect("gemma3:270m")
+    term.say("/unload thinker:latest")
+    term.expect("thinker:latest is not loaded (loaded now: gemma3:270m); nothing to unload.")
     term.say("/unload")
     term.expect("Unloaded gemma3:270m.")
+    term.say("/unload")
+    term.expect("gemma3:270m is not loaded (no model is loaded); nothing to unload.")
     term.say("/pull tiny:1b")
     term.expect("There is no model called 'tiny:1b' to pull")  # the registry does not have it
     term.prompt()
