@@ -26,10 +26,13 @@ def no_echo() -> Iterator[None]:
     """Turn off the echo of typed keys on the terminal (stdin) for the block; nothing when it is no terminal."""
     try:
         import termios
-
+    except ImportError:  # Windows
+        yield
+        return
+    try:
         fd = sys.stdin.fileno()
         saved = termios.tcgetattr(fd)
-    except (ImportError, AttributeError, OSError, ValueError):  # Windows, no stdin, not a terminal
+    except (AttributeError, OSError, ValueError, termios.error):  # no stdin, or not a terminal
         yield
         return
     quiet = list(saved)
