@@ -100,8 +100,18 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def apply_profile(settings: Settings, name: str, args: argparse.Namespace | None = None) -> str:
     """Load a profile into the settings (explicit -m / --system flags still win); returns its name."""
-    from core.profiles import load_profile
+    from core.errors import IAError
+    from core.profiles import list_profiles, load_profile, profile_path
 
+    if not profile_path(settings, name).is_file():
+        names = [p.name for p in list_profiles(settings)]
+        known = (
+            f"saved ones: {', '.join(names)}" if names else f"none is saved in {settings.profiles_dir} yet"
+        )
+        raise IAError(
+            f"There is no profile named '{name}' ({known}); create it with "
+            f'python tools/update_system_prompt.py set {name} "SYSTEM PROMPT" --model MODEL.'
+        )
     profile = load_profile(settings, name)
     if profile.model and not (args is not None and args.model):
         settings.model = profile.model

@@ -528,7 +528,7 @@ def test_profile_command_applies_a_saved_profile(terminal_factory, scripted_serv
     term.say("/profile")
     term.expect("Profiles: coder")
     term.say("/profile nosuch")
-    term.expect("no profile named 'nosuch'")
+    term.expect("There is no profile named 'nosuch' (saved ones: coder); create it with")
     term.say("/profile coder")
     term.expect("Profile coder: model gemma3:270m")
     term.say("hi")

@@ -226,7 +226,10 @@ def test_profile_flag_sets_model_system_prompt_and_options(scripted_server, env,
 def test_unknown_profile_is_bad_usage(env) -> None:
     result = run_cli(["--profile", "nosuch", "hi"], env)
     assert result.returncode == 2
-    assert "no profile named 'nosuch'" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"There is no profile named 'nosuch' (none is saved in {Path(env['IA_HOME']) / 'profiles'} yet); "
+        'create it with python tools/update_system_prompt.py set nosuch "SYSTEM PROMPT" --model MODEL.'
+    ]
 
 
 def test_host_flag_beats_ollama_host(scripted_server, ia_home: Path) -> None:
