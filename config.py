@@ -191,6 +191,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
         ("the environment", _from_env(env)),
         ("the command line", dict(flags)),
     ]
+    host_from: str | Path = "the defaults"
     for where, values in layers:
         for key, value in values.items():
             if key in ("options", "ui") and isinstance(value, dict):
@@ -199,7 +200,15 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
                 setattr(settings, key, merged)
             else:
                 setattr(settings, key, _check(key, value, where))
-    settings.ollama_host = parse_host(settings.ollama_host)
+            if key == "ollama_host":
+                host_from = where
+    try:
+        settings.ollama_host = parse_host(settings.ollama_host)
+    except ValueError as exc:  # e.g. "http://[bad": urllib's own complaint says what is wrong
+        raise ConfigError(
+            host_from,
+            f"'{settings.ollama_host}' is not a server address ({exc}); write it like 127.0.0.1:11434",
+        ) from None
     return settings
 
 

@@ -44,6 +44,19 @@ def version() -> str:
         return "unknown"
 
 
+def _host(value: str) -> str:
+    """--host: refused at once when it cannot be a server address (bad usage, exit 2)."""
+    from config import parse_host
+
+    try:
+        parse_host(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not a server address ({exc}); write it like 127.0.0.1:11434"
+        ) from None
+    return value
+
+
 class _VersionAction(argparse.Action):
     """--version that reads the version only when asked."""
 
@@ -70,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     backend = p.add_mutually_exclusive_group()
     backend.add_argument("--embedded", action="store_true", help="use the embedded llama.cpp backend")
     backend.add_argument("--no-embedded", action="store_true", help="never fall back to the embedded backend")
-    p.add_argument("--host", metavar="URL", help="Ollama server (default: OLLAMA_HOST or 127.0.0.1:11434)")
+    p.add_argument(
+        "--host", metavar="URL", type=_host, help="Ollama server (default: OLLAMA_HOST or 127.0.0.1:11434)"
+    )
     p.add_argument("--home", metavar="DIR", help="data folder holding sav/, logs/, data/ (default: IA_HOME)")
     p.add_argument("--profile", metavar="NAME", help="apply a saved profile (model, system prompt, options)")
     p.add_argument("--plain", action="store_true", help="plain text output instead of rendered Markdown")

@@ -289,3 +289,22 @@ def test_the_cli_path_imports_no_heavy_module(env) -> None:
     assert "ollama" in imported and "cli.oneshot" in imported  # the listing is real
     heavy = {"kivy", "matplotlib", "uvicorn", "starlette", "llama_cpp", "openpyxl"}
     assert not heavy & imported
+
+
+def test_a_bad_host_flag_is_bad_usage_in_one_sentence(env) -> None:
+    result = run_cli(["--host", "http://[bad", "hi"], env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "main.py: error: argument --host: 'http://[bad' is not a server address (Invalid IPv6 URL); "
+        "write it like 127.0.0.1:11434"
+    )
+
+
+def test_a_bad_ollama_host_is_one_sentence(ia_home: Path) -> None:
+    result = run_cli(["hi"], cli_env("http://[bad", ia_home))
+    assert result.returncode == 5
+    assert result.stderr.strip().splitlines() == [
+        "Bad setting in the environment: 'http://[bad' is not a server address (Invalid IPv6 URL); "
+        "write it like 127.0.0.1:11434."
+    ]
