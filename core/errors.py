@@ -86,28 +86,46 @@ class ModelNotFound(BackendError):
         )
 
 
+# What to do when a model lacks a capability; the default is to choose another model.
+_CAPABILITY_ADVICE = {
+    "thinking": "turn thinking off for this chat (/set think off), or choose a model that thinks",
+    "images": "remove the image, or choose a model with vision",
+    "vision": "remove the image, or choose a model with vision",
+    "tools": "send the request without tools, or choose a model that supports tools",
+    "insert": "send the prompt without a suffix, or choose a model that supports insert",
+}
+
+
 class CapabilityMissing(BackendError):
-    """The model lacks a capability the request needs (thinking, vision, tools, chat, generate, insert)."""
+    """The model lacks a capability the request needs (thinking, images, tools, chat, generate, insert)."""
 
     def __init__(self, model: str, capability: str, detail: str = "") -> None:
         self.model = model
         self.capability = capability
         self.detail = detail
-        super().__init__(
-            f"Model '{model}' does not support {capability}: choose a model that does, "
-            f"or turn {capability} off for this chat."
-        )
+        advice = _CAPABILITY_ADVICE.get(capability, f"choose a model that supports {capability}")
+        super().__init__(f"Model '{model}' does not support {capability}: {advice}.")
 
 
 class ServerError(BackendError):
-    """The server answered with an HTTP error not covered by a more precise type."""
+    """The server answered with an HTTP error not covered by a more precise type.
 
-    def __init__(self, status: int, detail: str) -> None:
+    5xx: the server failed (try again, then its log); 501: it does not offer this; other 4xx: it refused this
+    request, which sending it again unchanged will not fix (``advice`` says what to change, when known).
+    """
+
+    def __init__(self, status: int, detail: str, advice: str = "") -> None:
         self.status = status
         self.detail = detail
-        super().__init__(
-            f"The server failed (HTTP {status}): {detail}. Try again; if it persists, check the server's log."
-        )
+        self.advice = advice
+        if status == 501:
+            head, tail = "The server does not offer this", advice or "use an Ollama server for it"
+        elif 400 <= status < 500:
+            head = "The server refused the request"
+            tail = advice or "change what was asked (model, options, prompt) and send it again"
+        else:
+            head, tail = "The server failed", advice or "try again; if it persists, check the server's log"
+        super().__init__(f"{head} (HTTP {status}): {detail}. {tail[0].upper()}{tail[1:]}.")
 
 
 class StreamBroken(BackendError):

@@ -340,6 +340,12 @@ class ModelManager:
     def version(self) -> str:
         return self.client.version()
 
+    def fit(self, resources: MachineResources | None = None) -> list[tuple[ModelInfo, FitVerdict]]:
+        """Every installed model with whether it fits this machine (its RAM, CPU and GPUs, measured now unless
+        ``resources`` is given), in the order the server lists them."""
+        res = resources if resources is not None else machine_resources()
+        return [(model, fits(model, res)) for model in self.list()]
+
     def delete(self, name: str) -> None:
         self.client.delete(name)
 

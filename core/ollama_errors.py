@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import httpx
@@ -27,6 +28,13 @@ def _loaded_type(module: str, name: str) -> type | None:
     return getattr(mod, name, None) if mod is not None else None
 
 
+# Ollama's capability refusals: `"x" does not support thinking`, `registry.ollama.ai/library/x:latest does not
+# support tools` (and our embedded server's `"x" does not support images: …`). Not `raw mode does not support
+# template, system, or context`, which is a refused request, not a model's limit.
+_CAPABILITY = re.compile(r'(?:"[^"]*"|\S+) does not support (\w+)', re.IGNORECASE)
+_CONTEXT_FULL = "exceeds the context length"
+
+
 def response_error(detail: str, status: int, model: str) -> IAError:
     """The error for an HTTP error status (or -1: an error line mid-stream) and the server's text."""
     low = detail.lower()
@@ -34,13 +42,23 @@ def response_error(detail: str, status: int, model: str) -> IAError:
         if "file does not exist" in low or "not found" in low and "model" in low:
             return ModelNotFound(model, detail)
         return StreamBroken(f"the server reported an error in the middle of the reply ({detail})")
-    if "does not support" in low:
-        capability = detail.lower().rsplit("does not support", 1)[1].strip(" .\"'") or "this request"
-        return CapabilityMissing(model, capability, detail)
+    if match := _CAPABILITY.match(detail):
+        return CapabilityMissing(model, match.group(1).lower(), detail)
     if status == 404 and "model" in low and "not found" in low:
         return ModelNotFound(model, detail)
     if status == 404:
-        return ServerError(404, f"this server does not offer that API ({detail})")
+        return ServerError(
+            404,
+            f"this server does not offer that API ({detail})",
+            "check that OLLAMA_HOST points at an Ollama server, or update Ollama",
+        )
+    if _CONTEXT_FULL in low:
+        return ServerError(
+            status,
+            detail,
+            "the prompt is longer than the model's context: send fewer past exchanges (/set context N), "
+            "a larger num_ctx (/set num_ctx N), or start a new conversation",
+        )
     return ServerError(status, detail)
 
 

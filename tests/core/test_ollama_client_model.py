@@ -28,6 +28,8 @@ def test_real_model_streams_a_reply_with_stats(embedded_server):
 
 
 def test_real_model_generation_stops_on_cancel(embedded_server):
+    runs = embedded_server.engine.runs
+    before = len(runs)
     with OllamaClient(embedded_server.url, first_token_timeout=300, stall_timeout=120) as client:
         stream = client.chat_stream(
             MODEL,
@@ -53,5 +55,11 @@ def test_real_model_generation_stops_on_cancel(embedded_server):
         worker.join(timeout=10)
         assert not worker.is_alive() and errors == [] and stream.cancelled
         assert not any(isinstance(c, FinalChunk) for c in chunks)
+        deadline = time.monotonic() + 30
+        while not (len(runs) > before and runs[-1].ended) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        cancelled = runs[-1]
+        assert cancelled.ended and cancelled.cancelled, "the closed connection stopped llama.cpp"
+        assert cancelled.tokens < 1000  # within a few tokens of the cancel, far from the 4,000 asked for
         reply = client.chat(MODEL, [{"role": "user", "content": "Hi"}], options={"num_predict": 4})
         assert reply.stats.eval_count <= 4  # the server is free again for the next request

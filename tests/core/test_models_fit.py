@@ -1,0 +1,77 @@
+"""Fit of each installed model on this machine, and GPUs read from a real `nvidia-smi` process when one is on
+PATH (a stand-in executable here: these machines have no NVIDIA GPU)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from core.embedded.scripted import scripted_model
+from core.models import GIB, GpuInfo, MachineResources, ModelManager, machine_resources
+from core.ollama_client import OllamaClient
+
+QUERY = "--query-gpu=name,memory.total,memory.used --format=csv,noheader,nounits"
+
+
+def _tool(folder, name: str, script: str) -> None:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def test_gpus_come_from_nvidia_smi_when_it_is_installed(monkeypatch, tmp_path):
+    _tool(
+        tmp_path,
+        "nvidia-smi",
+        f'[ "$*" = "{QUERY}" ] || {{ echo "unexpected arguments: $*" >&2; exit 2; }}\n'
+        'printf "NVIDIA GeForce RTX 4090, 24564, 1023\\nTesla T4, 15360, 0\\n"\n',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    res = machine_resources()
+    assert res.gpus == [
+        GpuInfo("NVIDIA GeForce RTX 4090", 24564 * 1024**2, 1023 * 1024**2),
+        GpuInfo("Tesla T4", 15360 * 1024**2, 0),
+    ]
+    assert res.gpus[0].memory_free == (24564 - 1023) * 1024**2
+    assert res.ram_total > 0 and res.cpu_count >= 1
+
+
+def test_a_broken_nvidia_smi_means_no_gpu(monkeypatch, tmp_path):
+    _tool(
+        tmp_path,
+        "nvidia-smi",
+        'echo "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver." >&2\nexit 9\n',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert machine_resources().gpus == []
+
+
+@pytest.fixture
+def manager(scripted_server):
+    scripted_server.engine.set_models(
+        scripted_model("big:70b", size=40 * GIB),
+        scripted_model("mid:8b", size=5 * GIB),
+        scripted_model("tiny:1m", size=1_000_000),
+    )
+    with OllamaClient(scripted_server.url, connect_timeout=2) as client:
+        yield ModelManager(client)
+
+
+def test_each_installed_model_is_judged_against_the_machine(manager):
+    res = MachineResources(16 * GIB, 12 * GIB, 8, "cpu", [GpuInfo("GPU", 8 * GIB, 1 * GIB)])
+    verdicts = {model.name: verdict for model, verdict in manager.fit(res)}
+    assert list(verdicts) == ["big:70b", "mid:8b", "tiny:1m"]
+    assert (verdicts["big:70b"].fits, verdicts["big:70b"].where) == (False, "none")
+    assert "more than this machine's 16.0 GiB of RAM" in verdicts["big:70b"].reason
+    assert (verdicts["mid:8b"].fits, verdicts["mid:8b"].where) == (True, "gpu")  # 7 GiB free on the GPU
+    assert (verdicts["tiny:1m"].fits, verdicts["tiny:1m"].where) == (True, "gpu")
+    without_gpu = {m.name: v.where for m, v in manager.fit(MachineResources(16 * GIB, 12 * GIB, 8, "cpu"))}
+    assert without_gpu == {"big:70b": "none", "mid:8b": "cpu", "tiny:1m": "cpu"}
+
+
+def test_fit_measures_this_machine_when_not_told(manager):
+    verdicts = {model.name: verdict for model, verdict in manager.fit()}
+    assert verdicts["tiny:1m"].fits  # 1 MB fits any machine that runs the tests
+    assert all(v.reason for v in verdicts.values())
