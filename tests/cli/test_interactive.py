@@ -684,3 +684,21 @@ def test_with_output_redirected_the_file_gets_the_plain_chat_and_the_prompt_stay
     assert "**bold** reply\n" in text  # plain: the Markdown source, no escape codes
     assert "\x1b" not in text and "ia>" not in text
     assert text.rstrip().endswith("Bye.")
+
+
+def test_an_unwritable_home_gives_one_sentence_per_failure_and_the_prompt_stays(
+    terminal_factory, ia_home: Path
+) -> None:
+    for name in ("sav", "logs", "data"):  # files where the folders should be: nothing can be written
+        (ia_home / name).write_text("not a folder", "utf-8")
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("Hello")
+    shown = term.expect("fix the folder's permissions (IA_HOME); what was saved before is intact.")
+    assert f"Cannot write {ia_home / 'sav'}" in shown and "Traceback" not in shown
+    term.prompt()
+    term.say("/sessions")
+    term.expect("No saved conversation yet.")
+    term.prompt()
+    assert term.leave() == 0
+    assert (ia_home / "sav").read_text("utf-8") == "not a folder"

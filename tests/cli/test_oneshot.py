@@ -308,3 +308,16 @@ def test_a_bad_ollama_host_is_one_sentence(ia_home: Path) -> None:
         "Bad setting in the environment: 'http://[bad' is not a server address (Invalid IPv6 URL); "
         "write it like 127.0.0.1:11434."
     ]
+
+
+def test_an_unwritable_home_is_reported_in_sentences_without_log_noise(env, ia_home: Path) -> None:
+    for name in ("sav", "logs", "data"):  # files where the folders should be: nothing can be written
+        (ia_home / name).write_text("not a folder", "utf-8")
+    result = run_cli(["-m", MODEL, "hello"], env)
+    assert result.returncode == 5
+    assert "Traceback" not in result.stderr and "WARNING" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"Cannot write {ia_home / 'sav'}")
+    assert "fix the folder's permissions (IA_HOME)" in lines[-1]
+    assert all(not line[:4].isdigit() for line in lines)  # no timestamped log records
+    assert (ia_home / "sav").read_text("utf-8") == "not a folder"
