@@ -294,7 +294,7 @@ def render(conv: Conversation) -> str:
 # Marker lines; trailing spaces or tabs left by an editor are tolerated.
 _MARKER = re.compile(r"^<!-- ia:(message|thinking|eof)(?: (.*))? -->[ \t]*$", re.MULTILINE)
 # What may stand between messages: blank lines, headings, the thinking <details> wrapper, image links.
-_BETWEEN_LINE = r"[ \t]*(?:(?:#|<details>|</details>|!\[)[^\n]*)?"
+_BETWEEN_LINE = r"[ \t]*(?:(?:#|</?details\b|</?summary\b|!\[)[^\n]*)?"
 _BETWEEN = re.compile(rf"{_BETWEEN_LINE}(?:\n{_BETWEEN_LINE})*")
 _MARKER_LIKE = re.compile(r"<!--\s*ia:", re.IGNORECASE)
 

@@ -179,6 +179,7 @@ def _edited_example() -> str:
                 "Old answer\n```python\nprint(1)\n```",
                 T0,
                 model="m",
+                thinking="Let me think",
                 images=["attachments/a.png"],
             ),
             Message("user", "Second question", T0 + timedelta(seconds=5)),
@@ -187,8 +188,9 @@ def _edited_example() -> str:
 
 
 def _drop_message(text: str, block_id: str) -> str:
-    start = text.rindex("\n## ", 0, text.index(f"<!-- ia:message id={block_id} "))
-    end = text.index(f"<!-- ia:end {block_id} -->")
+    marker = text.index(f"<!-- ia:message id={block_id} ")
+    start = text.rindex("\n## ", 0, marker)  # from its heading, thinking block included
+    end = text.index(f"<!-- ia:end {block_id} -->", marker)
     return text[:start] + text[text.index("\n", end) :]
 
 
@@ -203,6 +205,10 @@ EDITOR_EDITS = {
     "trailing-spaces-and-tabs-after-markers": (lambda t: t.replace(" -->\n", " --> \t \n"), None),
     "no-newline-at-end": (lambda t: t.rstrip("\n"), None),
     "blank-lines-around-text-removed": (lambda t: t.replace("-->\n\nHello\n\n<!--", "-->\nHello\n<!--"), None),
+    "details-reformatted": (
+        lambda t: t.replace("<details><summary>💭 Thinking</summary>", "<details open>\n  <summary>Thoughts</summary>"),
+        None,
+    ),
     "headings-rewritten": (lambda t: t.replace("## 🧑 User", "## Me").replace("# Demo", "# My title"), None),
     "tab-indented-text": (lambda t: t.replace("Second question", "\tSecond\n\tquestion"), ["Hello", "Old answer\n```python\nprint(1)\n```", "\tSecond\n\tquestion"]),
 }  # fmt: skip
@@ -220,6 +226,8 @@ def test_editor_edits_that_keep_the_markers_load(tmp_path: Path, edit: str) -> N
         expected or ["Hello", "Old answer\n```python\nprint(1)\n```", "Second question"]
     )
     assert conv.messages[-1].created == T0 + timedelta(seconds=5)
+    if len(conv.messages) == 3:
+        assert (conv.messages[1].thinking, conv.messages[1].images) == ("Let me think", ["attachments/a.png"])
     assert path.read_bytes() == before
 
 
