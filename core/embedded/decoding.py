@@ -146,10 +146,8 @@ def decode(
     if len(tokens) >= n_ctx:
         raise EngineError(400, "the input length exceeds the context length")
     room = n_ctx - len(tokens)
-    limit = room if sampling.num_predict < 0 else min(sampling.num_predict, room)
-    if limit == 0:
-        yield Done("length", len(tokens), 0, 0, 0, load_ns, context=tuple(tokens))
-        return
+    # As Ollama's runner: only a positive num_predict limits the reply (0, -1 and -2 run until the context fills).
+    limit = room if sampling.num_predict <= 0 else min(sampling.num_predict, room)
     llama.set_seed(sampling.seed if sampling.seed >= 0 else random.randrange(2**31))
     started = time.perf_counter_ns()
     record = record or RunRecord(model="")

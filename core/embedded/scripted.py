@@ -467,7 +467,7 @@ class ScriptedEngine:
                         yield Piece(step.text, thinking=True)
                     continue
                 if isinstance(step, str):
-                    if 0 <= limit <= produced:
+                    if 0 < limit <= produced:  # only a positive num_predict limits, as in Ollama
                         reason = "length"
                         break
                     first_at = first_at or time.perf_counter_ns()

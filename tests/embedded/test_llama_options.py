@@ -117,3 +117,10 @@ def test_show_model_info_keeps_gguf_types_in_go_key_order(embedded_server):
     assert list(info) == sorted(info)  # Go writes map keys sorted
     assert info["tokenizer.ggml.add_bos_token"] is False and info["llama.context_length"] == 8192
     assert info["general.architecture"] == "llama" and isinstance(info["llama.rope.freq_base"], float)
+
+
+def test_num_predict_zero_does_not_limit_the_reply(embedded_server):
+    client = ollama.Client(host=embedded_server.url)
+    unlimited = client.chat("smollm2:135m", messages=ASK, options={"temperature": 0, "num_predict": 0})
+    assert unlimited.eval_count > 10 and unlimited.done_reason == "stop"  # ended by the model, not a limit
+    assert unlimited.message.content.strip()

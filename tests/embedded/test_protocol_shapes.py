@@ -97,3 +97,12 @@ def test_ollama_endpoints_it_does_not_offer_are_a_clear_501(scripted_server, met
 def test_a_path_ollama_does_not_have_stays_ollamas_plain_404(scripted_server):
     answer = httpx.post(scripted_server.url + "/api/nothing", json={})
     assert (answer.status_code, answer.text) == (404, "404 page not found")
+
+
+@pytest.mark.parametrize(("num_predict", "pieces"), [(0, 6), (-1, 6), (-2, 6), (2, 2)])
+def test_only_a_positive_num_predict_limits_the_reply(scripted_server, num_predict, pieces):
+    """Ollama's runner stops at num_predict only when it is > 0: 0, -1 and -2 leave the reply unlimited."""
+    reply = ollama.Client(host=scripted_server.url).generate(
+        "smollm2:135m", "hi", options={"num_predict": num_predict}
+    )
+    assert reply.eval_count == pieces and reply.done_reason == ("length" if pieces == 2 else "stop")
