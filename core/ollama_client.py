@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from config import parse_host
-from core.errors import IAError, ServerError, StreamBroken
+from core.errors import IAError, ServerError, ServerUnreachable, StreamBroken
 from core.models import ModelDetails, ModelInfo, RunningModel
 from core.ollama_errors import response_error, translate_error
 from core.ollama_stream import (
@@ -86,6 +86,10 @@ class OllamaClient:
             pool=connect_timeout,
         )
         self._timeout = timeout
+        # /api/tags, /api/show and /api/version load no model: a server silent for a stall period is hung.
+        self._answer_timeout = httpx.Timeout(
+            connect=connect_timeout, read=stall_timeout, write=stall_timeout, pool=connect_timeout
+        )
         # Plain http needs no certificate store: loading one costs tens of ms per client at start-up.
         self._verify = self.host.startswith("https://")
         self._ollama_client: Any = None
@@ -266,7 +270,15 @@ class OllamaClient:
             raise error from exc
 
     def _json(self, method: str, path: str, body: dict | None = None, *, model: str = "") -> dict[str, Any]:
-        r = self._call(lambda: self._http.request(method, path, json=body), model)
+        def request() -> httpx.Response:
+            try:
+                return self._http.request(method, path, json=body, timeout=self._answer_timeout)
+            except httpx.ReadTimeout as exc:
+                raise ServerUnreachable(
+                    self.host, f"it took the request but sent no answer within {self.stall_timeout:g} s"
+                ) from exc
+
+        r = self._call(request, model)
         if r.status_code >= 400:
             raise response_error(_error_text(r.text), r.status_code, model)
         try:

@@ -4,6 +4,7 @@ socket that never accepts: the right error type, and a message that says what to
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import ollama
@@ -58,6 +59,44 @@ def test_a_host_that_never_accepts_is_unreachable_once_the_connect_timeout_passe
         assert "connect timeout" in str(caught.value) and "ollama serve" in str(caught.value)
         assert caught.value.host == f"http://127.0.0.1:{silent_port}"
     assert 0.4 <= time.monotonic() - started < 5  # the connect limit, not the 30 s first-token one
+    client.close()
+
+
+@pytest.fixture
+def mute_port():
+    """A server that accepts connections and reads requests but never answers (a hung server)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # closed at the end of the test
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+@pytest.mark.parametrize("call", ["list_models", "version", "show"])
+def test_a_server_that_never_answers_a_model_query_is_unreachable_after_the_stall_limit(mute_port, call):
+    client = OllamaClient(
+        f"127.0.0.1:{mute_port}", connect_timeout=2, first_token_timeout=60, stall_timeout=0.5
+    )
+    started = time.monotonic()
+    with pytest.raises(ServerUnreachable) as caught:
+        getattr(client, call)(*([MODEL] if call == "show" else []))
+    assert 0.4 <= time.monotonic() - started < 5  # the stall limit, not the 60 s first-token one
+    assert "sent no answer within 0.5 s" in str(caught.value) and "ollama serve" in str(caught.value)
     client.close()
 
 
