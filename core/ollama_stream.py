@@ -401,10 +401,15 @@ class ChatStream(_HttpStream):
 
 
 class PullStream(_HttpStream):
-    """Progress of a pull or create: iterate PullProgress lines; ``cancel()`` stops the transfer."""
+    """Progress of a pull or create: iterate PullProgress lines; ``cancel()`` stops the transfer.
+
+    Between lines it allows the longer of the two limits: Ollama sends nothing while it checks the sha256 of
+    what it downloaded ("verifying sha256 digest"), which for a large model on a slow disk takes minutes.
+    """
 
     def __init__(self, client: OllamaClient, model: str, open_parts: Callable[[], Iterator[Any]]) -> None:
         super().__init__(client, model, open_parts)
+        self._stall_timeout = client.read_timeout
         self.last: PullProgress | None = None
 
     def _run(self) -> Iterator[PullProgress]:

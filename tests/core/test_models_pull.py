@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from core.embedded.scripted import Drop, ErrorLine, Layer, PullScript, ScriptedEngine
+from core.embedded.scripted import Delay, Drop, ErrorLine, Layer, PullScript, ScriptedEngine, Stall
 from core.embedded.server import EmbeddedServer
-from core.errors import ModelNotFound, ServerError, StreamBroken
+from core.errors import ModelNotFound, ServerError, StreamBroken, StreamStalled
 from core.models import ModelManager, PullProgress
 from core.ollama_client import OllamaClient
 
@@ -125,3 +125,24 @@ def test_pulled_model_can_be_deleted_and_pulled_again(client, scripted_server):
     manager.pull("tinyllama", lambda p: None)
     assert "tinyllama:latest" in _installed(client)
     assert [r.finished for r in scripted_server.engine.pulls] == [True, True]
+
+
+def test_a_silent_verification_longer_than_the_stall_limit_does_not_stop_the_pull(scripted_server):
+    """Ollama says 'verifying sha256 digest' and then nothing until the check is done (minutes for a large
+    model): a pull waits up to the first-token limit between lines, not the chat stall limit."""
+    scripted_server.engine.enqueue_pull(PullScript([Layer(1000, parts=2), Delay(1.0)]))
+    with OllamaClient(scripted_server.url, first_token_timeout=10, stall_timeout=0.3) as client:
+        seen: list[PullProgress] = []
+        ModelManager(client).pull("llama3.2:1b", seen.append)
+    assert seen[-1].status == "success" and scripted_server.engine.wait_pull_end().finished
+
+
+def test_a_pull_silent_past_the_first_token_limit_is_stalled(scripted_server):
+    scripted_server.engine.enqueue_pull(PullScript([Layer(1000, parts=2), Stall(20)]))
+    with (
+        OllamaClient(scripted_server.url, first_token_timeout=0.5, stall_timeout=0.2) as client,
+        pytest.raises(StreamStalled) as caught,
+    ):
+        ModelManager(client).pull("llama3.2:1b", lambda p: None)
+    assert caught.value.phase == "between chunks" and caught.value.seconds == 0.5
+    assert scripted_server.engine.wait_pull_end().stopped_by_cancel  # the connection was closed
