@@ -142,12 +142,15 @@ class StreamBroken(BackendError):
 class StreamStalled(BackendError):
     """No data arrived within the allowed time (phase: 'first token' or 'between chunks')."""
 
-    def __init__(self, seconds: float, phase: str) -> None:
+    def __init__(self, seconds: float, phase: str, *, message: str | None = None) -> None:
         self.seconds = seconds
         self.phase = phase
+        setting = "first_token_timeout" if phase == "first token" else "stall_timeout"
         super().__init__(
-            f"The server sent nothing for {seconds:g} s ({phase}); the request was stopped. "
-            "The model may be too large for this machine: try a smaller one or raise the timeout."
+            message
+            or f"The server sent nothing for {seconds:g} s ({phase}); the request was stopped. "
+            f"The model may be too large for this machine: try a smaller one or raise the timeout "
+            f"({setting} in IA_HOME/config.toml)."
         )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from core.errors import ModelNotFound, ServerError, StreamBroken
+from core.errors import ModelNotFound, ServerError, StreamBroken, StreamStalled
 
 if TYPE_CHECKING:
     from core.ollama_client import ChatStream, OllamaClient
@@ -372,7 +372,7 @@ class ModelManager:
         try:
             for progress in stream:
                 on_progress(progress)
-        except (ModelNotFound, StreamBroken) as exc:
+        except (ModelNotFound, StreamBroken, StreamStalled) as exc:
             raise _pull_error(name, exc) from exc
         finally:
             done.set()
@@ -381,8 +381,17 @@ class ModelManager:
                 watcher.join()
 
 
-def _pull_error(name: str, exc: ModelNotFound | StreamBroken) -> ModelNotFound | StreamBroken:
+def _pull_error(
+    name: str, exc: ModelNotFound | StreamBroken | StreamStalled
+) -> ModelNotFound | StreamBroken | StreamStalled:
     """The same error type, worded for a pull (the generic texts speak of installed models and replies)."""
+    if isinstance(exc, StreamStalled):
+        return StreamStalled(
+            exc.seconds,
+            exc.phase,
+            message=f"The pull of '{name}' stopped: the server sent nothing for {exc.seconds:g} s. "
+            "Check the server's network and try the pull again (what was downloaded is kept by Ollama).",
+        )
     if isinstance(exc, ModelNotFound):
         return ModelNotFound(
             name,

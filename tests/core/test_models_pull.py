@@ -145,4 +145,8 @@ def test_a_pull_silent_past_the_first_token_limit_is_stalled(scripted_server):
     ):
         ModelManager(client).pull("llama3.2:1b", lambda p: None)
     assert caught.value.phase == "between chunks" and caught.value.seconds == 0.5
+    assert str(caught.value).startswith(
+        "The pull of 'llama3.2:1b' stopped: the server sent nothing for 0.5 s."
+    )
+    assert "too large" not in str(caught.value)  # the chat wording does not fit a download
     assert scripted_server.engine.wait_pull_end().stopped_by_cancel  # the connection was closed

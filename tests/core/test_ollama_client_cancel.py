@@ -101,7 +101,7 @@ def test_stall_between_chunks_raises_stream_stalled_and_the_client_recovers(scri
         list(stream)
     assert time.monotonic() - started < 5  # far below the 20 s stall and the 15 s first-token limit
     assert caught.value.phase == "between chunks" and caught.value.seconds == 0.3
-    assert "0.3 s" in str(caught.value) and "raise the timeout" in str(caught.value)
+    assert "0.3 s" in str(caught.value) and "raise the timeout (stall_timeout in" in str(caught.value)
     assert stream.text == "a"
     assert scripted_server.engine.wait_generation_end().stopped_by_cancel  # the connection was closed
     _works_after(client, scripted_server.engine)
@@ -114,6 +114,7 @@ def test_first_token_timeout_raises_stream_stalled(scripted_server):
     with pytest.raises(StreamStalled) as caught:
         list(client.chat_stream(MODEL, USER))
     assert caught.value.phase == "first token" and caught.value.seconds == 0.4
+    assert "first_token_timeout in IA_HOME/config.toml" in str(caught.value)
     assert scripted_server.engine.wait_generation_end().stopped_by_cancel
     _works_after(client, scripted_server.engine)
     client.close()
