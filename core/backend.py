@@ -21,7 +21,7 @@ __all__ = ["Backend", "connect", "embedded_missing"]
 class Backend:
     """The server in use, a client for it, and the sentence that tells the user which one it is."""
 
-    kind: str  # "ollama" | "embedded"
+    kind: str  # "ollama" | "embedded" (IA_V3's own server: started here, or found at OLLAMA_HOST)
     host: str
     client: OllamaClient
     note: str
@@ -70,7 +70,9 @@ def _start_embedded(settings: Settings, engine: Engine | None) -> tuple[Embedded
 
 
 def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
-    """Use Ollama when it answers within connect_timeout; else, per settings.embedded, the embedded server.
+    """Use the server at OLLAMA_HOST when it answers within connect_timeout; else, per settings.embedded, the
+    embedded server. ``kind`` is "embedded" for IA_V3's own server, whether started here or by hand at
+    OLLAMA_HOST (it says so with its x-ia-backend header); ``server`` is set only when started here.
 
     ``engine`` replaces the embedded llama.cpp engine (tests pass a ScriptedEngine); by default it is
     LlamaEngine on settings.home. Raises ServerUnreachable or EmbeddedUnavailable with what to do.
@@ -81,7 +83,11 @@ def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
     host = settings.ollama_host
     if mode != "force":
         client = _client(settings, host)
-        if client.ping():
+        answers = client.identify()
+        if answers == "embedded":  # `python -m core.embedded` started by hand: same API, say which it is
+            note = f"Using IA_V3's embedded backend (llama.cpp) at {client.host}."
+            return Backend("embedded", client.host, client, note)
+        if answers == "ollama":
             return Backend("ollama", client.host, client, f"Using Ollama at {client.host}.")
         client.close()
         if mode == "off":

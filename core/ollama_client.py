@@ -30,6 +30,7 @@ from core.ollama_stream import (
 )
 
 __all__ = [
+    "BACKEND_HEADER",
     "ChatStream",
     "Chunk",
     "ContentChunk",
@@ -41,6 +42,11 @@ __all__ = [
     "ThinkingChunk",
     "translate_error",
 ]
+
+
+# IA_V3's embedded server sends this header with every answer (core.embedded.server.BACKEND_HEADER, which
+# cannot be imported here without uvicorn); Ollama does not.
+BACKEND_HEADER = "x-ia-backend"
 
 
 def _prepare_messages(messages: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -128,11 +134,17 @@ class OllamaClient:
     # -- server --------------------------------------------------------------------------------------
     def ping(self) -> bool:
         """True when the server answers 'Ollama is running' within the connect timeout."""
+        return self.identify() is not None
+
+    def identify(self) -> str | None:
+        """Who answers within the connect timeout: "embedded" (IA_V3's own server), "ollama", or None."""
         try:
             r = self._http.get("/", timeout=self.connect_timeout)
         except (httpx.HTTPError, OSError):
-            return False
-        return r.status_code == 200 and "Ollama is running" in r.text
+            return None
+        if r.status_code != 200 or "Ollama is running" not in r.text:
+            return None
+        return "embedded" if r.headers.get(BACKEND_HEADER) == "embedded" else "ollama"
 
     def version(self) -> str:
         return str(self._json("GET", "/api/version").get("version", ""))

@@ -18,7 +18,7 @@ MODEL = "smollm2:135m"
 def test_banner_names_backend_model_and_session(terminal_factory, scripted_server) -> None:
     term = terminal_factory("-m", MODEL)
     banner = term.expect("ia>")
-    assert f"Using Ollama at {scripted_server.url}" in banner
+    assert f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}." in banner
     assert f"Model: {MODEL}" in banner
     assert "Session: new" in banner
     assert term.leave() == 0

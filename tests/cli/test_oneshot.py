@@ -37,8 +37,54 @@ def test_prompt_prints_the_reply_and_saves_the_conversation(scripted_server, env
 
 def test_backend_note_goes_to_stderr_not_stdout(scripted_server, env) -> None:
     result = run_cli(["-m", MODEL, "hi"], env)
-    assert f"Using Ollama at {scripted_server.url}" in result.stderr
-    assert "Using Ollama" not in result.stdout
+    assert f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}." in result.stderr
+    assert "Using" not in result.stdout
+
+
+def test_our_embedded_server_at_ollama_host_answers_with_its_chat_model_by_default(
+    scripted_server, env, ia_home: Path
+) -> None:
+    """`python -m core.embedded` given as OLLAMA_HOST: without -m the chat model answers, not the base model
+    listed first (gemma3:270m is for raw completion)."""
+    from core.embedded.scripted import scripted_model
+
+    scripted_server.engine.set_models(scripted_model("gemma3:270m"), scripted_model("smollm2:135m"))
+    result = run_cli(["--json", "hi"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == "smollm2:135m"
+    assert json.loads(result.stdout)["backend"] == "embedded"
+    assert scripted_server.engine.bodies("/api/chat")[0]["model"] == "smollm2:135m"
+
+
+def test_a_real_ollama_is_named_ollama(ia_home: Path) -> None:
+    """A server without our x-ia-backend header is Ollama (here a stand-in that answers only GET /)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            ok = self.path == "/"
+            body = b"Ollama is running" if ok else b'{"error": "not here"}'
+            self.send_response(200 if ok else 500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = run_cli(["-m", MODEL, "hi"], cli_env(url, ia_home))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.stderr.startswith(f"Using Ollama at {url}.\n")
+    assert result.returncode == 5 and "HTTP 500" in result.stderr
 
 
 def test_text_piped_on_stdin_is_added_to_the_prompt(scripted_server, env, ia_home: Path) -> None:

@@ -17,16 +17,59 @@ DEAD = "http://127.0.0.1:9"  # the root conftest points OLLAMA_HOST here
 USER = [{"role": "user", "content": "hi"}]
 
 
-def test_ollama_is_used_when_it_answers(scripted_server):
-    settings = load_settings({"ollama_host": scripted_server.url, "embedded": "auto", "connect_timeout": 1.5})
+@pytest.fixture
+def plain_ollama():
+    """A server answering GET / like Ollama, without the x-ia-backend header our embedded server adds."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"Ollama is running"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ollama_is_used_when_it_answers(plain_ollama):
+    settings = load_settings({"ollama_host": plain_ollama, "embedded": "auto", "connect_timeout": 1.5})
     backend = connect(settings)
     try:
-        assert backend.kind == "ollama" and backend.host == scripted_server.url and backend.server is None
-        assert backend.note == f"Using Ollama at {scripted_server.url}."
+        assert backend.kind == "ollama" and backend.host == plain_ollama and backend.server is None
+        assert backend.note == f"Using Ollama at {plain_ollama}."
         assert backend.client.connect_timeout == 1.5
+    finally:
+        backend.close()
+
+
+def test_our_embedded_server_at_ollama_host_is_named_as_such(scripted_server):
+    """`python -m core.embedded` started by hand and given as OLLAMA_HOST: used, and called what it is."""
+    settings = load_settings({"ollama_host": scripted_server.url, "embedded": "auto"})
+    backend = connect(settings)
+    try:
+        assert backend.kind == "embedded" and backend.host == scripted_server.url and backend.server is None
+        assert backend.note == f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}."
         assert backend.client.chat("smollm2:135m", USER).text == "Hello from the scripted engine."
     finally:
         backend.close()
+    assert OllamaClient(scripted_server.url).ping(), "close() leaves a server it did not start running"
+
+
+def test_the_client_knows_the_header_the_embedded_server_sends():
+    from core.embedded.server import BACKEND_HEADER as SENT
+    from core.ollama_client import BACKEND_HEADER
+
+    assert BACKEND_HEADER == SENT
 
 
 def test_auto_starts_the_embedded_server_when_ollama_is_not_there():
@@ -110,7 +153,7 @@ def test_ollama_host_from_the_environment_reaches_the_backend(scripted_server, m
     monkeypatch.setenv("OLLAMA_HOST", f":{port}")
     backend = connect(load_settings())
     try:
-        assert backend.kind == "ollama" and backend.host == f"http://127.0.0.1:{port}"
+        assert backend.kind == "embedded" and backend.host == f"http://127.0.0.1:{port}"
     finally:
         backend.close()
 

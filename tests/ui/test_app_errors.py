@@ -48,7 +48,7 @@ def test_reconnect_button_reconnects(app_driver):
     d.press(d.ids.info.ids.reconnect_btn)
     d.wait(lambda: d.app.controller.backend not in (None, before), "a new connection")
     d.wait(lambda: d.app.backend_status == "ready", "ready again")
-    assert d.ids.info.status == "ready" and "Using Ollama at" in d.ids.info.note
+    assert d.ids.info.status == "ready" and "Using IA_V3's embedded backend" in d.ids.info.note
 
 
 def test_broken_stream_keeps_partial_text_and_offers_regenerate(app_driver):
