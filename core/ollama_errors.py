@@ -31,7 +31,7 @@ def _loaded_type(module: str, name: str) -> type | None:
 # Ollama's capability refusals: `"x" does not support thinking`, `registry.ollama.ai/library/x:latest does not
 # support tools` (and our embedded server's `"x" does not support images: …`). Not `raw mode does not support
 # template, system, or context`, which is a refused request, not a model's limit.
-_CAPABILITY = re.compile(r'(?:"[^"]*"|\S+) does not support (\w+)', re.IGNORECASE)
+_CAPABILITY = re.compile(r"""(?:model )?(?:"[^"]*"|'[^']*'|\S+) does not support (\w+)""", re.IGNORECASE)
 _CONTEXT_FULL = "exceeds the context length"
 
 

@@ -156,3 +156,30 @@ def test_an_api_the_server_lacks_says_to_check_the_host():
     lacking = ollama.ResponseError("404 page not found", 404)  # what Ollama answers on a path it lacks
     error = translate_error(lacking, host="http://h:1", model=MODEL)
     assert isinstance(error, ServerError) and error.status == 404 and "OLLAMA_HOST" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "capability"),
+    [
+        ('"llama3.2" does not support thinking', "thinking"),
+        ("registry.ollama.ai/library/x:latest does not support tools", "tools"),
+        ("llama3 does not support tools", "tools"),
+        ("model 'x' does not support insert", "insert"),
+        ('"m" does not support images: it is a text-only model (no vision)', "images"),
+    ],
+)
+def test_capability_refusals_in_every_wording_ollama_uses(text, capability):
+    error = translate_error(ollama.ResponseError(text, 400), host="http://h:1", model="x")
+    assert isinstance(error, CapabilityMissing) and error.capability == capability and error.detail == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "raw mode does not support template, system, or context",
+        "the embedded backend does not support a custom template",
+    ],
+)
+def test_other_refusals_that_say_does_not_support_are_not_capabilities(text):
+    error = translate_error(ollama.ResponseError(text, 400), host="http://h:1", model="x")
+    assert type(error) is ServerError and error.status == 400 and "refused the request" in str(error)
