@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from core.devlog import DevLog
@@ -289,8 +290,12 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     term.prompt()
     term.say("/help")
     text = term.expect("Ctrl-D or /quit leaves.")
-    for name in ("/models", "/pull NAME", "/copy", "/export md|json PATH", "/set KEY VALUE", "/regen"):
-        assert name in text
+    from cli.commands import commands
+
+    usages = [c.usage for c in commands()]
+    assert len(usages) == 25  # the issue's 25 commands (/copy code K shares /copy's line)
+    for usage in usages:
+        assert usage in text
     assert "Alt+Enter" in text and '"""' in text
 
 
@@ -383,7 +388,13 @@ def test_image_is_attached_to_the_next_message(terminal_factory, scripted_server
     assert "images" not in bodies[1]["messages"][-1]
 
 
-def test_copy_and_copy_code_reach_the_clipboard(terminal_factory, scripted_server, x_display: str) -> None:
+def only_conversation_dir(home: Path) -> Path:
+    return home / "sav" / only_conversation(home).slug
+
+
+def test_copy_and_copy_code_reach_the_clipboard(
+    terminal_factory, scripted_server, x_display: str, ia_home: Path
+) -> None:
     reply = "Two blocks:\n\n```python\nprint(1)\n```\n\nand\n\n```bash\necho two\n```\n"
     scripted_server.engine.enqueue(Script([reply]))
     term = terminal_factory("-m", MODEL, "--plain", DISPLAY=x_display)
@@ -406,13 +417,35 @@ def test_copy_and_copy_code_reach_the_clipboard(terminal_factory, scripted_serve
     term.say("/copy")
     term.expect("Copied the last reply")
     wait_until(lambda: clipboard() == reply, what="the reply on the clipboard")
+    term.say("Another")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    term.say("/copy 2")
+    term.expect("Copied the last 2 replies")
+    wait_until(
+        lambda: clipboard() == reply + "\n\nHello from the scripted engine.",
+        what="both replies on the clipboard",
+    )
+    term.say("/copy")
+    term.expect("Copied the last reply")
+    wait_until(lambda: clipboard() == "Hello from the scripted engine.", what="the newest reply alone")
+    scripted_server.engine.enqueue(Script([reply]))
+    term.say("Show code again")
+    term.expect("echo two")
+    term.prompt()
+    term.say("/copy code")
+    term.expect("Copied code block 1 of 2")
+    wait_until(lambda: clipboard() == "print(1)\n", what="code block 1 on the clipboard")
     term.say("/copy code 2")
     term.expect("Copied code block 2 of 2")
     wait_until(lambda: clipboard() == "echo two\n", what="code block 2 on the clipboard")
     term.say("/copy code 3")
     term.expect("there is no block 3")
+    saved = sorted(only_conversation_dir(ia_home).glob("code_*"))
+    assert {f.suffix for f in saved} == {".py", ".sh"} and len(saved) == 4  # two blocks of two replies
     term.say("/code")
-    term.expect("code_2.sh")
+    for path in saved:
+        term.expect(str(path))
 
 
 def test_copy_without_a_display_says_what_is_missing(terminal_factory, scripted_server) -> None:
@@ -449,6 +482,45 @@ def test_dev_mode_picks_a_model_shows_timings_and_records(terminal_factory, scri
     assert len(records) == 1
     assert records[0].model == chosen
     assert scripted_server.engine.bodies("/api/chat")[0]["model"] == chosen
+    readable = (ia_home / "data" / "dev_responses.log").read_text("utf-8").splitlines()
+    assert len(readable) == 1 and f"model={chosen}" in readable[0] and "ttft=" in readable[0]
+
+
+@pytest.mark.parametrize("how", ["config", "environment"])
+def test_dev_mode_from_the_settings_picks_a_model_at_start(
+    terminal_factory, scripted_server, ia_home: Path, how: str
+) -> None:
+    extra = {}
+    if how == "config":
+        (ia_home / "config.toml").write_text("dev_mode = true\n", "utf-8")
+    else:
+        extra["IA_DEV"] = "1"
+    term = terminal_factory("--plain", **extra)
+    term.expect("Installed models:")
+    term.expect("Pick a model")
+    term.say("")  # Enter keeps the default
+    banner = term.expect("ia>")
+    assert "Model: smollm2:135m" in banner and "DEV mode on" in banner
+
+
+def test_dev_on_during_a_chat_shows_timings_and_records_from_then_on(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("before")
+    shown = term.expect("Hello from the scripted engine.")
+    term.prompt()
+    assert not (ia_home / "data" / "dev_responses.jsonl").exists()
+    term.say("/dev on")
+    term.expect(f"DEV mode on: timings after each reply; requests logged in {ia_home / 'data'}")
+    term.say("after")
+    term.expect("Hello from the scripted engine.")
+    shown = term.expect("ia>")
+    assert "first token" in shown and "tok/s" in shown and "total" in shown
+    rows = (ia_home / "data" / "dev_responses.jsonl").read_text("utf-8").splitlines()
+    assert len(rows) == 1 and json.loads(rows[0])["model"] == MODEL
+    assert (ia_home / "data" / "dev_responses.log").read_text("utf-8").count("\n") == 1
 
 
 def test_session_flag_opens_an_existing_conversation(
@@ -656,8 +728,6 @@ def test_with_output_redirected_the_file_gets_the_plain_chat_and_the_prompt_stay
 ) -> None:
     import sys
 
-    import pexpect
-
     from tests.cli.conftest import MAIN, REPO, cli_env
 
     scripted_server.engine.enqueue(Script(["**bold** reply"]))
@@ -702,3 +772,42 @@ def test_an_unwritable_home_gives_one_sentence_per_failure_and_the_prompt_stays(
     term.prompt()
     assert term.leave() == 0
     assert (ia_home / "sav").read_text("utf-8") == "not a folder"
+
+
+def test_new_without_a_title_starts_a_conversation_titled_by_its_first_message(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    from tests.cli.conftest import conversations
+
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("first chat")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    term.say("/new")
+    term.expect("New conversation (saved with the first message).")
+    banner_less = term.expect("ia>")
+    assert "Traceback" not in banner_less
+    assert len(conversations(ia_home)) == 1  # nothing saved until the first message
+    term.say("second chat")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    assert sorted(c.title for c in conversations(ia_home)) == ["first chat", "second chat"]
+    sent = scripted_server.engine.bodies("/api/chat")[-1]["messages"]
+    assert [m["content"] for m in sent] == ["second chat"]  # the new conversation starts empty
+
+
+def test_a_one_shot_reply_on_a_terminal_is_rendered_as_markdown(scripted_server, ia_home: Path) -> None:
+    from tests.cli.conftest import Terminal, cli_env
+
+    scripted_server.engine.enqueue(Script(["Some **bold** words.\n\n", "- item one\n"]))
+    term = Terminal(["-m", MODEL, "format this"], cli_env(scripted_server.url, ia_home))
+    try:
+        shown = term.expect("item one")
+        term.child.expect(pexpect.EOF)
+        term.child.close()
+        assert term.child.exitstatus == 0
+    finally:
+        term.close()
+    assert "**bold**" not in shown and "bold" in shown
+    assert "•" in shown  # rich draws the list bullet
