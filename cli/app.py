@@ -77,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("prompt", nargs="*", help="send this prompt, print the reply and exit (one-shot)")
-    p.add_argument("-m", "--model", help="model to use (default: the session's, IA_MODEL, or the first one)")
+    p.add_argument(
+        "-m",
+        "--model",
+        help="model to use (default: the session's, IA_MODEL or config.toml's, else smollm2:135m on the "
+        "embedded backend or the first installed)",
+    )
     p.add_argument("--session", metavar="NAME", help="continue this session (slug or title); created if new")
     p.add_argument("--json", action="store_true", help="one-shot: print one JSON record instead of the text")
     backend = p.add_mutually_exclusive_group()
