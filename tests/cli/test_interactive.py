@@ -198,6 +198,13 @@ def test_delete_needs_a_yes(terminal_factory, ia_home: Path) -> None:
     term.say("n")
     term.expect("Kept.")
     term.prompt()
+    for key in (term.child.sendintr, term.child.sendeof):  # Ctrl-C or Ctrl-D at the question: no
+        term.say("/delete keep-me")
+        term.expect("[y/N]")
+        key()
+        term.expect("Kept.")
+        term.prompt()
+    assert term.child.isalive()
     assert (ia_home / "sav" / "keep-me" / "conversation.md").is_file()
 
 
