@@ -42,13 +42,26 @@ def _display_works(display: str) -> bool:
     return subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0
 
 
-@pytest.fixture(scope="session")
-def x_display() -> str:
-    """A real X display: the one in DISPLAY if it works, else an Xvfb started for the test session."""
+_xvfb: subprocess.Popen | None = None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process ends, however it ends. Stopping Xvfb
+    earlier (at session end) would pull the display from under the Kivy window still open on it."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def ensure_display() -> str:
+    """A real X display in DISPLAY: the one there if it works, else an Xvfb started once for this test
+    session, which ends with the test process. Called before anything imports Kivy's Window: SDL opens the
+    window on the display it finds then, and with none it falls back to its invisible offscreen driver."""
+    global _xvfb
     current = os.environ.get("DISPLAY")
-    if current and _display_works(current):
-        yield current
-        return
+    if current and (_xvfb is not None or _display_works(current)):
+        return current
     xvfb = shutil.which("Xvfb")
     if not xvfb:
         pytest.fail(
@@ -62,6 +75,7 @@ def x_display() -> str:
             [xvfb, display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
@@ -69,11 +83,13 @@ def x_display() -> str:
                 break
             time.sleep(0.05)
         if proc.poll() is None:
+            _xvfb = proc
             os.environ["DISPLAY"] = display
-            try:
-                yield display
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
-            return
+            return display
     pytest.fail("could not start Xvfb on any display :99-:139")
+
+
+@pytest.fixture(scope="session")
+def x_display() -> str:
+    """A real X display: the one in DISPLAY if it works, else an Xvfb started for the test session."""
+    return ensure_display()

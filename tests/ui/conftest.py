@@ -6,9 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import ensure_display
 from tests.ui.kivy_harness import KivyHarness, prepare_kivy_environment
 
-# Before any test module imports Kivy: no argv parsing, a private KIVY_HOME, quiet logs.
+# Before any test module imports Kivy (collecting tests/ui imports ui modules whose dp() sizes open the
+# window): a real X display, else SDL opens the window with its invisible offscreen driver; no argv
+# parsing, a private KIVY_HOME, quiet logs.
+ensure_display()
 prepare_kivy_environment()
 
 
