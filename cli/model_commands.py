@@ -9,9 +9,9 @@ from cli.commands import CommandError, command
 
 if TYPE_CHECKING:
     from cli.state import CliState
-    from core.models import ModelInfo, ModelManager, PullProgress
+    from core.models import FitVerdict, ModelInfo, ModelManager, PullProgress
 
-__all__: list[str] = []
+__all__ = ["find_model", "fit_style", "same_model"]
 
 
 def _manager(state: CliState) -> ModelManager:
@@ -40,16 +40,28 @@ def find_model(models: list[ModelInfo], name: str) -> ModelInfo | None:
     return next((m for m in models if same_model(m.name, name)), None)
 
 
-@command("models", "/models", "list the installed models (* = current)")
+def fit_style(verdict: FitVerdict) -> str:
+    """Colour of a fit label: red when the model does not fit, yellow when tight, none when it fits."""
+    if not verdict.fits:
+        return "red"
+    return "yellow" if verdict.label == "tight" else ""
+
+
+@command("models", "/models", "list the installed models and whether each fits this machine (* = current)")
 def _models(state: CliState, arg: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    models = _manager(state).list()
-    if not models:
+    from core.models import machine_resources
+
+    resources = machine_resources()
+    judged = _manager(state).fit(resources)  # one /api/tags request: fit is judged from the listed sizes
+    if not judged:
         state.out.print(f"No model is installed on {state.backend.host}: pull one with /pull NAME.")
         return
-    table = Table("", "name", "size", "parameters", "quantization", "context", "capabilities")
-    for m in models:
+    state.out.print(f"This machine: {resources.summary()}", markup=False)
+    table = Table("", "name", "size", "parameters", "quantization", "context", "capabilities", "fits here")
+    for m, verdict in judged:
         mark = "*" if state.model and same_model(m.name, state.model) else ""
         ctx = str(m.context_length) if m.context_length else "-"
         table.add_row(
@@ -60,6 +72,7 @@ def _models(state: CliState, arg: str) -> None:
             m.quantization or "-",
             ctx,
             ", ".join(m.capabilities) or "-",
+            Text(verdict.label, style=fit_style(verdict)),
         )
     state.out.print(table)
 

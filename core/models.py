@@ -195,14 +195,27 @@ class MachineResources:
     cpu_name: str
     gpus: list[GpuInfo] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """One line a person reads: "31 GiB RAM (20 GiB free) · 8 CPU cores · no GPU"."""
+        ram = f"{_gib_short(self.ram_total)} RAM ({_gib_short(self.ram_available)} free)"
+        cores = f"{self.cpu_count} CPU core{'s' if self.cpu_count != 1 else ''}"
+        gpus = ", ".join(
+            f"{g.name} {_gib_short(g.memory_total)} ({_gib_short(g.memory_free)} free)" for g in self.gpus
+        )
+        return f"{ram} · {cores} · {gpus or 'no GPU'}"
+
 
 @dataclass(frozen=True)
 class FitVerdict:
-    """Whether a model fits this machine, where it would run, and why, in words."""
+    """Whether a model fits this machine, where it would run, and why, in words.
+
+    ``label`` is the few words a list shows ("fits", "fits on GPU", "tight", "too large for 16 GiB RAM");
+    ``reason`` the sentence with the figures and what to do."""
 
     fits: bool
     where: str  # "gpu" | "cpu" | "none"
     reason: str
+    label: str = ""
 
 
 def parse_nvidia_smi(text: str) -> list[GpuInfo]:
@@ -259,19 +272,39 @@ def _gib(n: float) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
+def _gib_short(n: float) -> str:
+    """Memory as a list shows it: "24 GiB", "3.5 GiB", "0.5 GiB"."""
+    value = n / GIB
+    return f"{value:.0f} GiB" if value >= 10 else f"{value:.1f} GiB"
+
+
+# A model that would leave less than this share of the free RAM to everything else is "tight".
+_TIGHT_SHARE = 0.8
+
+
 def fits(model: ModelInfo, res: MachineResources) -> FitVerdict:
-    """Judge from the model's size whether it loads on a GPU, in RAM, or not at all on this machine."""
+    """Judge from the model's size whether it loads on a GPU, in RAM, or not at all on this machine.
+
+    Needs only what /api/tags lists (the size), so judging every installed model costs no request."""
     if model.size <= 0:
-        return FitVerdict(True, "cpu", f"size of {model.name} unknown; assuming it fits in RAM")
+        return FitVerdict(
+            True, "cpu", f"size of {model.name} unknown; assuming it fits in RAM", "size unknown"
+        )
     need = int(model.size * _OVERHEAD_FACTOR) + _OVERHEAD_BYTES
     best_gpu = max(res.gpus, key=lambda g: g.memory_free, default=None)
     if best_gpu is not None and best_gpu.memory_free >= need:
         return FitVerdict(
-            True, "gpu", f"needs about {_gib(need)}; {best_gpu.name} has {_gib(best_gpu.memory_free)} free"
+            True,
+            "gpu",
+            f"needs about {_gib(need)}; {best_gpu.name} has {_gib(best_gpu.memory_free)} free",
+            "fits on GPU",
         )
     if res.ram_available >= need:
+        tight = need > _TIGHT_SHARE * res.ram_available
+        label = "tight" if tight else "fits in RAM" if res.gpus else "fits"
+        tail = "; little is left for other programs" if tight else ""
         return FitVerdict(
-            True, "cpu", f"needs about {_gib(need)}; {_gib(res.ram_available)} of RAM available"
+            True, "cpu", f"needs about {_gib(need)}; {_gib(res.ram_available)} of RAM available{tail}", label
         )
     if res.ram_total >= need:
         return FitVerdict(
@@ -279,9 +312,13 @@ def fits(model: ModelInfo, res: MachineResources) -> FitVerdict:
             "none",
             f"needs about {_gib(need)} but only {_gib(res.ram_available)} of RAM is free "
             f"(of {_gib(res.ram_total)}): close other programs or pick a smaller model",
+            f"too large for the {_gib_short(res.ram_available)} of RAM free",
         )
     return FitVerdict(
-        False, "none", f"needs about {_gib(need)}, more than this machine's {_gib(res.ram_total)} of RAM"
+        False,
+        "none",
+        f"needs about {_gib(need)}, more than this machine's {_gib(res.ram_total)} of RAM",
+        f"too large for {_gib_short(res.ram_total)} RAM",
     )
 
 
@@ -342,7 +379,7 @@ class ModelManager:
 
     def fit(self, resources: MachineResources | None = None) -> list[tuple[ModelInfo, FitVerdict]]:
         """Every installed model with whether it fits this machine (its RAM, CPU and GPUs, measured now unless
-        ``resources`` is given), in the order the server lists them."""
+        ``resources`` is given), in the order the server lists them. One /api/tags request, none per model."""
         res = resources if resources is not None else machine_resources()
         return [(model, fits(model, res)) for model in self.list()]
 

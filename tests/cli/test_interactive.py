@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -336,6 +337,41 @@ def test_model_commands(terminal_factory) -> None:
     term.expect("[y/N]")
     term.say("n")
     term.expect("Kept.")
+    assert term.leave() == 0
+
+
+def test_models_says_whether_each_fits_this_machine(
+    terminal_factory, scripted_server, tmp_path: Path
+) -> None:
+    """/models heads the table with this machine (RAM, cores, GPU memory from nvidia-smi) and judges each
+    model from its listed size, without asking the server about each one."""
+    import os
+
+    from core.embedded.scripted import scripted_model
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    smi = tools / "nvidia-smi"  # a stand-in: these machines have no NVIDIA GPU
+    smi.write_text('#!/bin/sh\nprintf "NVIDIA GeForce RTX 4090, 24564, 1023\\n"\n')
+    smi.chmod(0o755)
+    scripted_server.engine.set_models(
+        scripted_model(MODEL),
+        scripted_model("huge:405b", size=64 * 1024**4),  # 64 TiB: no machine has it
+    )
+    term = terminal_factory("-m", MODEL, "--plain", PATH=f"{tools}{os.pathsep}{os.environ['PATH']}")
+    term.prompt()
+    term.say("/models")
+    term.expect("This machine: ")
+    shown = term.expect("ia>")
+    header = shown.splitlines()[0].strip()
+    assert " RAM (" in header and " free) · " in header and "CPU core" in header
+    assert header.endswith("NVIDIA GeForce RTX 4090 24 GiB (23 GiB free)")
+    assert "fits here" in shown
+    small = next(line for line in shown.splitlines() if MODEL in line)
+    huge = next(line for line in shown.splitlines() if "huge:405b" in line)
+    assert "fits on GPU" in small
+    assert re.search(r"too large for \d+ GiB RAM", huge), huge
+    assert scripted_server.engine.bodies("/api/show") == []  # no request per model
     assert term.leave() == 0
 
 

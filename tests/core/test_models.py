@@ -151,6 +151,30 @@ def test_fits_judges_gpu_ram_or_none(size, ram_free, ram_total, gpu_free, expect
     assert verdict.reason
 
 
+@pytest.mark.parametrize(
+    ("size", "ram_free", "ram_total", "gpu_free", "label"),
+    [
+        (2 * GIB, 16 * GIB, 32 * GIB, 8 * GIB, "fits on GPU"),
+        (2 * GIB, 16 * GIB, 32 * GIB, 1 * GIB, "fits in RAM"),  # a GPU, but too small: say it runs on CPU
+        (2 * GIB, 16 * GIB, 32 * GIB, None, "fits"),
+        (6 * GIB, 8 * GIB, 32 * GIB, None, "tight"),  # about 7.7 GiB of the 8 free
+        (20 * GIB, 8 * GIB, 32 * GIB, None, "too large for the 8.0 GiB of RAM free"),
+        (40 * GIB, 8 * GIB, 24 * GIB, 24 * GIB, "too large for 24 GiB RAM"),
+        (0, 1 * GIB, 2 * GIB, None, "size unknown"),
+    ],
+)
+def test_fits_labels_each_case_in_a_few_words(size, ram_free, ram_total, gpu_free, label):
+    gpus = [] if gpu_free is None else [GpuInfo("GPU", 24 * GIB, 24 * GIB - gpu_free)]
+    assert fits(_model(size), MachineResources(ram_total, ram_free, 8, "cpu", gpus)).label == label
+
+
+def test_machine_summary_names_ram_cores_and_gpu_memory():
+    bare = MachineResources(int(31.3 * GIB), int(20.4 * GIB), 8, "cpu")
+    assert bare.summary() == "31 GiB RAM (20 GiB free) · 8 CPU cores · no GPU"
+    gpu = MachineResources(16 * GIB, int(3.5 * GIB), 1, "cpu", [GpuInfo("RTX 4090", 24 * GIB, 1 * GIB)])
+    assert gpu.summary() == "16 GiB RAM (3.5 GiB free) · 1 CPU core · RTX 4090 24 GiB (23 GiB free)"
+
+
 def test_fits_reason_says_what_to_do_when_ram_is_busy():
     verdict = fits(_model(20 * GIB), MachineResources(32 * GIB, 8 * GIB, 8, "cpu", []))
     assert "close other programs" in verdict.reason and "GiB" in verdict.reason

@@ -75,3 +75,13 @@ def test_fit_measures_this_machine_when_not_told(manager):
     verdicts = {model.name: verdict for model, verdict in manager.fit()}
     assert verdicts["tiny:1m"].fits  # 1 MB fits any machine that runs the tests
     assert all(v.reason for v in verdicts.values())
+
+
+def test_fit_judges_from_the_listing_without_a_request_per_model(manager, scripted_server):
+    """fit() judges from the sizes /api/tags lists: three models judged, no /api/show asked."""
+    assert [v.label for _m, v in manager.fit(MachineResources(16 * GIB, 12 * GIB, 8, "cpu"))] == [
+        "too large for 16 GiB RAM",
+        "fits",
+        "fits",
+    ]
+    assert scripted_server.engine.bodies("/api/show") == []
