@@ -1,4 +1,4 @@
-"""The interactive chat: banner, optional DEV model pick, then read a line, run a command or send a message."""
+"""The interactive chat: banner, then the DEV model pick, then read a line, run a command or send a message."""
 
 from __future__ import annotations
 
@@ -32,41 +32,54 @@ def build_state(settings: Settings, backend: Backend, *, plain: bool) -> CliStat
 
 
 def _pick_model(state: CliState) -> None:
-    """DEV mode: list the installed models and let the user choose (Enter keeps the current one)."""
+    """DEV mode: list the installed models (with whether each fits this machine) and let the user choose;
+    Enter keeps the current one. Printed after the banner, so backend and session come first."""
+    from rich.text import Text
+
+    from cli.model_commands import fit_style
     from core.errors import IAError
+    from core.models import ModelManager, machine_resources
 
     try:
-        models = state.backend.client.list_models()
+        resources = machine_resources()
+        judged = ModelManager(state.backend.client).fit(resources)
     except IAError as exc:
         state.err.print(str(exc), style="red", markup=False)
         return
-    if not models:
+    if not judged:
         state.err.print(
             f"No model is installed on {state.backend.host}: pull one with /pull NAME.", style="red"
         )
         return
+    models = [m for m, _v in judged]
+    state.out.print(f"This machine: {resources.summary()}", markup=False)
     state.out.print("Installed models:")
     width = max(len(m.name) for m in models)
-    for n, m in enumerate(models, 1):
+    for n, (m, verdict) in enumerate(judged, 1):
         mark = "*" if m.name == state.model else " "
-        details = f"{m.parameter_size or ''} {m.quantization or ''}".rstrip()
-        state.out.print(f" {mark}{n:>2}. {m.name:<{width}}  {details}".rstrip(), markup=False)
+        details = f"{m.parameter_size or ''} {m.quantization or ''}".strip()
+        line = Text(f" {mark}{n:>2}. {m.name:<{width}}  {details:<14} ")
+        line.append(verdict.label, style=fit_style(verdict))
+        state.out.print(line)
     assert state.reader is not None
+    state.model = _ask_model(state, [m.name for m in models])
+    state.out.print(f"Model: {state.model}", markup=False)
+
+
+def _ask_model(state: CliState, names: list[str]) -> str:
+    """The name picked by number or name; Enter keeps the current model (else the first listed)."""
+    assert state.reader is not None
+    default = state.model or names[0]
     while True:
-        answer = state.reader.ask(
-            f"Pick a model [1-{len(models)}, Enter = {state.model or models[0].name}]: "
-        )
+        answer = state.reader.ask(f"Pick a model [1-{len(names)}, Enter = {default}]: ")
         if not answer:
-            state.model = state.model or models[0].name
-            return
-        if answer.isdigit() and 1 <= int(answer) <= len(models):
-            state.model = models[int(answer) - 1].name
-            return
-        match = next((m.name for m in models if m.name == answer or m.name == f"{answer}:latest"), None)
+            return default
+        if answer.isdigit() and 1 <= int(answer) <= len(names):
+            return names[int(answer) - 1]
+        match = next((n for n in names if n == answer or n == f"{answer}:latest"), None)
         if match:
-            state.model = match
-            return
-        state.err.print(f"'{answer}' is not in the list: type a number from 1 to {len(models)}.", style="red")
+            return match
+        state.err.print(f"'{answer}' is not in the list: type a number from 1 to {len(names)}.", style="red")
 
 
 def _banner(state: CliState) -> None:
@@ -93,9 +106,9 @@ def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespa
             state.model = state.chat.resolve_model(state.conv, state.model or None)
         except IAError as exc:
             state.err.print(str(exc), style="red", markup=False)
+        _banner(state)
         if settings.dev_mode:
             _pick_model(state)
-        _banner(state)
         # Build the official client while the user types, so the prompt appears without waiting for it.
         threading.Thread(target=backend.client.warm, name="ia-warm-client", daemon=True).start()
         _loop(state)

@@ -505,14 +505,20 @@ def test_dev_mode_picks_a_model_shows_timings_and_records(terminal_factory, scri
     from config import load_settings
 
     term = terminal_factory("--dev", "--plain")
-    term.expect("Installed models:")
-    term.expect("Pick a model")
+    banner = term.expect("This machine: ")  # the banner comes first, then the pick
+    assert f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}." in banner
+    assert "Session: new" in banner and "DEV mode on" in banner
+    listing = term.expect("Pick a model")
+    assert "CPU core" in listing and "RAM" in listing and "Installed models:" in listing
+    for n, card in enumerate(scripted_server.engine.list_models(), 1):
+        assert f"{n:>2}. {card.name}" in listing
+    assert listing.count(" fits") >= len(scripted_server.engine.list_models())  # 1 MB models fit anywhere
     term.say("nonsense")
     term.expect("is not in the list")
     term.say("2")
-    banner = term.expect("ia>")
+    after = term.expect("ia>")
     chosen = scripted_server.engine.list_models()[1].name
-    assert f"Model: {chosen}" in banner and "DEV mode on" in banner
+    assert f"Model: {chosen}" in after
     term.say("Hi")
     term.expect("tok/s")
     term.prompt()
@@ -539,11 +545,11 @@ def test_dev_mode_from_the_settings_picks_a_model_at_start(
     else:
         extra["IA_DEV"] = "1"
     term = terminal_factory("--plain", **extra)
-    term.expect("Installed models:")
+    banner = term.expect("Installed models")
+    assert "DEV mode on" in banner and "Session: new" in banner
     term.expect("Pick a model")
     term.say("")  # Enter keeps the default
-    banner = term.expect("ia>")
-    assert "Model: smollm2:135m" in banner and "DEV mode on" in banner
+    assert "Model: smollm2:135m" in term.expect("ia>")
 
 
 def test_dev_on_during_a_chat_shows_timings_and_records_from_then_on(
