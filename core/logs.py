@@ -22,12 +22,45 @@ TECHNICAL_LOG = "technical.log"
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
 
 
+class _TechnicalLogFile(RotatingFileHandler):
+    """The technical log's file. When a record cannot be written (the disk filled up, the folder became
+    read-only) the log says so once, as the sentence a person reads on stderr, and drops records from then on,
+    instead of logging's "--- Logging error ---" traceback for every record."""
+
+    disabled_by: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.disabled_by is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if self.disabled_by is None:
+            self.disabled_by = str(write_error(self.baseFilename, exc))
+            try:
+                sys.stderr.write(f"technical log disabled: {self.disabled_by}\n")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+        self.close()  # what is still buffered cannot be written either
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # the final flush of a full disk
+            pass
+
+
 def setup_technical_log(
     settings: Settings, *, level: int = logging.INFO, max_bytes: int = 2_000_000, backups: int = 3
 ) -> logging.Logger:
     """Send every logger's records to ``logs/technical.log`` (rotating); calling it again replaces the handler.
 
-    When the folder cannot be written, records go to stderr (warnings and above) and the app keeps going.
+    When the folder cannot be written, records go to stderr (warnings and above) and the app keeps going; when
+    writing fails later (disk full), one sentence on stderr says so and records are dropped.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "_ia_technical", False)]:
@@ -37,7 +70,7 @@ def setup_technical_log(
     handler: logging.Handler
     try:
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        handler = _TechnicalLogFile(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
         handler.setLevel(level)
         handler.setFormatter(logging.Formatter(_FORMAT))
         problem = None

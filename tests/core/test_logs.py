@@ -87,3 +87,20 @@ def test_unwritable_logs_folder_falls_back_to_stderr(tmp_path: Path, capsys) -> 
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("technical log disabled: Cannot write") and "not a folder" in err[0]
     assert err[1] == "still reported"  # plain sentences on a terminal, no timestamp or logger name
+
+
+def test_a_disk_that_fills_up_disables_the_technical_log_in_one_sentence(settings: Settings, capsys) -> None:
+    """/dev/full answers every write with ENOSPC, as a full disk does: one plain sentence, then silence, never
+    logging's "--- Logging error ---" traceback per record."""
+    settings.logs_dir.mkdir(parents=True)
+    (settings.logs_dir / "technical.log").symlink_to("/dev/full")
+    logger = setup_technical_log(settings)
+    logger.info("first")
+    logging.getLogger("httpx").info("HTTP Request: GET /")
+    logger.warning("third")
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err
+    assert err.splitlines() == [
+        f"technical log disabled: Cannot write {settings.logs_dir / 'technical.log'}: the disk is full. "
+        "Free some disk space or fix the folder's permissions (IA_HOME); what was saved before is intact."
+    ]
