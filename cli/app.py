@@ -21,8 +21,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 _EPILOG = """\
-exit codes: 0 done, 2 bad usage, 3 server unreachable, 4 model not found, 5 other server error,
-130 interrupted. Without a PROMPT on a terminal, an interactive chat starts (type /help there).
+exit codes: 0 done, 1 a problem on this machine (files, settings), 2 bad usage, 3 server unreachable,
+4 model not found, 5 other server error, 130 interrupted. Without a PROMPT on a terminal, an interactive chat starts (type /help there).
 Text piped on stdin is added to the prompt: git diff | python main.py "Review this diff"
 """
 

@@ -31,6 +31,11 @@ __all__ = [
     "CapabilityMissing",
     "ConfigError",
     "ConversationCorrupt",
+    "EXIT_INTERRUPTED",
+    "EXIT_LOCAL",
+    "EXIT_MODEL_NOT_FOUND",
+    "EXIT_SERVER",
+    "EXIT_UNREACHABLE",
     "EmbeddedUnavailable",
     "IAError",
     "ModelNotFound",
@@ -224,12 +229,22 @@ class SandboxUnavailable(BenchmarkError):
         )
 
 
+EXIT_LOCAL = 1  # a problem on this machine: files (unwritable IA_HOME, full disk, a damaged file), settings
+EXIT_UNREACHABLE = 3
+EXIT_MODEL_NOT_FOUND = 4
+EXIT_SERVER = 5  # any other failure of the model server (or of the request to it)
+EXIT_INTERRUPTED = 130
+
+
 def exit_code(exc: BaseException) -> int:
-    """CLI exit code for an error: 3 unreachable, 4 model not found, 5 other failure, 130 interrupted."""
+    """CLI exit code for an error: 1 local files or settings, 3 unreachable, 4 model not found, 5 other
+    failure, 130 interrupted (2, bad usage, is argparse's)."""
     if isinstance(exc, KeyboardInterrupt):
-        return 130
+        return EXIT_INTERRUPTED
+    if isinstance(exc, StorageError | ConfigError):
+        return EXIT_LOCAL
     if isinstance(exc, ServerUnreachable | EmbeddedUnavailable):
-        return 3
+        return EXIT_UNREACHABLE
     if isinstance(exc, ModelNotFound):
-        return 4
-    return 5
+        return EXIT_MODEL_NOT_FOUND
+    return EXIT_SERVER

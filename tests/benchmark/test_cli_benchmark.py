@@ -150,7 +150,7 @@ def test_evaluate_reports_a_bad_samples_line_and_writes_nothing(problems_file, t
         (["report"], 5, "No benchmark run with samples yet"),
         (
             ["sweep", "--model", "smollm2:135m", "--hosts", "{url}", "--grid", "num_ctx"],
-            5,
+            1,  # a ConfigError (a setting written wrong), exit 1 as in main.py
             "name=value1,value2",
         ),
     ],

@@ -138,12 +138,13 @@ def test_update_all_modelfiles_from_file(configs: Path, tmp_path: Path) -> None:
 
 
 def test_update_modelfile_errors_are_clear(configs: Path, capsys) -> None:
-    assert update_system_prompt.main(["--configs", str(configs), "modelfile", "nope", "x"]) == 5
+    # ConfigError: a problem with files on this machine, exit 1 as in main.py (core.errors.exit_code)
+    assert update_system_prompt.main(["--configs", str(configs), "modelfile", "nope", "x"]) == 1
     assert "no such preset Modelfile" in capsys.readouterr().out
-    assert update_system_prompt.main(["--configs", str(configs), "modelfile", "phi", "  "]) == 5
+    assert update_system_prompt.main(["--configs", str(configs), "modelfile", "phi", "  "]) == 1
     assert "it is empty" in capsys.readouterr().out
     before = (configs / "phi_tests" / "Modelfile").read_text()
-    assert update_system_prompt.main(["--configs", str(configs), "modelfile", "phi", 'a """ b']) == 5
+    assert update_system_prompt.main(["--configs", str(configs), "modelfile", "phi", 'a """ b']) == 1
     assert (configs / "phi_tests" / "Modelfile").read_text() == before
 
 
@@ -173,10 +174,10 @@ def test_corrupt_profile_is_reported_and_left_untouched(ia_home: Path, capsys) -
     path = ia_home / "profiles" / "broken.toml"
     path.parent.mkdir(parents=True)
     path.write_text("system_prompt = [\n", encoding="utf-8")
-    assert update_system_prompt.main(["set", "broken", "new"]) == 5
+    assert update_system_prompt.main(["set", "broken", "new"]) == 1
     assert "not valid TOML" in " ".join(capsys.readouterr().out.split())
     assert path.read_text(encoding="utf-8") == "system_prompt = [\n"
-    assert update_system_prompt.main(["set", "bad/name", "x"]) == 5
+    assert update_system_prompt.main(["set", "bad/name", "x"]) == 1
     assert "a profile name uses letters" in " ".join(capsys.readouterr().out.split())
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -303,7 +305,7 @@ def test_a_reply_cut_by_the_length_limit_says_so(scripted_server, env) -> None:
 def test_bad_config_file_is_reported_in_one_sentence(env, ia_home: Path) -> None:
     (ia_home / "config.toml").write_text("temperature = [unclosed\n", "utf-8")
     result = run_cli(["-m", MODEL, "hi"], env)
-    assert result.returncode == 5
+    assert result.returncode == 1  # a problem on this machine (settings), not of the server
     assert "config.toml" in result.stderr and "not valid TOML" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -314,7 +316,7 @@ def test_a_damaged_conversation_is_reported_and_left_untouched(env, ia_home: Pat
     damaged = "---\nformat: ia-conversation/1\ntitle: broken\n<!-- ia:message id=m1 role=user\nno end\n"
     (folder / "conversation.md").write_text(damaged, "utf-8")
     result = run_cli(["-m", MODEL, "--session", "notes", "hello"], env)
-    assert result.returncode == 5
+    assert result.returncode == 1  # a damaged file on this machine
     assert "Cannot read" in result.stderr and "left untouched" in result.stderr
     assert (folder / "conversation.md").read_text("utf-8") == damaged
 
@@ -349,7 +351,7 @@ def test_a_bad_host_flag_is_bad_usage_in_one_sentence(env) -> None:
 
 def test_a_bad_ollama_host_is_one_sentence(ia_home: Path) -> None:
     result = run_cli(["hi"], cli_env("http://[bad", ia_home))
-    assert result.returncode == 5
+    assert result.returncode == 1  # a bad setting (the environment's), not a server error
     assert result.stderr.strip().splitlines() == [
         "Bad setting in the environment: 'http://[bad' is not a server address (Invalid IPv6 URL); "
         "write it like 127.0.0.1:11434."
@@ -360,10 +362,54 @@ def test_an_unwritable_home_is_reported_in_sentences_without_log_noise(env, ia_h
     for name in ("sav", "logs", "data"):  # files where the folders should be: nothing can be written
         (ia_home / name).write_text("not a folder", "utf-8")
     result = run_cli(["-m", MODEL, "hello"], env)
-    assert result.returncode == 5
+    assert result.returncode == 1  # a problem on this machine: its files
     assert "Traceback" not in result.stderr and "WARNING" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith(f"Cannot write {ia_home / 'sav'}")
     assert "fix the folder's permissions (IA_HOME)" in lines[-1]
     assert all(not line[:4].isdigit() for line in lines)  # no timestamped log records
     assert (ia_home / "sav").read_text("utf-8") == "not a folder"
+
+
+def _namespace_mounts_work() -> bool:
+    """True when `unshare -rm` lets us mount a tmpfs or a read-only bind (a user + mount namespace)."""
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-rm", "mount", "-t", "tmpfs", "tmpfs", "/mnt"], capture_output=True)
+    return probe.returncode == 0
+
+
+# Fill the tiny file system for real (dd stops at ENOSPC), or make the folder read-only for real.
+_FILL = (
+    "mount -t tmpfs -o size=256k tmpfs {home} && (dd if=/dev/zero of={home}/filler bs=4k 2>/dev/null; true)"
+)
+_READ_ONLY = "mount --bind {home} {home} && mount -o remount,ro,bind {home}"
+
+
+@pytest.mark.skipif(
+    not _namespace_mounts_work(), reason="needs `unshare -rm` to mount a tmpfs or a read-only bind"
+)
+@pytest.mark.parametrize(
+    ("mounts", "reason"),
+    [(_FILL, "the disk is full"), (_READ_ONLY, "the file system is read-only")],
+    ids=["full-disk", "read-only-home"],
+)
+def test_a_full_disk_or_a_read_only_home_exits_1_in_one_sentence(
+    scripted_server, tmp_path: Path, mounts: str, reason: str
+) -> None:
+    """The real file system answers ENOSPC or EROFS (a private mount namespace, nothing injected): exit 1, the
+    code for a problem on this machine, not 5 (a server error)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    script = f"{mounts.format(home=shlex.quote(str(home)))} && exec {shlex.quote(sys.executable)} {MAIN} -m {MODEL} hello"
+    env = cli_env(scripted_server.url, home)
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=env, cwd=REPO, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"Cannot write {home}") and reason in lines[-1], lines
+    assert "Traceback" not in done.stderr
+    assert (
+        scripted_server.engine.bodies("/api/chat") == []
+    )  # nothing sent: the prompt could not be saved first
