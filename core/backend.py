@@ -98,6 +98,7 @@ def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
             raise ServerUnreachable(host, f"the embedded backend cannot take over: {reason}")
     server, url = _start_embedded(settings, engine)
     client = _client(settings, url)
+    client.server_kind = "embedded"
     if mode == "force":
         note = f"Using the embedded backend (llama.cpp) at {url}, as requested."
     else:

@@ -67,15 +67,27 @@ class BackendError(IAError):
 
 
 class ServerUnreachable(BackendError):
-    """Nothing answers at the configured host."""
+    """Nothing answers at the configured host; ``backend`` names what was expected there: "ollama" or
+    "embedded" (IA_V3's own server, standalone at OLLAMA_HOST or started in the background)."""
 
-    def __init__(self, host: str, detail: str = "") -> None:
+    def __init__(self, host: str, detail: str = "", *, backend: str = "ollama") -> None:
         self.host = host
         self.detail = detail
-        super().__init__(
-            f"Cannot reach Ollama at {host}: is it running? Start it with `ollama serve`, set OLLAMA_HOST, "
-            "or use the embedded backend (--embedded)." + (f" ({detail})" if detail else "")
-        )
+        self.backend = backend
+        if backend == "embedded":
+            port = host.rstrip("/").rsplit(":", 1)[-1]
+            port = port if port.isdigit() else "PORT"
+            text = (
+                f"Cannot reach IA_V3's embedded backend at {host}: it stopped. If you started it yourself, "
+                f"start it again (`python -m core.embedded --port {port}`); else restart the chat, which "
+                "starts its own."
+            )
+        else:
+            text = (
+                f"Cannot reach Ollama at {host}: is it running? Start it with `ollama serve`, set OLLAMA_HOST, "
+                "or use the embedded backend (--embedded)."
+            )
+        super().__init__(text + (f" ({detail})" if detail else ""))
 
 
 class ModelNotFound(BackendError):

@@ -81,6 +81,9 @@ class OllamaClient:
         stall_timeout: float = 120.0,
     ) -> None:
         self.host = parse_host(host)
+        # Which server answers here ("embedded" or "ollama"), once identify() has seen it (or connect() started
+        # it); errors name it: an embedded backend that stopped is not "Ollama".
+        self.server_kind: str | None = None
         self.connect_timeout = connect_timeout
         self.first_token_timeout = first_token_timeout
         self.stall_timeout = stall_timeout
@@ -144,7 +147,8 @@ class OllamaClient:
             return None
         if r.status_code != 200 or "Ollama is running" not in r.text:
             return None
-        return "embedded" if r.headers.get(BACKEND_HEADER) == "embedded" else "ollama"
+        self.server_kind = "embedded" if r.headers.get(BACKEND_HEADER) == "embedded" else "ollama"
+        return self.server_kind
 
     def version(self) -> str:
         return str(self._json("GET", "/api/version").get("version", ""))
@@ -276,7 +280,13 @@ class OllamaClient:
         try:
             return fn()
         except Exception as exc:
-            error = translate_error(exc, host=self.host, model=model, read_timeout=self.read_timeout)
+            error = translate_error(
+                exc,
+                host=self.host,
+                model=model,
+                read_timeout=self.read_timeout,
+                backend=self.server_kind or "ollama",
+            )
             if error is exc:
                 raise
             raise error from exc
@@ -287,7 +297,9 @@ class OllamaClient:
                 return self._http.request(method, path, json=body, timeout=self._answer_timeout)
             except httpx.ReadTimeout as exc:
                 raise ServerUnreachable(
-                    self.host, f"it took the request but sent no answer within {self.stall_timeout:g} s"
+                    self.host,
+                    f"it took the request but sent no answer within {self.stall_timeout:g} s",
+                    backend=self.server_kind or "ollama",
                 ) from exc
 
         r = self._call(request, model)

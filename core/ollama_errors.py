@@ -63,20 +63,28 @@ def response_error(detail: str, status: int, model: str) -> IAError:
 
 
 def translate_error(
-    exc: BaseException, *, host: str, model: str = "", read_timeout: float = 0.0, got_data: bool = False
+    exc: BaseException,
+    *,
+    host: str,
+    model: str = "",
+    read_timeout: float = 0.0,
+    got_data: bool = False,
+    backend: str = "ollama",
 ) -> BaseException:
-    """Map an ollama/httpx/pydantic/JSON exception to the matching core.errors type (others pass through)."""
+    """Map an ollama/httpx/pydantic/JSON exception to the matching core.errors type (others pass through).
+
+    ``backend`` ("ollama" or "embedded") is the server known to be at ``host``: an unreachable one is named."""
     if isinstance(exc, IAError):
         return exc
     response_error_type = _loaded_type("ollama", "ResponseError")
     if response_error_type is not None and isinstance(exc, response_error_type):
         return response_error(str(exc.error), exc.status_code, model)
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return ServerUnreachable(host, "no answer within the connect timeout")
+        return ServerUnreachable(host, "no answer within the connect timeout", backend=backend)
     if isinstance(exc, httpx.TimeoutException):
         return StreamStalled(read_timeout, "between chunks" if got_data else "first token")
     if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
-        return ServerUnreachable(host)
+        return ServerUnreachable(host, backend=backend)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return StreamBroken(f"the connection was dropped before the reply was complete ({exc})")
     if isinstance(exc, json.JSONDecodeError):
@@ -87,7 +95,7 @@ def translate_error(
             f"the server sent a message of an unexpected shape ({exc.error_count()} problems)"
         )
     if isinstance(exc, ConnectionError):  # ollama-python's own "Failed to connect" for non-streaming calls
-        return ServerUnreachable(host)
+        return ServerUnreachable(host, backend=backend)
     if isinstance(exc, httpx.HTTPError):
         return StreamBroken(str(exc) or type(exc).__name__)
     return exc

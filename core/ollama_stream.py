@@ -181,6 +181,7 @@ class _HttpStream(abc.ABC):
     def __init__(self, client: OllamaClient, model: str, open_parts: Callable[[], Iterator[Any]]) -> None:
         self.model = model
         self.host = client.host
+        self._client = client  # its server_kind names the server in an "unreachable" error
         self.cancelled = False
         self._open_parts = open_parts
         self._first_timeout = client.first_token_timeout
@@ -301,6 +302,7 @@ class _HttpStream(abc.ABC):
             model=self.model,
             read_timeout=self._read_timeout,
             got_data=self._last is not None,
+            backend=self._client.server_kind or "ollama",
         )
         if error is exc:
             raise exc

@@ -70,9 +70,9 @@ class BackendActions:
         elif not alive and self.backend_status == "ready":
             self.backend_status = info.status = "offline"
             self.status_text = "Server not answering"
-            host = self.controller.backend.host
+            host, kind = self.controller.backend.host, self.controller.backend.kind
             info.note = f"The server at {host} stopped answering."
-            self.show_problem(describe_error(ServerUnreachable(host, "it stopped answering")))
+            self.show_problem(describe_error(ServerUnreachable(host, "it stopped answering", backend=kind)))
 
     def refresh_models(self) -> None:
         self.controller.list_models(self._models_listed, self._backend_failed)

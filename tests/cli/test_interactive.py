@@ -716,9 +716,10 @@ def test_server_gone_mid_session_is_one_message_and_the_prompt_stays(
     term.say("first")
     term.expect("Hello from the scripted engine.")
     term.prompt()
-    scripted_server.server.stop()
+    scripted_server.server.stop()  # the embedded server at OLLAMA_HOST (python -m core.embedded) is closed
     term.say("second")
-    term.expect(f"Cannot reach Ollama at {scripted_server.url}")
+    term.expect(f"Cannot reach IA_V3's embedded backend at {scripted_server.url}: it stopped.")
+    term.expect("python -m core.embedded --port")  # how to start it again, not `ollama serve`
     term.prompt()
     term.say("/quit")
     term.expect("Bye.")

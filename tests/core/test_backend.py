@@ -17,9 +17,9 @@ DEAD = "http://127.0.0.1:9"  # the root conftest points OLLAMA_HOST here
 USER = [{"role": "user", "content": "hi"}]
 
 
-@pytest.fixture
-def plain_ollama():
-    """A server answering GET / like Ollama, without the x-ia-backend header our embedded server adds."""
+def _start_plain_ollama():
+    """A server answering GET / like Ollama, without the x-ia-backend header our embedded server adds; returns
+    its URL and a function that stops it."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,9 +36,19 @@ def plain_ollama():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_address[1]}", stop
+
+
+@pytest.fixture
+def plain_ollama():
+    url, stop = _start_plain_ollama()
+    yield url
+    stop()
 
 
 def test_ollama_is_used_when_it_answers(plain_ollama):
@@ -65,6 +75,41 @@ def test_our_embedded_server_at_ollama_host_is_named_as_such(scripted_server):
     assert OllamaClient(scripted_server.url).ping(), "close() leaves a server it did not start running"
 
 
+def test_an_embedded_server_at_ollama_host_that_stops_is_named_not_ollama(scripted_server):
+    """`python -m core.embedded` closed mid-session: the error names IA_V3's embedded backend and how to start
+    it again, for model calls and replies alike, instead of telling the user to run `ollama serve`."""
+    backend = connect(load_settings({"ollama_host": scripted_server.url, "embedded": "auto"}))
+    port = scripted_server.url.rsplit(":", 1)[-1]
+    try:
+        scripted_server.server.stop()
+        for call in (backend.client.list_models, lambda: backend.client.chat("smollm2:135m", USER)):
+            with pytest.raises(ServerUnreachable) as caught:
+                call()
+            message = str(caught.value)
+            assert message.startswith(
+                f"Cannot reach IA_V3's embedded backend at {scripted_server.url}: it stopped."
+            )
+            assert f"python -m core.embedded --port {port}" in message
+            assert "ollama serve" not in message and caught.value.backend == "embedded"
+            assert exit_code(caught.value) == 3
+    finally:
+        backend.close()
+
+
+def test_an_ollama_server_that_stops_is_still_called_ollama():
+    url, stop = _start_plain_ollama()
+    backend = connect(load_settings({"ollama_host": url, "embedded": "auto"}))
+    try:
+        assert backend.client.server_kind == "ollama"
+        stop()
+        with pytest.raises(ServerUnreachable) as caught:
+            backend.client.list_models()
+        assert str(caught.value).startswith(f"Cannot reach Ollama at {url}: is it running?")
+        assert caught.value.backend == "ollama"
+    finally:
+        backend.close()
+
+
 def test_the_client_knows_the_header_the_embedded_server_sends():
     from core.embedded.server import BACKEND_HEADER as SENT
     from core.ollama_client import BACKEND_HEADER
@@ -82,6 +127,12 @@ def test_auto_starts_the_embedded_server_when_ollama_is_not_there():
         assert f"No Ollama at {DEAD}" in backend.note and "embedded backend" in backend.note
         assert backend.host in backend.note
         assert backend.client.chat("smollm2:135m", USER).text == "Hello from the scripted engine."
+        assert backend.client.server_kind == "embedded"
+        backend.server.stop()  # our own background server died: named as such, not as Ollama
+        with pytest.raises(
+            ServerUnreachable, match="Cannot reach IA_V3's embedded backend at .*restart the chat"
+        ):
+            backend.client.list_models()
     finally:
         backend.close()
     assert backend.client.host == backend.host
