@@ -31,7 +31,7 @@ from rich.table import Table
 from core.benchmark.leaderboard import run_label
 from core.errors import IAError, exit_code
 
-__all__ = ["Hosts", "build_parser", "main", "options_from_args", "run_with_hosts", "server_kind"]
+__all__ = ["Hosts", "build_parser", "main", "options_from_args", "run_with_hosts"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -45,22 +45,6 @@ def _error(message: object, style: str = "red") -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Backend and options
 # ---------------------------------------------------------------------------------------------------------
-def server_kind(host: str, timeout: float = 3.0) -> str:
-    """ "embedded" when the server at `host` is IA_V3's embedded one, else "ollama".
-
-    Both speak the same protocol and version; ours adds its own header (core.embedded.server.BACKEND_HEADER)
-    to every answer."""
-    import httpx
-
-    from core.embedded.server import BACKEND_HEADER
-
-    try:
-        response = httpx.get(f"{host}/api/version", timeout=timeout)
-    except httpx.HTTPError:
-        return "ollama"
-    return "embedded" if response.headers.get(BACKEND_HEADER) == "embedded" else "ollama"
-
-
 class _QuietShutdown(logging.Filter):
     """Drops uvicorn's report of requests still running when we stop the embedded server we started (a second
     Ctrl-C while it finishes a slow step, see Hosts.settle). The run has already saved its samples and said
@@ -99,11 +83,14 @@ class Hosts:
             from core.errors import ServerUnreachable
 
             self.clients = [OllamaClient(parse_host(u), **timeouts) for u in urls]
+            # Results and reports say which backend served them: ask each server what it is (our embedded
+            # server says so in a header, core.ollama_client.OllamaClient.identify).
+            kinds = []
             for client in self.clients:
-                if not client.ping():
+                kind = client.identify()
+                if kind is None:
                     raise ServerUnreachable(client.host)
-            # Results and reports say which backend served them: ask each server what it is.
-            kinds = [server_kind(c.host, self.settings.connect_timeout) for c in self.clients]
+                kinds.append(kind)
             self.kind = "+".join(dict.fromkeys(kinds))
             self.note = "Using " + ", ".join(
                 f"{c.host} ({k})" for c, k in zip(self.clients, kinds, strict=True)
@@ -112,9 +99,7 @@ class Hosts:
             from core.backend import connect
 
             self.backend = connect(self.settings)
-            self.kind = self.backend.kind
-            if self.kind != "embedded":  # OLLAMA_HOST may point at an embedded server started by hand
-                self.kind = server_kind(self.backend.host, self.settings.connect_timeout)
+            self.kind = self.backend.kind  # "embedded" also for one started by hand at OLLAMA_HOST
             self.clients = [self.backend.client]
             self.note = self.backend.note
 

@@ -221,14 +221,21 @@ def test_hosts_say_which_backend_served_the_run(scripted_server, ia_home, proble
         assert next(csv.DictReader(fh))["Backend"].startswith("embedded ")
 
 
-def test_a_server_that_is_not_ours_is_labelled_ollama() -> None:
+def test_a_server_that_is_not_ours_is_labelled_ollama(ia_home) -> None:
     """Ollama's server does not send our x-ia-backend header; a plain HTTP server answering its API stands in
-    (served by another uvicorn-like stack or not, only our header counts)."""
+    (served by another uvicorn-like stack or not, only our header counts). --hosts asks it through the core
+    client's identify(), the same question the CLI and the app ask."""
+    import argparse
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from core.errors import ServerUnreachable
+
+    asked: list[str] = []
+
     class OllamaLike(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            asked.append(self.path)
             body = b'{"version":"0.12.0"}' if self.path == "/api/version" else b"Ollama is running"
             self.send_response(200)
             self.send_header("Server", "uvicorn")  # not ours even so: only our own header says embedded
@@ -241,14 +248,33 @@ def test_a_server_that_is_not_ours_is_labelled_ollama() -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), OllamaLike)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        assert main_benchmark.server_kind(f"http://127.0.0.1:{server.server_address[1]}") == "ollama"
+        hosts = main_benchmark.Hosts(argparse.Namespace(hosts=url, embedded=None))
+        try:
+            assert hosts.kind == "ollama" and hosts.note == f"Using {url} (ollama)"
+            assert asked == ["/"]  # one question, identify()'s: no ping then a second probe of its own
+        finally:
+            hosts.close()
     finally:
         server.shutdown()
         server.server_close()
-    assert (
-        main_benchmark.server_kind("http://127.0.0.1:9", timeout=0.5) == "ollama"
-    )  # nothing there: no claim
+    with pytest.raises(ServerUnreachable):  # nothing there: no claim, the run does not start
+        main_benchmark.Hosts(argparse.Namespace(hosts="http://127.0.0.1:9", embedded=None))
+
+
+def test_our_server_at_ollama_host_is_labelled_embedded(scripted_server, ia_home, monkeypatch) -> None:
+    """Without --hosts the benchmark uses the backend core.backend.connect picks; `python -m core.embedded` at
+    OLLAMA_HOST is labelled embedded from its identify() answer, with no second question of its own."""
+    import argparse
+
+    monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
+    hosts = main_benchmark.Hosts(argparse.Namespace(hosts=None, embedded=None))
+    try:
+        assert hosts.kind == "embedded" and hosts.clients[0].host == scripted_server.url
+        assert hosts.backend is not None and hosts.backend.server is None  # found there, not started by us
+    finally:
+        hosts.close()
 
 
 @pytest.mark.model
