@@ -103,7 +103,9 @@ def _help(state: CliState, arg: str) -> None:
         table.add_row(cmd.usage, cmd.help)
     state.out.print(table)
     state.out.print(MULTILINE_HELP)
-    state.out.print("Ctrl-C stops a reply (the partial text is kept); Ctrl-D or /quit leaves.")
+    state.out.print(
+        "Ctrl-C stops a reply (the partial text is kept); Ctrl-D at an empty prompt, or /quit, leaves."
+    )
 
 
 @command("quit", "/quit", "leave (Ctrl-D does the same)", aliases=("exit", "q"))

@@ -135,6 +135,46 @@ def test_multiline_block_is_sent_as_one_message(terminal_factory, scripted_serve
     assert sent == "first line\nsecond line"
 
 
+def _ctrl_d_until(term, text: str) -> None:
+    """Press Ctrl-D until ``text`` shows: one pressed while the terminal is between prompts (cooked mode) is
+    swallowed by the line discipline, as it would be for a person typing too early."""
+    for _ in range(20):
+        term.child.sendeof()
+        if term.child.expect_exact([text, pexpect.TIMEOUT], timeout=1) == 0:
+            return
+    pytest.fail(f"Ctrl-D never brought {text!r}")
+
+
+def test_ctrl_d_in_an_open_block_keeps_the_text_at_the_prompt(terminal_factory, scripted_server) -> None:
+    """As in ptpython or IPython, Ctrl-D with text pending does not quit: the block closes unsent and comes
+    back at the prompt as one input; Enter then sends it whole."""
+    from cli.line_input import BLOCK_CLOSED_NOTE
+
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say('"""')
+    term.say("first line")
+    term.say("second line")
+    term.expect("second line")
+    term.expect("...")  # the block is still open (its prompt)
+    _ctrl_d_until(term, BLOCK_CLOSED_NOTE)
+    term.expect("second line")  # redrawn at the prompt, ready to edit
+    assert scripted_server.engine.bodies("/api/chat") == []  # nothing sent yet
+    assert term.child.isalive()
+    term.child.send(" and more\r")
+    term.expect("Hello from the scripted engine.")
+    sent = scripted_server.engine.bodies("/api/chat")[0]["messages"][-1]["content"]
+    assert sent == "first line\nsecond line and more"
+    term.prompt()
+    term.say('"""')  # an empty block: Ctrl-D closes it, the chat stays; Ctrl-D at the empty prompt leaves
+    term.expect("...")
+    _ctrl_d_until(term, "ia>")
+    term.say("/dev")
+    term.expect("DEV mode off.")
+    assert term.leave() == 0
+    assert len(scripted_server.engine.bodies("/api/chat")) == 1
+
+
 def test_alt_enter_inserts_a_newline(terminal_factory, scripted_server) -> None:
     term = terminal_factory("-m", MODEL, "--plain")
     term.prompt()
@@ -297,7 +337,7 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     term = terminal_factory("-m", MODEL, "--plain")
     term.prompt()
     term.say("/help")
-    text = term.expect("Ctrl-D or /quit leaves.")
+    text = term.expect("Ctrl-D at an empty prompt, or /quit, leaves.")
     from cli.commands import commands
 
     usages = [c.usage for c in commands()]
@@ -305,6 +345,7 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     for usage in usages:
         assert usage in text
     assert "Alt+Enter" in text and '"""' in text
+    assert "Ctrl-D inside a block closes it without sending" in text
 
 
 def test_model_commands(terminal_factory) -> None:
