@@ -75,10 +75,13 @@ class BackendActions:
             self.show_problem(describe_error(ServerUnreachable(host, "it stopped answering", backend=kind)))
 
     def refresh_models(self) -> None:
-        self.controller.list_models(self._models_listed, self._backend_failed)
+        self.controller.fit_models(self._models_listed, self._backend_failed)
         self.controller.running(self.ids.info.set_running, lambda _e: None)
 
-    def _models_listed(self, infos: list[Any]) -> None:
+    def _models_listed(self, listing: tuple[Any, list[tuple[Any, Any]]]) -> None:
+        """The installed models, each judged against this machine (Controller.fit_models)."""
+        resources, judged = listing
+        infos = [info for info, _verdict in judged]
         names = [i.name for i in infos]
         model = self.model or (self.conv.model if self.conv is not None else "") or self.settings.model
         if not model:
@@ -87,7 +90,8 @@ class BackendActions:
                 model = EMBEDDED_DEFAULT_MODEL
             elif names:
                 model = names[0]
-        self.ids.info.set_models(infos, model)
+        verdicts = {info.name: verdict for info, verdict in judged}
+        self.ids.info.set_models(infos, model, verdicts, resources.summary())
         self._select_model(model)
         self._flush_pending_send(True)
         if model and names and model not in names:

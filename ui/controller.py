@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from config import Settings
     from core.backend import Backend
     from core.embedded.engine import Engine
-    from core.models import ModelManager, PullProgress
+    from core.models import FitVerdict, MachineResources, ModelInfo, ModelManager, PullProgress
 
 __all__ = ["Controller", "Problem", "clock_post", "describe_error"]
 
@@ -199,6 +199,21 @@ class Controller:
         self, on_ok: Callable[[list[Any]], None], on_error: Callable[[BaseException], None]
     ) -> None:
         self.run(lambda: self.models.list(), on_ok, on_error)
+
+    def fit_models(
+        self,
+        on_ok: Callable[[tuple[MachineResources, list[tuple[ModelInfo, FitVerdict]]]], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """The installed models, each with whether it fits this machine, and the machine measured now: one
+        /api/tags request (fit is judged from the listed sizes) plus psutil and nvidia-smi, on a worker."""
+        from core.models import machine_resources
+
+        def work() -> tuple[MachineResources, list[tuple[ModelInfo, FitVerdict]]]:
+            resources = machine_resources()
+            return resources, self.models.fit(resources)
+
+        self.run(work, on_ok, on_error)
 
     def show_model(
         self, name: str, on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]

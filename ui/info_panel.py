@@ -27,6 +27,7 @@ __all__ = [
     "InfoPanel",
     "PillSwitch",
     "StatsChart",
+    "fit_sentence",
     "human_size",
     "model_label",
     "parse_options",
@@ -56,9 +57,21 @@ def human_size(n: int | float | None) -> str:
     return f"{value:.1f} TB"
 
 
-def model_label(info: Any) -> str:
-    """The picker's text for a model: name and size."""
-    return f"{info.name}  ·  {human_size(info.size)}"
+_FIT_SEP = "  ·  "
+
+
+def model_label(info: Any, verdict: Any | None = None) -> str:
+    """A model's entry in the picker's list: name, size and, when judged, whether it fits this machine."""
+    label = f"{info.name}{_FIT_SEP}{human_size(info.size)}"
+    return f"{label}{_FIT_SEP}{verdict.label}" if verdict is not None and verdict.label else label
+
+
+def fit_sentence(verdict: Any) -> tuple[str, str]:
+    """What the model details say about a model's fit, and its state for the colour: "fits" | "tight" | "no"."""
+    state = "no" if not verdict.fits else "tight" if verdict.label == "tight" else "fits"
+    head = {"fits": "Fits this machine", "tight": "Tight on this machine"}.get(state, "Does not fit")
+    where = " (on the GPU)" if verdict.where == "gpu" else ""
+    return f"{head}{where}: {verdict.reason}.", state
 
 
 def parse_options(fields: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -148,6 +161,10 @@ class InfoPanel(BoxLayout):
     model_names = ListProperty([])
     selected_model = StringProperty("")
     details = StringProperty("")
+    fit_text = StringProperty("")  # whether the selected model fits this machine, and why
+    fit_state = StringProperty("")  # "fits" | "tight" | "no" | "" (not judged): the colour of fit_text
+    machine_text = StringProperty("")  # this machine's RAM, cores and GPU memory
+    verdicts = DictProperty({})  # model name -> core.models.FitVerdict
     capabilities = ListProperty([])
     can_think = BooleanProperty(False)
     think = BooleanProperty(False)
@@ -176,19 +193,38 @@ class InfoPanel(BoxLayout):
     )
 
     # -- feeding --------------------------------------------------------------------------------------
-    def set_models(self, infos: Sequence[Any], selected: str) -> None:
-        """Fill the picker; ``selected`` is shown even when the server lacks it (the banner says so)."""
+    def set_models(
+        self,
+        infos: Sequence[Any],
+        selected: str,
+        verdicts: Mapping[str, Any] | None = None,
+        machine: str = "",
+    ) -> None:
+        """Fill the picker; ``selected`` is shown even when the server lacks it (the banner says so).
+
+        ``verdicts`` (model name -> core.models.FitVerdict) add whether each fits this machine to its entry and
+        to the details; ``machine`` is MachineResources.summary()."""
+        self.verdicts = dict(verdicts or {})
+        self.machine_text = f"This machine: {machine}" if machine else ""
         self.model_names = [i.name for i in infos]
-        self.model_values = [model_label(i) for i in infos]
+        self.model_values = [model_label(i, self.verdicts.get(i.name)) for i in infos]
         self.selected_model = selected
+        self._show_fit()
+
+    def _show_fit(self) -> None:
+        verdict = self.verdicts.get(self.selected_model)
+        self.fit_text, self.fit_state = fit_sentence(verdict) if verdict is not None else ("", "")
 
     def picker_text(self) -> str:
+        """The closed picker's text: name and size (the fit is said in full just below it)."""
         if self.selected_model in self.model_names:
-            return self.model_values[self.model_names.index(self.selected_model)]
+            entry = self.model_values[self.model_names.index(self.selected_model)]
+            return _FIT_SEP.join(entry.split(_FIT_SEP)[:2])
         return self.selected_model or "No model"
 
     def on_selected_model(self, *_: Any) -> None:
         self.ids.picker.text = self.picker_text()
+        self._show_fit()
 
     def on_model_values(self, *_: Any) -> None:
         self.ids.picker.text = self.picker_text()
@@ -200,6 +236,7 @@ class InfoPanel(BoxLayout):
             if name != self.selected_model:
                 self.selected_model = name
                 self.dispatch("on_pick_model", name)
+            self.ids.picker.text = self.picker_text()
 
     def set_details(self, details: Any | None, error: str = "") -> None:
         """Show /api/show facts; capabilities decide whether the thinking switch is offered."""

@@ -33,7 +33,7 @@ def test_model_picker_lists_sizes_and_pull_reports_the_server_answer(app_driver)
     d = app_driver
     d.ready()
     info = d.ids.info
-    assert "smollm2:135m  ·  1 MB" in info.model_values
+    assert any(v.startswith("smollm2:135m  ·  1 MB  ·  fits") for v in info.model_values)
     info.ids.pull_input.text = "qwen3:0.6b"
     d.press(info.ids.pull_btn)
     d.wait(
@@ -44,6 +44,48 @@ def test_model_picker_lists_sizes_and_pull_reports_the_server_answer(app_driver)
     assert d.ids.banner.shown
     assert {"model": "qwen3:0.6b"}.items() <= (d.server.engine.bodies("/api/pull")[-1] or {}).items()
     d.shot("app_model_management")
+
+
+def test_each_model_says_whether_it_fits_this_machine(app_driver):
+    """The picker's entries and the model details say whether each model fits this machine (named under them:
+    RAM, cores, GPU), judged from the sizes the model list gives: no /api/show per model."""
+    import re
+
+    from core.embedded.scripted import scripted_model
+    from ui.config_ui import theme
+
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    engine = d.server.engine
+    assert info.machine_text.startswith("This machine: ") and "CPU core" in info.machine_text
+    assert " RAM (" in info.machine_text and ("GPU" in info.machine_text or "GiB free)" in info.machine_text)
+    assert info.fit_state == "fits" and info.fit_text.startswith("Fits this machine")
+    assert "needs about" in info.fit_text and list(info.ids.fit_label.color) == theme.colors["success"]
+    assert info.ids.fit_label.height > 0 and info.ids.machine_label.height > 0  # laid out, not empty
+
+    engine.set_models(*engine.list_models(), scripted_model("huge:405b", size=64 * 1024**4))  # 64 TiB
+    d.press(info.ids.refresh_btn)
+    d.wait(lambda: "huge:405b" in info.model_names, "the new model in the picker")
+    huge = info.model_values[info.model_names.index("huge:405b")]
+    assert re.fullmatch(r"huge:405b  ·  70\.4 TB  ·  too large for \d+ GiB RAM", huge), huge
+    shown_before = len(engine.bodies("/api/show"))
+    d.press(info.ids.picker)  # open the list: every entry with its verdict
+    dropdown = info.ids.picker._dropdown
+    entry = d.wait(lambda: next((w for w in dropdown.container.children if w.text == huge), None), "entry")
+    verdicts = {w.text.split("  ·  ")[0]: w.text.rsplit("  ·  ", 1)[-1] for w in dropdown.container.children}
+    assert verdicts["smollm2:135m"].startswith("fits") and verdicts["huge:405b"].startswith("too large")
+    d.shot("app_model_fit_list")
+    d.press(entry)
+    d.wait(lambda: info.fit_state == "no", "the verdict of the chosen model")
+    assert info.ids.picker.text == "huge:405b  ·  70.4 TB"  # the verdict is said in full just below
+    fit = info.fit_text
+    assert fit.startswith("Does not fit: needs about") and "more than this machine's" in fit
+    d.h.settle(4)
+    assert list(info.ids.fit_label.color) == theme.colors["danger"]
+    details_asked = [b["model"] for b in engine.bodies("/api/show")[shown_before:]]
+    assert details_asked == ["huge:405b"]  # the chosen model's details only, none for the list
+    d.shot("app_model_fit")
 
 
 def test_delete_model_asks_then_sends_delete(app_driver):
