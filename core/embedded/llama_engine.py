@@ -62,6 +62,8 @@ class _Slot:
 class LlamaEngine:
     """Bundled models plus IA_HOME/models/*.gguf through llama.cpp; at most `max_loaded` models in memory."""
 
+    backend = "embedded"  # the server's x-ia-backend header: clients know they talk to IA_V3's backend
+
     def __init__(
         self, home: Path | None = None, *, max_loaded: int = 2, n_threads: int | None = None
     ) -> None:

@@ -169,6 +169,8 @@ class ScriptedEngine:
 
     Pulls use queued PullScripts, else the default layers of a `registry` (or already served) model; any other
     name fails as Ollama's does. `can_pull=False` makes the server refuse pulls with its 501.
+    `backend` is what the server says it is in its x-ia-backend header: None (no header) by default, so a
+    scripted server stands in for Ollama exactly; "embedded" makes it pass for IA_V3's embedded backend.
     """
 
     models: list[ModelCard] = field(default_factory=_default_models)
@@ -178,6 +180,7 @@ class ScriptedEngine:
     registry: list[ModelCard] = field(default_factory=_default_registry)
     pulls: list[PullRecord] = field(default_factory=list)
     can_pull: bool = True
+    backend: str | None = None
 
     def __post_init__(self) -> None:
         self._pull_scripts: deque[PullScript] = deque()

@@ -54,6 +54,9 @@ class EmbeddedServer:
         if self._server is not None:
             return self.url
         port = self.port or _free_port(self.host)
+        # IA_V3's llama.cpp engine says so in every answer; a test's scripted engine, standing in for
+        # Ollama, sends no such header unless told to (ScriptedEngine.backend).
+        backend = getattr(self.engine, "backend", "embedded")
         config = uvicorn.Config(
             build_app(self.engine),
             host=self.host,
@@ -62,7 +65,7 @@ class EmbeddedServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
-            headers=[(BACKEND_HEADER, "embedded")],  # says which backend answered (main_benchmark --hosts)
+            headers=[(BACKEND_HEADER, backend)] if backend else [],  # which backend answered (identify())
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=self._serve, args=(server,), name=f"ia-embedded-{port}", daemon=True)

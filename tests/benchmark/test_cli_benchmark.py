@@ -209,11 +209,13 @@ def test_rerunning_a_configuration_keeps_one_leaderboard_row(scripted_server, ia
     assert rows[0]["Run"] == sorted(p.name for p in runs)[-1]  # the latest run represents the configuration
 
 
-def test_hosts_say_which_backend_served_the_run(scripted_server, ia_home, problems_file, capsys) -> None:
+def test_hosts_say_which_backend_served_the_run(
+    scripted_embedded_server, ia_home, problems_file, capsys
+) -> None:
     """--hosts asks each server what it is: our embedded server is labelled embedded, not ollama."""
-    scripted_server.engine.default_reply = [BOTH_GOOD]
-    assert _run(scripted_server.url, problems_file, "--model", "smollm2:135m") == 0
-    assert f"Using {scripted_server.url} (embedded)" in capsys.readouterr().out
+    scripted_embedded_server.engine.default_reply = [BOTH_GOOD]
+    assert _run(scripted_embedded_server.url, problems_file, "--model", "smollm2:135m") == 0
+    assert f"Using {scripted_embedded_server.url} (embedded)" in capsys.readouterr().out
     run_dir = next((ia_home / "data" / "generated" / "smollm2_135m").iterdir())
     assert json.loads((run_dir / "run.json").read_text())["backend"] == "embedded"
     assert json.loads((run_dir / "summary.json").read_text())["backend"] == "embedded"
@@ -263,15 +265,17 @@ def test_a_server_that_is_not_ours_is_labelled_ollama(ia_home) -> None:
         main_benchmark.Hosts(argparse.Namespace(hosts="http://127.0.0.1:9", embedded=None))
 
 
-def test_our_server_at_ollama_host_is_labelled_embedded(scripted_server, ia_home, monkeypatch) -> None:
+def test_our_server_at_ollama_host_is_labelled_embedded(
+    scripted_embedded_server, ia_home, monkeypatch
+) -> None:
     """Without --hosts the benchmark uses the backend core.backend.connect picks; `python -m core.embedded` at
     OLLAMA_HOST is labelled embedded from its identify() answer, with no second question of its own."""
     import argparse
 
-    monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
+    monkeypatch.setenv("OLLAMA_HOST", scripted_embedded_server.url)
     hosts = main_benchmark.Hosts(argparse.Namespace(hosts=None, embedded=None))
     try:
-        assert hosts.kind == "embedded" and hosts.clients[0].host == scripted_server.url
+        assert hosts.kind == "embedded" and hosts.clients[0].host == scripted_embedded_server.url
         assert hosts.backend is not None and hosts.backend.server is None  # found there, not started by us
     finally:
         hosts.close()

@@ -81,7 +81,7 @@ def test_vision_run_sends_images_scores_exactly_and_reports(scripted_server, ia_
     ]
     assert main_benchmark.main(argv) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "vision:latest: pass@1 50.0%" in out and "scored exactly" in out and "(embedded)" in out
+    assert "vision:latest: pass@1 50.0%" in out and "scored exactly" in out and "(ollama)" in out
 
     # The server received each question with its image, base64, in the user message.
     bodies = engine.bodies("/api/chat")
@@ -92,7 +92,7 @@ def test_vision_run_sends_images_scores_exactly_and_reports(scripted_server, ia_
 
     run_dir = _run_dir(ia_home)
     info = json.loads((run_dir / "run.json").read_text())
-    assert info["kind"] == "vision" and info["sandbox"] == EXACT_SCORING and info["backend"] == "embedded"
+    assert info["kind"] == "vision" and info["sandbox"] == EXACT_SCORING and info["backend"] == "ollama"
     samples = {s["task_id"]: s for s in _lines(run_dir / "samples.jsonl")}
     first = samples["ia_vision/0"]
     assert first["raw"] == _right(SIX[0]) and first["completion"] == _right(SIX[0])
@@ -131,7 +131,7 @@ def test_vision_run_sends_images_scores_exactly_and_reports(scripted_server, ia_
     assert (
         row["Suite"] == "multimodal (first 6)"
         and row["pass@1 %"] == "50.0"
-        and row["Backend"].startswith("embedded")
+        and row["Backend"].startswith("ollama")
     )
     sheet = load_workbook(report.with_suffix(".xlsx"))["Runs"]
     assert sheet.cell(2, 3).value == "multimodal (first 6)"

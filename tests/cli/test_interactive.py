@@ -20,7 +20,7 @@ MODEL = "smollm2:135m"
 def test_banner_names_backend_model_and_session(terminal_factory, scripted_server) -> None:
     term = terminal_factory("-m", MODEL)
     banner = term.expect("ia>")
-    assert f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}." in banner
+    assert f"Using Ollama at {scripted_server.url}." in banner
     assert f"Model: {MODEL}" in banner
     assert "Session: new" in banner
     assert term.leave() == 0
@@ -547,7 +547,7 @@ def test_dev_mode_picks_a_model_shows_timings_and_records(terminal_factory, scri
 
     term = terminal_factory("--dev", "--plain")
     banner = term.expect("This machine: ")  # the banner comes first, then the pick
-    assert f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}." in banner
+    assert f"Using Ollama at {scripted_server.url}." in banner
     assert "Session: new" in banner and "DEV mode on" in banner
     listing = term.expect("Pick a model")
     assert "CPU core" in listing and "RAM" in listing and "Installed models:" in listing
@@ -757,10 +757,10 @@ def test_server_gone_mid_session_is_one_message_and_the_prompt_stays(
     term.say("first")
     term.expect("Hello from the scripted engine.")
     term.prompt()
-    scripted_server.server.stop()  # the embedded server at OLLAMA_HOST (python -m core.embedded) is closed
+    scripted_server.server.stop()  # Ollama goes away mid-session
     term.say("second")
-    term.expect(f"Cannot reach IA_V3's embedded backend at {scripted_server.url}: it stopped.")
-    term.expect("python -m core.embedded --port")  # how to start it again, not `ollama serve`
+    term.expect(f"Cannot reach Ollama at {scripted_server.url}")
+    term.expect("ollama serve")  # how to start it again
     term.prompt()
     term.say("/quit")
     term.expect("Bye.")

@@ -39,23 +39,23 @@ def test_prompt_prints_the_reply_and_saves_the_conversation(scripted_server, env
 
 def test_backend_note_goes_to_stderr_not_stdout(scripted_server, env) -> None:
     result = run_cli(["-m", MODEL, "hi"], env)
-    assert f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}." in result.stderr
+    assert f"Using Ollama at {scripted_server.url}." in result.stderr
     assert "Using" not in result.stdout
 
 
 def test_our_embedded_server_at_ollama_host_answers_with_its_chat_model_by_default(
-    scripted_server, env, ia_home: Path
+    scripted_embedded_server, env, ia_home: Path
 ) -> None:
     """`python -m core.embedded` given as OLLAMA_HOST: without -m the chat model answers, not the base model
     listed first (gemma3:270m is for raw completion)."""
     from core.embedded.scripted import scripted_model
 
-    scripted_server.engine.set_models(scripted_model("gemma3:270m"), scripted_model("smollm2:135m"))
-    result = run_cli(["--json", "hi"], env)
+    scripted_embedded_server.engine.set_models(scripted_model("gemma3:270m"), scripted_model("smollm2:135m"))
+    result = run_cli(["--json", "hi"], dict(env, OLLAMA_HOST=scripted_embedded_server.url))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["model"] == "smollm2:135m"
     assert json.loads(result.stdout)["backend"] == "embedded"
-    assert scripted_server.engine.bodies("/api/chat")[0]["model"] == "smollm2:135m"
+    assert scripted_embedded_server.engine.bodies("/api/chat")[0]["model"] == "smollm2:135m"
 
 
 def test_a_real_ollama_is_named_ollama(ia_home: Path) -> None:

@@ -62,32 +62,40 @@ def test_ollama_is_used_when_it_answers(plain_ollama):
         backend.close()
 
 
-def test_our_embedded_server_at_ollama_host_is_named_as_such(scripted_server):
+def test_our_embedded_server_at_ollama_host_is_named_as_such(scripted_embedded_server):
     """`python -m core.embedded` started by hand and given as OLLAMA_HOST: used, and called what it is."""
-    settings = load_settings({"ollama_host": scripted_server.url, "embedded": "auto"})
+    settings = load_settings({"ollama_host": scripted_embedded_server.url, "embedded": "auto"})
     backend = connect(settings)
     try:
-        assert backend.kind == "embedded" and backend.host == scripted_server.url and backend.server is None
-        assert backend.note == f"Using IA_V3's embedded backend (llama.cpp) at {scripted_server.url}."
+        assert (
+            backend.kind == "embedded"
+            and backend.host == scripted_embedded_server.url
+            and backend.server is None
+        )
+        assert (
+            backend.note == f"Using IA_V3's embedded backend (llama.cpp) at {scripted_embedded_server.url}."
+        )
         assert backend.client.chat("smollm2:135m", USER).text == "Hello from the scripted engine."
     finally:
         backend.close()
-    assert OllamaClient(scripted_server.url).ping(), "close() leaves a server it did not start running"
+    assert OllamaClient(scripted_embedded_server.url).ping(), (
+        "close() leaves a server it did not start running"
+    )
 
 
-def test_an_embedded_server_at_ollama_host_that_stops_is_named_not_ollama(scripted_server):
+def test_an_embedded_server_at_ollama_host_that_stops_is_named_not_ollama(scripted_embedded_server):
     """`python -m core.embedded` closed mid-session: the error names IA_V3's embedded backend and how to start
     it again, for model calls and replies alike, instead of telling the user to run `ollama serve`."""
-    backend = connect(load_settings({"ollama_host": scripted_server.url, "embedded": "auto"}))
-    port = scripted_server.url.rsplit(":", 1)[-1]
+    backend = connect(load_settings({"ollama_host": scripted_embedded_server.url, "embedded": "auto"}))
+    port = scripted_embedded_server.url.rsplit(":", 1)[-1]
     try:
-        scripted_server.server.stop()
+        scripted_embedded_server.server.stop()
         for call in (backend.client.list_models, lambda: backend.client.chat("smollm2:135m", USER)):
             with pytest.raises(ServerUnreachable) as caught:
                 call()
             message = str(caught.value)
             assert message.startswith(
-                f"Cannot reach IA_V3's embedded backend at {scripted_server.url}: it stopped."
+                f"Cannot reach IA_V3's embedded backend at {scripted_embedded_server.url}: it stopped."
             )
             assert f"python -m core.embedded --port {port}" in message
             assert "ollama serve" not in message and caught.value.backend == "embedded"
@@ -204,7 +212,7 @@ def test_ollama_host_from_the_environment_reaches_the_backend(scripted_server, m
     monkeypatch.setenv("OLLAMA_HOST", f":{port}")
     backend = connect(load_settings())
     try:
-        assert backend.kind == "embedded" and backend.host == f"http://127.0.0.1:{port}"
+        assert backend.kind == "ollama" and backend.host == f"http://127.0.0.1:{port}"
     finally:
         backend.close()
 

@@ -52,7 +52,7 @@ def test_connect_and_list_models_report_on_the_posting_thread(loop_and_controlle
     controller.connect(lambda backend, error: seen.update(backend=backend, error=error))
     assert controller.status == "connecting"
     loop.run_until(lambda: "backend" in seen)
-    assert seen["error"] is None and seen["backend"].kind == "embedded" and controller.status == "ready"
+    assert seen["error"] is None and seen["backend"].kind == "ollama" and controller.status == "ready"
     controller.list_models(lambda infos: seen.update(models=[i.name for i in infos]), seen.update)
     loop.run_until(lambda: "models" in seen)
     assert "smollm2:135m" in seen["models"]
