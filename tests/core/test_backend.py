@@ -17,46 +17,12 @@ DEAD = "http://127.0.0.1:9"  # the root conftest points OLLAMA_HOST here
 USER = [{"role": "user", "content": "hi"}]
 
 
-def _start_plain_ollama():
-    """A server answering GET / like Ollama, without the x-ia-backend header our embedded server adds; returns
-    its URL and a function that stops it."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"Ollama is running"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-
-    return f"http://127.0.0.1:{server.server_address[1]}", stop
-
-
-@pytest.fixture
-def plain_ollama():
-    url, stop = _start_plain_ollama()
-    yield url
-    stop()
-
-
-def test_ollama_is_used_when_it_answers(plain_ollama):
-    settings = load_settings({"ollama_host": plain_ollama, "embedded": "auto", "connect_timeout": 1.5})
+def test_ollama_is_used_when_it_answers(scripted_server):
+    settings = load_settings({"ollama_host": scripted_server.url, "embedded": "auto", "connect_timeout": 1.5})
     backend = connect(settings)
     try:
-        assert backend.kind == "ollama" and backend.host == plain_ollama and backend.server is None
-        assert backend.note == f"Using Ollama at {plain_ollama}."
+        assert backend.kind == "ollama" and backend.host == scripted_server.url and backend.server is None
+        assert backend.note == f"Using Ollama at {scripted_server.url}."
         assert backend.client.connect_timeout == 1.5
     finally:
         backend.close()
@@ -104,12 +70,12 @@ def test_an_embedded_server_at_ollama_host_that_stops_is_named_not_ollama(script
         backend.close()
 
 
-def test_an_ollama_server_that_stops_is_still_called_ollama():
-    url, stop = _start_plain_ollama()
+def test_an_ollama_server_that_stops_is_still_called_ollama(scripted_server):
+    url = scripted_server.url
     backend = connect(load_settings({"ollama_host": url, "embedded": "auto"}))
     try:
         assert backend.client.server_kind == "ollama"
-        stop()
+        scripted_server.server.stop()
         with pytest.raises(ServerUnreachable) as caught:
             backend.client.list_models()
         assert str(caught.value).startswith(f"Cannot reach Ollama at {url}: is it running?")
