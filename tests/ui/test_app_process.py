@@ -123,15 +123,8 @@ def test_new_user_path_on_the_embedded_backend_with_smollm2(x_display, ia_home):
     assert "Traceback" not in log, log[-3000:]
 
 
-@pytest.mark.parametrize("display", [None, ":999"])
-def test_without_a_display_the_app_says_so_instead_of_running_invisibly(ia_home, display):
-    """SDL falls back to its invisible "offscreen" driver when no X server answers: the app must not go on
-    running where nobody can see it."""
-    env = dict(os.environ, IA_HOME=str(ia_home), KIVY_NO_FILELOG="1")
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER", "KIVY_NO_ARGS"):
-        env.pop(name, None)
-    if display is not None:
-        env["DISPLAY"] = display  # no X server there
+def _error_lines_of_a_failed_start(env: dict[str, str]) -> list[str]:
+    """Start main_ui.py with `env`; it must exit 1: its stderr lines that start with "error:"."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "main_ui.py")],
         cwd=ROOT,
@@ -141,8 +134,20 @@ def test_without_a_display_the_app_says_so_instead_of_running_invisibly(ia_home,
         timeout=60,
     )
     assert done.returncode == 1, done.stderr[-2000:]
-    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, done.stderr[-2000:]
+    return [line for line in done.stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("display", [None, ":999"])
+def test_without_a_display_the_app_says_so_instead_of_running_invisibly(ia_home, display):
+    """SDL falls back to its invisible "offscreen" driver when no X server answers: the app must not go on
+    running where nobody can see it."""
+    env = dict(os.environ, IA_HOME=str(ia_home), KIVY_NO_FILELOG="1")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER", "KIVY_NO_ARGS"):
+        env.pop(name, None)
+    if display is not None:
+        env["DISPLAY"] = display  # no X server there
+    lines = _error_lines_of_a_failed_start(env)
+    assert len(lines) == 1, lines
     assert "No display to open the window on" in lines[0]
     assert (f"nothing answers at DISPLAY={display}" if display else "neither DISPLAY nor") in lines[0]
     assert "xvfb-run -a python main_ui.py" in lines[0] and "python main.py" in lines[0]
@@ -154,17 +159,8 @@ def test_without_a_window_provider_the_app_says_where_kivy_wrote_why(ia_home):
     line on the terminal, not a silent exit."""
     env = dict(os.environ, IA_HOME=str(ia_home), KIVY_NO_FILELOG="1", KIVY_WINDOW="no_such_provider")
     env.pop("KIVY_NO_ARGS", None)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main_ui.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 1, done.stderr[-2000:]
-    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Kivy could not open a window" in lines[0], done.stderr[-2000:]
+    lines = _error_lines_of_a_failed_start(env)
+    assert len(lines) == 1 and "Kivy could not open a window" in lines[0], lines
     log = ia_home / "logs" / "technical.log"
     assert str(log) in lines[0]
     assert "Unable to find any valuable Window provider" in log.read_text(encoding="utf-8")
