@@ -228,39 +228,26 @@ def test_a_server_that_is_not_ours_is_labelled_ollama(ia_home) -> None:
     (served by another uvicorn-like stack or not, only our header counts). --hosts asks it through the core
     client's identify(), the same question the CLI and the app ask."""
     import argparse
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from core.errors import ServerUnreachable
+    from tests.fixtures.servers import PlainHandler, plain_http_server
 
     asked: list[str] = []
 
-    class OllamaLike(BaseHTTPRequestHandler):
+    class OllamaLike(PlainHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             asked.append(self.path)
             body = b'{"version":"0.12.0"}' if self.path == "/api/version" else b"Ollama is running"
-            self.send_response(200)
-            self.send_header("Server", "uvicorn")  # not ours even so: only our own header says embedded
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            # "Server: uvicorn" too: not ours even so, only our own header says embedded
+            self.send(200, body, (("Server", "uvicorn"),))
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), OllamaLike)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with plain_http_server(OllamaLike) as url:
         hosts = main_benchmark.Hosts(argparse.Namespace(hosts=url, embedded=None))
         try:
             assert hosts.kind == "ollama" and hosts.note == f"Using {url} (ollama)"
             assert asked == ["/"]  # one question, identify()'s: no ping then a second probe of its own
         finally:
             hosts.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     with pytest.raises(ServerUnreachable):  # nothing there: no claim, the run does not start
         main_benchmark.Hosts(argparse.Namespace(hosts="http://127.0.0.1:9", embedded=None))
 

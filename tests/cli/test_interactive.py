@@ -771,47 +771,35 @@ def test_server_gone_mid_session_is_one_message_and_the_prompt_stays(
 def test_ctrl_c_during_a_slow_command_stops_it_and_the_chat_goes_on(ia_home: Path) -> None:
     """A server that answers the ping but then hangs on /api/tags: Ctrl-C during /models returns to the prompt."""
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from tests.cli.conftest import Terminal, cli_env
+    from tests.fixtures.servers import PlainHandler, plain_http_server
 
     release = threading.Event()
     requests: list[str] = []
 
-    class Hanging(BaseHTTPRequestHandler):
+    class Hanging(PlainHandler):
         def do_GET(self) -> None:
             if self.path != "/":
                 requests.append(self.path)
                 release.wait(30)
-            body = b"Ollama is running"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send(200, b"Ollama is running")
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    term = Terminal(
-        ["-m", MODEL, "--plain"], cli_env(f"http://127.0.0.1:{server.server_address[1]}", ia_home)
-    )
-    try:
-        term.prompt()
-        term.say("/models")
-        wait_until(lambda: requests, what="the /api/tags request")
-        term.child.sendintr()
-        term.expect("Stopped.")
-        term.prompt()
-        assert term.child.isalive()
-        term.say("/quit")
-        term.expect("Bye.")
-    finally:
-        release.set()
-        term.close()
-        server.shutdown()
-        server.server_close()
+    with plain_http_server(Hanging) as url:
+        term = Terminal(["-m", MODEL, "--plain"], cli_env(url, ia_home))
+        try:
+            term.prompt()
+            term.say("/models")
+            wait_until(lambda: requests, what="the /api/tags request")
+            term.child.sendintr()
+            term.expect("Stopped.")
+            term.prompt()
+            assert term.child.isalive()
+            term.say("/quit")
+            term.expect("Bye.")
+        finally:
+            release.set()  # before the server shuts down: its handler thread is waiting on it
+            term.close()
 
 
 def test_with_output_redirected_the_file_gets_the_plain_chat_and_the_prompt_stays_on_screen(

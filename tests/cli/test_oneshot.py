@@ -60,31 +60,17 @@ def test_our_embedded_server_at_ollama_host_answers_with_its_chat_model_by_defau
 
 def test_a_real_ollama_is_named_ollama(ia_home: Path) -> None:
     """A server without our x-ia-backend header is Ollama (here a stand-in that answers only GET /)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from tests.fixtures.servers import PlainHandler, plain_http_server
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(PlainHandler):
         def do_GET(self) -> None:
             ok = self.path == "/"
-            body = b"Ollama is running" if ok else b'{"error": "not here"}'
-            self.send_response(200 if ok else 500)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send(200 if ok else 500, b"Ollama is running" if ok else b'{"error": "not here"}')
 
         do_POST = do_GET
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with plain_http_server(Handler) as url:
         result = run_cli(["-m", MODEL, "hi"], cli_env(url, ia_home))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert result.stderr.startswith(f"Using Ollama at {url}.\n")
     assert result.returncode == 5 and "HTTP 500" in result.stderr
 

@@ -214,12 +214,18 @@ EDITOR_EDITS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("edit", EDITOR_EDITS, ids=list(EDITOR_EDITS))
-def test_editor_edits_that_keep_the_markers_load(tmp_path: Path, edit: str) -> None:
-    mangle, expected = EDITOR_EDITS[edit]
+def _write_edited(tmp_path: Path, mangle) -> Path:
+    """The example conversation with `mangle` applied, as an editor would have saved it."""
     path = tmp_path / "demo" / "conversation.md"
     path.parent.mkdir()
     path.write_bytes(mangle(_edited_example()).encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("edit", EDITOR_EDITS, ids=list(EDITOR_EDITS))
+def test_editor_edits_that_keep_the_markers_load(tmp_path: Path, edit: str) -> None:
+    mangle, expected = EDITOR_EDITS[edit]
+    path = _write_edited(tmp_path, mangle)
     before = path.read_bytes()
     conv = read_conversation(path)
     assert [m.content for m in conv.messages] == (
@@ -246,9 +252,7 @@ BROKEN_EDITS = {
 @pytest.mark.parametrize("edit", BROKEN_EDITS, ids=list(BROKEN_EDITS))
 def test_edits_that_would_lose_text_are_reported_not_loaded(tmp_path: Path, edit: str) -> None:
     mangle, reason = BROKEN_EDITS[edit]
-    path = tmp_path / "demo" / "conversation.md"
-    path.parent.mkdir()
-    path.write_bytes(mangle(_edited_example()).encode("utf-8"))
+    path = _write_edited(tmp_path, mangle)
     before = path.read_bytes()
     with pytest.raises(ConversationCorrupt, match=reason):
         read_conversation(path)
