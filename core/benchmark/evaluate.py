@@ -65,7 +65,9 @@ def run_sample(
     """Run ``prompt + completion`` and the problem's ``check`` in a fresh sandbox."""
     sandbox = sandbox or Sandbox.detect()
     limits = limits or Limits(timeout_s=timeout)
-    return sandbox.run(build_program(problem, completion), problem.test, problem.entry_point, limits)
+    return sandbox.run(
+        build_program(problem, completion), problem.test, problem.entry_point, limits, prompt=problem.prompt
+    )
 
 
 def _load_samples(problems: Mapping[str, Problem], samples_path: Path) -> list[dict[str, Any]]:

@@ -60,7 +60,15 @@ from core.benchmark.sandbox_host import (
 )
 from core.errors import SandboxUnavailable
 
-__all__ = ["ISOLATION_LEVELS", "Limits", "SampleResult", "Sandbox", "sandbox_uid_range"]
+__all__ = [
+    "ISOLATION_LEVELS",
+    "REASONS",
+    "Limits",
+    "SampleResult",
+    "Sandbox",
+    "failure_reason",
+    "sandbox_uid_range",
+]
 
 ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits")
 # Extra modules the harness imports before arming the audit hook (it always imports ``types``, which reads
@@ -102,14 +110,53 @@ class Limits:
         }
 
 
+# Why a sample failed, in words a person reading a report understands (``SampleResult.reason``).
+REASONS = (
+    "passed",
+    "assertion",  # the test's check found a wrong answer
+    "exception",  # the code or the test raised another exception
+    "timeout",  # the wall-clock or CPU limit ran out
+    "syntax error",  # the code does not compile
+    "missing function",  # the code does not define the entry point
+    "resource limit",  # killed by the memory, process or file-size limit
+    "nothing extracted",  # the reply held no code (set by evaluate, never by the sandbox)
+)
+
+
+def failure_reason(result: str) -> str:
+    """The REASONS entry for a result text ("passed", "timed out", "failed: ..."), also for old results."""
+    if result == "passed":
+        return "passed"
+    if result == "timed out":
+        return "timeout"
+    detail = result.removeprefix("failed: ")
+    if detail.startswith(("SyntaxError", "IndentationError", "TabError")):
+        return "syntax error"
+    if detail.startswith("AssertionError"):
+        return "assertion"
+    if detail.startswith("NameError: the code does not define"):
+        return "missing function"
+    if detail.startswith(("killed", "MemoryError")) or "resource limit" in detail:
+        return "resource limit"
+    if detail.startswith("nothing extracted"):
+        return "nothing extracted"
+    return "exception"
+
+
 @dataclass(frozen=True)
 class SampleResult:
-    """Outcome of one sample: ``result`` is "passed", "timed out" or "failed: <reason>"."""
+    """Outcome of one sample: ``result`` is "passed", "timed out" or "failed: <detail>"; ``reason`` is one of
+    REASONS (derived from ``result`` when not given)."""
 
     passed: bool
     result: str
     duration_s: float
     isolation: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            object.__setattr__(self, "reason", failure_reason(self.result))
 
 
 def _within(path: str, directory: str) -> bool:
@@ -310,9 +357,17 @@ class Sandbox:
                 shutil.rmtree(child.workdir, ignore_errors=True)
 
     def run(
-        self, code: str, test: str = "", entry_point: str = "", limits: Limits | None = None
+        self,
+        code: str,
+        test: str = "",
+        entry_point: str = "",
+        limits: Limits | None = None,
+        *,
+        prompt: str = "",
     ) -> SampleResult:
-        """Run ``code``, then ``test`` and ``check(entry_point)``; passed only if check returned normally."""
+        """Run ``code``, then ``test`` and ``check(entry_point)``; passed only if check returned normally.
+
+        ``prompt`` is the problem's prompt: the trusted source of the helpers the test may call."""
         limits = limits or Limits()
         started = time.monotonic()
         nonce = secrets.token_bytes(32)
