@@ -1,41 +1,54 @@
-"""Host side of the sandbox: per-run uids, interpreter choice, killing what a run left, zygote pool, framing.
+"""Host side of the sandbox: per-run uids, interpreter choice, starting harness processes with the pipe ends
+they need, killing what a run left, and the per-worker zygote pairs of batch mode.
 
-Internal to core.benchmark.sandbox (not a public API): split out to keep each module to one job.
+Internal to core.benchmark.sandbox (not a public API): split out to keep each module to one job. Every call
+that exists on one platform only (os.geteuid, os.pidfd_open, process groups, fd passing) is looked up, never
+assumed, so the same code scores on Linux, macOS and Windows at whatever isolation the system offers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
-import marshal
 import os
 import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import psutil
 
-if TYPE_CHECKING:
-    from core.benchmark.sandbox import Sandbox
+from core.benchmark.harness import BOOT, boot_frame
+from core.benchmark.harness.control import recv_message, send_message
 
 __all__ = [
     "Child",
+    "ZygotePair",
     "ZygotePool",
     "acquire_uid",
-    "frame",
     "interpreter_candidates",
+    "is_root",
+    "kill_tree",
     "kill_uid",
-    "read_reply",
     "reap_namespace",
     "sandbox_uid_range",
+    "spawn",
 ]
+
+POSIX = os.name == "posix"
+
+
+def is_root() -> bool:
+    """True when this process runs as root (POSIX); never on Windows."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
 
 
 class UidPool:
@@ -57,7 +70,7 @@ class UidPool:
 
 
 def sandbox_uid_range() -> range:
-    """The uids this process's sandboxes run under (when we are root)."""
+    """The uids this process's sandboxes and judges run under (when we are root)."""
     return range(UIDS.base, UIDS.base + UidPool.SPAN)
 
 
@@ -79,7 +92,7 @@ def world_usable(path: str) -> bool:
         while True:
             if not os.stat(parent).st_mode & stat.S_IXOTH:
                 return False
-            if parent == "/":
+            if parent == os.path.dirname(parent):
                 return True
             parent = os.path.dirname(parent)
     except OSError:
@@ -87,10 +100,11 @@ def world_usable(path: str) -> bool:
 
 
 def interpreter_candidates() -> list[str]:
+    """Interpreters the sample may run under: ours, or (as root) one a fresh uid can execute."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    names = [sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}", shutil.which(version) or ""]
-    if os.geteuid() != 0:
+    if not is_root():
         return [sys.executable]
+    names = [sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}", shutil.which(version) or ""]
     return [name for name in dict.fromkeys(names) if name and world_usable(name)]
 
 
@@ -125,68 +139,40 @@ def kill_uid(uid: int) -> None:
 
 def live_processes(uid: int) -> list[psutil.Process]:
     """Processes of ``uid`` that have not finished dying (zombies excluded)."""
-    return [
-        proc
-        for proc in psutil.process_iter(["uids", "status"])
-        if proc.info["uids"] and proc.info["uids"].real == uid and proc.info["status"] != psutil.STATUS_ZOMBIE
-    ]
+    found = []
+    for proc in psutil.process_iter(["uids", "status"]):
+        uids = proc.info["uids"]
+        if uids and uids.real == uid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
 
 
-@dataclass
-class Child:
-    """A started sandboxed harness and the descriptors the parent keeps for it."""
+def kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a started harness, its process group or session, and every descendant still known by parentage.
 
-    proc: subprocess.Popen
-    read_fd: int
-    verdict_fd: int  # the descriptor number the child writes its verdict to
-    info_read: int
-    uid: int | None
-    workdir: str | None
-    tmpfs_mb: int
-
-
-class ZygotePool:
-    """Long-lived sandboxes (one per worker) whose harness forks a fresh child per sample.
-
-    Namespaces and the interpreter start once per worker instead of once per sample. Between samples the
-    zygote kills every process the sample left (kill(-1) within the sandbox) and wipes the working directory;
-    it never runs sample code itself. A zygote that times out, dies or cannot clean up is replaced.
-    """
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self._sandbox = sandbox
-        self._idle: list[Child] = []
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def take(self, tmpfs_mb: int) -> Child:
-        with self._lock:
-            for index, child in enumerate(self._idle):
-                if child.tmpfs_mb == tmpfs_mb and child.proc.poll() is None:
-                    return self._idle.pop(index)
-        return self._sandbox._spawn(tmpfs_mb, zygote=True)
-
-    def give_back(self, child: Child) -> None:
-        with self._lock:
-            if not self._closed:
-                self._idle.append(child)
-                return
-        self.discard(child, timed_out=False)
-
-    def discard(self, child: Child, timed_out: bool) -> None:
-        assert child.proc.stdin is not None
+    Once the harness has been reaped its pid may belong to another process, so only its process group (whose
+    number the kernel does not reuse while a member lives) is signalled then."""
+    alive = proc.poll() is None
+    try:
+        descendants = psutil.Process(proc.pid).children(recursive=True) if alive else []
+    except psutil.Error:
+        descendants = []
+    killpg = getattr(os, "killpg", None)
+    if killpg is not None:
         try:
-            child.proc.stdin.close()  # the zygote reads end of file and exits
+            killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+    if alive:
+        try:
+            proc.kill()
         except OSError:
             pass
-        self._sandbox._finish(child, timed_out)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for child in idle:
-            self.discard(child, timed_out=False)
+    for child in descendants:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
 
 
 def reap_namespace(info_fd: int) -> None:
@@ -194,14 +180,25 @@ def reap_namespace(info_fd: int) -> None:
     os.set_blocking(info_fd, False)
     try:
         info = json.loads(os.read(info_fd, 4096) or b"{}")
-    except (BlockingIOError, ValueError):
+    except (BlockingIOError, ValueError, OSError):
         return
     pid = info.get("child-pid")
     if not isinstance(pid, int):
         return
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:  # an older kernel or Python: poll instead
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and psutil.pid_exists(pid):
+            time.sleep(0.01)
+        if psutil.pid_exists(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        return
     try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
+        pidfd = pidfd_open(pid)
+    except (ProcessLookupError, OSError):
         return
     try:
         if not select.select([pidfd], [], [], 2.0)[0]:
@@ -211,34 +208,177 @@ def reap_namespace(info_fd: int) -> None:
         os.close(pidfd)
 
 
-def frame(payload: tuple) -> bytes:
-    """A length-prefixed marshal frame, as the harness reads it."""
-    body = marshal.dumps(payload)
-    return len(body).to_bytes(4, "big") + body
+def _inheritable(fds: tuple[int, ...]) -> tuple[dict, list[int]]:
+    """Popen arguments that hand ``fds`` to the child, and the values the child gets (fd or handle)."""
+    if POSIX:
+        return {"pass_fds": fds}, list(fds)
+    import msvcrt
+
+    handles = []
+    for fd in fds:
+        handle = msvcrt.get_osfhandle(fd)
+        os.set_handle_inheritable(handle, True)
+        handles.append(handle)
+    info = subprocess.STARTUPINFO()
+    info.lpAttributeList = {"handle_list": handles}
+    return {"startupinfo": info, "close_fds": True}, handles
 
 
-def read_reply(child: Child, deadline: float) -> tuple[tuple | None, bool]:
-    """One zygote reply frame, or (None, timed_out) if the zygote died or the deadline passed first."""
-    buffer = b""
-    pidfd = os.pidfd_open(child.proc.pid)
+def spawn(
+    command: list[str],
+    frame_role: str,
+    setup: dict,
+    *,
+    python: str,
+    fds: tuple[int, ...] = (),
+    extra_fds: tuple[int, ...] = (),
+    control: int | None = None,
+    uid: int | None = None,
+    cwd: str | None = None,
+    stdout=subprocess.DEVNULL,
+) -> tuple[subprocess.Popen, bytes]:
+    """Start a harness process running ``command`` (which ends with ``python -I -S -c BOOT``); returns the
+    process and the boot frame to write on its standard input (the caller writes it, so two harnesses can
+    start at the same time)."""
+    keep = tuple(fds) + tuple(extra_fds) + ((control,) if control is not None else ())
+    popen_fds, values = _inheritable(keep)
+    passed = values[: len(fds)]
+    control_value = values[-1] if control is not None else None
+    kwargs: dict = dict(popen_fds)
+    if POSIX:
+        kwargs["start_new_session"] = True
+        if uid is not None:
+            kwargs.update(user=uid, group=uid, extra_groups=[])
+    debug = bool(os.environ.get("IA_SANDBOX_DEBUG"))
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=stdout,
+        stderr=None if debug else subprocess.DEVNULL,
+        cwd=cwd or ("/" if POSIX else None),
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        if POSIX
+        else {"SYSTEMROOT": os.environ.get("SYSTEMROOT", "")},
+        **kwargs,
+    )
+    frame = boot_frame(frame_role, setup, python=python, fds=tuple(passed), control=control_value)
+    return proc, frame
+
+
+def harness_command(python: str) -> list[str]:
+    """The harness command line: an isolated interpreter without site-packages running BOOT."""
+    return [python, "-I", "-S", "-c", BOOT]
+
+
+def write_boot(proc: subprocess.Popen, frame: bytes) -> bool:
+    """Write the boot frame and close standard input; False when the process is already gone."""
+    stdin, proc.stdin = proc.stdin, None  # closed here; communicate() must not flush it again
+    assert stdin is not None
     try:
-        while True:
-            if len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
-                size = int.from_bytes(buffer[:4], "big")
-                try:
-                    return marshal.loads(buffer[4 : 4 + size]), False
-                except (ValueError, EOFError, TypeError):
-                    return None, False
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None, True
-            ready, _, _ = select.select([child.read_fd, pidfd], [], [], remaining)
-            if child.read_fd in ready:
-                chunk = os.read(child.read_fd, 1 << 16)
-                if not chunk:
-                    return None, False
-                buffer += chunk
-            elif pidfd in ready:
-                return None, False
+        stdin.write(frame)
+        return True
+    except (BrokenPipeError, OSError, ValueError):
+        return False
     finally:
-        os.close(pidfd)
+        with contextlib.suppress(OSError, ValueError):
+            stdin.close()
+
+
+@dataclass
+class Child:
+    """A started harness process and what the host keeps for it."""
+
+    proc: subprocess.Popen
+    uid: int | None = None
+    workdir: str | None = None
+    info_read: int | None = None  # bwrap's --info-fd (the namespace's init pid)
+    sock: socket.socket | None = None  # control socket of a zygote
+    tmpfs_mb: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ZygotePair:
+    """One worker's long-lived pair: the sample zygote (in the sandbox) and the judge zygote (outside)."""
+
+    sample: Child
+    judge: Child
+
+
+def recv_with_deadline(sock: socket.socket, deadline: float) -> object | None:
+    """One control message from a zygote, or None when it hung up or the deadline passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return None
+    try:
+        ready, _, _ = select.select([sock], [], [], remaining)
+    except (OSError, ValueError):
+        return None
+    if not ready:
+        return None
+    try:
+        message = recv_message(sock)
+    except (OSError, ValueError, EOFError):
+        return None
+    if message is None:
+        return None
+    payload, fds = message
+    for fd in fds:
+        os.close(fd)
+    return payload
+
+
+def send_with_fds(sock: socket.socket, payload: dict, fds: list[int]) -> bool:
+    try:
+        send_message(sock, payload, fds)
+        return True
+    except OSError:
+        return False
+
+
+class ZygotePool:
+    """Long-lived zygote pairs (one per worker) that fork a fresh sample process and a fresh judge per sample.
+
+    Namespaces and interpreters start once per worker instead of once per sample. The sample zygote never runs
+    sample code itself; after each sample it kills what was left and wipes the working directory. A pair
+    member that times out, dies or cannot clean up is destroyed and started again.
+    """
+
+    def __init__(self, start, finish) -> None:
+        self._start = start  # (tmpfs_mb) -> ZygotePair
+        self._finish = finish  # (Child, kill: bool) -> None
+        self._idle: list[ZygotePair] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self, tmpfs_mb: int) -> ZygotePair:
+        with self._lock:
+            for index, pair in enumerate(self._idle):
+                alive = pair.sample.proc.poll() is None and pair.judge.proc.poll() is None
+                if pair.sample.tmpfs_mb == tmpfs_mb and alive:
+                    return self._idle.pop(index)
+        return self._start(tmpfs_mb)
+
+    def give_back(self, pair: ZygotePair) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(pair)
+                return
+        self.discard(pair.sample, kill=False)
+        self.discard(pair.judge, kill=False)
+
+    def discard(self, child: Child, kill: bool) -> None:
+        if child.sock is not None:
+            try:
+                child.sock.close()  # the zygote reads end of file and exits
+            except OSError:
+                pass
+        self._finish(child, kill)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for pair in idle:
+            self.discard(pair.sample, kill=False)
+            self.discard(pair.judge, kill=False)
