@@ -26,7 +26,9 @@ Isolation, strongest first (the level is recorded in every result and report):
   its parent.
 - ``unshare``: user, PID and network namespaces, a temporary working directory.
 - ``rlimits``: limits only (macOS, or Linux without namespaces).
-- ``job`` (Windows): a Job Object (one process, memory and CPU time capped); ``process``: none of these.
+- ``job`` (Windows): a Job Object (one process, memory and CPU time capped);
+- ``process``: a process of its own and nothing else this list names (a system where even resource limits
+  cannot be set); seccomp and Landlock still apply where the kernel has them.
 At every level: an empty environment, ``python -I -S``, a fresh uid of its own when we are root, limits on
 memory, CPU, file size and open files, a wall-clock timeout; on Linux x86_64/aarch64 a seccomp filter
 (harness/seccomp.py: no new processes or programs, no signals or tracing of other processes, no IPC that
@@ -91,7 +93,7 @@ __all__ = [
 ]
 
 ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits", "job", "process")
-_POSIX_LEVELS = ("bwrap", "unshare", "rlimits")
+_POSIX_LEVELS = ("bwrap", "unshare", "rlimits", "process")
 _WINDOWS_LEVELS = ("job", "process")
 _HIDDEN_DIRS = ("/home", "/root", "/work", "/run", "/var/tmp", "/mnt", "/srv", "/media")
 # Never hidden, whatever the working directory or $HOME is: the system the interpreter runs on.

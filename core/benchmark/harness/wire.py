@@ -115,11 +115,13 @@ class FrameReader:
                     ready, _, _ = select.select([self.fd], [], [], remaining)
                 except InterruptedError:
                     continue
+                except (OSError, ValueError):  # closed under us
+                    ready = [self.fd]
                 if ready:
                     break
             try:
                 chunk = os.read(self.fd, 1 << 16)
-            except (ConnectionResetError, BrokenPipeError):
+            except OSError:  # reset, or closed under us: the channel is over
                 chunk = b""
         else:  # pipes cannot be polled here (Windows): a daemon thread reads, we wait on its queue
             import queue
