@@ -266,9 +266,7 @@ def test_a_malformed_reply_breaks_the_sample_never_answers(garbage):
 
 def test_a_sample_that_ends_mid_call_or_stays_silent(peers):
     judge, to_sample, from_sample = peers
-    functions = _load(
-        judge, "import os, time\ndef die():\n    os._exit(0)\ndef hang():\n    time.sleep(2)\n"
-    )
+    functions = _load(judge, "import os, time\ndef die():\n    os._exit(0)\ndef hang():\n    time.sleep(2)\n")
     judge.deadline = time.monotonic() + 0.5
     with pytest.raises(SampleBroke) as caught:
         functions["hang"]()
