@@ -40,10 +40,15 @@ sensitive than comparing two intervals, and a test: overlapping intervals are no
   McNemar test (two-sided binomial test on the discordant problems, those one run solved and the other not),
   with Newcombe's hybrid score interval for the difference (widened to include 0 when the test finds no
   difference, so the sentence never contradicts itself).
-- Otherwise: a paired bootstrap over the shared problems (the same two-level resampling and t-widening as
-  above, applied to the per-problem differences); its p-value is the smallest 1 - confidence at which the
-  interval excludes 0, so the p-value and the interval always agree. With a single shared problem the
-  difference of the two one-problem exact intervals (Newcombe's square-and-add) stands in.
+- Otherwise: a paired bootstrap over the shared problems: the same two-level resampling and t-widening as
+  above, applied to the per-problem differences, except that the draws are rescaled so their variance is
+  the larger of the differences' spread and the samples' noise instead of the sum of both (pairing cancels
+  the problems' difficulty, so that noise is most of the spread and counting it twice costs much of the
+  power: measured over 300 runs, 0.3-0.7% false alarms instead of 2-5%, and a 15-point gain on 20 problems
+  x 3 samples found 19% of the time instead of 40%). Its p-value is the smallest
+  1 - confidence at which the interval excludes 0, so the p-value and the interval always agree. With a
+  single shared problem the difference of the two one-problem exact intervals (Newcombe's square-and-add)
+  stands in.
 Everything is pure Python (no scipy): exact binomial tails through the regularised incomplete beta function.
 """
 
@@ -245,7 +250,7 @@ def _expanded_tail(alpha: float, problems: int) -> float:
 
 
 def _bootstrap_means(
-    items: list[tuple[float, list[tuple[float, float]]]], resamples: int, seed: int
+    items: list[tuple[float, tuple[tuple[float, float], ...]]], resamples: int, seed: int
 ) -> list[float]:
     """Sorted means of ``resamples`` two-level resamples; items: (value, within-problem noise atoms).
 
@@ -264,6 +269,29 @@ def _bootstrap_means(
             cumulative.append(total)
     draws = random.Random(seed).choices(values, cum_weights=cumulative, k=size * resamples)
     return sorted(sum(draws[start : start + size]) / size for start in range(0, size * resamples, size))
+
+
+def _variance_kept(
+    items: list[tuple[float, tuple[tuple[float, float], ...]]],
+) -> list[tuple[float, tuple[tuple[float, float], ...]]]:
+    """Rescale (value + noise) about the mean so one draw's variance is max(spread of values, mean noise).
+
+    Adding the samples' noise to values that already carry it counts it twice; for paired differences,
+    where the problems' difficulty cancels and that noise is most of the spread, this halves the power.
+    Rescaled, the spread is kept as it is (Silverman and Young's variance-corrected smoothed bootstrap),
+    and the noise is only a floor: identical values still get the width their samples justify.
+    """
+    size = len(items)
+    mean = math.fsum(value for value, _ in items) / size
+    spread = math.fsum((value - mean) ** 2 for value, _ in items) / size
+    noise = math.fsum(delta * delta * weight for _, atoms in items for delta, weight in atoms) / size
+    if spread + noise <= 0.0:
+        return items
+    factor = math.sqrt(max(spread, noise) / (spread + noise))
+    return [
+        (mean + (value - mean) * factor, tuple((delta * factor, weight) for delta, weight in atoms))
+        for value, atoms in items
+    ]
 
 
 def _percentile_interval(means: list[float], tail: float) -> tuple[float, float]:
@@ -553,8 +581,8 @@ def paired_comparison(
         noise = [
             (da - db, wa * wb) for da, wa in _within_noise(na, ca, k) for db, wb in _within_noise(nb, cb, k)
         ]
-        items.append((x - y, noise))
-    means = _bootstrap_means(items, resamples, seed)
+        items.append((x - y, tuple(noise)))
+    means = _bootstrap_means(_variance_kept(items), resamples, seed)
     low, high = _percentile_interval(means, _expanded_tail(alpha, size))
     # The p-value: the smallest alpha whose interval excludes 0. The lower end passes 0 once the tail
     # reaches (values <= 0) / (resamples - 1), the upper end once it reaches (values >= 0) / (resamples - 1).

@@ -116,12 +116,14 @@ def _bootstrap_runs(rng: random.Random, problems: int, samples: int, shift: floa
 
 def test_paired_bootstrap_detects_a_real_difference():
     rng = random.Random(5)
-    results = [paired_comparison(*_bootstrap_runs(rng, 30, 4, 0.3), seed=i) for i in range(25)]
+    results = [paired_comparison(*_bootstrap_runs(rng, 30, 4, 0.15), seed=i) for i in range(25)]
     method = "paired bootstrap over 30 shared problems and their samples, 2000 resamples"
     assert all(r.method == method for r in results)
     detected = sum(r.significant and r.difference > 0 for r in results)
-    # A 30-point gain on 30 problems x 4 samples: found in 98 of 100 runs when measured over more runs.
-    assert detected >= 22, detected
+    # A 15-point gain on 30 problems x 4 samples: found in 79 of 100 runs when measured over more runs, so
+    # 15 of 25 or more here (fewer than 15 has probability 0.8% at 79%). Adding the samples' noise on top
+    # of the differences' spread instead of as a floor found it in 56 of those 100.
+    assert detected >= 15, detected
     assert not any(r.significant and r.difference < 0 for r in results)
 
 
@@ -131,7 +133,7 @@ def test_paired_bootstrap_does_not_find_a_difference_that_is_not_there():
     results = [paired_comparison(*_bootstrap_runs(rng, 15, 3, 0.0), seed=i) for i in range(40)]
     false_alarms = sum(r.significant for r in results)
     # A test that really errs 5% of the time exceeds 4 of 40 with probability 0.05; one that errs 15% of
-    # the time stays within 4 with probability 0.26. Measured over 400 such runs: 0.5% (a plain percentile
+    # the time stays within 4 with probability 0.26. Measured over 400 such runs: 3% (a plain percentile
     # bootstrap of the differences, without the t-widening and the samples' noise: 6%).
     assert false_alarms <= 4, false_alarms
     assert all(r.low <= 0 <= r.high for r in results if not r.significant)
