@@ -33,6 +33,11 @@ How pass_at_k_ci chooses (the method text says which one ran):
 - One problem whose pass@k is strictly between 0 and 1: one problem says nothing about how problems
   vary, so the interval is the exact beta (Clopper-Pearson) interval over one problem with its fractional
   count, which is wide on purpose.
+Measured (tests/benchmark/test_interval_coverage.py computes it exactly where every run can be listed;
+seeded simulations of 330 settings, 1 to 43 problems, 1 to 10 samples, pass rates equal or spread out):
+at least 95% everywhere except when problems form a long tail (almost all almost always solved, or almost
+never, a few far off) with 10 to 43 problems of 5 to 10 samples, where a bootstrap cannot see the rare
+problems it needs: 90-95% there.
 
 paired_comparison compares two runs on the problems both have, problem by problem (a paired test, far more
 sensitive than comparing two intervals, and a test: overlapping intervals are not one):
