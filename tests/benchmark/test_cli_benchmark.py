@@ -65,7 +65,8 @@ def test_two_models_end_up_side_by_side_in_one_leaderboard(
 
     assert main_benchmark.main(["compare", "smollm2:135m", "gemma3:270m"]) == 0
     compared = capsys.readouterr().out
-    assert "50.0 [" in compared and "100.0 [100.0, 100.0]" in compared
+    # Exact intervals over the 2 problems: 1 of 2 and 2 of 2 (no more a zero-width [100.0, 100.0]).
+    assert "50.0 [1.3, 98.7]" in compared and "100.0 [15.8, 100.0]" in compared
     assert "smollm2:135m vs gemma3:270m: intervals" in compared
 
 
