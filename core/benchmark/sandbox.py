@@ -567,24 +567,35 @@ class Sandbox:
             return None
         deadline = time.monotonic() + limits.timeout_s + _JUDGE_SLACK_S
         verdict = recv_with_deadline(pair.judge.sock, deadline)
-        if not isinstance(verdict, dict):
-            verdict = None
-        timed_out = verdict is None or verdict.get("reason") == "timeout"
-        report = (
-            None if timed_out else recv_with_deadline(pair.sample.sock, time.monotonic() + _SAMPLE_GRACE_S)
-        )
+        if not isinstance(verdict, dict):  # the judge hung or died: neither zygote can be trusted to be idle
+            pool.discard(pair.sample, kill=True)
+            pool.discard(pair.judge, kill=True)
+            return None, None
+        if verdict.get("reason") == "timeout":  # the sample may still be running: destroy its sandbox
+            pool.discard(pair.sample, kill=True)
+            pool.discard(pair.judge, kill=False)
+            return verdict, None
+        if verdict.get("reason") != "ended":
+            pair.pending = True  # its clean-up report is collected when the pair is next taken
+            pool.give_back(pair)
+            return verdict, None
+        # The sample's process ended mid-call: its exit status says why (a limit, a signal, an exit).
+        report = recv_with_deadline(pair.sample.sock, time.monotonic() + _SAMPLE_GRACE_S)
         returncode = report.get("returncode") if isinstance(report, dict) else None
-        sample_clean = isinstance(report, dict) and report.get("clean") is True
-        judge_alive = verdict is not None
-        if sample_clean and judge_alive:
+        if isinstance(report, dict) and report.get("clean") is True:
             pool.give_back(pair)
         else:
-            pool.discard(pair.sample, kill=not sample_clean)
-            if judge_alive:
-                pool.discard(pair.judge, kill=False)
-            else:
-                pool.discard(pair.judge, kill=True)
+            pool.discard(pair.sample, kill=True)
+            pool.discard(pair.judge, kill=False)
         return verdict, returncode
+
+    def _settle(self, pair: ZygotePair) -> bool:
+        """Collect the clean-up report of the pair's last sample; False when the sample zygote is unusable."""
+        if not pair.pending:
+            return True
+        report = recv_with_deadline(pair.sample.sock, time.monotonic() + _SAMPLE_GRACE_S)
+        pair.pending = False
+        return isinstance(report, dict) and report.get("clean") is True
 
     def _result(self, verdict: dict | None, returncode: int | None, started: float) -> SampleResult:
         passed, result, reason = _final(verdict, returncode)
@@ -598,7 +609,7 @@ class Sandbox:
         if workers < 1 or self._pool is not None or self.level != "bwrap" or not POSIX:
             yield self
             return
-        self._pool = ZygotePool(self._start_pair, self._finish)
+        self._pool = ZygotePool(self._start_pair, self._finish, self._settle)
         try:
             yield self
         finally:

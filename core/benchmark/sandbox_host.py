@@ -299,10 +299,14 @@ class Child:
 
 @dataclass
 class ZygotePair:
-    """One worker's long-lived pair: the sample zygote (in the sandbox) and the judge zygote (outside)."""
+    """One worker's long-lived pair: the sample zygote (in the sandbox) and the judge zygote (outside).
+
+    ``pending``: the sample zygote has not yet said whether it cleaned up after the last sample (collected
+    when the pair is next taken, so that a verdict never waits for the clean-up)."""
 
     sample: Child
     judge: Child
+    pending: bool = False
 
 
 def recv_with_deadline(sock: socket.socket, deadline: float) -> object | None:
@@ -344,19 +348,26 @@ class ZygotePool:
     member that times out, dies or cannot clean up is destroyed and started again.
     """
 
-    def __init__(self, start, finish) -> None:
+    def __init__(self, start, finish, settle) -> None:
         self._start = start  # (tmpfs_mb) -> ZygotePair
         self._finish = finish  # (Child, kill: bool) -> None
+        self._settle = settle  # (ZygotePair) -> bool: collect a pending clean-up report; False if unusable
         self._idle: list[ZygotePair] = []
         self._lock = threading.Lock()
         self._closed = False
 
     def take(self, tmpfs_mb: int) -> ZygotePair:
-        with self._lock:
-            for index, pair in enumerate(self._idle):
-                alive = pair.sample.proc.poll() is None and pair.judge.proc.poll() is None
-                if pair.sample.tmpfs_mb == tmpfs_mb and alive:
-                    return self._idle.pop(index)
+        while True:
+            with self._lock:
+                found = next((p for p in self._idle if p.sample.tmpfs_mb == tmpfs_mb), None)
+                if found is None:
+                    break
+                self._idle.remove(found)
+            alive = found.sample.proc.poll() is None and found.judge.proc.poll() is None
+            if alive and self._settle(found):
+                return found
+            self.discard(found.sample, kill=True)
+            self.discard(found.judge, kill=not alive)
         return self._start(tmpfs_mb)
 
     def give_back(self, pair: ZygotePair) -> None:
