@@ -299,7 +299,8 @@ class Sandbox:
         self.python = python
         self._root = is_root()
         self.seccomp = seccomp.available_arch() is not None
-        self.landlock = landlock.abi_version() > 0
+        # Landlock where there is no mount namespace (under bwrap the file system is already the sandbox's).
+        self.landlock = level != "bwrap" and landlock.abi_version() > 0
         self._pool: ZygotePool | None = None
 
     def __repr__(self) -> str:
@@ -352,7 +353,7 @@ class Sandbox:
             )
 
     # -- starting harness processes ----------------------------------------------------------------------
-    def _sample_command(self, tmpfs_mb: int, info_fd: int | None) -> list[str]:
+    def _sample_command(self, tmpfs_mb: int, info_fd: int | None, seccomp_fd: int | None = None) -> list[str]:
         child = harness_command(self.python)
         if self.level == "bwrap":
             command = [
@@ -396,6 +397,7 @@ class Sandbox:
         if self.level == "bwrap":
             info_read, info_write = os.pipe()
         setup = self._sample_setup(limits, uid is not None)
+        extra = (info_write,) if info_write is not None else ()
         try:
             proc, frame = spawn(
                 self._sample_command(limits.tmpfs_mb, info_write),
@@ -403,7 +405,7 @@ class Sandbox:
                 setup,
                 python=self.python,
                 fds=fds,
-                extra_fds=(info_write,) if info_write is not None else (),
+                extra_fds=extra,
                 control=control,
                 uid=uid,
                 cwd=workdir,
@@ -514,10 +516,13 @@ class Sandbox:
         finally:
             for fd in host_ends:
                 os.close(fd)
-        write_boot(sample.proc, sample_frame)
+        # Both interpreters start at once: each boot frame is written as soon as its process reads it.
+        writer = threading.Thread(target=write_boot, args=(sample.proc, sample_frame), daemon=True)
+        writer.start()
         write_boot(judge.proc, judge_frame)
         deadline = time.monotonic() + limits.timeout_s + _JUDGE_SLACK_S
         verdict = _read_verdict(judge.proc, deadline)
+        writer.join()
         self._finish(judge, kill=verdict is None)
         timed_out = verdict is None or verdict.get("reason") == "timeout"
         self._finish(sample, kill=timed_out)

@@ -21,9 +21,8 @@ never broke the protocol, died, aborted (SystemExit ...) or ran out of time, eve
 
 from __future__ import annotations
 
-import ast
+import _ast
 import builtins
-import json
 import os
 import sys
 import time
@@ -31,7 +30,7 @@ import time
 from core.benchmark.harness import rpc, seccomp
 from core.benchmark.harness.control import open_inherited, recv_message, send_message
 from core.benchmark.harness.rpc import Peer, RemoteFunction, SampleBroke
-from core.benchmark.harness.wire import MAX_INT_DIGITS, write_frame
+from core.benchmark.harness.wire import MAX_INT_DIGITS, Bad, plain_json, read_json, write_frame
 
 __all__ = ["enter", "judge", "run_cold", "serve_zygote", "trusted_prompt"]
 
@@ -46,16 +45,16 @@ def _verdict(passed: bool, result: str, reason: str) -> dict:
     return {"passed": passed, "result": result, "reason": reason}
 
 
-def _is_stub(node: ast.AST) -> bool:
+def _is_stub(node) -> bool:
     """A function the prompt declares without a body: docstring, pass, ``...`` or raise NotImplementedError."""
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if not isinstance(node, (_ast.FunctionDef, _ast.AsyncFunctionDef)):
         return False
     for statement in node.body:
-        if isinstance(statement, ast.Pass):
+        if isinstance(statement, _ast.Pass):
             continue
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        if isinstance(statement, _ast.Expr) and isinstance(statement.value, _ast.Constant):
             continue  # docstring, or a bare ...
-        if isinstance(statement, ast.Raise):
+        if isinstance(statement, _ast.Raise):
             continue
         return False
     return True
@@ -70,11 +69,11 @@ def trusted_prompt(prompt: str) -> tuple[dict, set[str]]:
     if not prompt.strip():
         return namespace, set()
     try:
-        tree = ast.parse(prompt)
-    except SyntaxError:
+        tree = compile(prompt, "<prompt>", "exec", _ast.PyCF_ONLY_AST)  # ast.parse, without importing ast
+    except (SyntaxError, ValueError):
         try:
-            tree = ast.parse(prompt + "\n    pass\n")
-        except SyntaxError:
+            tree = compile(prompt + "\n    pass\n", "<prompt>", "exec", _ast.PyCF_ONLY_AST)
+        except (SyntaxError, ValueError):
             return namespace, set()
     stubs = {node.name for node in tree.body if _is_stub(node)}
     try:
@@ -83,7 +82,7 @@ def trusted_prompt(prompt: str) -> tuple[dict, set[str]]:
         namespace = {}
         for node in tree.body:
             try:
-                exec(compile(ast.Module(body=[node], type_ignores=[]), "<prompt>", "exec"), namespace)
+                exec(compile(_ast.Module(body=[node], type_ignores=[]), "<prompt>", "exec"), namespace)
             except BaseException:
                 continue
     return namespace, stubs
@@ -238,7 +237,7 @@ def _judge_main(setup: dict, to_sample: int, from_sample: int, verdict_fd: int) 
         peer.send(("bye",))
     except BaseException:
         pass
-    write_frame(verdict_fd, json.dumps(verdict).encode("ascii"))
+    write_frame(verdict_fd, plain_json(verdict))
     os._exit(0)
 
 
@@ -291,8 +290,8 @@ def serve_zygote(boot: dict) -> None:
         os.waitpid(pid, 0)
         data = b"".join(chunks)
         try:
-            verdict = json.loads(data[4:]) if len(data) >= 4 else None
-        except ValueError:
+            verdict = read_json(data[4:]) if len(data) >= 4 else None
+        except Bad:
             verdict = None
         if not isinstance(verdict, dict):
             verdict = _verdict(False, "failed: the judge ended without a verdict", "exception")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import binascii
 import builtins
-import json
 import os
 import sys
 
@@ -56,6 +55,66 @@ SAFE_BUILTINS = frozenset((
 _VIEW_TYPES = {type({}.keys()): "k", type({}.values()): "v", type({}.items()): "i"}
 # Subclasses of these arrive as the built-in value, read through the base type's own methods.
 _BASES = (bool, int, float, complex, str, bytes, bytearray, tuple, list, dict, set, frozenset)
+
+
+def _no_default(value):
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+class _ScanContext:
+    """What _json's scanner reads from a JSONDecoder (strict strings, our hook, NaN/Infinity accepted)."""
+
+    strict = True
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict = {}
+
+    def __init__(self, object_hook) -> None:
+        self.object_hook = object_hook
+        self.parse_constant = float  # NaN, Infinity, -Infinity, as the encoder writes them
+
+
+try:  # the C accelerator alone: importing json would pull in re and enum, a third of a harness's start
+    import _json
+
+    _ENCODE = _json.make_encoder(
+        None, _no_default, _json.encode_basestring_ascii, None, ":", ",", False, False, True
+    )
+
+    def _dumps(tree) -> str:
+        return "".join(_ENCODE(tree, 0))
+
+    def _loads(text: str, hook):
+        try:
+            value, end = _json.make_scanner(_ScanContext(hook))(text, 0)
+        except StopIteration as stop:
+            raise Bad(f"malformed JSON at character {stop.value}") from None
+        if end != len(text):
+            raise Bad(f"malformed JSON at character {end}")
+        return value
+
+except ImportError:  # another Python without _json
+    import json
+
+    def _dumps(tree) -> str:
+        return json.dumps(tree, ensure_ascii=True, allow_nan=True, separators=(",", ":"))
+
+    def _loads(text: str, hook):
+        return json.loads(text, object_hook=hook, parse_constant=float)
+
+
+def plain_json(value) -> bytes:
+    """Compact ASCII JSON for a record of JSON types (the judge's verdict)."""
+    return _dumps(value).encode("ascii")
+
+
+def read_json(data: bytes):
+    """The value of compact JSON (a verdict); Bad when malformed."""
+    try:
+        return _loads(data.decode("ascii"), None)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Bad(f"malformed JSON ({error})") from None
 
 
 class Closed(Exception):
@@ -183,7 +242,7 @@ class Codec:
         sys.setrecursionlimit(max(limit, 4 * MAX_DEPTH))
         try:
             tree = self._tree(value, 0)
-            return json.dumps(tree, ensure_ascii=True, allow_nan=True, separators=(",", ":")).encode("ascii")
+            return _dumps(tree).encode("ascii")
         except ValueError as error:  # an int past the digit limit
             raise Bad(f"a value too large to send ({error})") from None
         except RecursionError:
@@ -248,12 +307,12 @@ class Codec:
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 4 * MAX_DEPTH))
         try:
-            return json.loads(data, object_hook=self._hook, parse_constant=_constant)
+            return _loads(data.decode("ascii"), self._hook)
         except Bad:
             raise
         except RecursionError:
             raise Bad("a value nested too deeply") from None
-        except (ValueError, TypeError, KeyError, OverflowError, MemoryError) as error:
+        except (ValueError, TypeError, KeyError, OverflowError, MemoryError, UnicodeDecodeError) as error:
             raise Bad(f"a malformed value ({type(error).__name__}: {str(error)[:200]})") from None
         finally:
             sys.setrecursionlimit(limit)
@@ -330,10 +389,6 @@ class Codec:
 def _expect(payload, kind: type, tag: str) -> None:
     if type(payload) is not kind:
         raise Bad(f"tag {tag!r} needs a {kind.__name__}")
-
-
-def _constant(name: str) -> float:
-    return float(name)  # NaN, Infinity, -Infinity, as json.dumps(allow_nan=True) writes them
 
 
 def _type_name(kind: type) -> str:
