@@ -210,9 +210,11 @@ class _Sink:
         return False
 
 
-def _judge_main(setup: dict, to_sample: int, from_sample: int, verdict_fd: int) -> None:
-    """Run the judge; write the verdict; never returns."""
-    seccomp.make_undumpable()
+def _judge_main(setup: dict, to_sample: int, from_sample: int, verdict_fd: int, forked: bool = False) -> None:
+    """Run the judge; write the verdict; never returns. A judge forked from the zygote inherits its
+    non-dumpable state."""
+    if not forked:
+        seccomp.make_undumpable()
     sys.stdout = sys.stderr = _Sink()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -276,7 +278,7 @@ def serve_zygote(boot: dict) -> None:
         if pid == 0:
             control.close()
             os.close(read_end)
-            _judge_main(setup, fds[0], fds[1], write_end)
+            _judge_main(setup, fds[0], fds[1], write_end, forked=True)
         os.close(write_end)
         for fd in fds:
             os.close(fd)

@@ -227,11 +227,7 @@ def _preload() -> None:
             __import__(name)
         except ImportError:
             pass
-    if seccomp.available_arch():
-        try:
-            import ctypes  # noqa: F401  (seccomp.install needs it; imported once here, before any fork)
-        except ImportError:
-            pass
+    seccomp.prepare()  # ctypes, the C library and the filter's template, once, before any fork
 
 
 def _kill_leftovers() -> bool:

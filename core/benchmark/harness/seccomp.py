@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import struct
 
-__all__ = ["ARCHES", "available_arch", "filter_program", "install", "make_undumpable"]
+__all__ = ["ARCHES", "available_arch", "filter_program", "install", "make_undumpable", "prepare"]
 
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 ARCHES = tuple(AUDIT_ARCH)
@@ -241,29 +241,58 @@ def filter_program(arch: str, own_pid: int) -> bytes:
     return program.assemble()
 
 
-def install(own_pid: int | None = None) -> str:
-    """Install the filter on this process (and threads it starts later); returns "" or why it could not."""
+_PREPARED: dict = {}
+
+
+def prepare() -> str:
+    """Load ctypes and the C library and build the filter's template once: a zygote does it before forking
+    its samples, which then only patch their pid in. Returns "" or why seccomp cannot be used here."""
+    if _PREPARED:
+        return _PREPARED.get("error", "")
     arch = available_arch()
     if arch is None:
-        return "seccomp filters are available on Linux x86_64 and aarch64 only"
+        _PREPARED["error"] = "seccomp filters are available on Linux x86_64 and aarch64 only"
+        return _PREPARED["error"]
     try:
         import ctypes
-    except ImportError as error:
-        return f"ctypes is unavailable ({error})"
-    code = filter_program(arch, os.getpid() if own_pid is None else own_pid)
-    try:
+
         libc = ctypes.CDLL(None, use_errno=True)
-    except OSError as error:
-        return f"cannot reach the C library ({error})"
+    except (ImportError, OSError) as error:
+        _PREPARED["error"] = f"ctypes or the C library is unavailable ({error})"
+        return _PREPARED["error"]
 
     class SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    buffer = ctypes.create_string_buffer(code, len(code))
-    prog = SockFprog(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
     prctl = libc.prctl
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    # Two builds with different pids show which 8-byte instructions hold the pid: patched per sample.
+    first, second = filter_program(arch, 1), filter_program(arch, 2)
+    slots = [i for i in range(0, len(first), 8) if first[i : i + 8] != second[i : i + 8]]
+    _PREPARED.update(ctypes=ctypes, prctl=prctl, fprog=SockFprog, template=first, slots=slots, arch=arch)
+    return ""
+
+
+def _patched(own_pid: int) -> bytes:
+    template, slots = _PREPARED["template"], _PREPARED["slots"]
+    code = bytearray(template)
+    for offset in slots:
+        opcode, jt, jf, k = struct.unpack_from("=HBBI", template, offset)
+        new_k = own_pid if k == 1 else (-own_pid) & 0xFFFFFFFF
+        struct.pack_into("=HBBI", code, offset, opcode, jt, jf, new_k)
+    return bytes(code)
+
+
+def install(own_pid: int | None = None) -> str:
+    """Install the filter on this process (and threads it starts later); returns "" or why it could not."""
+    error = prepare()
+    if error:
+        return error
+    ctypes, prctl = _PREPARED["ctypes"], _PREPARED["prctl"]
+    code = _patched(os.getpid() if own_pid is None else own_pid)
+    buffer = ctypes.create_string_buffer(code, len(code))
+    prog = _PREPARED["fprog"](len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
     if prctl(pr_set_no_new_privs, 1, None, 0, 0) != 0:
         return f"PR_SET_NO_NEW_PRIVS failed ({os.strerror(ctypes.get_errno())})"
     if prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(prog), 0, 0) != 0:
