@@ -250,12 +250,26 @@ def run_cold(boot: dict) -> None:
     _judge_main(boot["setup"], to_sample, from_sample, verdict_fd)
 
 
+def _read_verdict_frame(fd: int):
+    """The judge's verdict frame (4-byte length + JSON), or None when it ended without one."""
+    data = b""
+    while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:4], "big"):
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return None
+        data += chunk
+    try:
+        return read_json(data[4 : 4 + int.from_bytes(data[:4], "big")])
+    except Bad:
+        return None
+
+
 def serve_zygote(boot: dict) -> None:
     """Batch mode: fork a judge per request from the host and answer with its verdict."""
     import socket
 
     seccomp.make_undumpable()
-    for name in PRELOAD:
+    for name in (*PRELOAD, "resource"):
         try:
             __import__(name)
         except ImportError:
@@ -282,22 +296,12 @@ def serve_zygote(boot: dict) -> None:
         os.close(write_end)
         for fd in fds:
             os.close(fd)
-        chunks = []
-        while True:
-            chunk = os.read(read_end, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        verdict = _read_verdict_frame(read_end)  # one frame: no need to wait for the judge's exit
         os.close(read_end)
-        os.waitpid(pid, 0)
-        data = b"".join(chunks)
-        try:
-            verdict = read_json(data[4:]) if len(data) >= 4 else None
-        except Bad:
-            verdict = None
         if not isinstance(verdict, dict):
             verdict = _verdict(False, "failed: the judge ended without a verdict", "exception")
         send_message(control, verdict)
+        os.waitpid(pid, 0)
 
 
 def enter(boot: dict) -> None:

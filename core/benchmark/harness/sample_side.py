@@ -37,7 +37,18 @@ __all__ = [
 EXIT_SECCOMP = 71  # seccomp was asked for and could not be installed: nothing ran
 EXIT_LIMITS = 72  # the limits asked for could not be applied: nothing ran
 EXIT_LANDLOCK = 73  # Landlock was asked for and could not be applied: nothing ran
-PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string")
+PRELOAD = (
+    "typing",
+    "math",
+    "re",
+    "collections",
+    "itertools",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "resource",
+)
 
 
 class Sink:
