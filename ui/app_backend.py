@@ -218,9 +218,14 @@ class BackendActions:
         def finished(outcome: Any) -> None:
             self.bench_cancel = None
             if outcome.status == "complete":
-                p1 = (outcome.summary or {}).get("pass_at_k", {}).get("1", {}).get("value")
-                score = f"pass@1 {100 * p1:.0f}%" if p1 is not None else "scored"
+                p1 = outcome.summary.pass1
+                score = (
+                    f"pass@1 {100 * p1.value:.0f}% [{100 * p1.low:.0f}, {100 * p1.high:.0f}]"
+                    if p1
+                    else "scored"
+                )
                 bench.run_finished(f"Run complete on {model}: {score}. Reports written to data/benchmarks/.")
+                bench.show_run(outcome.summary)
             elif outcome.status == "interrupted":
                 bench.run_finished(
                     "Run cancelled; it can be resumed with `python main_benchmark.py run --resume`."
