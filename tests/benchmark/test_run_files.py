@@ -227,3 +227,22 @@ def test_every_generated_sample_is_a_dev_record(scripted_server, ia_home, proble
     assert add["options"] == {"num_predict": 256, "temperature": 0.0} and add["error"] is None
     lines = (ia_home / "data" / "dev_responses.log").read_text().splitlines()
     assert len(lines) == 2 and all(f"session=benchmark:{run_id}/" in line for line in lines)
+
+
+def test_a_reply_with_any_character_is_saved_as_it_arrives(ia_home: Path) -> None:
+    """A server may send a lone surrogate (JSON allows the escape) or NUL in a reply: the run's sample line
+    and its code file are written (escaped), the next sample lands after them (the old writer crashed the
+    worker on the surrogate, losing the sample)."""
+    from core.benchmark.store import RunInfo, RunStore, SampleWriter
+
+    info = RunInfo(run_id="r", model="m", digest="", backend_version="", backend="ollama", hosts=[], style="chat",
+                   suite="ia_basic", n=1, options={}, limit=None, timeout=5.0, key="k")  # fmt: skip
+    store = RunStore.create(ia_home, info)
+    writer = SampleWriter(store)
+    writer.write(
+        {"task_id": "ia_basic/0", "sample_index": 0, "raw": "x\ud800y\x00z"}, "def f():\n    '\ud800'\n"
+    )
+    writer.write({"task_id": "ia_basic/1", "sample_index": 0, "raw": "fine"}, "def g(): pass\n")
+    lines = store.samples.read_bytes().decode("utf-8").splitlines()
+    assert [json.loads(line)["raw"] for line in lines] == ["x\ud800y\x00z", "fine"]
+    assert (store.dir / "code" / "ia_basic__0_0.py").read_text(encoding="utf-8") == "def f():\n    '\\ud800'\n"
