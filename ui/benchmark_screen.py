@@ -8,14 +8,15 @@ options, label ("smollm2:135m (chat, first 5)"), scoring and reports.
 Public API:
     load_board(home) -> Board(rows, charts)
     run_builtin_suite(backend, home, model, on_progress(done, total), cancel, limit=None) -> RunOutcome
-    run_headline(summary) -> str;  run_rows(summary) -> [[name, id, "passed" | "failed", reason], ...]
-    BenchmarkScreen (show_board(board), show_run(summary), run_progress, run_finished)
+    run_headline(summary) -> str;  run_failures(outcome) -> [reports.Failure]
+    run_rows(summary, failures=()) -> [[name, id, "passed" | "failed", why], ...]   # why: "exception: RecursionError…"
+    BenchmarkScreen (show_board(board), show_run(summary, failures), run_progress, run_finished)
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from core.benchmark.records import printable
 from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv rules)
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "Board",
     "load_board",
     "run_builtin_suite",
+    "run_failures",
     "run_headline",
     "run_rows",
 ]
@@ -97,8 +100,21 @@ def run_headline(summary: Any) -> str:
     return f"{summary.label}: {score}; sandbox: {summary.sandbox or 'unknown'}"
 
 
-def run_rows(summary: Any) -> list[list[str]]:
-    """One row per problem of a run: entry point name, suite id, passed/failed, the failure reason(s)."""
+def _why(reason: str, result: str) -> str:
+    """`exception: RecursionError: maximum recursion depth exceeded`; the reason alone when the result adds
+    nothing to it (a bare AssertionError, a timeout)."""
+    detail = (result.removeprefix("failed: ").strip().splitlines() or [""])[0]
+    if detail in ("", "AssertionError", "timed out", "passed"):
+        return reason
+    return f"{reason}: {detail}"
+
+
+def run_rows(summary: Any, failures: Sequence[Any] = ()) -> list[list[str]]:
+    """One row per problem of a run: entry point name, suite id, passed/failed, why it failed (the reason,
+    with what its first failed sample raised when ``failures`` (reports.load_failures) are given)."""
+    first: dict[str, Any] = {}
+    for failure in failures:
+        first.setdefault(failure.task_id, failure)
     rows = []
     for task_id, score in summary.per_problem.items():
         if not score.n:
@@ -110,8 +126,19 @@ def run_rows(summary: Any) -> list[list[str]]:
         else:
             verdict = "failed"
         reasons = ", ".join(r for r in score.reasons if r != "passed")
-        rows.append([score.name, task_id, verdict, reasons or "–"])
+        if task_id in first and len(score.reasons) == 1:
+            reasons = _why(first[task_id].reason, first[task_id].result)
+        rows.append([score.name, task_id, verdict, printable(reasons) or "–"])
     return rows
+
+
+def run_failures(outcome: Any) -> list[Any]:
+    """The failed samples of a finished run (reports.load_failures), for run_rows; [] for any other run."""
+    if outcome.status != "complete" or outcome.summary is None:
+        return []
+    from core.benchmark.reports import load_failures
+
+    return load_failures(outcome.store, outcome.summary)
 
 
 def run_builtin_suite(
@@ -183,18 +210,19 @@ class BenchmarkScreen(BoxLayout):
         for path in self.charts:
             images.add_widget(ChartImage(source=path))
 
-    def show_run(self, summary: Any) -> None:
-        """The run just finished: its headline and one row per problem (name, id, result, reason)."""
+    def show_run(self, summary: Any, failures: Sequence[Any] = ()) -> None:
+        """The run just finished: its headline and one row per problem (name, id, result, why it failed)."""
         self.headline = run_headline(summary)
-        self.run_rows = run_rows(summary)
+        self.run_rows = run_rows(summary, failures)
         grid = self.ids.run_table
         grid.clear_widgets()
         if self.run_rows:
-            for text in ("Problem", "Id", "Result", "Why it failed"):
-                grid.add_widget(TableCell(text=text, header=True))
+            widths = (0.18, 0.14, 0.12, 0.56)  # room for what the sample raised
+            for text, width in zip(("Problem", "Id", "Result", "Why it failed"), widths, strict=True):
+                grid.add_widget(TableCell(text=text, header=True, size_hint_x=width))
             for row in self.run_rows:
-                for text in row:
-                    grid.add_widget(TableCell(text=text))
+                for text, width in zip(row, widths, strict=True):
+                    grid.add_widget(TableCell(text=text, size_hint_x=width))
 
     def run_progress(self, done: int, total: int) -> None:
         self.running = True

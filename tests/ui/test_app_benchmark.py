@@ -53,7 +53,15 @@ def test_run_from_the_screen_fills_leaderboard_and_charts(app_driver, ia_home):
         ["is_prime", "ia_basic/0"], ["fibonacci", "ia_basic/1"], ["factorial", "ia_basic/2"],
         ["sum_of_digits", "ia_basic/3"], ["count_vowels", "ia_basic/4"],
     ]  # fmt: skip
-    assert all(row[2] == "failed" and row[3] in REASONS for row in bench.run_rows)  # "Hello from the ..."
+    # "Hello from the scripted engine." is no code: the reason, then what the first failed sample raised
+    assert all(row[2] == "failed" and row[3].split(":")[0] in REASONS for row in bench.run_rows), (
+        bench.run_rows
+    )
+    results = [
+        json.loads(x) for x in next(ia_home.glob("data/generated/*/*/results.jsonl")).read_text().splitlines()
+    ]
+    first = results[0]["result"].removeprefix("failed: ")
+    assert bench.run_rows[0][3] in (results[0]["reason"], f"{results[0]['reason']}: {first.splitlines()[0]}")
     assert len(bench.ids.run_table.children) == 4 * 6
     assert bench.headline.startswith("smollm2:135m (chat, first 5): pass@1 0% [0%, ")
     d.shot("app_benchmark_screen")
@@ -131,7 +139,8 @@ def test_quick_run_on_smollm2_shows_its_real_reasons_and_a_wide_interval(embedde
     for row, (task, entry) in zip(bench.run_rows, summary["per_problem"].items(), strict=True):
         assert row[1] == task and row[2] == ("passed" if entry["passed"] else "failed"), (task, row)
         if not entry["passed"]:  # the real reason, one of the sandbox's
-            assert row[3] in REASONS and row[3] != "passed" and entry["reasons"] == {row[3]: 1}, (task, row)
+            reason = row[3].split(":")[0]  # "exception: RecursionError: ..." (what the sample raised)
+            assert reason in REASONS and reason != "passed" and entry["reasons"] == {reason: 1}, (task, row)
     assert len(bench.ids.run_table.children) == 4 * 6  # header + one row per problem
     d.wait(lambda: bench.rows, "the leaderboard")
     d.shot("app_benchmark_quick_run")
