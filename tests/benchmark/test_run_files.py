@@ -245,4 +245,5 @@ def test_a_reply_with_any_character_is_saved_as_it_arrives(ia_home: Path) -> Non
     writer.write({"task_id": "ia_basic/1", "sample_index": 0, "raw": "fine"}, "def g(): pass\n")
     lines = store.samples.read_bytes().decode("utf-8").splitlines()
     assert [json.loads(line)["raw"] for line in lines] == ["x\ud800y\x00z", "fine"]
-    assert (store.dir / "code" / "ia_basic__0_0.py").read_text(encoding="utf-8") == "def f():\n    '\\ud800'\n"
+    code = (store.dir / "code" / "ia_basic__0_0.py").read_text(encoding="utf-8")
+    assert code == "def f():\n    '\\ud800'\n"  # the character UTF-8 cannot hold, as its escape
