@@ -1,4 +1,9 @@
-"""DEV mode records: one JSON line per request in ``data/dev_responses.jsonl`` plus a readable ``.log``."""
+"""DEV records: one JSON line per request in ``data/dev_responses.jsonl`` plus a readable ``.log``.
+
+Chats write one per request in DEV mode (``session``: the conversation's slug); benchmark runs write one per
+generated sample (``session``: ``benchmark:<run id>/<task id>#<sample index>``, so a reader sees where it
+came from; core.benchmark.runner).
+"""
 
 from __future__ import annotations
 

@@ -4,22 +4,15 @@ The preset runs the multimodal suite: images drawn by code, questions with known
 name the colour, read the word), answers scored exactly. The model must have the vision capability.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.benchmark_preset import preset_main
+from tools.benchmark_preset import preset_command
 
-__all__ = ["main"]
-
-
-def main(argv: list[str] | None = None) -> int:
-    return preset_main("llava", argv)
-
+main = preset_command("llava")
 
 if __name__ == "__main__":
     sys.exit(main())

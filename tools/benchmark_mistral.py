@@ -1,21 +1,14 @@
 """Benchmark preset 'mistral': runs ollama_configs/mistral_tests/preset.toml (see its README.md); flags override it."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.benchmark_preset import preset_main
+from tools.benchmark_preset import preset_command
 
-__all__ = ["main"]
-
-
-def main(argv: list[str] | None = None) -> int:
-    return preset_main("mistral", argv)
-
+main = preset_command("mistral")
 
 if __name__ == "__main__":
     sys.exit(main())

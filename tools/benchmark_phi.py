@@ -1,21 +1,14 @@
 """Benchmark preset 'phi': runs ollama_configs/phi_tests/preset.toml (see its README.md); flags override it."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.benchmark_preset import preset_main
+from tools.benchmark_preset import preset_command
 
-__all__ = ["main"]
-
-
-def main(argv: list[str] | None = None) -> int:
-    return preset_main("phi", argv)
-
+main = preset_command("phi")
 
 if __name__ == "__main__":
     sys.exit(main())

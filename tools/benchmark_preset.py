@@ -1,4 +1,5 @@
-"""Shared driver of the per-model scripts (`tools/benchmark_<model>.py`): a preset over the benchmark runner.
+"""Shared driver of the per-model scripts (`tools/benchmark_<model>.py`): a preset over the benchmark CLI's
+`run` (benchcli.app.run_with_hosts, over the facade core.benchmark.service).
 
 The script loads `ollama_configs/<name>_tests/preset.toml`, checks that the model is installed and, if not,
 says how to get it and offers to create it from the folder's Modelfile (or pull it), with progress. Without a
@@ -17,12 +18,14 @@ if __package__ in (None, ""):
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-import main_benchmark as mb
+from benchcli.app import add_generation_flags, run_with_hosts
+from benchcli.display import console, error
 from core.benchmark.presets import Preset, load_preset, parse_modelfile
+from core.benchmark.service import Hosts
 from core.errors import IAError, exit_code
 from core.ollama_client import OllamaClient
 
-__all__ = ["ensure_model", "missing_model_message", "preset_main"]
+__all__ = ["ensure_model", "missing_model_message", "preset_command", "preset_main"]
 
 EXIT_MODEL_MISSING = 4
 
@@ -50,7 +53,7 @@ def missing_model_message(preset: Preset, host: str) -> str:
 
 def _stream_progress(stream: object, title: str) -> None:
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                  TextColumn("{task.fields[status]}"), console=mb.console) as bar:  # fmt: skip
+                  TextColumn("{task.fields[status]}"), console=console) as bar:  # fmt: skip
         task = bar.add_task(title, total=None, status="")
         for step in stream:  # PullProgress(status, digest, completed, total)
             bar.update(task, total=step.total or None, completed=step.completed or 0, status=step.status)
@@ -67,7 +70,7 @@ def ensure_model(
     """True when the model is (now) installed; False when the user declined or could not be asked."""
     if _installed(client, preset.model):
         return True
-    mb.console.print(missing_model_message(preset, client.host), markup=False)
+    console.print(missing_model_message(preset, client.host), markup=False)
     interactive = sys.stdin.isatty() if interactive is None else interactive
     choice = "c" if preset.modelfile_path is not None else "p"
     if not yes:
@@ -96,7 +99,7 @@ def build_parser(preset: Preset) -> argparse.ArgumentParser:
         description=f"Benchmark preset '{preset.name}': {preset.description or preset.model} "
         f"(model {preset.model}, {preset.style} style, suite {preset.suite}). Flags override the preset."
     )
-    mb._add_generation_flags(parser)
+    add_generation_flags(parser)
     parser.set_defaults(suite=preset.suite, style=preset.style, n=preset.n, limit=preset.limit)
     parser.add_argument("--model", default=preset.model, help=f"model to run (default {preset.model})")
     parser.add_argument("--workers", type=int, default=1)
@@ -112,28 +115,38 @@ def preset_main(name: str, argv: Sequence[str] | None = None) -> int:
     try:
         preset = load_preset(name)
     except IAError as exc:
-        mb._error(exc)
+        error(exc)
         return exit_code(exc)
     args = build_parser(preset).parse_args(argv)
     args.resume = None
     preset.model = args.model
     args.model = [preset.model]
     try:
-        hosts = mb.Hosts(args)
+        hosts = Hosts(args.hosts, embedded=args.embedded)
     except IAError as exc:
-        mb._error(exc)
+        error(exc)
         return exit_code(exc)
     try:
-        mb.console.print(hosts.note)
+        console.print(hosts.note)
         if not ensure_model(hosts.clients[0], preset, yes=args.yes):
             return EXIT_MODEL_MISSING
         base = dict(preset.options)
-        return mb.run_with_hosts(args, hosts, base_options=base)
+        return run_with_hosts(args, hosts, base_options=base)
     except IAError as exc:
-        mb._error(exc)
+        error(exc)
         return exit_code(exc)
     except KeyboardInterrupt:
-        mb._error("Interrupted.", "yellow")
+        error("Interrupted.", "yellow")
         return 130
     finally:
         hosts.close()
+
+
+def preset_command(name: str) -> Callable[[Sequence[str] | None], int]:
+    """The `main(argv)` of `tools/benchmark_<name>.py`: preset_main over that preset."""
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        return preset_main(name, argv)
+
+    main.__doc__ = f"Run the benchmark preset '{name}' (flags override it)."
+    return main

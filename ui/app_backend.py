@@ -199,7 +199,7 @@ class BackendActions:
     def run_benchmark(self) -> None:
         import threading
 
-        from ui.benchmark_screen import QUICK_PROBLEMS, run_builtin_suite
+        from ui.benchmark_screen import QUICK_PROBLEMS, run_builtin_suite, run_failures
 
         bench = self.ids.bench
         backend = self.controller.backend
@@ -215,12 +215,22 @@ class BackendActions:
         def progress(done: int, total: int) -> None:
             Clock.schedule_once(lambda _dt: bench.run_progress(done, total), 0)
 
-        def finished(outcome: Any) -> None:
+        def work() -> tuple[Any, list[Any]]:
+            outcome = run_builtin_suite(backend, home, model, progress, cancel, limit)
+            return outcome, run_failures(outcome)  # read here, off the window's thread
+
+        def finished(done: tuple[Any, list[Any]]) -> None:
+            outcome, failures = done
             self.bench_cancel = None
             if outcome.status == "complete":
-                p1 = (outcome.summary or {}).get("pass_at_k", {}).get("1", {}).get("value")
-                score = f"pass@1 {100 * p1:.0f}%" if p1 is not None else "scored"
+                p1 = outcome.summary.pass1
+                score = (
+                    f"pass@1 {100 * p1.value:.0f}% [{100 * p1.low:.0f}, {100 * p1.high:.0f}]"
+                    if p1
+                    else "scored"
+                )
                 bench.run_finished(f"Run complete on {model}: {score}. Reports written to data/benchmarks/.")
+                bench.show_run(outcome.summary, failures)
             elif outcome.status == "interrupted":
                 bench.run_finished(
                     "Run cancelled; it can be resumed with `python main_benchmark.py run --resume`."
@@ -234,6 +244,4 @@ class BackendActions:
             bench.run_finished(describe_error(exc).message)
 
         limit = QUICK_PROBLEMS if bench.quick else None
-        self.controller.run(
-            lambda: run_builtin_suite(backend, home, model, progress, cancel, limit), finished, failed
-        )
+        self.controller.run(work, finished, failed)

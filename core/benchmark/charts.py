@@ -8,7 +8,7 @@ that passed. `speed_bars`: median and p90 of a speed figure per configuration (u
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -16,9 +16,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
+from core.benchmark.records import printable  # noqa: E402
+
 __all__ = ["model_speed_panels", "pass_map", "speed_bars", "speed_vs_pass"]
 
-Labelled = list[tuple[str, dict[str, Any]]]  # (label, summary)
+if TYPE_CHECKING:
+    from core.benchmark.summary import RunSummary
+
+Labelled = list[tuple[str, "RunSummary"]]  # (label, summary)
 _CMAP = LinearSegmentedColormap.from_list("pass", ["#d7301f", "#fdd49e", "#1a9850"])
 _COLORS = plt.get_cmap("tab10")
 
@@ -36,17 +41,19 @@ def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against 
     points = []  # (x, y, label, color)
     right = 1.0
     for i, (label, summary) in enumerate(runs):
-        p1 = summary.get("pass_at_k", {}).get("1")
-        tps = summary.get("speed", {}).get("gen_tps", {})
-        if not p1 or tps.get("median") is None:
+        p1 = summary.pass1
+        tps = summary.speed_of("gen_tps")
+        if not p1 or tps.median is None:
             continue
-        x, y = float(tps["median"]), 100 * float(p1["value"])
-        yerr = [[y - 100 * float(p1["low"])], [100 * float(p1["high"]) - y]]
-        xerr = [[0.0], [max(0.0, float(tps.get("p90") or x) - x)]]
-        right = max(right, float(tps.get("p90") or x))
+        x, y = float(tps.median), 100 * float(p1.value)
+        yerr = [[y - 100 * float(p1.low)], [100 * float(p1.high) - y]]
+        xerr = [[0.0], [max(0.0, float(tps.p90 or x) - x)]]
+        right = max(right, float(tps.p90 or x))
         color = _COLORS(i % 10)
-        ax.errorbar(x, y, yerr=yerr, xerr=xerr, fmt="o", markersize=9, capsize=5, color=color, label=label)
-        points.append((x, y, label, color))
+        ax.errorbar(
+            x, y, yerr=yerr, xerr=xerr, fmt="o", markersize=9, capsize=5, color=color, label=printable(label)
+        )
+        points.append((x, y, printable(label), color))
     # Labels go above their points, pushed apart vertically (>= 7 points of pass@1) so close scores stay readable.
     label_y = 200.0
     for x, y, label, color in sorted(points, key=lambda p: -p[1]):
@@ -67,27 +74,31 @@ def speed_vs_pass(runs: Labelled, path: Path, title: str = "Correctness against 
 
 
 def pass_map(runs: Labelled, path: Path, title: str = "Problems solved per model") -> Path:
-    """Grid problem x model; each cell shows passed/n and is coloured red (none) to green (all)."""
+    """Grid problem x model; each cell shows passed/n and is coloured red (none) to green (all). Problems
+    are named by their entry point with their suite id beside it."""
     problems: list[str] = []
+    names: dict[str, str] = {}
     for _, summary in runs:
-        for task_id in summary.get("per_problem", {}):
-            if task_id not in problems:
+        for task_id, score in summary.per_problem.items():
+            if task_id not in names:
                 problems.append(task_id)
+                name = f"{score.name} ({task_id})" if score.name != task_id else task_id
+                names[task_id] = printable(name)
     rows, cols = max(1, len(problems)), max(1, len(runs))
     width = min(4 + 1.6 * cols, 24)
     height = min(2 + 0.32 * rows, 60)
     fig, ax = plt.subplots(figsize=(width, height))
     grid = [[float("nan")] * cols for _ in range(rows)]
     for c, (_, summary) in enumerate(runs):
-        per = summary.get("per_problem", {})
+        per = summary.per_problem
         for r, task_id in enumerate(problems):
             entry = per.get(task_id)
-            if entry and entry.get("n"):
-                grid[r][c] = entry["passed"] / entry["n"]
+            if entry and entry.n:
+                grid[r][c] = entry.passed / entry.n
                 ax.text(
                     c,
                     r,
-                    f"{entry['passed']}/{entry['n']}",
+                    f"{entry.passed}/{entry.n}",
                     ha="center",
                     va="center",
                     fontsize=8,
@@ -95,13 +106,16 @@ def pass_map(runs: Labelled, path: Path, title: str = "Problems solved per model
                 )
     ax.set_facecolor("#d9d9d9")  # problems a run did not cover (e.g. --limit) stay grey
     for c, (_, summary) in enumerate(runs):
-        per = summary.get("per_problem", {})
+        per = summary.per_problem
         for r, task_id in enumerate(problems):
-            if not (per.get(task_id) or {}).get("n"):
+            entry = per.get(task_id)
+            if not (entry and entry.n):
                 ax.text(c, r, "not run", ha="center", va="center", fontsize=7, color="#666666")
     image = ax.imshow(grid, cmap=_CMAP, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(len(runs)), [label for label, _ in runs], rotation=20, ha="right", fontsize=9)
-    ax.set_yticks(range(len(problems)), problems, fontsize=8)
+    ax.set_xticks(
+        range(len(runs)), [printable(label) for label, _ in runs], rotation=20, ha="right", fontsize=9
+    )
+    ax.set_yticks(range(len(problems)), [names[t] for t in problems], fontsize=8)
     ax.set_xticks([x - 0.5 for x in range(1, cols)], minor=True)
     ax.set_yticks([y - 0.5 for y in range(1, rows)], minor=True)
     ax.grid(which="minor", color="white", linewidth=1.5)

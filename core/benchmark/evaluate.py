@@ -2,16 +2,25 @@
 
 Public API:
     run_sample(problem, completion, *, timeout=3.0, sandbox=None, limits=None) -> SampleResult
+    run_program(problem, program, *, timeout=3.0, sandbox=None, limits=None) -> SampleResult
     evaluate_samples(problems, samples_path, *, workers=2, timeout=3.0, out_path=None, sandbox=None,
-                     progress=None) -> Path
-        reads a HumanEval samples JSONL (task_id, completion, any other fields kept), runs every sample in its
-        own sandbox, writes ``<samples>_results.jsonl`` (or out_path) in the samples' order with ``passed``,
-        ``result``, ``duration_s`` and ``isolation`` added. ``progress(done, total)`` is called as results land.
+                     progress=None, prefer=None) -> Path
+        reads a samples JSONL whose rows mix the three kinds of core.benchmark.samples (``solution``: the whole
+        program; ``completion``: HumanEval, prompt + completion; ``raw``: a model's reply, extracted as `run`
+        does), runs every program in its own sandbox (``prompt=problem.prompt`` for every kind), and writes
+        ``<samples>_results.jsonl`` (or out_path) in the rows' order: every input field kept, plus ``passed``,
+        ``result``, ``reason`` (sandbox.REASONS; "nothing extracted" for a reply with no code, which is not
+        run; MALFORMED for a row that could not be scored), ``code`` (the program that ran), ``duration_s``
+        and ``isolation``. A line that is not JSON becomes ``{"line", "malformed", "text", ...}``; every
+        other row is still scored, and any character is written back escaped (core.benchmark.records).
+        ``progress(done, total)`` is called as programs finish.
+    score_rows(problems, rows, ...) -> list[dict]     # the same on rows already read (records.read_rows)
+    scored(results) -> list                           # the results that count in pass@k (not MALFORMED)
     selfcheck(problems, *, workers=2, timeout=10.0, sandbox=None) -> SelfcheckReport   # canonical solutions
     main(argv) -> int      # python -m core.benchmark.evaluate selfcheck --problems FILE | evaluate ...
-Vision problems (core.benchmark.multimodal) are scored exactly instead, with no sandbox: the `completion` is
-the answer text, compared with the known answer (``isolation`` says "not used"); their selfcheck checks that
-every known answer scores as passed and a wrong one fails.
+Vision problems (core.benchmark.multimodal) are scored exactly instead, with no sandbox: the `completion` (or
+the answer in a `raw` reply) is compared with the known answer (``isolation`` says "not used", ``code`` holds
+the answer); their selfcheck checks that every known answer scores as passed and a wrong one fails.
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ from typing import Any
 
 from core.benchmark.extraction import build_program
 from core.benchmark.multimodal import check_answer, check_known_answers
-from core.benchmark.problems import Problem, load_suite, read_jsonl, write_jsonl
+from core.benchmark.problems import Problem, load_suite
+from core.benchmark.records import Malformed, read_rows, write_lines
+from core.benchmark.samples import MALFORMED, NOTHING_EXTRACTED, Job, RowError, prepare
 from core.benchmark.sandbox import Limits, SampleResult, Sandbox
 from core.errors import BenchmarkError, IAError
 
@@ -37,7 +48,10 @@ __all__ = [
     "evaluate_samples",
     "is_vision_suite",
     "main",
+    "run_program",
     "run_sample",
+    "score_rows",
+    "scored",
     "selfcheck",
 ]
 
@@ -63,23 +77,24 @@ def run_sample(
     limits: Limits | None = None,
 ) -> SampleResult:
     """Run ``prompt + completion`` and the problem's ``check`` in a fresh sandbox."""
-    sandbox = sandbox or Sandbox.detect()
-    limits = limits or Limits(timeout_s=timeout)
-    return sandbox.run(
-        build_program(problem, completion), problem.test, problem.entry_point, limits, prompt=problem.prompt
+    return run_program(
+        problem, build_program(problem, completion), timeout=timeout, sandbox=sandbox, limits=limits
     )
 
 
-def _load_samples(problems: Mapping[str, Problem], samples_path: Path) -> list[dict[str, Any]]:
-    samples = read_jsonl(samples_path)
-    for number, sample in enumerate(samples, start=1):
-        if sample.get("task_id") not in problems:
-            raise BenchmarkError(
-                f"{samples_path}, sample {number}: task_id {sample.get('task_id')!r} is not in the problem set."
-            )
-        if not isinstance(sample.get("completion"), str):
-            raise BenchmarkError(f"{samples_path}, sample {number}: 'completion' is missing or not text.")
-    return samples
+def run_program(
+    problem: Problem,
+    program: str,
+    *,
+    timeout: float = 3.0,
+    sandbox: Sandbox | None = None,
+    limits: Limits | None = None,
+) -> SampleResult:
+    """Run a whole program and the problem's ``check`` in a fresh sandbox (the prompt is the trusted source
+    of the helpers the test calls, whatever the program redefines)."""
+    sandbox = sandbox or Sandbox.detect()
+    limits = limits or Limits(timeout_s=timeout)
+    return sandbox.run(program, problem.test, problem.entry_point, limits, prompt=problem.prompt)
 
 
 def _run_all(
@@ -92,7 +107,7 @@ def _run_all(
     done = 0
 
     def one(job: tuple[Problem, str]) -> SampleResult:
-        return run_sample(job[0], job[1], sandbox=sandbox, limits=limits)
+        return run_program(job[0], job[1], sandbox=sandbox, limits=limits)
 
     results = []
     with sandbox.prewarmed(max(1, workers)), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -104,20 +119,94 @@ def _run_all(
     return results
 
 
-def _score_answers(
+def _answer(problem: Any, answer: str) -> SampleResult:
+    """A vision answer compared with the known one: nothing runs."""
+    started = time.monotonic()
+    passed, result = check_answer(problem, answer)
+    if passed:
+        reason = "passed"
+    else:
+        reason = NOTHING_EXTRACTED if not answer.strip() else "assertion"  # the answer checked and wrong
+    return SampleResult(passed, result, time.monotonic() - started, EXACT_SCORING, reason)
+
+
+def _unscored(record: dict[str, Any], why: str) -> dict[str, Any]:
+    return dict(
+        record,
+        passed=False,
+        result=f"not scored: {why}",
+        reason=MALFORMED,
+        code="",
+        duration_s=0.0,
+        isolation="",
+    )
+
+
+def score_rows(
     problems: Mapping[str, Any],
-    samples: Sequence[dict[str, Any]],
-    progress: Callable[[int, int], None] | None,
-) -> list[SampleResult]:
-    """Vision samples: each `completion` (the answer text) compared with the known answer; nothing runs."""
-    results = []
-    for done, sample in enumerate(samples, start=1):
-        started = time.monotonic()
-        passed, result = check_answer(problems[sample["task_id"]], sample["completion"])
-        results.append(SampleResult(passed, result, time.monotonic() - started, EXACT_SCORING))
-        if progress:
-            progress(done, len(samples))
-    return results
+    rows: Sequence[dict[str, Any] | Malformed],
+    *,
+    workers: int = 2,
+    timeout: float = 3.0,
+    sandbox: Sandbox | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    prefer: str | None = None,
+) -> list[dict[str, Any]]:
+    """One result record per row, in the rows' order (see evaluate_samples). The sandbox is detected only
+    when some row has a program to run."""
+    vision = is_vision_suite(problems)
+    records: list[dict[str, Any] | None] = [None] * len(rows)
+    to_run: list[tuple[int, Job]] = []
+    for index, row in enumerate(rows):
+        if isinstance(row, Malformed):
+            records[index] = _unscored(
+                {"line": row.line, "malformed": row.error, "text": row.text},
+                f"line {row.line} is {row.error}",
+            )
+            continue
+        try:
+            job = prepare(problems, row, prefer)
+        except RowError as exc:
+            records[index] = _unscored(row, str(exc))
+            continue
+        if job.skip:
+            outcome = SampleResult(False, job.skip, 0.0, "not run", job.reason)
+            records[index] = _record(row, job, outcome)
+        else:
+            to_run.append((index, job))
+    total = len(to_run)
+    if vision:
+        outcomes = []
+        for done, (index, job) in enumerate(to_run, start=1):
+            outcomes.append(_answer(problems[rows[index]["task_id"]], job.code))
+            if progress:
+                progress(done, total)
+    elif to_run:
+        sandbox = sandbox or Sandbox.detect()
+        jobs = [(problems[rows[index]["task_id"]], job.code) for index, job in to_run]
+        outcomes = _run_all(jobs, workers, Limits(timeout_s=timeout), sandbox, progress)
+    else:
+        outcomes = []
+    for (index, job), outcome in zip(to_run, outcomes, strict=True):
+        records[index] = _record(rows[index], job, outcome)
+    return [record for record in records if record is not None]
+
+
+def _record(row: dict[str, Any], job: Job, outcome: SampleResult) -> dict[str, Any]:
+    return dict(
+        row,
+        passed=outcome.passed,
+        result=outcome.result,
+        reason=outcome.reason,
+        code=job.code,
+        duration_s=round(outcome.duration_s, 4),
+        isolation=outcome.isolation,
+    )
+
+
+def scored(results: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The result records that count in pass@k: every one but the malformed rows (which name no problem)."""
+    return [record for record in results if record.get("reason") != MALFORMED]
 
 
 def evaluate_samples(
@@ -129,29 +218,23 @@ def evaluate_samples(
     out_path: str | Path | None = None,
     sandbox: Sandbox | None = None,
     progress: Callable[[int, int], None] | None = None,
+    prefer: str | None = None,
 ) -> Path:
-    """Score every sample; results keep the samples' order and fields, plus passed/result/duration/isolation."""
+    """Score every row of a samples file; the results keep the rows' order and fields, plus ``passed``,
+    ``result``, ``reason``, ``code``, ``duration_s`` and ``isolation``. A malformed line or row becomes a
+    result that says so; every result is written, whatever characters the rows hold."""
     samples_path = Path(samples_path)
-    samples = _load_samples(problems, samples_path)
-    if is_vision_suite(problems):
-        outcomes = _score_answers(problems, samples, progress)
-    else:
-        sandbox = sandbox or Sandbox.detect()
-        jobs = [(problems[sample["task_id"]], sample["completion"]) for sample in samples]
-        outcomes = _run_all(jobs, workers, Limits(timeout_s=timeout), sandbox, progress)
-    records = []
-    for sample, outcome in zip(samples, outcomes, strict=True):
-        records.append(
-            dict(
-                sample,
-                passed=outcome.passed,
-                result=outcome.result,
-                duration_s=round(outcome.duration_s, 4),
-                isolation=outcome.isolation,
-            )
-        )
+    try:
+        rows = read_rows(samples_path)
+    except FileNotFoundError:
+        raise BenchmarkError(f"{samples_path}: no such file.") from None
+    except OSError as error:
+        raise BenchmarkError(f"{samples_path}: cannot be read ({error}).") from None
+    records = score_rows(
+        problems, rows, workers=workers, timeout=timeout, sandbox=sandbox, progress=progress, prefer=prefer
+    )
     target = Path(out_path) if out_path else Path(f"{samples_path}_results.jsonl")
-    return write_jsonl(target, records)
+    return write_lines(target, records)
 
 
 @dataclass
@@ -207,7 +290,11 @@ def selfcheck(
     sandbox = sandbox or Sandbox.detect()
     present = [p for p in problems.values() if p.canonical_solution]
     outcomes = _run_all(
-        [(p, p.canonical_solution) for p in present], workers, Limits(timeout_s=timeout), sandbox, None
+        [(p, build_program(p, p.canonical_solution)) for p in present],
+        workers,
+        Limits(timeout_s=timeout),
+        sandbox,
+        None,
     )
     failures = [(p.task_id, o.result) for p, o in zip(present, outcomes, strict=True) if not o.passed]
     return SelfcheckReport(

@@ -4,6 +4,8 @@
 `complete` sends the problem's prompt as a raw completion with stop sequences (for base models).
 A vision problem (kind "vision") is asked in chat style only: its question as the user message with its
 images (PNG bytes, sent base64 in the message's `images`); its sample's `completion` is the answer text.
+The reply becomes the sample's `completion` through core.benchmark.samples.extract_reply, the one function
+`evaluate` and `rescore` use for a raw reply too ("" when the reply holds no code).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program, extract_code, to_completion
+from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program
 from core.benchmark.metrics import ResourceMonitor, ResourceUsage
-from core.benchmark.multimodal import answer_text
+from core.benchmark.samples import extract_reply
 from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient, StreamStats
 
@@ -27,6 +29,7 @@ __all__ = [
     "STYLES",
     "Sample",
     "build_request",
+    "completion_file",
     "generate_sample",
     "is_vision",
     "sample_file",
@@ -194,10 +197,8 @@ def generate_sample(
         sample.total_s = time.monotonic() - started
     if monitor is not None:
         _apply_usage(sample, monitor.usage(started, time.monotonic()))
-    if sample.error is None and is_vision(problem):
-        sample.completion = answer_text(sample.raw)
-    elif sample.error is None:
-        sample.completion = to_completion(problem, extract_code(sample.raw, problem, style), style)
+    if sample.error is None:  # the same extraction `evaluate` and `rescore` apply to a raw reply
+        sample.completion = extract_reply(problem, sample.raw, style).completion
     return sample
 
 
@@ -209,6 +210,11 @@ def sample_program(problem: Any, sample: Sample) -> str:
 def sample_file(problem: Any, sample: Sample) -> tuple[str, str, str]:
     """(folder, suffix, text) of the file a run keeps per sample: `code/….py` with the runnable program, or
     `answers/….txt` with a vision answer (text, never run)."""
+    return completion_file(problem, sample.completion)
+
+
+def completion_file(problem: Any, completion: str) -> tuple[str, str, str]:
+    """sample_file for a completion (`rescore` rewrites the file of a sample it re-extracted)."""
     if is_vision(problem):
-        return "answers", ".txt", sample.completion
-    return "code", ".py", sample_program(problem, sample)
+        return "answers", ".txt", completion
+    return "code", ".py", build_program(problem, completion)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from core.benchmark.store import RunStore, list_runs
+from core.benchmark.summary import RunSummary, run_label
 
 __all__ = ["LeaderboardEntry", "build_leaderboard", "load_summaries", "run_label"]
 
@@ -19,22 +19,45 @@ __all__ = ["LeaderboardEntry", "build_leaderboard", "load_summaries", "run_label
 class LeaderboardEntry:
     """One configuration's best-known figures (from its latest complete run)."""
 
-    key: str
-    model: str
-    digest: str
-    backend: str
-    backend_version: str
-    style: str
-    suite: str
-    options_label: str
+    summary: RunSummary
     runs: int
-    summary: dict[str, Any]
     run_dir: Path | None = None
 
     @property
+    def key(self) -> str:
+        return self.summary.key
+
+    @property
+    def model(self) -> str:
+        return self.summary.model
+
+    @property
+    def digest(self) -> str:
+        return self.summary.digest
+
+    @property
+    def backend(self) -> str:
+        return self.summary.backend
+
+    @property
+    def backend_version(self) -> str:
+        return self.summary.backend_version
+
+    @property
+    def style(self) -> str:
+        return self.summary.style
+
+    @property
+    def suite(self) -> str:
+        return self.summary.suite
+
+    @property
+    def options_label(self) -> str:
+        return self.summary.options_label
+
+    @property
     def pass1(self) -> float | None:
-        value = self.summary.get("pass_at_k", {}).get("1", {}).get("value")
-        return None if value is None else float(value)
+        return self.summary.pass1.value if self.summary.pass1 else None
 
     @property
     def label(self) -> str:
@@ -42,13 +65,7 @@ class LeaderboardEntry:
         return run_label(self.summary)
 
 
-def run_label(summary: dict[str, Any]) -> str:
-    """`smollm2:135m (chat)`, or `smollm2:135m (chat, first 12)` for a run limited to the first problems."""
-    limit = f", first {summary['limit']}" if summary.get("limit") else ""
-    return f"{summary.get('model', '?')} ({summary.get('style', '')}{limit})"
-
-
-def load_summaries(home: Path) -> list[tuple[RunStore, dict[str, Any]]]:
+def load_summaries(home: Path) -> list[tuple[RunStore, RunSummary]]:
     """(run, summary) for every run that has a readable summary.json, oldest first."""
     found = []
     for store in list_runs(home):
@@ -58,36 +75,21 @@ def load_summaries(home: Path) -> list[tuple[RunStore, dict[str, Any]]]:
     return found
 
 
-def build_leaderboard(summaries: list[tuple[RunStore | None, dict[str, Any]]]) -> list[LeaderboardEntry]:
+def build_leaderboard(summaries: list[tuple[RunStore | None, RunSummary]]) -> list[LeaderboardEntry]:
     """Collapse runs by key (latest wins) and sort by suite, then pass@1 and generation speed, best first."""
     by_key: dict[str, LeaderboardEntry] = {}
     for store, summary in summaries:
-        if (
-            summary.get("complete") is False
-        ):  # a partial run scored on request is not a configuration's result
+        if not summary.complete:  # a partial run scored on request is not a configuration's result
             continue
-        key = str(summary.get("key", ""))
-        previous = by_key.get(key)
+        previous = by_key.get(summary.key)
         runs = previous.runs + 1 if previous else 1
-        if previous and str(previous.summary.get("finished", "")) > str(summary.get("finished", "")):
+        if previous and previous.summary.finished > summary.finished:
             previous.runs = runs
             continue
-        by_key[key] = LeaderboardEntry(
-            key=key,
-            model=str(summary.get("model", "?")),
-            digest=str(summary.get("digest", "")),
-            backend=str(summary.get("backend", "")),
-            backend_version=str(summary.get("backend_version", "")),
-            style=str(summary.get("style", "")),
-            suite=str(summary.get("suite", "")),
-            options_label=str(summary.get("options_label", "")),
-            runs=runs,
-            summary=summary,
-            run_dir=store.dir if store else None,
-        )
+        by_key[summary.key] = LeaderboardEntry(summary, runs, store.dir if store else None)
 
     def order(entry: LeaderboardEntry) -> tuple[str, float, float]:
-        tps = entry.summary.get("speed", {}).get("gen_tps", {}).get("median") or 0.0
+        tps = entry.summary.speed_of("gen_tps").median or 0.0
         return (entry.suite, -(entry.pass1 or 0.0), -float(tps))
 
     return sorted(by_key.values(), key=order)

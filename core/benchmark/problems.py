@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,22 +106,11 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> Path:
-    """Write records atomically (temporary file + fsync + rename); gzipped when the name ends in .gz."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with _open_text(Path(tmp), "w", gz=path.suffix == ".gz") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Write records atomically (temporary file + fsync + rename); gzipped when the name ends in .gz. Any
+    character is written, escaped when UTF-8 cannot hold it (core.benchmark.records.write_lines)."""
+    from core.benchmark.records import write_lines
+
+    return write_lines(path, records)
 
 
 def _problem(record: dict[str, Any], where: str) -> Problem:

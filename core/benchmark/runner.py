@@ -8,6 +8,7 @@ answers are scored exactly, without the sandbox.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -18,10 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from core.benchmark.evaluate import EXACT_SCORING, is_vision_suite
-from core.benchmark.generation import STYLES, Sample, generate_sample, sample_file
+from core.benchmark.generation import (
+    STYLES,
+    Sample,
+    build_request,
+    completion_file,
+    generate_sample,
+    sample_file,
+)
 from core.benchmark.metrics import ResourceMonitor, find_server_pid
-from core.benchmark.problems import Problem, load_suite, write_jsonl
-from core.benchmark.store import RunInfo, RunStore, SampleWriter, find_run, run_key, write_json
+from core.benchmark.problems import Problem, load_suite
+from core.benchmark.records import write_lines as write_jsonl
+from core.benchmark.store import RunInfo, RunStore, SampleWriter, find_run, run_key, safe_name, write_json
+from core.benchmark.summary import RunSummary
 from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient
 
@@ -35,6 +45,9 @@ __all__ = [
     "load_suite_problems",
     "needs_vision",
 ]
+
+log = logging.getLogger("ia.benchmark")
+BENCHMARK_SESSION = "benchmark:"  # how a benchmark sample's DEV record names its session
 
 # Bounded output by default: small models can loop until the context is full; 256 tokens hold a
 # HumanEval-size function with room to spare (raise it with --num-predict).
@@ -74,7 +87,7 @@ class RunOutcome:
     status: str
     generated: int  # samples generated in this invocation
     total: int  # samples the run needs
-    summary: dict[str, Any] | None = None
+    summary: RunSummary | None = None
     error: IAError | None = None
 
 
@@ -152,6 +165,10 @@ class BenchmarkRun:
                 f"(not {spec.style})."
             )
         self.store, self.info = self._open(resume, run_id)
+        from config import Settings
+        from core.devlog import DevLog
+
+        self._devlog = DevLog(Settings(home=self.home))
 
     @classmethod
     def resume(cls, ref: str, clients: list[OllamaClient], home: Path, **kwargs: Any) -> BenchmarkRun:
@@ -339,11 +356,41 @@ class BenchmarkRun:
                 return
             folder, suffix, text = sample_file(problem, sample)
             writer.write(sample.to_dict(), text, folder=folder, suffix=suffix)
+            self._dev_record(problem, sample)
             with self._lock:
                 state.done += 1
                 done = state.done
             if self.on_progress:
                 self.on_progress(done, state.total, sample)
+
+    def _dev_record(self, problem: Any, sample: Sample) -> None:
+        """One DEV record per generated sample in data/dev_responses.jsonl/.log, as a chat writes one,
+        labelled as a benchmark's by its session: ``benchmark:<run id>/<task id>#<sample index>``."""
+        from core.devlog import DevRecord
+
+        kind, payload, _ = build_request(problem, sample.style, self.spec.options)
+        prompt = payload if kind == "generate" else "".join(str(m.get("content", "")) for m in payload)
+        record = DevRecord(
+            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            session=f"{BENCHMARK_SESSION}{self.info.run_id}/{sample.task_id}#{sample.sample_index}",
+            model=sample.model,
+            host=sample.host,
+            options=dict(self.spec.options),
+            prompt_chars=len(prompt),
+            reply_chars=len(sample.raw),
+            ttft_s=sample.ttft_s,
+            total_s=sample.total_s,
+            eval_count=sample.eval_count,
+            gen_tps=sample.gen_tps,
+            prompt_tps=sample.prompt_tps,
+            load_s=sample.load_s,
+            done_reason=sample.done_reason,
+            error=sample.error,
+        )
+        try:
+            self._devlog.record(record)
+        except (OSError, IAError) as exc:  # a DEV record must never stop a run
+            log.warning("dev record not written: %s", exc)
 
     def _finish(self, state: _State) -> RunOutcome:
         generated = state.done - state.initial
@@ -400,39 +447,75 @@ def _sandbox_level() -> str:
         return f"unavailable ({exc.reason})"
 
 
-def evaluate_run(
-    store: RunStore, problems: list[Problem] | None = None, *, workers: int = 2
-) -> dict[str, Any]:
-    """Score a run's samples, write results.jsonl and summary.json; returns the summary.
+def evaluate_run(store: RunStore, problems: list[Problem] | None = None, *, workers: int = 2) -> RunSummary:
+    """Score a run from its saved replies: write results.jsonl and summary.json; returns the summary.
 
-    Code samples run in the sandbox; vision answers are compared with the known answers (no sandbox).
-    samples.jsonl is first compacted (one line per sample, the last record winning, problem order) so it is
-    a clean HumanEval samples file that the reference harness can score too.
+    Every sample's `raw` reply goes through the extraction `run` uses (core.benchmark.samples.extract_reply,
+    the same function `evaluate` applies to a raw row), so scoring again after an extraction fix re-extracts
+    old runs; a sample whose completion changes gets it (and its code/ file) rewritten. Code runs in the
+    sandbox; vision answers are compared with the known ones (no sandbox). samples.jsonl is first compacted
+    (one line per sample, the last record winning, problem order) so it is a clean HumanEval samples file
+    that the reference harness can score too; lines that are not samples are kept after them, and each
+    becomes a result that says so. The summary records the sandbox level and the extraction (extraction_id).
     """
-    from core.benchmark.evaluate import evaluate_samples
-    from core.benchmark.summary import summarize
+    from core.benchmark.evaluate import evaluate_samples, scored
+    from core.benchmark.samples import extract_reply
+    from core.benchmark.summary import extraction_id, summarize
 
     info = store.load_info()
     if problems is None:
         problems = load_suite_problems(info.suite, info.limit)
     by_id = {p.task_id: p for p in problems}
     order = {task_id: i for i, task_id in enumerate(by_id)}
-    samples = [s for s in store.load_samples() if s["task_id"] in by_id]
+    rows, malformed = store.load_sample_rows()
+    samples = [s for s in rows if s["task_id"] in by_id]
     samples.sort(key=lambda s: (order[s["task_id"]], int(s.get("sample_index", 0))))
+    others = [s for s in rows if s["task_id"] not in by_id]  # kept; scored as "not in the problem set"
     if not samples:
         raise BenchmarkError(f"Run {info.run_id} has no samples to score yet.")
-    write_jsonl(store.samples, samples)
+    for sample in samples:
+        raw = sample.get("raw")
+        if sample.get("error") or not isinstance(raw, str):
+            continue
+        problem = by_id[sample["task_id"]]
+        completion = extract_reply(problem, raw, str(sample.get("style") or info.style)).completion
+        if completion != sample.get("completion"):
+            sample["completion"] = completion
+            _rewrite_sample_file(store, problem, sample)
+    write_jsonl(store.samples, samples + others, tail=[m.text for m in malformed])
     vision = is_vision_suite(problems)
     info.kind = "vision" if vision else "code"
     # The level that actually scores these samples, shown in every report.
     info.sandbox = EXACT_SCORING if vision else _sandbox_level()
     store.save_info(info)
     started = time.monotonic()
-    evaluate_samples(by_id, store.samples, workers=workers, timeout=info.timeout, out_path=store.results)
+    evaluate_samples(
+        by_id, store.samples, workers=workers, timeout=info.timeout, out_path=store.results, prefer="raw"
+    )
     results = store.load_results()
-    summary = summarize(info, problems, samples, results, eval_s=time.monotonic() - started)
-    write_json(store.summary, summary)
-    if summary["complete"] and info.status != "complete":
+    summary = summarize(
+        info,
+        problems,
+        samples,
+        [r for r in scored(results) if r.get("task_id") in by_id],
+        eval_s=time.monotonic() - started,
+        extraction=extraction_id(),
+        malformed=len(others) + len(malformed),
+    )
+    write_json(store.summary, summary.to_dict())
+    if summary.complete and info.status != "complete":
         info.status = "complete"
         store.save_info(info)
     return summary
+
+
+def _rewrite_sample_file(store: RunStore, problem: Any, sample: dict[str, Any]) -> None:
+    """The sample's code/ (or answers/) file after its completion changed, where `run` saved it."""
+    from core.benchmark.records import write_text
+
+    folder, suffix, text = completion_file(problem, str(sample["completion"]))
+    name = sample.get("code_file")
+    if not isinstance(name, str) or not name.startswith(f"{folder}/") or ".." in name:
+        name = f"{folder}/{safe_name(str(sample['task_id']))}_{int(sample.get('sample_index', 0))}{suffix}"
+        sample["code_file"] = name
+    write_text(store.dir / name, text)

@@ -12,14 +12,18 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.benchmark import records
+from core.benchmark.records import Malformed
 from core.errors import BenchmarkError
+
+if TYPE_CHECKING:
+    from core.benchmark.summary import RunSummary
 
 __all__ = [
     "RunInfo",
@@ -98,41 +102,17 @@ def run_key(
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Atomic JSON write (temp file + fsync + rename) so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomic JSON write (temp file + fsync + rename) so a crash never leaves half a file; any character
+    is written (escaped when UTF-8 cannot hold it, see core.benchmark.records)."""
+    records.write_json(path, data)
 
 
 def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     """Records of a JSONL file and the numbers of lines that could not be read (e.g. a line cut by a crash)."""
-    records: list[dict[str, Any]] = []
-    bad: list[int] = []
     if not path.exists():
-        return records, bad
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                bad.append(number)
-                continue
-            if isinstance(value, dict):
-                records.append(value)
-            else:
-                bad.append(number)
-    return records, bad
+        return [], []
+    rows = records.read_rows(path)
+    return [r for r in rows if isinstance(r, dict)], [r.line for r in rows if isinstance(r, Malformed)]
 
 
 @dataclass
@@ -192,8 +172,9 @@ class RunStore:
         if not self.run_json.exists():
             raise BenchmarkError(f"{self.dir} is not a benchmark run (no run.json).")
         try:
-            return RunInfo.from_dict(json.loads(self.run_json.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, TypeError) as exc:
+            data = json.loads(self.run_json.read_bytes().decode("utf-8", errors="surrogateescape"))
+            return RunInfo.from_dict(data)
+        except (json.JSONDecodeError, TypeError, AttributeError) as exc:
             raise BenchmarkError(
                 f"{self.run_json} cannot be read ({exc}); the run folder is left untouched."
             ) from exc
@@ -203,23 +184,42 @@ class RunStore:
 
     def load_samples(self) -> list[dict[str, Any]]:
         """Samples, the last record winning for each (task_id, sample_index); unreadable lines are skipped."""
-        records, _bad = read_jsonl(self.samples)
+        return self.load_sample_rows()[0]
+
+    def load_sample_rows(self) -> tuple[list[dict[str, Any]], list[Malformed]]:
+        """Samples (the last record winning for each (task_id, sample_index)) and the lines that are not a
+        sample: not JSON (a line cut by a crash) or a record without a task_id, kept so nothing is lost."""
+        if not self.samples.exists():
+            return [], []
         latest: dict[tuple[str, int], dict[str, Any]] = {}
-        for rec in records:
-            if "task_id" in rec:
-                latest[(str(rec["task_id"]), int(rec.get("sample_index", 0)))] = rec
-        return list(latest.values())
+        bad: list[Malformed] = []
+        for number, row in records.read_numbered(self.samples):
+            if isinstance(row, Malformed):
+                bad.append(row)
+                continue
+            try:
+                key = (str(row["task_id"]), int(row.get("sample_index", 0)))
+            except (KeyError, TypeError, ValueError):
+                bad.append(Malformed(number, "not a sample (no task_id or sample_index)", records.dumps(row)))
+                continue
+            latest[key] = row
+        return list(latest.values()), bad
 
     def load_results(self) -> list[dict[str, Any]]:
         return read_jsonl(self.results)[0]
 
-    def load_summary(self) -> dict[str, Any] | None:
+    def load_summary(self) -> RunSummary | None:
+        """The run's summary.json as a RunSummary (old files included); None when there is none or it is
+        not a JSON object (a run scored again rewrites it)."""
+        from core.benchmark.summary import RunSummary
+
         if not self.summary.exists():
             return None
         try:
-            return json.loads(self.summary.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
+            data = json.loads(self.summary.read_bytes().decode("utf-8", errors="surrogateescape"))
+        except (OSError, json.JSONDecodeError, RecursionError):
             return None
+        return RunSummary.from_dict(data) if isinstance(data, dict) else None
 
 
 class SampleWriter:
@@ -243,11 +243,9 @@ class SampleWriter:
         """Save `text` as `<folder>/<task>_<index><suffix>` (recorded as `code_file`), then append the record."""
         name = f"{safe_name(str(record['task_id']))}_{int(record['sample_index'])}{suffix}"
         record = dict(record, code_file=f"{folder}/{name}")
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        line = records.dumps(record) + "\n"  # any character of a reply lands, escaped if need be
         with self._lock:
-            directory = self.store.dir / folder
-            directory.mkdir(parents=True, exist_ok=True)
-            (directory / name).write_text(text, encoding="utf-8")
+            records.write_text(self.store.dir / folder / name, text)
             with self.store.samples.open("a", encoding="utf-8") as fh:
                 fh.write(line)
                 fh.flush()

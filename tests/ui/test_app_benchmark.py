@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from core.benchmark.sandbox import REASONS
 from tests.ui.app_harness import app_driver_fixture  # noqa: F401
 
 pytestmark = pytest.mark.ui
@@ -40,9 +43,104 @@ def test_run_from_the_screen_fills_leaderboard_and_charts(app_driver, ia_home):
     d.wait(lambda: not bench.running, "the run to finish", timeout=240)
     assert bench.status.startswith("Run complete on smollm2:135m"), bench.status
     d.wait(lambda: bench.rows and bench.charts, "the leaderboard and charts")
-    assert bench.rows[0][0] == "smollm2:135m" and bench.rows[0][2] == "ia_basic"
+    assert bench.rows[0][0] == "smollm2:135m" and bench.rows[0][2] == "ia_basic (first 5)"
     assert all(path.endswith(".png") for path in bench.charts)
     assert (ia_home / "data" / "benchmarks" / "leaderboard.md").is_file()
     assert not bench.empty and not bench.ids.empty_label.text
     assert len(bench.ids.table.children) == 7 * 2  # header row + one leaderboard row
+    # the run's problems by entry point, each with its verdict and the reason it failed
+    assert [row[:2] for row in bench.run_rows] == [
+        ["is_prime", "ia_basic/0"], ["fibonacci", "ia_basic/1"], ["factorial", "ia_basic/2"],
+        ["sum_of_digits", "ia_basic/3"], ["count_vowels", "ia_basic/4"],
+    ]  # fmt: skip
+    # "Hello from the scripted engine." is no code: the reason, then what the first failed sample raised
+    assert all(row[2] == "failed" and row[3].split(":")[0] in REASONS for row in bench.run_rows), (
+        bench.run_rows
+    )
+    results = [
+        json.loads(x) for x in next(ia_home.glob("data/generated/*/*/results.jsonl")).read_text().splitlines()
+    ]
+    first = results[0]["result"].removeprefix("failed: ")
+    assert bench.run_rows[0][3] in (results[0]["reason"], f"{results[0]['reason']}: {first.splitlines()[0]}")
+    assert len(bench.ids.run_table.children) == 4 * 6
+    assert bench.headline.startswith("smollm2:135m (chat, first 5): pass@1 0% [0%, ")
     d.shot("app_benchmark_screen")
+
+
+def test_the_app_labels_and_reports_a_quick_run_as_the_cli_does(app_driver, ia_home):
+    """The app's quick run goes through the CLI's facade: same options and run key as `python
+    main_benchmark.py run --limit 5` on the same server, the same label ("first 5", the app said
+    "smollm2:135m (chat)"), so both runs are one leaderboard row."""
+    import main_benchmark
+
+    d = app_driver
+    d.ready()
+    d.press(d.ids.bench_btn)
+    bench = d.ids.bench
+    d.wait(lambda: d.app.screen == "bench", "the benchmark screen")
+    d.press(bench.ids.quick_box)
+    d.press(bench.ids.run_btn)
+    d.wait(lambda: bench.running, "the run to start")
+    d.wait(lambda: not bench.running, "the run to finish", timeout=240)
+    (app_run,) = (ia_home / "data" / "generated" / "smollm2_135m").iterdir()
+    (report,) = (ia_home / "data" / "benchmarks").glob("report_*.md")
+    assert "| smollm2:135m (chat, first 5) |" in report.read_text(encoding="utf-8")
+
+    argv = ["run", "--hosts", d.server.url, "--model", "smollm2:135m", "--limit", "5"]
+    assert main_benchmark.main(argv) == 0
+    (cli_run,) = [p for p in (ia_home / "data" / "generated" / "smollm2_135m").iterdir() if p != app_run]
+    app_summary, cli_summary = (json.loads((p / "summary.json").read_text()) for p in (app_run, cli_run))
+    for field in ("key", "options", "limit", "style", "suite", "backend"):
+        assert app_summary[field] == cli_summary[field], field
+    board = (ia_home / "data" / "benchmarks" / "leaderboard.md").read_text(encoding="utf-8")
+    assert "smollm2:135m (chat, first 5): 2 run(s)" in board
+
+
+@pytest.fixture
+def embedded_app(kivy_harness, embedded_server, ia_home, monkeypatch):
+    """The app on the real embedded llama.cpp server (the bundled models), as a new user without Ollama has."""
+    from tests.ui.app_harness import AppDriver, keep_window_size, make_app, start, stop
+
+    monkeypatch.setenv("OLLAMA_HOST", embedded_server.url)
+    keep_window_size(ia_home, kivy_harness)
+    app = make_app({"model": "smollm2:135m"})
+    start(app, kivy_harness)
+    try:
+        yield AppDriver(app=app, h=kivy_harness, home=ia_home)
+    finally:
+        stop(app, kivy_harness)
+
+
+@pytest.mark.model
+@pytest.mark.timeout(3600)  # five real replies of up to 256 tokens: minutes on a busy 2-core machine
+def test_quick_run_on_smollm2_shows_its_real_reasons_and_a_wide_interval(embedded_app, ia_home):
+    """The issue's acceptance: the app's quick run of the built-in suite on the real smollm2:135m lists each
+    problem by its entry point with pass/fail and the real reason of each failure, and the pass@1 with a
+    wide interval and its method (the 0/5 run showed "pass@1 0%" and nothing else, its interval [0, 0])."""
+    d = embedded_app
+    d.ready()
+    d.press(d.ids.bench_btn)
+    bench = d.ids.bench
+    d.wait(lambda: d.app.screen == "bench" and bench.model == "smollm2:135m", "the benchmark screen")
+    d.press(bench.ids.quick_box)
+    d.press(bench.ids.run_btn)
+    d.wait(lambda: bench.running, "the run to start")
+    d.wait(lambda: not bench.running, "the run to finish", timeout=3300)
+    assert bench.status.startswith("Run complete on smollm2:135m: pass@1"), bench.status
+
+    (run_dir,) = (ia_home / "data" / "generated" / "smollm2_135m").iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    p1 = summary["pass_at_k"]["1"]
+    assert p1["high"] - p1["low"] >= 0.3, p1  # 5 problems: a wide interval, never [x, x]
+    assert bench.headline.startswith("smollm2:135m (chat, first 5): pass@1 ")
+    assert p1["method"] and p1["method"] in bench.headline and summary["sandbox"] in bench.headline
+    assert [row[0] for row in bench.run_rows] == ["is_prime", "fibonacci", "factorial", "sum_of_digits",
+                                                  "count_vowels"]  # fmt: skip
+    for row, (task, entry) in zip(bench.run_rows, summary["per_problem"].items(), strict=True):
+        assert row[1] == task and row[2] == ("passed" if entry["passed"] else "failed"), (task, row)
+        if not entry["passed"]:  # the real reason, one of the sandbox's
+            reason = row[3].split(":")[0]  # "exception: RecursionError: ..." (what the sample raised)
+            assert reason in REASONS and reason != "passed" and entry["reasons"] == {reason: 1}, (task, row)
+    assert len(bench.ids.run_table.children) == 4 * 6  # header + one row per problem
+    d.wait(lambda: bench.rows, "the leaderboard")
+    d.shot("app_benchmark_quick_run")
