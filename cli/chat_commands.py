@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.commands import CommandError, command
@@ -12,8 +11,6 @@ if TYPE_CHECKING:
     from core.sav_manager import Message
 
 __all__: list[str] = []
-
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 
 
 def _replies(state: CliState) -> list[Message]:
@@ -90,7 +87,9 @@ def _system(state: CliState, arg: str) -> None:
 
 
 @command(
-    "set", "/set KEY VALUE", "temperature, top_p, seed, num_ctx, num_predict, context, keep_alive, think"
+    "set",
+    "/set KEY VALUE",
+    "temperature, top_p, seed, num_ctx, num_predict, context, keep_alive, think, format (json|FILE|off)",
 )
 def _set(state: CliState, arg: str) -> None:
     from cli.set_values import SETTABLE, SetValueError, parse_value
@@ -101,7 +100,7 @@ def _set(state: CliState, arg: str) -> None:
         options = {**state.settings.options, **(state.conv.options if state.conv else {})}
         table = Table("key", "value", "takes", box=None, pad_edge=False, header_style="bold")
         for key, s in SETTABLE.items():
-            table.add_row(key, _shown(_current(state, key, options)), s.takes)
+            table.add_row(key, _shown(_current(state, key, options), key), s.takes)
         state.out.print(table)
         state.out.print("Reset one with /set KEY default.")
         return
@@ -124,16 +123,22 @@ def _set(state: CliState, arg: str) -> None:
         state.settings.context_exchanges = 5 if value is None else value
     elif settable.key == "keep_alive":
         state.settings.keep_alive = value
+    elif settable.key == "format":
+        state.chat.format = value
     else:
         state.settings.think = value
     shown = _current(
         state, settable.key, {**state.settings.options, **(state.conv.options if state.conv else {})}
     )
-    state.out.print(f"{settable.key} = {_shown(shown)}", markup=False)
+    state.out.print(f"{settable.key} = {_shown(shown, settable.key)}", markup=False)
 
 
-def _shown(value: object) -> str:
-    """A /set value as the user types it: default, on/off, or the value."""
+def _shown(value: object, key: str = "") -> str:
+    """A /set value as the user types it: default, on/off, or the value (a format: json, schema ..., off)."""
+    if key == "format":
+        from cli.set_values import format_label
+
+        return format_label(value)  # type: ignore[arg-type]
     if value is None:
         return "default"
     if isinstance(value, bool):
@@ -146,6 +151,8 @@ def _current(state: CliState, key: str, options: dict) -> object:
         return state.settings.context_exchanges
     if key in ("keep_alive", "think"):
         return getattr(state.settings, key)
+    if key == "format":
+        return state.chat.format
     return options.get(key)
 
 
@@ -156,19 +163,14 @@ def _image(state: CliState, arg: str) -> None:
             state.out.print("Attached: " + ", ".join(str(p) for p in state.pending_images), markup=False)
             return
         raise CommandError("Give the path of an image file.")
-    path = Path(arg.strip().strip("'\"")).expanduser()
-    if not path.is_file():
-        raise CommandError(f"No file at {path}.")
-    if path.suffix.lower() not in _IMAGE_SUFFIXES:
-        raise CommandError(f"{path.name} is not an image ({', '.join(_IMAGE_SUFFIXES)}).")
-    from PIL import Image, UnidentifiedImageError
+    from cli.flags import check_image
+    from cli.set_values import SetValueError
 
     try:
-        with Image.open(path) as img:
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise CommandError(f"{path.name} cannot be read as an image ({exc}).") from None
-    state.pending_images.append(path.resolve())
+        path = check_image(arg)
+    except SetValueError as exc:
+        raise CommandError(str(exc)) from None
+    state.pending_images.append(path)
     state.out.print(f"Attached {path.name}; it goes with your next message.", markup=False)
 
 

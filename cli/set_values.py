@@ -1,13 +1,29 @@
-"""Validation of ``/set KEY VALUE``: each key's type and range, with a message that says what is allowed."""
+"""Validation of ``/set KEY VALUE``: each key's type and range, with a message that says what is allowed.
+
+The value parsers of keep_alive, think and format are public: the one-shot flags (``--keepalive``,
+``--think``, ``--format``, see cli.flags) take the same values as ``/set``.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["RESET_WORDS", "SETTABLE", "SetValueError", "Settable", "parse_value"]
+__all__ = [
+    "RESET_WORDS",
+    "SETTABLE",
+    "SetValueError",
+    "Settable",
+    "format_label",
+    "parse_format",
+    "parse_keep_alive",
+    "parse_think",
+    "parse_value",
+]
 
 RESET_WORDS = ("reset", "default", "unset")
 _GO_DURATION = re.compile(r"-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
@@ -40,7 +56,9 @@ def _number(key: str, cast: type, low: float | None, high: float | None, takes: 
     return parse
 
 
-def _keep_alive(raw: str) -> str | int:
+def parse_keep_alive(raw: str) -> str | int:
+    """Seconds as a whole number (0 unloads at once, negative keeps the model loaded), or a Go duration."""
+    raw = raw.strip()
     if re.fullmatch(r"-?\d+", raw):
         return int(raw)  # seconds; negative keeps the model loaded forever
     if _GO_DURATION.fullmatch(raw):
@@ -50,8 +68,9 @@ def _keep_alive(raw: str) -> str | int:
     )
 
 
-def _think(raw: str) -> bool | str:
-    low = raw.lower()
+def parse_think(raw: str) -> bool | str:
+    """on/off (true/false, yes/no, 1/0) or a thinking level: low, medium, high."""
+    low = raw.strip().lower()
     if low in ("on", "true", "yes", "1"):
         return True
     if low in ("off", "false", "no", "0"):
@@ -59,6 +78,66 @@ def _think(raw: str) -> bool | str:
     if low in ("low", "medium", "high"):
         return low
     raise SetValueError(f"think takes on, off, low, medium or high; not '{raw}'.")
+
+
+_FORMAT_OFF = ("off", "none", "text")
+
+
+def parse_format(raw: str) -> str | dict[str, Any] | None:
+    """``json``, a JSON schema given inline (``{...}``, as ``ollama run --format`` takes it) or as the path of
+    a file holding one, or ``off`` (None: free text). A schema must be a JSON object."""
+    text = raw.strip()
+    if text.lower() == "json":
+        return "json"
+    if text.lower() in _FORMAT_OFF:
+        return None
+    if text.startswith("{"):
+        return _schema(text, "The inline schema")
+    path = Path(text.strip("'\"")).expanduser()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SetValueError(
+            f"format takes json, off, or a JSON schema file; there is no file at {path}."
+        ) from None
+    except IsADirectoryError:
+        raise SetValueError(f"format takes a JSON schema file; {path} is a folder.") from None
+    except OSError as exc:
+        raise SetValueError(f"Cannot read the schema file {path}: {exc.strerror or exc}.") from None
+    try:
+        decoded = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SetValueError(f"The schema file {path} is not UTF-8 text.") from None
+    return _schema(decoded, f"The schema file {path}")
+
+
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def _schema(text: str, what: str) -> dict[str, Any]:
+    """The JSON object in ``text``; ``what`` names where it came from ("The schema file x.json")."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SetValueError(
+            f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+        ) from None
+    if not isinstance(value, dict):
+        kind = _JSON_KINDS.get(type(value), "null")
+        raise SetValueError(
+            f'{what} holds {kind}, not a JSON schema object like {{"type": "object", "properties": {{...}}}}.'
+        )
+    return value
+
+
+def format_label(value: str | dict[str, Any] | None) -> str:
+    """How a format is shown: off, json, or the schema on one line (shortened)."""
+    if value is None:
+        return "off"
+    if isinstance(value, str):
+        return value
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return "schema " + (text if len(text) <= 60 else text[:59] + "…")
 
 
 SETTABLE: dict[str, Settable] = {
@@ -92,8 +171,9 @@ SETTABLE: dict[str, Settable] = {
             "the number of past exchanges sent (0 or more)",
             _number("context", int, 0, 1000, "a whole number from 0 to 1000"),
         ),
-        Settable("keep_alive", "setting", "seconds or a duration like 5m", _keep_alive),
-        Settable("think", "setting", "on, off, low, medium or high", _think),
+        Settable("keep_alive", "setting", "seconds or a duration like 5m", parse_keep_alive),
+        Settable("think", "setting", "on, off, low, medium or high", parse_think),
+        Settable("format", "setting", "json, a JSON schema file (or {...}), or off", parse_format),
     )
 }
 
