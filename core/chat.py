@@ -4,6 +4,10 @@
 request (with the fallback models), feeds the ``ReplyWriter`` as chunks arrive and closes it as finished,
 interrupted or failed. Errors never escape the iteration: they land on ``turn.error`` for the caller to show.
 The session log and, in DEV mode, a dev record are written for every request, failed ones included.
+
+``send(..., save=False)`` (the CLI's ``-n/--no-log``) keeps the exchange in memory only: no session folder,
+conversation.md, attachment copy, code file, session log, DEV record or search-index entry is written.
+``ChatService.format`` (``"json"`` or a JSON schema) asks for structured replies, as Ollama's ``format``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,14 +54,31 @@ class ChatService:
         self.backend = backend
         self.sessions = sessions
         self.devlog = devlog
+        # Ollama's `format` for every request: None (free text), "json", or a JSON schema object.
+        self.format: str | dict[str, Any] | None = None
         self._context_lengths: dict[str, int | None] = {}
 
     # -- public ---------------------------------------------------------------------------------------
     def send(
-        self, conv: Conversation, text: str, *, images: Sequence[Path | bytes] = (), model: str | None = None
+        self,
+        conv: Conversation,
+        text: str,
+        *,
+        images: Sequence[Path | bytes] = (),
+        model: str | None = None,
+        save: bool = True,
     ) -> ChatTurn:
-        """Save the user message now and return the turn that will stream the reply when iterated."""
-        turn = ChatTurn(self, conv, model)
+        """Save the user message now and return the turn that will stream the reply when iterated.
+
+        With ``save=False`` nothing is written: the message and the reply live in ``conv`` in memory only."""
+        turn = ChatTurn(self, conv, model, save=save)
+        if not save:
+            from core.sav_manager import Message
+
+            turn.user_message = Message("user", text, datetime.now(UTC))
+            conv.messages.append(turn.user_message)
+            turn.images = list(images)  # sent as given (paths or bytes); nothing is copied
+            return turn
         try:
             turn.user_message = self.sessions.add_user_message(conv, text, list(images))
         except IAError as exc:
@@ -162,8 +184,12 @@ class ChatTurn:
     is the assistant message being written (None when the request failed before a model was chosen).
     """
 
-    def __init__(self, service: ChatService, conv: Conversation, model: str | None) -> None:
+    def __init__(
+        self, service: ChatService, conv: Conversation, model: str | None, *, save: bool = True
+    ) -> None:
         self.service = service
+        self.save = save  # False: nothing of this exchange is written (see ChatService.send)
+        self.images: list[Path | bytes] = []  # an unsaved user message's images, added to the request
         self.conv = conv
         self.model: str = model or conv.model or service.settings.model
         self.user_message: Message | None = None
@@ -221,6 +247,7 @@ class ChatTurn:
             options=self._options or None,
             keep_alive=svc.settings.keep_alive,
             think=svc.settings.think,
+            format=svc.format,
         )
         with self._lock:
             self._stream = stream
@@ -231,7 +258,7 @@ class ChatTurn:
     def _run(self) -> Iterator[Chunk]:
         svc = self.service
         t0 = time.monotonic()
-        writer: ReplyWriter | None = None
+        writer: ReplyWriter | _UnsavedReply | None = None
         self._options: dict[str, Any] = {}
         self._messages: list[dict[str, Any]] = []
         prompt_chars = 0
@@ -242,8 +269,13 @@ class ChatTurn:
             self._options = svc.request_options(self.conv)
             budget = svc.context_budget(self.model, self._options)
             self._messages = svc.sessions.context_messages(self.conv, max_tokens=budget)
+            if self.images and self._messages:
+                self._messages[-1] = {**self._messages[-1], "images": list(self.images)}
             prompt_chars = sum(len(m.get("content", "")) for m in self._messages)
-            writer = svc.sessions.start_reply(self.conv, self.model)
+            if self.save:
+                writer = svc.sessions.start_reply(self.conv, self.model)
+            else:
+                writer = _UnsavedReply(self.conv, self.model)
             self.message = writer.message
             chain = [self.model] + [m for m in svc.settings.fallback_models if m != self.model]
             used, stream, self.notes = with_fallback(svc.backend.client, chain, self._start)
@@ -293,7 +325,7 @@ class ChatTurn:
         if self.ttft_s is None:
             self.ttft_s = time.monotonic() - t0
 
-    def _fail(self, writer: ReplyWriter | None, reason: str, *, interrupted: bool) -> None:
+    def _fail(self, writer: ReplyWriter | _UnsavedReply | None, reason: str, *, interrupted: bool) -> None:
         if writer is None or writer.message.status != "streaming":
             return
         try:
@@ -306,6 +338,8 @@ class ChatTurn:
     def _finish_records(self, prompt_chars: int, elapsed: float) -> None:
         if self.user_message is None:
             return  # nothing was asked: the user message itself could not be saved
+        if not self.save:
+            return  # -n/--no-log: no session log, no DEV record
         svc = self.service
         status = self.message.status if self.message is not None else "error"
         if self.message is None and self.error is None:
@@ -319,3 +353,31 @@ class ChatTurn:
             error=str(self.error) if self.error else (STOPPED_BY_USER if self.cancelled else None),
         )
         svc._dev_record(self, self._options, prompt_chars, elapsed)
+
+
+class _UnsavedReply:
+    """The reply of an exchange that is not saved: ReplyWriter's interface, in memory only."""
+
+    save_error: IAError | None = None
+
+    def __init__(self, conv: Conversation, model: str) -> None:
+        from core.sav_manager import Message
+
+        self.message = Message("assistant", "", datetime.now(UTC), model=model, status="streaming")
+        conv.messages.append(self.message)
+
+    def append(self, text: str) -> None:
+        self.message.content += text
+
+    def append_thinking(self, text: str) -> None:
+        self.message.thinking += text
+
+    def finish(self, stats: StreamStats | None) -> list[Path]:
+        """The reply is complete; no code file is written (there is no session folder)."""
+        self.message.status = "complete"
+        self.message.stats = stats.to_dict() if stats is not None else None
+        return []
+
+    def fail(self, error: str, *, interrupted: bool = True) -> None:
+        self.message.status = "interrupted" if interrupted else "error"
+        self.message.error = error

@@ -105,7 +105,8 @@ class ModelNotFound(BackendError):
 
 # What to do when a model lacks a capability; the default is to choose another model.
 _CAPABILITY_ADVICE = {
-    "thinking": "turn thinking off for this chat (/set think off), or choose a model that thinks",
+    "thinking": "turn thinking off (/set think off in a chat, --no-think for one prompt), or choose a model that "
+    "thinks",
     "images": "remove the image, or choose a model with vision",
     "vision": "remove the image, or choose a model with vision",
     "tools": "send the request without tools, or choose a model that supports tools",
