@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,12 @@ _EPILOG = """\
 exit codes: 0 done, 1 a problem on this machine (files, settings), 2 bad usage, 3 server unreachable,
 4 model not found, 5 other server error, 130 interrupted. Without a PROMPT on a terminal, an interactive chat starts (type /help there).
 Text piped on stdin is added to the prompt: git diff | python main.py "Review this diff"
+One-shot flags as in `ollama run` and `llm`:
+  python main.py -o temperature 0.2 -o stop '["\\n\\n"]' -s "Answer in French." "Hello"
+  python main.py -a photo.png -m llava "What is in this picture?"
+  python main.py -c "And in German?"                  (continue the last conversation)
+  python main.py --format json "Three colours as a JSON list"; --format schema.json for a JSON schema
+  python main.py --think=high --keepalive 30m -n "A private question"   (-n: nothing is saved)
 """
 
 
@@ -57,6 +64,45 @@ def _host(value: str) -> str:
     return value
 
 
+def _checked(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from a cli.set_values / cli.flags parser: its message becomes the usage error."""
+
+    def convert(raw: str) -> Any:
+        from cli.set_values import SetValueError
+
+        try:
+            return parse(raw)
+        except SetValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def _think(raw: str) -> bool | str:
+    from cli.set_values import parse_think
+
+    return parse_think(raw)
+
+
+def _keepalive(raw: str) -> str | int:
+    from cli.set_values import parse_keep_alive
+
+    return parse_keep_alive(raw)
+
+
+def _format(raw: str) -> str | dict | None:
+    from cli.set_values import parse_format
+
+    return parse_format(raw)
+
+
+def _image(raw: str) -> Path:
+    from cli.flags import check_image
+
+    return check_image(raw)
+
+
 class _VersionAction(argparse.Action):
     """--version that reads the version only when asked."""
 
@@ -83,7 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="model to use (default: the session's, IA_MODEL or config.toml's, else smollm2:135m on the "
         "embedded backend or the first installed)",
     )
-    p.add_argument("--session", metavar="NAME", help="continue this session (slug or title); created if new")
+    continued = p.add_mutually_exclusive_group()
+    continued.add_argument(
+        "--session", metavar="NAME", help="continue this session (slug or title); created if new"
+    )
+    continued.add_argument(
+        "-c", "--continue", dest="cont", action="store_true", help="continue the last conversation"
+    )
     p.add_argument("--json", action="store_true", help="one-shot: print one JSON record instead of the text")
     backend = p.add_mutually_exclusive_group()
     backend.add_argument("--embedded", action="store_true", help="use the embedded llama.cpp backend")
@@ -94,7 +146,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", metavar="DIR", help="data folder holding sav/, logs/, data/ (default: IA_HOME)")
     p.add_argument("--profile", metavar="NAME", help="apply a saved profile (model, system prompt, options)")
     p.add_argument("--plain", action="store_true", help="plain text output instead of rendered Markdown")
-    p.add_argument("--system", metavar="TEXT", help="system prompt for new conversations")
+    p.add_argument(
+        "-s",
+        "--system",
+        metavar="TEXT",
+        help="system prompt (of the new conversation, or replacing the continued one's)",
+    )
+    p.add_argument(
+        "-o",
+        "--option",
+        nargs=2,
+        action="append",
+        metavar=("KEY", "VALUE"),
+        default=[],
+        help="a model option for this run, e.g. -o temperature 0.2 -o num_ctx 8192 "
+        "(repeatable; any option of Ollama's API; stop takes a string or a JSON list)",
+    )
+    p.add_argument(
+        "-a",
+        "--attach",
+        "--attachment",
+        dest="attach",
+        metavar="FILE",
+        action="append",
+        default=[],
+        type=_checked(_image),
+        help="attach an image to the prompt (repeatable; the model needs vision)",
+    )
+    p.add_argument(
+        "--format",
+        metavar="json|SCHEMA_FILE",
+        type=_checked(_format),
+        help="structured reply: json, or a JSON schema (a file, or inline {...}); /set format in the chat",
+    )
+    thinking = p.add_mutually_exclusive_group()
+    thinking.add_argument(
+        "--think",
+        metavar="LEVEL",
+        nargs="?",
+        const=True,
+        type=_checked(_think),
+        help="ask a thinking model to think (--think=low|medium|high for a level)",
+    )
+    thinking.add_argument(
+        "--no-think",
+        dest="think",
+        action="store_false",
+        default=None,
+        help="ask a thinking model not to think",
+    )
+    p.add_argument(
+        "--keepalive",
+        metavar="DURATION",
+        type=_checked(_keepalive),
+        help="how long the model stays loaded after the reply: 5m, 1h, 0 (unload now), -1 (forever)",
+    )
+    p.add_argument(
+        "-n",
+        "--no-log",
+        action="store_true",
+        help="one-shot: save nothing of the exchange (no session, logs, DEV records or search index)",
+    )
     p.add_argument("--dev", action="store_true", help="DEV mode: pick the model, show timings, log requests")
     p.add_argument("--version", action=_VersionAction, help="print the version and exit")
     return p
@@ -115,6 +227,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "system_prompt": args.system,
         "dev_mode": True if args.dev else None,
         "embedded": embedded,
+        "think": args.think,
+        "keep_alive": args.keepalive,
     }
 
 
@@ -148,8 +262,15 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    from cli.flags import normalise_argv, parse_options
+    from cli.set_values import SetValueError
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
+    try:
+        args.options = parse_options(tuple(pair) for pair in args.option)
+    except SetValueError as exc:
+        parser.error(f"argument -o/--option: {exc}")
     prompt = " ".join(args.prompt).strip()
     piped = "" if sys.stdin is None or sys.stdin.isatty() else _read_stdin()
     interactive = not prompt and not piped.strip() and sys.stdin is not None and sys.stdin.isatty()
@@ -157,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("nothing to send: give a PROMPT or pipe text on stdin")
     if interactive and args.json:
         parser.error("--json needs a PROMPT (it is for one-shot use)")
+    if interactive and args.no_log:
+        parser.error("-n/--no-log needs a PROMPT (it is for one-shot use)")
 
     from config import load_settings
     from core.errors import IAError, exit_code
@@ -170,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             apply_profile(settings, args.profile, args)
         except IAError as exc:  # a profile named on the command line that does not exist: bad usage
             return _fail(str(exc), EXIT_USAGE)
+    settings.options.update(args.options)  # -o wins over config.toml and the profile
     try:
         return _run(settings, args, prompt, piped, interactive)
     except KeyboardInterrupt:
@@ -181,7 +305,12 @@ def _run(settings: Settings, args: argparse.Namespace, prompt: str, piped: str, 
     from core.errors import IAError, exit_code
     from core.logs import setup_technical_log
 
-    log = setup_technical_log(settings)
+    if args.no_log:  # nothing is written under IA_HOME: warnings go to stderr (logging's last resort)
+        import logging
+
+        log = logging.getLogger("ia")
+    else:
+        log = setup_technical_log(settings)
     try:
         backend = connect(settings)
     except IAError as exc:
@@ -200,10 +329,7 @@ def _run(settings: Settings, args: argparse.Namespace, prompt: str, piped: str, 
         return _fail(str(exc), exit_code(exc))
     except Exception as exc:  # a bug: say where the details are instead of a bare traceback
         log.exception("unexpected error in the CLI")
-        return _fail(
-            f"Unexpected error ({type(exc).__name__}: {exc}); details are in "
-            f"{settings.logs_dir / 'technical.log'}.",
-            5,
-        )
+        where = "above (-n writes no log)" if args.no_log else f"in {settings.logs_dir / 'technical.log'}"
+        return _fail(f"Unexpected error ({type(exc).__name__}: {exc}); details are {where}.", 5)
     finally:
         backend.close()

@@ -95,18 +95,30 @@ def _banner(state: CliState) -> None:
 
 def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespace) -> int:
     """The read-eval loop; returns the exit code (0 when the user leaves)."""
+    from cli.oneshot import apply_flags, continued_session
     from core.errors import IAError
 
     state = build_state(settings, backend, plain=bool(args.plain))
     state.reader = LineReader(settings.data_dir / "cli_history")
+    state.chat.format = args.format
+    state.pending_images = list(args.attach)  # -a: attached to the first message
     try:
-        if args.session:
+        if args.cont:
+            conv = continued_session(state.sessions, args, state.err)
+            if conv is not None:
+                state.conv, state.model = conv, conv.model or state.model
+        elif args.session:
             state.open(args.session, create=True)
+        if state.conv is not None and apply_flags(state.conv, args):
+            state.sessions.save(state.conv)
         try:
             state.model = state.chat.resolve_model(state.conv, state.model or None)
         except IAError as exc:
             state.err.print(str(exc), style="red", markup=False)
         _banner(state)
+        if state.pending_images:
+            names = ", ".join(p.name for p in state.pending_images)
+            state.out.print(f"Attached {names}; it goes with your first message.", markup=False)
         if settings.dev_mode:
             _pick_model(state)
         # Build the official client while the user types, so the prompt appears without waiting for it.
