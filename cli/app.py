@@ -262,15 +262,19 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    from cli.flags import normalise_argv, parse_options
-    from cli.set_values import SetValueError
+    from cli.flags import normalise_argv
 
     parser = build_parser()
     args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
-    try:
-        args.options = parse_options(tuple(pair) for pair in args.option)
-    except SetValueError as exc:
-        parser.error(f"argument -o/--option: {exc}")
+    args.options = {}
+    if args.option:
+        from cli.flags import parse_options
+        from cli.set_values import SetValueError
+
+        try:
+            args.options = parse_options(tuple(pair) for pair in args.option)
+        except SetValueError as exc:
+            parser.error(f"argument -o/--option: {exc}")
     prompt = " ".join(args.prompt).strip()
     piped = "" if sys.stdin is None or sys.stdin.isatty() else _read_stdin()
     interactive = not prompt and not piped.strip() and sys.stdin is not None and sys.stdin.isatty()

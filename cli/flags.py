@@ -9,15 +9,12 @@ server without a word).
 
 from __future__ import annotations
 
-import difflib
-import json
-import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cli.set_values import SETTABLE, SetValueError
+# cli.set_values (and json, difflib, PIL) are imported where used: main.py imports this module on every start.
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -60,6 +57,11 @@ _TAKES = {
 
 def _option_value(key: str, raw: str) -> Any:
     """One -o value, typed for its key; SetValueError says what the key takes."""
+    import json
+    import math
+
+    from cli.set_values import SETTABLE, SetValueError
+
     settable = SETTABLE.get(key)
     if settable is not None and settable.kind == "option":
         return settable.parse(raw)  # the ranges /set checks (temperature 0-2, num_ctx >= 256, ...)
@@ -99,6 +101,10 @@ def parse_options(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     for raw_key, raw in pairs:
         key = raw_key.strip().lower()
         if key not in OPTION_TYPES:
+            import difflib
+
+            from cli.set_values import SetValueError
+
             close = difflib.get_close_matches(key, list(OPTION_TYPES), n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
             raise SetValueError(
@@ -114,6 +120,8 @@ def parse_options(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 def check_image(raw: str) -> Path:
     """The image file at ``raw`` (absolute), or SetValueError: missing, not an image type, or unreadable."""
+    from cli.set_values import SetValueError
+
     path = Path(raw.strip().strip("'\"")).expanduser()
     if not path.is_file():
         raise SetValueError(f"No file at {path}.")
