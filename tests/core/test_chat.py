@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -419,3 +420,53 @@ def test_context_never_exceeds_what_num_ctx_allows(make_env) -> None:
         ["question", "3"],
     ]
     assert sum(len(m["content"]) for m in sent) // 4 <= 400  # one more exchange would not fit
+
+
+def test_format_reaches_every_request(env: Env) -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    conv = env.conv(model=MODEL)
+    for fmt in ("json", schema, None):
+        env.service.format = fmt
+        turn = env.service.send(conv, "answer")
+        list(turn)
+        assert turn.error is None
+    first, second, third = env.chat_bodies()
+    assert first["format"] == "json" and second["format"] == schema and "format" not in third
+
+
+def test_an_unsaved_exchange_streams_with_context_and_images_and_writes_nothing(
+    make_env, tmp_path: Path, ia_home: Path
+) -> None:
+    from PIL import Image
+
+    env = make_env(dev_mode=True)
+    conv = env.conv("kept", model="vision:latest")
+    list(env.service.send(conv, "first"))
+    before = {p: p.read_bytes() for p in ia_home.rglob("*") if p.is_file()}
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (2, 2), "red").save(picture)
+    env.engine.enqueue(Script(["Here:\n```python\nprint(2)\n```\n"]))
+    turn = env.service.send(conv, "second", images=[picture, b"\x89PNG\r\n\x1a\nraw"], save=False)
+    chunks = list(turn)
+    assert turn.error is None and isinstance(chunks[-1], FinalChunk)
+    assert turn.message is not None and turn.message.status == "complete" and turn.stats is not None
+    assert turn.code_files == []
+    assert [m.content for m in conv.messages][-2:] == ["second", "Here:\n```python\nprint(2)\n```\n"]
+    sent = env.chat_bodies()[-1]["messages"]
+    assert [m["content"] for m in sent] == ["first", "Hello from the scripted engine.", "second"]
+    assert [base64.b64decode(i) for i in sent[-1]["images"]] == [
+        picture.read_bytes(),
+        b"\x89PNG\r\n\x1a\nraw",
+    ]
+    assert {p: p.read_bytes() for p in ia_home.rglob("*") if p.is_file()} == before
+    assert len(env.on_disk(conv).messages) == 2
+
+
+def test_an_unsaved_exchange_that_fails_keeps_the_partial_reply_in_memory(env: Env, ia_home: Path) -> None:
+    env.engine.enqueue(Script(["Half an ans", ErrorLine("an error was encountered while running the model")]))
+    conv = Conversation(title="t", slug="", created=datetime.now(UTC), updated=datetime.now(UTC), model=MODEL)
+    turn = env.service.send(conv, "hello", save=False)
+    list(turn)
+    assert isinstance(turn.error, StreamBroken)
+    assert (turn.message.content, turn.message.status) == ("Half an ans", "interrupted")
+    assert list(ia_home.iterdir()) == []
