@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import tempfile
 import tomllib
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -14,7 +13,8 @@ from typing import Any
 
 import tomli_w
 
-from core.errors import ConfigError, StorageWriteError
+from core.errors import ConfigError
+from core.fileio import atomic_write
 
 __all__ = [
     "DEFAULT_HOST",
@@ -212,23 +212,6 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     return settings
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StorageWriteError(path, exc.strerror or str(exc)) from exc
-
-
 def save_settings(settings: Settings, keys: Iterable[str]) -> None:
     """Persist the chosen settings into IA_HOME/config.toml atomically, keeping every other line's value."""
     path = settings.config_path
@@ -241,7 +224,7 @@ def save_settings(settings: Settings, keys: Iterable[str]) -> None:
             current.pop(key, None)
         else:
             current[key] = value
-    _atomic_write_bytes(path, tomli_w.dumps(_toml_safe(current)).encode("utf-8"))
+    atomic_write(path, tomli_w.dumps(_toml_safe(current)))
 
 
 def _toml_safe(value: Any) -> Any:

@@ -33,25 +33,22 @@ marker (``closer=``) and removed again when reading.
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConversationCorrupt, StorageWriteError
+from core.errors import ConversationCorrupt
+from core.fileio import atomic_write
 
 __all__ = [
     "FORMAT",
     "CodeBlock",
     "Conversation",
     "Message",
-    "atomic_write",
     "extension_for",
     "extract_code_blocks",
     "fence_closer",
@@ -60,7 +57,6 @@ __all__ = [
     "read_conversation",
     "render",
     "write_conversation",
-    "write_error",
 ]
 
 FORMAT = "ia-conversation/1"
@@ -479,63 +475,10 @@ def read_conversation(path: Path) -> Conversation:
 
 # ---------------------------------------------------------------------------------------------- write
 
-_REASONS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the file system is read-only",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "it is a folder",
-}
-
-
-def write_error(path: Path, exc: OSError) -> StorageWriteError:
-    """A StorageWriteError with a plain reason for an OSError."""
-    return StorageWriteError(path, _REASONS.get(exc.errno or 0, exc.strerror or str(exc)))
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename, fsync folder.
-
-    On failure the previous file is intact and StorageWriteError says why.
-    """
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:  # the folder's own name is taken by a file
-            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)) from None
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise write_error(path, exc) from exc
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; the rename is durable enough there
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
 
 def write_conversation(path: Path, conv: Conversation) -> None:
     """Render ``conv`` and write it to ``path`` atomically."""
-    atomic_write(path, render(conv).encode("utf-8"))
+    atomic_write(path, render(conv))
 
 
 # ---------------------------------------------------------------------------------------------- code blocks

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from core.benchmark.presets import CONFIGS_DIR, parse_modelfile, set_modelfile_system
 from core.errors import ConfigError, IAError, exit_code
+from core.fileio import atomic_write
 
 __all__ = ["main", "update_modelfile"]
 
@@ -45,9 +46,7 @@ def update_modelfile(path: Path, system: str) -> str:
     previous = parse_modelfile(text, str(path)).system or ""
     new_text = set_modelfile_system(text, system)
     parse_modelfile(new_text, str(path))  # never write a Modelfile we could not read back
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(new_text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, new_text)
     return previous
 
 
