@@ -29,26 +29,29 @@ A block's text is exactly what lies between ``marker line + "\\n"`` + one blank 
 ``<!-- ia:end ID -->``; the ID is chosen so ``ia:end ID`` never occurs in the text, so no content can end a
 block early. A fence left open by the text is closed for Markdown viewers by a line recorded in the end
 marker (``closer=``) and removed again when reading.
+
+The records it reads and writes (Conversation, Message) are core.conversation's; the file is replaced
+atomically and durably (core.fileio.atomic_write). Fenced code blocks of replies are found here too
+(``extract_code_blocks``), with the same Markdown parser, for the ``code_<n>.<ext>`` files saved beside it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from core.conversation import ROLES, STATUSES, Conversation, Message
 from core.errors import ConversationCorrupt
 from core.fileio import atomic_write
 
 __all__ = [
     "FORMAT",
     "CodeBlock",
-    "Conversation",
-    "Message",
     "extension_for",
     "extract_code_blocks",
     "fence_closer",
@@ -60,37 +63,6 @@ __all__ = [
 ]
 
 FORMAT = "ia-conversation/1"
-ROLES = ("user", "assistant", "system")
-STATUSES = ("complete", "streaming", "interrupted", "error")
-
-
-@dataclass
-class Message:
-    """One message of a conversation; ``images`` are paths relative to the session folder."""
-
-    role: str
-    content: str
-    created: datetime
-    model: str | None = None
-    thinking: str = ""
-    images: list[str] = field(default_factory=list)
-    status: str = "complete"
-    error: str | None = None
-    stats: dict[str, Any] | None = None
-
-
-@dataclass
-class Conversation:
-    """A whole conversation as stored in ``sav/<slug>/conversation.md``; the slug is the folder name."""
-
-    title: str
-    slug: str
-    created: datetime
-    updated: datetime
-    model: str = ""
-    system_prompt: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-    messages: list[Message] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def test_every_module_that_rewrites_a_file_writes_it_atomically_and_durably(tmp_
         save_settings(settings, ["model"])
         from core.profiles import Profile, save_profile
         save_profile(settings, Profile(name="coder", model="m", system_prompt="Code only."))
-        from core.sav_manager import Conversation, Message
+        from core.conversation import Conversation, Message
         from core.session_manager import SessionManager
         now = datetime.now(UTC)
         conv = Conversation(title="Demo", slug="demo", created=now, updated=now,

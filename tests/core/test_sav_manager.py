@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from core.conversation import Conversation, Message
 from core.errors import ConversationCorrupt
 from core.sav_manager import (
-    Conversation,
-    Message,
     extension_for,
     extract_code_blocks,
     parse,
@@ -330,3 +329,18 @@ def test_code_blocks_are_found_in_order_with_languages() -> None:
 )  # fmt: skip
 def test_extension_for_language(lang: str, ext: str) -> None:
     assert extension_for(lang) == ext
+
+
+def test_the_conversation_model_stands_apart_from_the_file_format() -> None:
+    """core.conversation holds the records; importing it loads neither this format nor a Markdown parser."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, core.conversation as c\n"
+        "assert c.Message.__module__ == c.Conversation.__module__ == 'core.conversation'\n"
+        "print(sorted(m for m in ('core.sav_manager', 'markdown_it', 'core.fileio') if m in sys.modules))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
