@@ -1,4 +1,9 @@
-"""Settings of IA_V3, resolved as defaults < IA_HOME/config.toml < environment < command-line flags."""
+"""Settings of IA_V3, resolved as defaults < IA_HOME/config.toml < environment < command-line flags.
+
+IA_HOME, the folder holding every file IA_V3 writes, is ``--home``, else the ``IA_HOME`` environment variable,
+else core.locations.default_home(): the checkout itself when run from source, the user's data folder
+(``~/.local/share/ia-v3`` on Linux) when installed from a wheel.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +20,19 @@ import tomli_w
 
 from core.errors import ConfigError
 from core.fileio import atomic_write
+from core.locations import PROJECT_ROOT, default_home
 
 __all__ = [
     "DEFAULT_HOST",
     "EMBEDDED_DEFAULT_MODEL",
     "PROJECT_ROOT",
     "Settings",
+    "default_home",
     "load_settings",
     "parse_host",
     "save_settings",
 ]
 
-PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_HOST = "http://127.0.0.1:11434"
 EMBEDDED_DEFAULT_MODEL = "smollm2:135m"
 EMBEDDED_MODES = ("auto", "force", "off")
@@ -36,7 +42,7 @@ EMBEDDED_MODES = ("auto", "force", "off")
 class Settings:
     """Every setting the app, CLI and benchmark read; paths under ``home`` are derived."""
 
-    home: Path = PROJECT_ROOT
+    home: Path = field(default_factory=default_home)
     ollama_host: str = DEFAULT_HOST
     embedded: str = "auto"
     model: str = ""
@@ -182,7 +188,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     """Resolve settings: defaults < IA_HOME/config.toml < environment < flags (None flags are ignored)."""
     env = os.environ if env is None else env
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    home_value = flags.pop("home", None) or env.get("IA_HOME") or PROJECT_ROOT
+    home_value = flags.pop("home", None) or env.get("IA_HOME") or default_home()
     home = Path(home_value).expanduser().resolve()
     settings = Settings(home=home)
     path = settings.config_path
