@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEAD_HOST = "http://127.0.0.1:9"  # nothing listens: "no Ollama here", whatever runs on this machine
 SCRIPTS = ("iav3", "iav3-ui", "iav3-bench", "iav3-serve")
 # What a checkout holds beside the code and a wheel never needs (data, caches, build output, the tests).
-NOT_SOURCES = (".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "test-artifacts",
-               "sav", "logs", "data", "models", "profiles", "config.toml", "tests")  # fmt: skip
+NOT_SOURCES = (".*", "build", "dist", "*.egg-info", "__pycache__", "test-artifacts", "venv", "sav", "logs", "data",
+               "models", "profiles", "config.toml", "tests")  # fmt: skip
 
 
 @dataclass
