@@ -50,7 +50,7 @@ class Installed:
             for key, value in os.environ.items()
             if not key.startswith(("IA_", "XDG_", "KIVY_", "PYTHON")) and key != "OLLAMA_HOST"
         }
-        env.update(HOME=str(home), OLLAMA_HOST=DEAD_HOST, **extra)
+        env.update({"HOME": str(home), "OLLAMA_HOST": DEAD_HOST, **extra})
         return env
 
     def run(self, args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300):
@@ -245,6 +245,41 @@ def test_installed_icon_maker_writes_only_where_told(
     assert sorted(p.name for p in (out / "icons").iterdir()) == sorted(
         p.name for p in (REPO / "assets" / "icons").iterdir()
     )
+    assert_site_packages_unchanged(installed)
+
+
+@pytest.mark.ui
+def test_installed_app_opens_chats_and_keeps_kivy_s_files_out_of_site_packages(
+    installed: Installed, elsewhere: Path, tmp_path: Path, x_display, scripted_server
+) -> None:
+    """iav3-ui from the venv on a real X display: a message typed with xdotool is answered and saved in the
+    user data folder; Kivy's own files (config.ini) go to HOME/.kivy; Ctrl+Q quits."""
+    from tests.ui.test_app_process import _stop, _type_message, _wait, _xdotool
+
+    scripted_server.engine.enqueue(Script(["Hello from the installed app."]))
+    home = tmp_path / "home"
+    env = installed.env(home, OLLAMA_HOST=scripted_server.url, IA_EMBEDDED="off", DISPLAY=x_display)
+    log = (tmp_path / "app-output.txt").open("wb")
+    proc = subprocess.Popen([str(installed.bin / "iav3-ui")], cwd=elsewhere, env=env, stdout=log, stderr=log)
+    data = home / ".local" / "share" / "ia-v3"
+    try:
+        wid = _type_message("typed into the installed app", proc)
+        saved = _wait(lambda: sorted((data / "sav").glob("*/conversation.md")), 30, "the conversation", proc)[
+            0
+        ]
+        _wait(
+            lambda: "Hello from the installed app." in saved.read_text("utf-8"), 30, "the reply saved", proc
+        )
+        _xdotool("windowfocus", "--sync", wid)
+        _xdotool("key", "ctrl+q")
+        assert proc.wait(30) == 0
+    finally:
+        _stop(proc)
+        log.close()
+    output = (tmp_path / "app-output.txt").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+    assert (data / "config.toml").is_file() and (home / ".kivy" / "config.ini").is_file()
+    assert list(elsewhere.iterdir()) == []
     assert_site_packages_unchanged(installed)
 
 
