@@ -1,10 +1,14 @@
-"""Settings of IA_V3, resolved as defaults < IA_HOME/config.toml < environment < command-line flags."""
+"""Settings of IA_V3, resolved as defaults < IA_HOME/config.toml < environment < command-line flags.
+
+IA_HOME, the folder holding every file IA_V3 writes, is ``--home``, else the ``IA_HOME`` environment variable,
+else core.locations.default_home(): the checkout itself when run from source, the user's data folder
+(``~/.local/share/ia-v3`` on Linux) when installed from a wheel.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import tempfile
 import tomllib
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -14,19 +18,21 @@ from typing import Any
 
 import tomli_w
 
-from core.errors import ConfigError, StorageWriteError
+from core.errors import ConfigError
+from core.fileio import atomic_write
+from core.locations import PROJECT_ROOT, default_home
 
 __all__ = [
     "DEFAULT_HOST",
     "EMBEDDED_DEFAULT_MODEL",
     "PROJECT_ROOT",
     "Settings",
+    "default_home",
     "load_settings",
     "parse_host",
     "save_settings",
 ]
 
-PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_HOST = "http://127.0.0.1:11434"
 EMBEDDED_DEFAULT_MODEL = "smollm2:135m"
 EMBEDDED_MODES = ("auto", "force", "off")
@@ -36,7 +42,7 @@ EMBEDDED_MODES = ("auto", "force", "off")
 class Settings:
     """Every setting the app, CLI and benchmark read; paths under ``home`` are derived."""
 
-    home: Path = PROJECT_ROOT
+    home: Path = field(default_factory=default_home)
     ollama_host: str = DEFAULT_HOST
     embedded: str = "auto"
     model: str = ""
@@ -182,7 +188,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     """Resolve settings: defaults < IA_HOME/config.toml < environment < flags (None flags are ignored)."""
     env = os.environ if env is None else env
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    home_value = flags.pop("home", None) or env.get("IA_HOME") or PROJECT_ROOT
+    home_value = flags.pop("home", None) or env.get("IA_HOME") or default_home()
     home = Path(home_value).expanduser().resolve()
     settings = Settings(home=home)
     path = settings.config_path
@@ -212,23 +218,6 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     return settings
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StorageWriteError(path, exc.strerror or str(exc)) from exc
-
-
 def save_settings(settings: Settings, keys: Iterable[str]) -> None:
     """Persist the chosen settings into IA_HOME/config.toml atomically, keeping every other line's value."""
     path = settings.config_path
@@ -241,7 +230,7 @@ def save_settings(settings: Settings, keys: Iterable[str]) -> None:
             current.pop(key, None)
         else:
             current[key] = value
-    _atomic_write_bytes(path, tomli_w.dumps(_toml_safe(current)).encode("utf-8"))
+    atomic_write(path, tomli_w.dumps(_toml_safe(current)))
 
 
 def _toml_safe(value: Any) -> Any:

@@ -15,7 +15,8 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main_ui.py", description="IA_V3 desktop chat for local models")
+    # prog: the name it was started by, main_ui.py or iav3-ui (the console script)
+    parser = argparse.ArgumentParser(description="IA_V3 desktop chat for local models")
     parser.add_argument(
         "--embedded", choices=("auto", "force", "off"), help="embedded backend use (default auto)"
     )

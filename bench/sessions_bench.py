@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config import Settings  # noqa: E402
-from core.sav_manager import Conversation, Message, render  # noqa: E402
+from core.conversation import Conversation, Message  # noqa: E402
+from core.sav_manager import render  # noqa: E402
 from core.session_manager import SessionManager  # noqa: E402
 
 RARE_WORD = "zephyrine"  # planted in 1 session out of 100

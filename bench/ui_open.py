@@ -62,7 +62,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def _write_conversation(settings, title: str, messages: int) -> str:
     """A real saved conversation (SessionManager + conversation.md) with Markdown and code in the replies."""
-    from core.sav_manager import Message
+    from core.conversation import Message
     from core.session_manager import SessionManager
 
     sessions = SessionManager(settings)

@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
+    from core.conversation import Conversation, Message
     from core.ollama_client import OllamaClient
-    from core.sav_manager import Conversation, Message
     from ui.chat_view import ChatView
     from ui.graphics import renderer
     from ui.highlight import highlight_markup

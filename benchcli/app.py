@@ -419,7 +419,7 @@ Results: IA_HOME/data/generated/<model>/<run>/; reports and leaderboard: IA_HOME
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main_benchmark.py",
+        prog=None,  # the name it was started by: main_benchmark.py, or iav3-bench (the console script)
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLES,

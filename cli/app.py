@@ -117,7 +117,7 @@ class _VersionAction(argparse.Action):
 def build_parser() -> argparse.ArgumentParser:
     """The command-line flags of main.py."""
     p = argparse.ArgumentParser(
-        prog="main.py",
+        prog=None,  # the name it was started by: main.py, or iav3 (the console script)
         description="Chat with local models served by Ollama or by the embedded llama.cpp backend.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -8,7 +8,7 @@ from cli.commands import CommandError, command
 
 if TYPE_CHECKING:
     from cli.state import CliState
-    from core.sav_manager import Message
+    from core.conversation import Message
 
 __all__: list[str] = []
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from config import Settings
     from core.backend import Backend
     from core.chat import ChatTurn
-    from core.sav_manager import Conversation
+    from core.conversation import Conversation
     from core.session_manager import SessionManager
 
 __all__ = ["NOTHING_TO_CONTINUE", "apply_flags", "continued_session", "run_oneshot", "turn_record"]

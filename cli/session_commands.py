@@ -9,7 +9,7 @@ from cli.commands import CommandError, command
 
 if TYPE_CHECKING:
     from cli.state import CliState
-    from core.sav_manager import Conversation
+    from core.conversation import Conversation
 
 __all__ = ["describe"]
 

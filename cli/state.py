@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from config import Settings
     from core.backend import Backend
     from core.chat import ChatService, ChatTurn
-    from core.sav_manager import Conversation
+    from core.conversation import Conversation
     from core.session_manager import SessionManager
 
 __all__ = ["CliState", "title_from"]

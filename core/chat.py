@@ -28,8 +28,8 @@ from core.ollama_client import ChatStream, Chunk, ContentChunk, FinalChunk, Stre
 if TYPE_CHECKING:
     from config import Settings
     from core.backend import Backend
+    from core.conversation import Conversation, Message
     from core.devlog import DevLog
-    from core.sav_manager import Conversation, Message
     from core.session_manager import ReplyWriter, SessionManager
 
 __all__ = ["STOPPED_BY_USER", "ChatService", "ChatTurn"]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.sav_manager import write_error
+from core.fileio import append_lines
 
 if TYPE_CHECKING:
     from config import Settings
@@ -116,26 +115,12 @@ class DevLog:
         self.log_path: Path = settings.data_dir / "dev_responses.log"
         self.skipped = 0  # lines the last read() could not use
 
-    def _append(self, path: Path, line: str) -> None:
-        data = line.encode("utf-8")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-
     def record(self, rec: DevRecord) -> None:
         """Append ``rec`` to both files; StorageWriteError when the data folder cannot be written."""
         line = json.dumps(asdict(rec), ensure_ascii=False, default=str) + "\n"
         with self._lock:
             for path, text in ((self.jsonl_path, line), (self.log_path, rec.summary() + "\n")):
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    self._append(path, text)
-                except OSError as exc:
-                    raise write_error(path, exc) from exc
+                append_lines(path, text)
 
     def read(self) -> list[DevRecord]:
         """Every record in the order written; unusable lines are skipped with a warning."""

@@ -176,10 +176,12 @@ class EmbeddedUnavailable(BackendError):
     """The embedded llama.cpp backend cannot be used."""
 
     def __init__(self, reason: str) -> None:
+        from core.locations import extra_install_hint
+
         self.reason = reason
         super().__init__(
             f"The embedded backend is not available: {reason}. "
-            'Install it with `pip install -e ".[embedded]"`, or run an Ollama server.'
+            f"{extra_install_hint('embedded')}, or run an Ollama server."
         )
 
 

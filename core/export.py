@@ -8,7 +8,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from core.sav_manager import Conversation, fence_closer, message_heading
+from core.conversation import Conversation
+from core.sav_manager import fence_closer, message_heading
 
 __all__ = ["EXPORTERS", "to_json", "to_markdown"]
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from typing import TYPE_CHECKING, Any
 
-from core.sav_manager import write_error
+from core.fileio import append_lines, write_error
 from core.slugs import is_folder_name
 
 if TYPE_CHECKING:
@@ -110,16 +109,6 @@ class SessionLog:
 
     def write(self, role: str, text: str, **extra: Any) -> None:
         """Append an entry (``extra`` such as model=..., status=... goes on the header line)."""
-        entry = self.format(role, text, **extra).encode("utf-8")
+        entry = self.format(role, text, **extra)
         with self._lock:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-                try:
-                    view = memoryview(entry)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                raise write_error(self.path, exc) from exc
+            append_lines(self.path, entry)  # StorageWriteError when logs/ cannot be written

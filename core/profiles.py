@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 
 from core.errors import ConfigError
-from core.sav_manager import atomic_write
+from core.fileio import atomic_write
 from core.slugs import is_safe_slug
 
 if TYPE_CHECKING:

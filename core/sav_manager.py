@@ -29,29 +29,29 @@ A block's text is exactly what lies between ``marker line + "\\n"`` + one blank 
 ``<!-- ia:end ID -->``; the ID is chosen so ``ia:end ID`` never occurs in the text, so no content can end a
 block early. A fence left open by the text is closed for Markdown viewers by a line recorded in the end
 marker (``closer=``) and removed again when reading.
+
+The records it reads and writes (Conversation, Message) are core.conversation's; the file is replaced
+atomically and durably (core.fileio.atomic_write). Fenced code blocks of replies are found here too
+(``extract_code_blocks``), with the same Markdown parser, for the ``code_<n>.<ext>`` files saved beside it.
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConversationCorrupt, StorageWriteError
+from core.conversation import ROLES, STATUSES, Conversation, Message
+from core.errors import ConversationCorrupt
+from core.fileio import atomic_write
 
 __all__ = [
     "FORMAT",
     "CodeBlock",
-    "Conversation",
-    "Message",
-    "atomic_write",
     "extension_for",
     "extract_code_blocks",
     "fence_closer",
@@ -60,41 +60,9 @@ __all__ = [
     "read_conversation",
     "render",
     "write_conversation",
-    "write_error",
 ]
 
 FORMAT = "ia-conversation/1"
-ROLES = ("user", "assistant", "system")
-STATUSES = ("complete", "streaming", "interrupted", "error")
-
-
-@dataclass
-class Message:
-    """One message of a conversation; ``images`` are paths relative to the session folder."""
-
-    role: str
-    content: str
-    created: datetime
-    model: str | None = None
-    thinking: str = ""
-    images: list[str] = field(default_factory=list)
-    status: str = "complete"
-    error: str | None = None
-    stats: dict[str, Any] | None = None
-
-
-@dataclass
-class Conversation:
-    """A whole conversation as stored in ``sav/<slug>/conversation.md``; the slug is the folder name."""
-
-    title: str
-    slug: str
-    created: datetime
-    updated: datetime
-    model: str = ""
-    system_prompt: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-    messages: list[Message] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -479,63 +447,10 @@ def read_conversation(path: Path) -> Conversation:
 
 # ---------------------------------------------------------------------------------------------- write
 
-_REASONS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the file system is read-only",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "it is a folder",
-}
-
-
-def write_error(path: Path, exc: OSError) -> StorageWriteError:
-    """A StorageWriteError with a plain reason for an OSError."""
-    return StorageWriteError(path, _REASONS.get(exc.errno or 0, exc.strerror or str(exc)))
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename, fsync folder.
-
-    On failure the previous file is intact and StorageWriteError says why.
-    """
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:  # the folder's own name is taken by a file
-            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)) from None
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise write_error(path, exc) from exc
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; the rename is durable enough there
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
 
 def write_conversation(path: Path, conv: Conversation) -> None:
     """Render ``conv`` and write it to ``path`` atomically."""
-    atomic_write(path, render(conv).encode("utf-8"))
+    atomic_write(path, render(conv))
 
 
 # ---------------------------------------------------------------------------------------------- code blocks

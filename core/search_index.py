@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from core.conversation import Conversation
 from core.errors import ConversationCorrupt, StorageError
-from core.sav_manager import Conversation
 
 __all__ = [
     "CONVERSATION_FILE",

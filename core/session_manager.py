@@ -22,17 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.conversation import Conversation, Message
 from core.errors import SessionNotFound, StorageError
-from core.sav_manager import (
-    Conversation,
-    Message,
-    atomic_write,
-    extension_for,
-    extract_code_blocks,
-    read_conversation,
-    write_conversation,
-    write_error,
-)
+from core.fileio import atomic_write, write_error
+from core.sav_manager import extension_for, extract_code_blocks, read_conversation, write_conversation
 from core.search_index import CONVERSATION_FILE, SearchHit, SearchIndex, SessionInfo
 from core.slugs import is_folder_name, slugify, unique_slug
 

@@ -1,7 +1,8 @@
 """Shared driver of the per-model scripts (`tools/benchmark_<model>.py`): a preset over the benchmark CLI's
 `run` (benchcli.app.run_with_hosts, over the facade core.benchmark.service).
 
-The script loads `ollama_configs/<name>_tests/preset.toml`, checks that the model is installed and, if not,
+The script loads `ollama_configs/<name>_tests/preset.toml` (IA_HOME's copy when there is one, else the shipped
+one: core.benchmark.presets.preset_dirs), checks that the model is installed and, if not,
 says how to get it and offers to create it from the folder's Modelfile (or pull it), with progress. Without a
 terminal to ask and without `--yes`, it prints the message and exits with code 4 (model not found).
 """
@@ -113,7 +114,9 @@ def build_parser(preset: Preset) -> argparse.ArgumentParser:
 def preset_main(name: str, argv: Sequence[str] | None = None) -> int:
     """Entry point of `tools/benchmark_<name>.py`."""
     try:
-        preset = load_preset(name)
+        from config import load_settings
+
+        preset = load_preset(name, home=load_settings({}).home)  # the user's copy in IA_HOME first
     except IAError as exc:
         error(exc)
         return exit_code(exc)

@@ -1,20 +1,22 @@
 """Draw IA_V3's icons with Pillow into assets/: the app icon and white glyphs the UI tints with theme colors.
 
-Run `python tools/make_icons.py`; the PNGs are committed, so the app never needs this at run time. Shapes are
-drawn at 4x and downsampled for smooth edges.
+Run `python tools/make_icons.py` in a source checkout (or `--out DIR` anywhere); the PNGs are committed, so the
+app never needs this at run time. Shapes are drawn at 4x and downsampled for smooth edges.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 __all__ = ["GLYPHS", "main", "make_app_icon", "make_glyph"]
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"  # the checkout's assets/
 SCALE = 4
 GLYPH_SIZE = 48
 WHITE = (255, 255, 255, 255)
@@ -215,16 +217,28 @@ def make_app_icon(size: int) -> Image.Image:
     return img.resize((size, size), Image.LANCZOS)
 
 
-def main() -> None:
-    """Write assets/icon.png (256), icon-64.png, icon-32.png and assets/icons/<name>.png."""
-    (ASSETS / "icons").mkdir(parents=True, exist_ok=True)
-    make_app_icon(256).save(ASSETS / "icon.png")
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write icon.png (256), icon-64.png, icon-32.png and icons/<name>.png into the checkout's assets/ (or
+    --out); an installed copy of IA_V3 is never rewritten."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="folder to write into (default: the checkout's assets/)")
+    args = parser.parse_args(argv)
+    if args.out is None and not (ASSETS.parent / "pyproject.toml").is_file():
+        print(
+            "This is an installed copy of IA_V3, whose files are not rewritten: give --out DIR.",
+            file=sys.stderr,
+        )
+        return 2
+    out = args.out or ASSETS
+    (out / "icons").mkdir(parents=True, exist_ok=True)
+    make_app_icon(256).save(out / "icon.png")
     for size in (64, 32):
-        make_app_icon(size).save(ASSETS / f"icon-{size}.png")
+        make_app_icon(size).save(out / f"icon-{size}.png")
     for name, draw in GLYPHS.items():
-        make_glyph(draw).save(ASSETS / "icons" / f"{name}.png")
-    print(f"wrote {len(GLYPHS)} glyphs and the app icon into {ASSETS}")
+        make_glyph(draw).save(out / "icons" / f"{name}.png")
+    print(f"wrote {len(GLYPHS)} glyphs and the app icon into {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,6 +5,11 @@ python tools/update_system_prompt.py show coder
 python tools/update_system_prompt.py set coder "You are a concise Python expert." [--model M]
 python tools/update_system_prompt.py set coder --file prompt.txt
 python tools/update_system_prompt.py modelfile mistral "New system prompt"     (or --all, or --file)
+
+Modelfiles are looked for in IA_HOME/ollama_configs/ and then in the presets shipped with IA_V3
+(core.benchmark.presets.preset_dirs). A shipped preset is edited in place in a source checkout; once IA_V3 is
+installed it is copied into IA_HOME/ollama_configs/ and the copy is edited (nothing is written into the
+installed package), and the benchmark scripts use that copy from then on.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ if __package__ in (None, ""):
 
 from rich.console import Console
 
-from core.benchmark.presets import CONFIGS_DIR, parse_modelfile, set_modelfile_system
+from core.benchmark.presets import editable_dir, parse_modelfile, preset_dirs, set_modelfile_system
 from core.errors import ConfigError, IAError, exit_code
+from core.fileio import atomic_write
 
 __all__ = ["main", "update_modelfile"]
 
@@ -45,25 +51,33 @@ def update_modelfile(path: Path, system: str) -> str:
     previous = parse_modelfile(text, str(path)).system or ""
     new_text = set_modelfile_system(text, system)
     parse_modelfile(new_text, str(path))  # never write a Modelfile we could not read back
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(new_text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, new_text)
     return previous
 
 
-def _modelfiles(args: argparse.Namespace, configs: Path) -> list[Path]:
+def _all_modelfiles(configs: list[Path]) -> list[Path]:
+    """Each preset's Modelfile, the first folder holding that preset winning."""
+    found: dict[str, Path] = {}
+    for base in configs:
+        for path in sorted(base.glob("*_tests/Modelfile")):
+            found.setdefault(path.parent.name, path)
+    return [found[name] for name in sorted(found)]
+
+
+def _modelfiles(args: argparse.Namespace, configs: list[Path]) -> list[Path]:
     if args.all:
-        return sorted(configs.glob("*_tests/Modelfile"))
+        return _all_modelfiles(configs)
     if not args.preset:
         raise ConfigError("modelfile", "name a preset (e.g. mistral) or use --all")
-    for candidate in (configs / args.preset / "Modelfile", configs / f"{args.preset}_tests" / "Modelfile"):
-        if candidate.exists():
-            return [candidate]
-    names = ", ".join(p.parent.name.removesuffix("_tests") for p in sorted(configs.glob("*_tests/Modelfile")))
+    for base in configs:
+        for candidate in (base / args.preset / "Modelfile", base / f"{args.preset}_tests" / "Modelfile"):
+            if candidate.exists():
+                return [candidate]
+    names = ", ".join(p.parent.name.removesuffix("_tests") for p in _all_modelfiles(configs))
     raise ConfigError(args.preset, f"no such preset Modelfile; known: {names}")
 
 
-def cmd_list(settings, configs: Path) -> None:
+def cmd_list(settings, configs: list[Path]) -> None:
     from core.profiles import list_profiles
 
     console.print("[bold]Profiles[/bold] " + str(settings.profiles_dir))
@@ -74,8 +88,8 @@ def cmd_list(settings, configs: Path) -> None:
         console.print(
             f"  {profile.name} ({profile.model or 'any model'}): {profile.system_prompt[:80]}", markup=False
         )
-    console.print("[bold]Modelfiles[/bold] " + str(configs))
-    for path in sorted(configs.glob("*_tests/Modelfile")):
+    console.print("[bold]Modelfiles[/bold] " + ", ".join(str(base) for base in configs))
+    for path in _all_modelfiles(configs):
         system = parse_modelfile(path.read_text(encoding="utf-8"), str(path)).system or ""
         console.print(f"  {path.parent.name.removesuffix('_tests')}: {system[:80]}", markup=False)
 
@@ -88,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__,
     )
-    parser.add_argument("--configs", type=Path, default=CONFIGS_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--configs", type=Path, default=None, help=argparse.SUPPRESS)  # this folder only
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="profiles and Modelfiles with their system prompts")
     show = sub.add_parser("show", help="a profile's full system prompt")
@@ -108,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         args.prompt, args.preset = args.preset, None  # `modelfile --all "text"`
     try:
         settings = load_settings({})
+        configs = preset_dirs(args.configs, settings.home)
         if args.command == "list":
-            cmd_list(settings, args.configs)
+            cmd_list(settings, configs)
         elif args.command == "show":
             from core.profiles import load_profile
 
@@ -128,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"Profile '{args.name}' saved in {settings.profiles_dir}.", markup=False)
         else:
             text = _prompt_text(args)
-            for path in _modelfiles(args, args.configs):
+            for found in _modelfiles(args, configs):
+                path = found if args.configs else editable_dir(found.parent, settings.home) / found.name
                 update_modelfile(path, text)
                 console.print(f"Updated SYSTEM in {path}", markup=False)
     except IAError as exc:

@@ -45,7 +45,7 @@ class ChatActions:
         """Show a conversation, or an empty page for a new chat."""
         from datetime import UTC, datetime
 
-        from core.sav_manager import Conversation
+        from core.conversation import Conversation
 
         self.empty_chat = conv is None or not conv.messages
         if conv is None:

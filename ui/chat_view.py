@@ -41,7 +41,8 @@ from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
 from kivy.utils import escape_markup
 
-from core.sav_manager import Conversation, Message, extract_code_blocks
+from core.conversation import Conversation, Message
+from core.sav_manager import extract_code_blocks
 from ui import message_widgets  # also registers the item classes with the Factory
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
 from ui.highlight import highlight_markup, warm_up

@@ -1,12 +1,15 @@
-"""Where the project's own icons live (drawn by tools/make_icons.py into assets/)."""
+"""Where the project's own icons live: assets/ in a source checkout, ui/assets/ in an installed wheel (both
+drawn by tools/make_icons.py; core.locations.shipped picks the copy)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from core.locations import shipped
+
 __all__ = ["APP_ICON", "ASSETS", "icon_path"]
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = shipped("assets", Path(__file__).resolve().with_name("assets"))
 APP_ICON = ASSETS / "icon.png"
 
 

@@ -3,30 +3,42 @@
 A preset names the model to benchmark, the prompting style, the suite and the Ollama options; the
 per-model scripts in `tools/` are thin wrappers that load one and hand it to the runner. When the model is
 missing, the preset's Modelfile says how to create it (`/api/create` with from/system/parameters).
+
+Where presets are found: `IA_HOME/ollama_configs/` first (the user's own presets, and the copies
+`tools/update_system_prompt.py modelfile` edits), then the ones shipped with IA_V3 (`CONFIGS_DIR`: the
+checkout's `ollama_configs/`, or package data once installed). In a checkout whose IA_HOME is the checkout,
+both are the same folder. A shipped preset inside an installed package is never written: `editable_dir`
+copies it into IA_HOME first.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.fileio import temp_name
+from core.locations import is_source_checkout, shipped
 
 __all__ = [
     "CONFIGS_DIR",
     "Modelfile",
     "Preset",
+    "editable_dir",
     "list_presets",
     "load_preset",
     "parse_modelfile",
+    "preset_dirs",
     "set_modelfile_system",
 ]
 
-CONFIGS_DIR = Path(__file__).resolve().parents[2] / "ollama_configs"
+# The presets shipped with IA_V3: the checkout's ollama_configs/, or the wheel's copy inside this package.
+CONFIGS_DIR = shipped("ollama_configs", Path(__file__).resolve().with_name("ollama_configs"))
 _STYLES = ("chat", "complete")
 _SUITES = ("ia_basic", "humaneval", "multimodal")
 
@@ -70,13 +82,33 @@ def _preset_file(directory: Path) -> Path:
     raise ConfigError(str(directory), "no preset.toml or preset.json in this folder")
 
 
-def load_preset(name_or_dir: str | Path, configs_dir: Path | None = None) -> Preset:
-    """Load a preset by folder (`mistral_tests`), short name (`mistral`) or path; ConfigError when invalid."""
-    base = configs_dir or CONFIGS_DIR
+def preset_dirs(configs_dir: Path | None = None, home: Path | None = None) -> list[Path]:
+    """Folders searched for presets, first match wins: ``configs_dir`` alone when given, else
+    ``home/ollama_configs`` (when ``home`` is given) then the shipped CONFIGS_DIR."""
+    if configs_dir is not None:
+        return [configs_dir]
+    dirs = [home / "ollama_configs"] if home is not None else []
+    if not any(d.resolve() == CONFIGS_DIR.resolve() for d in dirs):
+        dirs.append(CONFIGS_DIR)
+    return dirs
+
+
+def _find(name: str, dirs: list[Path]) -> Path:
+    for base in dirs:
+        for candidate in (base / name, base / f"{name}_tests"):
+            if candidate.is_dir():
+                return candidate
+    return dirs[-1] / f"{name}_tests"
+
+
+def load_preset(
+    name_or_dir: str | Path, configs_dir: Path | None = None, *, home: Path | None = None
+) -> Preset:
+    """Load a preset by folder (`mistral_tests`), short name (`mistral`) or path, from ``preset_dirs``;
+    ConfigError when invalid."""
     path = Path(name_or_dir)
     if not path.is_dir():
-        name = str(name_or_dir)
-        path = base / name if (base / name).is_dir() else base / f"{name}_tests"
+        path = _find(str(name_or_dir), preset_dirs(configs_dir, home))
     if not path.is_dir():
         raise ConfigError(str(path), "preset folder not found")
     file = _preset_file(path)
@@ -125,16 +157,35 @@ def _build(directory: Path, file: Path, data: dict[str, Any]) -> Preset:
     )
 
 
-def list_presets(configs_dir: Path | None = None) -> list[Preset]:
-    """Every valid preset under ollama_configs/, sorted by name."""
-    base = configs_dir or CONFIGS_DIR
-    found = []
-    for directory in sorted(base.glob("*_tests")):
-        try:
-            found.append(load_preset(directory))
-        except ConfigError:
-            continue
-    return found
+def list_presets(configs_dir: Path | None = None, *, home: Path | None = None) -> list[Preset]:
+    """Every valid preset in ``preset_dirs`` (the user's copy of a preset hides the shipped one), by name."""
+    found: dict[str, Preset] = {}
+    for base in preset_dirs(configs_dir, home):
+        for directory in sorted(base.glob("*_tests")):
+            try:
+                preset = load_preset(directory)
+            except ConfigError:
+                continue
+            found.setdefault(preset.name, preset)
+    return sorted(found.values(), key=lambda preset: preset.name)
+
+
+def editable_dir(directory: Path, home: Path) -> Path:
+    """The folder to edit for the preset in ``directory``: itself, except a preset shipped inside an installed
+    package (IA_V3 never writes there), which is first copied to ``home/ollama_configs/`` (kept if there)."""
+    if is_source_checkout() or not directory.resolve().is_relative_to(CONFIGS_DIR.resolve()):
+        return directory
+    target = home / "ollama_configs" / directory.name
+    if target.is_dir():
+        return target
+    partial = temp_name(target)  # copied whole, then renamed: never half a preset under its real name
+    try:
+        shutil.copytree(directory, partial)
+        partial.replace(target)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise ConfigError(target, f"cannot copy the preset here to edit it ({exc.strerror or exc})") from exc
+    return target
 
 
 _TRIPLE = re.compile(r'^(\w+)\s+"""(.*?)"""\s*$', re.S | re.M)

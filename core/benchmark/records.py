@@ -6,7 +6,7 @@ Public API:
         could not be written as UTF-8 is escaped: lone surrogates (from a reply, or invalid UTF-8 read in) as
         ``\\udXXX`` (JSON itself escapes NUL and the other control characters). Reading it back gives the same
         strings.
-    write_json(path, value)                      # atomic (temporary file + fsync + rename), indented
+    write_json(path, value)                      # atomic and durable (core.fileio.atomic_write), indented
     write_lines(path, records, *, tail=())       # atomic JSONL (gzipped when the name ends in .gz); ``tail``:
                                                  # raw lines kept as they were (malformed lines, never lost)
     read_rows(path) -> list[dict | Malformed]    # every non-blank line, in order
@@ -18,19 +18,20 @@ Public API:
         text for Markdown, CSV, XLSX and logs: lone surrogates and control characters other than tab and
         newline shown as escapes (``\\udcff``, ``\\x00``), everything else unchanged.
     write_text(path, text)                       # UTF-8; characters UTF-8 cannot hold written as escapes
+A write that fails (disk full, permission denied) raises StorageWriteError and leaves the old file intact.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from core.fileio import atomic_write
 
 __all__ = [
     "Malformed",
@@ -66,24 +67,9 @@ def printable(text: Any) -> str:
     return _UNPRINTABLE.sub(_escape, str(text))
 
 
-def _atomic(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_json(path: Path, value: Any) -> Path:
     """Atomic, indented JSON: a crash never leaves half a file, no character makes the write fail."""
-    return _atomic(Path(path), (dumps(value, indent=2) + "\n").encode("utf-8"))
+    return atomic_write(path, (dumps(value, indent=2) + "\n").encode("utf-8"))
 
 
 def write_lines(path: str | Path, records: Iterable[dict[str, Any]], *, tail: Sequence[str] = ()) -> Path:
@@ -95,7 +81,7 @@ def write_lines(path: str | Path, records: Iterable[dict[str, Any]], *, tail: Se
     data = body.encode("utf-8", errors="surrogateescape") if tail else body.encode("utf-8")
     if path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
-    return _atomic(path, data)
+    return atomic_write(path, data)
 
 
 def write_text(path: Path, text: str) -> Path:

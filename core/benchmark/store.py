@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from core.benchmark import records
 from core.benchmark.records import Malformed
 from core.errors import BenchmarkError
+from core.fileio import append_lines
 
 if TYPE_CHECKING:
     from core.benchmark.summary import RunSummary
@@ -223,33 +223,21 @@ class RunStore:
 
 
 class SampleWriter:
-    """Appends samples one whole line at a time (flushed and fsynced) and writes each sample's file."""
+    """Appends samples one whole line at a time (fsynced) and writes each sample's file."""
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._repair_tail()
-
-    def _repair_tail(self) -> None:
-        # A crash mid-write can leave a last line without newline: end it so the next record starts clean.
-        path = self.store.samples
-        if path.exists() and path.stat().st_size:
-            with path.open("rb+") as fh:
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    fh.write(b"\n")
 
     def write(self, record: dict[str, Any], text: str, *, folder: str = "code", suffix: str = ".py") -> None:
-        """Save `text` as `<folder>/<task>_<index><suffix>` (recorded as `code_file`), then append the record."""
+        """Save `text` as `<folder>/<task>_<index><suffix>` (recorded as `code_file`), then append the record
+        as one whole line, fsynced (a line cut by an earlier crash is ended first: core.fileio.append_lines)."""
         name = f"{safe_name(str(record['task_id']))}_{int(record['sample_index'])}{suffix}"
         record = dict(record, code_file=f"{folder}/{name}")
         line = records.dumps(record) + "\n"  # any character of a reply lands, escaped if need be
         with self._lock:
             records.write_text(self.store.dir / folder / name, text)
-            with self.store.samples.open("a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+            append_lines(self.store.samples, line, sync=True)
 
 
 def list_runs(home: Path) -> list[RunStore]:

@@ -1,4 +1,5 @@
-"""`python -m core.embedded --port PORT [--home DIR] [--host 127.0.0.1]`: serve the bundled models in the foreground."""
+"""`python -m core.embedded --port PORT [--home DIR] [--host 127.0.0.1]` (installed: `iav3-serve`): serve the
+bundled models in the foreground."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Start the embedded Ollama-compatible server and block until Ctrl-C."""
+    started_as = Path(sys.argv[0]).name
     parser = argparse.ArgumentParser(
-        prog="python -m core.embedded",
+        prog="python -m core.embedded" if started_as == "__main__.py" else started_as,  # or iav3-serve
         description="Serve the bundled models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
     )
     parser.add_argument(
@@ -30,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         server = EmbeddedServer(engine, host=args.host, port=args.port)
         url = server.start()
     except ImportError as exc:
-        print(f"The embedded backend is not installed ({exc}): pip install '.[embedded]'", file=sys.stderr)
+        from core.locations import extra_install_hint
+
+        print(
+            f"The embedded backend is not installed ({exc}). {extra_install_hint('embedded')}.",
+            file=sys.stderr,
+        )
         return 3
     except (OSError, RuntimeError) as exc:
         print(f"Cannot start the embedded server on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -11,12 +11,10 @@ answers its first /api/tags at once. The file is derived: a damaged or missing o
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -28,6 +26,8 @@ from typing import Any
 from core.embedded.engine import ModelCard
 from core.embedded.llama_logs import open_llama
 from core.embedded.prompts import BASE_STOP, BASE_TEMPLATE
+from core.errors import StorageWriteError
+from core.fileio import atomic_write
 
 __all__ = [
     "BUNDLED",
@@ -183,15 +183,10 @@ def _save() -> None:
                 live.append(entry)
         except OSError:
             pass  # the file is gone
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"format": _CACHE_FORMAT, "files": live}), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        log.warning("cannot write the model cache %s: %s", target, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        atomic_write(target, json.dumps({"format": _CACHE_FORMAT, "files": live}))
+    except StorageWriteError as exc:
+        log.warning("model cache not saved (it is rebuilt when needed): %s", exc)
 
 
 def _known_digest(path: Path) -> str | None:

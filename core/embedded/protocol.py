@@ -1,6 +1,7 @@
 """Ollama wire details shared by the embedded server's routes: timestamps, durations, option checks, text forms.
 
-Kept apart from the routes so each rule can be read next to the ollama-api.md section it follows.
+Kept apart from the routes so each rule can be read next to the section of Ollama's API reference
+(docs/api.md in github.com/ollama/ollama) it follows.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ __all__ = [
     "valid_model_name",
 ]
 
-OLLAMA_VERSION = "0.33.0"  # the protocol version this server follows (ollama-api.md sources)
+OLLAMA_VERSION = "0.33.0"  # the Ollama version whose API this server follows
 DEFAULT_KEEP_ALIVE_S = 300.0  # Ollama's default keep_alive: 5m
 FOREVER = datetime(2318, 1, 1, tzinfo=UTC)  # what a negative keep_alive expires at (far future)
 

@@ -1,6 +1,6 @@
 """Scripts and records for pulls on the ScriptedEngine: which layers a pull reports, and how it ended.
 
-A PullScript lists steps; the engine wraps them in Ollama's sequence (ollama-api.md §8): "pulling manifest"
+A PullScript lists steps; the engine wraps them in Ollama's sequence (Ollama's API reference, "Pull a Model"): "pulling manifest"
 first, then the steps, then "verifying sha256 digest", "writing manifest", ["removing unused layers"], "success".
 """
 

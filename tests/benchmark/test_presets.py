@@ -10,6 +10,7 @@ import pytest
 
 from core.benchmark.presets import (
     CONFIGS_DIR,
+    editable_dir,
     list_presets,
     load_preset,
     parse_modelfile,
@@ -85,6 +86,31 @@ def test_bad_presets_are_reported(tmp_path: Path, body: str, message: str) -> No
 def test_unknown_preset_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="preset folder not found"):
         load_preset("nothing", configs_dir=tmp_path)
+
+
+def test_a_preset_in_ia_home_comes_before_the_shipped_one(ia_home: Path) -> None:
+    mine = ia_home / "ollama_configs" / "phi_tests"
+    mine.mkdir(parents=True)
+    (mine / "preset.toml").write_text('model = "my-phi"\nstyle = "complete"\n', encoding="utf-8")
+    extra = ia_home / "ollama_configs" / "tiny_tests"
+    extra.mkdir()
+    (extra / "preset.toml").write_text('model = "tinyllama"\n', encoding="utf-8")
+    assert load_preset("phi", home=ia_home).directory == mine
+    assert load_preset("phi", home=ia_home).model == "my-phi"
+    assert (
+        load_preset("mistral", home=ia_home).directory == CONFIGS_DIR / "mistral_tests"
+    )  # not copied: shipped
+    by_name = {p.name: p for p in list_presets(home=ia_home)}
+    assert set(SCRIPTS) | {"tiny"} <= set(by_name) and by_name["phi"].model == "my-phi"
+    assert load_preset("phi").directory == CONFIGS_DIR / "phi_tests"  # without a home: the shipped one only
+
+
+def test_presets_shipped_in_a_checkout_are_edited_in_place(ia_home: Path) -> None:
+    """In a source checkout the shipped presets are the checkout's own files, edited where they are (an
+    installed copy is copied into IA_HOME first: tests/packaging/test_wheel.py)."""
+    assert CONFIGS_DIR == ROOT / "ollama_configs"
+    assert editable_dir(CONFIGS_DIR / "phi_tests", ia_home) == CONFIGS_DIR / "phi_tests"
+    assert not (ia_home / "ollama_configs").exists()
 
 
 def test_missing_model_message_names_modelfile_and_base() -> None:

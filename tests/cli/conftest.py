@@ -12,7 +12,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from core.sav_manager import Conversation, read_conversation
+from core.conversation import Conversation
+from core.sav_manager import read_conversation
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = str(REPO / "main.py")

@@ -15,11 +15,12 @@ import pytest
 from config import Settings, load_settings
 from core.backend import Backend, connect
 from core.chat import STOPPED_BY_USER, ChatService, ChatTurn
+from core.conversation import Conversation
 from core.devlog import DevLog
 from core.embedded.scripted import Delay, Drop, ErrorBefore, ErrorLine, MalformedLine, Script, Stall, Think
 from core.errors import IAError, ModelNotFound, ServerError, StreamBroken, StreamStalled
 from core.ollama_client import ContentChunk, FinalChunk, ThinkingChunk
-from core.sav_manager import Conversation, read_conversation
+from core.sav_manager import read_conversation
 from core.session_manager import SessionManager
 
 MODEL = "smollm2:135m"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from config import PROJECT_ROOT, load_settings, parse_host, save_settings
+from config import PROJECT_ROOT, Settings, default_home, load_settings, parse_host, save_settings
 from core.errors import ConfigError
+from core.locations import is_source_checkout
 
 HOSTS = [
     None,
@@ -41,7 +42,10 @@ def test_defaults_without_environment(tmp_path):
 
 
 def test_home_defaults_to_project_root():
-    assert load_settings(env={}).home == PROJECT_ROOT
+    """From a source checkout the data stays beside the code (an installed wheel uses the user's data
+    folder: tests/packaging/test_wheel.py)."""
+    assert is_source_checkout() and (PROJECT_ROOT / "pyproject.toml").is_file()
+    assert load_settings(env={}).home == PROJECT_ROOT == default_home() == Settings().home
 
 
 def test_layers_file_then_env_then_flags(tmp_path):

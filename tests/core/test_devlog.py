@@ -76,7 +76,7 @@ def test_unwritable_data_folder_raises_a_clear_error(tmp_path: Path) -> None:
         DevLog(Settings(home=blocker)).record(_record())
 
 
-# DESIGN.md: "time, session, model, host, options, prompt and reply size, time to first token, total time,
+# The DEV record's fields: "time, session, model, host, options, prompt and reply size, time to first token, total time,
 # eval count, generation tokens/s, prompt tokens/s, load time, done reason, error" — in that order.
 DESIGN_FIELDS = ["time", "session", "model", "host", "options", "prompt_chars", "reply_chars", "ttft_s",
                  "total_s", "eval_count", "gen_tps", "prompt_tps", "load_s", "done_reason", "error"]  # fmt: skip

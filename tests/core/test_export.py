@@ -10,9 +10,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from config import Settings
+from core.conversation import Conversation, Message
 from core.errors import ConversationCorrupt, StorageWriteError
 from core.export import to_json, to_markdown
-from core.sav_manager import Conversation, Message
 from core.session_manager import SessionManager
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

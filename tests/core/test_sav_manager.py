@@ -1,9 +1,7 @@
-"""conversation.md: exact round-trip of any content, readable Markdown, clear errors, atomic writes."""
+"""conversation.md: exact round-trip of any content, readable Markdown, clear errors (writes: test_fileio)."""
 
 from __future__ import annotations
 
-import errno
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from core.errors import ConversationCorrupt, StorageWriteError
+from core.conversation import Conversation, Message
+from core.errors import ConversationCorrupt
 from core.sav_manager import (
-    Conversation,
-    Message,
-    atomic_write,
     extension_for,
     extract_code_blocks,
     parse,
@@ -314,32 +310,6 @@ def test_five_megabyte_paste_round_trips(tmp_path: Path) -> None:
     assert read_conversation(path).messages[0].content == paste
 
 
-def test_atomic_write_keeps_the_old_file_when_the_disk_is_full(tmp_path: Path, monkeypatch) -> None:
-    path = tmp_path / "demo" / "conversation.md"
-    atomic_write(path, b"old content")
-
-    # A full disk cannot be produced in a test sandbox (no tiny tmpfs); ENOSPC is injected at os.write.
-    def full(fd: int, data) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "write", full)
-    with pytest.raises(StorageWriteError, match="disk is full"):
-        atomic_write(path, b"new content")
-    monkeypatch.undo()
-    assert path.read_bytes() == b"old content"
-    assert [p.name for p in path.parent.iterdir()] == ["conversation.md"]  # no temp file left behind
-
-
-def test_atomic_write_under_a_file_reports_a_clear_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "home"
-    blocker.write_text("not a folder")
-    with pytest.raises(StorageWriteError, match="is a file, not a folder"):
-        atomic_write(blocker / "sav" / "x" / "conversation.md", b"data")
-    with pytest.raises(StorageWriteError, match="is a file, not a folder"):  # the parent itself is the file
-        atomic_write(blocker / "conversation.md", b"data")
-    assert blocker.read_text() == "not a folder"
-
-
 def test_code_blocks_are_found_in_order_with_languages() -> None:
     reply = (
         "Intro\n```python\nprint(1)\n```\ntext\n~~~js\nconsole.log(2)\n~~~\n- item\n\n  ```\n  plain\n  ```\n"
@@ -359,3 +329,18 @@ def test_code_blocks_are_found_in_order_with_languages() -> None:
 )  # fmt: skip
 def test_extension_for_language(lang: str, ext: str) -> None:
     assert extension_for(lang) == ext
+
+
+def test_the_conversation_model_stands_apart_from_the_file_format() -> None:
+    """core.conversation holds the records; importing it loads neither this format nor a Markdown parser."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, core.conversation as c\n"
+        "assert c.Message.__module__ == c.Conversation.__module__ == 'core.conversation'\n"
+        "print(sorted(m for m in ('core.sav_manager', 'markdown_it', 'core.fileio') if m in sys.modules))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.sav_manager import Conversation, Message, read_conversation, write_conversation
+from core.conversation import Conversation, Message
+from core.sav_manager import read_conversation, write_conversation
 from core.search_index import MIGRATIONS, SCHEMA_VERSION, SearchIndex, fts_query
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

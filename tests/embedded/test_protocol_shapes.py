@@ -1,4 +1,4 @@
-"""Byte-level shapes of the embedded server's answers (ollama-api.md): Go's time format, generate's `context`,
+"""Byte-level shapes of the embedded server's answers (Ollama's API reference): Go's time format, generate's `context`,
 and a clear 501 for the Ollama endpoints it does not offer. Real server, scripted engine, raw HTTP."""
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ import pytest
 from config import load_settings
 from core.backend import connect
 from core.chat import ChatService
+from core.conversation import Conversation, Message
 from core.embedded.scripted import Delay, Script, Think
-from core.sav_manager import Conversation, Message, read_conversation
+from core.sav_manager import read_conversation
 from core.session_manager import SessionManager
 
 pytestmark = pytest.mark.ui
