@@ -119,6 +119,9 @@ class IAApp(ChatActions, BackendActions, App):
 
     def _bind_zones(self, root: RootLayout) -> None:
         ids = root.ids
+        # Before the panel's events are bound: a saved DEV mode turns the switch on, which raises on_dev_switch,
+        # and the app has no root to answer it yet.
+        ids.info.dev_mode = self.settings.dev_mode
         ids.conv_list.bind(
             on_select=lambda _w, slug: self.open_conversation(slug),
             on_new=lambda _w: self.new_chat(),
@@ -139,7 +142,6 @@ class IAApp(ChatActions, BackendActions, App):
             on_refresh=lambda _w: self.refresh_models(),
             on_dev_switch=lambda _w, on: self.set_dev_mode(on),
         )
-        ids.info.dev_mode = self.settings.dev_mode
         ids.banner.bind(on_action=lambda _w, action: self.banner_action(action))
         ids.bench.bind(
             on_back=lambda _w: self.show_screen("chat"),
