@@ -118,7 +118,7 @@ def connect_to(settings: Settings, host: str) -> Backend:
     backend = _answering(settings, host)
     if backend is None:
         kind = "openai" if is_openai_host(host) else "ollama"
-        raise ServerUnreachable(parse_host(host), "nothing answered there", backend=kind)
+        raise ServerUnreachable(parse_host(host), backend=kind)
     return backend
 
 

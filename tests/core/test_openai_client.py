@@ -266,7 +266,7 @@ def test_nothing_listening_is_an_unreachable_openai_server():
     assert "OpenAI-compatible server" in str(again.value) and "embedded backend is turned off" in str(
         again.value
     )
-    with pytest.raises(ServerUnreachable, match="nothing answered there"):
+    with pytest.raises(ServerUnreachable, match="Cannot reach the OpenAI-compatible server"):
         connect_to(settings, settings.ollama_host)
 
 
