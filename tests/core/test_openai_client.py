@@ -94,6 +94,29 @@ def test_the_request_carries_options_usage_request_images_and_format(openai_stan
     assert picture["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(PNG).decode()
 
 
+def test_thinking_schema_and_think_flag(openai_stand_in):
+    """reasoning_content deltas are thinking; a JSON schema is a json_schema response_format; think=False
+    goes to the chat template (llama-server, vLLM), a level as reasoning_effort."""
+    from core.ollama_client import ThinkingChunk
+
+    openai_stand_in.reasoning = ["Let me", " think."]
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    with OpenAIClient(openai_stand_in.url) as client:
+        stream = client.chat_stream("stand-in-model", USER, think=False, format=schema)
+        chunks = list(stream)
+        client.chat("stand-in-model", USER, think="high")
+    assert [c.text for c in chunks if isinstance(c, ThinkingChunk)] == ["Let me", " think."]
+    assert stream.thinking == "Let me think." and stream.text == "Hello from the stand-in."
+    assert stream.stats.ttft_s is not None  # the first thought is the first token
+    first, second = openai_stand_in.bodies("/v1/chat/completions")
+    assert first["chat_template_kwargs"] == {"enable_thinking": False}
+    assert first["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "reply", "schema": schema, "strict": True},
+    }
+    assert second["reasoning_effort"] == "high" and "chat_template_kwargs" not in second
+
+
 def test_openai_api_key_is_sent_as_a_bearer_token(openai_stand_in, monkeypatch):
     openai_stand_in.api_key = "sk-local-123"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-123")
