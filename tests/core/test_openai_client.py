@@ -304,6 +304,23 @@ def test_connect_names_an_openai_server(openai_stand_in):
         backend.close()
 
 
+@pytest.mark.parametrize(
+    ("timeouts", "phase"),
+    [
+        ({"first_token_timeout": 0.5}, "first token"),
+        ({"first_token_timeout": 10, "stall_timeout": 0.5}, "between chunks"),
+    ],
+)
+def test_a_silent_server_is_stopped_at_its_deadline(openai_stand_in, timeouts, phase):
+    from core.errors import StreamStalled
+
+    openai_stand_in.delay_s = 3.0  # before every delta, the first one included
+    openai_stand_in.reply = ["a", "b"]
+    with OpenAIClient(openai_stand_in.url, **timeouts) as client, pytest.raises(StreamStalled) as caught:
+        client.chat("stand-in-model", USER)
+    assert caught.value.phase == phase
+
+
 def test_cancel_from_another_thread_ends_the_stream_quietly(openai_stand_in):
     openai_stand_in.delay_s = 0.5
     openai_stand_in.reply = ["tick"] * 40
