@@ -14,21 +14,18 @@ and two streamed POSTs, read by core.openai_stream.
 
 What the OpenAI API has no call for (pull, delete, create, unload, which models are loaded) raises
 core.errors.NotSupported with what to do instead; ``show`` returns what the model list says (the context
-length when the server gives it). Ollama options are translated (``request_options``); those without an
-OpenAI counterpart (num_ctx, num_gpu, keep_alive, ...) are the server's own settings and are not sent.
+length when the server gives it). Request bodies and model records are core.openai_wire's: Ollama options
+without an OpenAI counterpart (num_ctx, num_gpu, keep_alive, ...) are the server's own settings, not sent.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import threading
 import urllib.parse
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -36,30 +33,18 @@ import httpx
 from config import parse_host
 from core.errors import IAError, NotSupported, ServerError, ServerUnreachable, StreamBroken
 from core.models import ModelDetails, ModelInfo, RunningModel
-from core.ollama_client import BACKEND_HEADER, Reply, _check_model, _collect, _image
+from core.ollama_client import BACKEND_HEADER, Reply, _check_model, _collect
 from core.ollama_errors import translate_error
 from core.ollama_stream import ChatStream, PullStream, attach_trace
 from core.openai_errors import http_error, not_served
 from core.openai_stream import OpenAIStream, completion_events, sse_events
+from core.openai_wire import model_info, request_options, response_format, same_model, wire_message
 
-__all__ = ["OPENAI_PREFIX", "OpenAIClient", "api_base", "is_openai_host", "request_options"]
+__all__ = ["OPENAI_PREFIX", "OpenAIClient", "api_base", "is_openai_host"]
 
 log = logging.getLogger("ia.openai")
 
 OPENAI_PREFIX = "openai:"
-
-# Ollama option -> OpenAI parameter; the sampler settings after them are sent under their own names, which
-# llama-server, llama-cpp-python, LM Studio and vLLM (top_k, min_p) accept beside the standard ones.
-_RENAMED = {"num_predict": "max_tokens"}
-_STANDARD = ("temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty")
-_SAMPLERS = ("top_k", "min_p", "typical_p", "repeat_penalty", "repeat_last_n", "mirostat", "mirostat_tau",
-             "mirostat_eta", "tfs_z")  # fmt: skip
-_IMAGE_TYPES = {
-    b"\x89PNG": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"GIF8": "image/gif",
-    b"RIFF": "image/webp",
-}
 
 
 def is_openai_host(host: str | None) -> bool:
@@ -73,100 +58,6 @@ def is_openai_host(host: str | None) -> bool:
 def api_base(host: str) -> str:
     """The base URL of an OpenAI-compatible host (``openai:`` removed)."""
     return parse_host(host).removeprefix(OPENAI_PREFIX)
-
-
-def request_options(options: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
-    """OpenAI request parameters for Ollama options, and the option names that have no counterpart."""
-    params: dict[str, Any] = {}
-    dropped: list[str] = []
-    for key, value in (options or {}).items():
-        if value is None:
-            continue
-        if key == "num_predict":
-            if isinstance(value, int) and value > 0:  # -1 (no limit) and -2 (fill the context): the default
-                params["max_tokens"] = value
-        elif key in _STANDARD or key in _SAMPLERS:
-            params[key] = value
-        else:
-            dropped.append(key)
-    return params, dropped
-
-
-def _data_url(value: Any) -> str:
-    """An image (path or bytes) as a data: URL, the form every OpenAI-compatible vision server takes."""
-    image = _image(value)
-    data = image if isinstance(image, bytes) else Path(image).read_bytes()
-    mime = next((m for magic, m in _IMAGE_TYPES.items() if data.startswith(magic)), "image/png")
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def _message(message: Mapping[str, Any]) -> dict[str, Any]:
-    """One chat message in the OpenAI shape: images become image_url parts beside the text."""
-    out = {"role": message.get("role", "user"), "content": message.get("content") or ""}
-    images = message.get("images") or []
-    if images:
-        parts: list[dict[str, Any]] = [{"type": "text", "text": out["content"]}] if out["content"] else []
-        parts += [{"type": "image_url", "image_url": {"url": _data_url(i)}} for i in images]
-        out["content"] = parts
-    return out
-
-
-def _response_format(format: str | dict | None) -> dict[str, Any] | None:
-    if not format:
-        return None
-    if format == "json":
-        return {"type": "json_object"}
-    if isinstance(format, dict):
-        return {"type": "json_schema", "json_schema": {"name": "reply", "schema": format, "strict": True}}
-    raise IAError(f"Unknown format '{format}': use json, or a JSON schema.")
-
-
-def _same(a: str, b: str) -> bool:
-    """Model names match as Ollama's do: with the implicit ':latest' tag, whatever the case."""
-    norm = [(x if ":" in x.rsplit("/", 1)[-1] else f"{x}:latest").lower() for x in (a, b)]
-    return norm[0] == norm[1]
-
-
-def _meta(entry: Mapping[str, Any]) -> dict[str, Any]:
-    meta = entry.get("meta")
-    return meta if isinstance(meta, dict) else {}
-
-
-def _context_length(entry: Mapping[str, Any]) -> int | None:
-    """vLLM says max_model_len, LM Studio max_context_length, llama-server meta.n_ctx_train."""
-    for value in (
-        entry.get("max_model_len"),
-        entry.get("max_context_length"),
-        entry.get("context_length"),
-        _meta(entry).get("n_ctx_train"),
-    ):
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
-
-
-def _parameters(entry: Mapping[str, Any]) -> str:
-    n = _meta(entry).get("n_params")
-    if not isinstance(n, int) or n <= 0:
-        return ""
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
-
-
-def _model_info(entry: Mapping[str, Any]) -> ModelInfo:
-    created = entry.get("created")
-    size = _meta(entry).get("size")
-    return ModelInfo(
-        name=str(entry.get("id") or ""),
-        size=size if isinstance(size, int) else 0,
-        digest="",
-        modified_at=datetime.fromtimestamp(created, UTC)
-        if isinstance(created, int) and created > 0
-        else None,
-        family="",
-        parameter_size=_parameters(entry),
-        quantization="",
-        context_length=_context_length(entry),
-    )
 
 
 class OpenAIClient:
@@ -281,10 +172,10 @@ class OpenAIClient:
     ) -> ChatStream:
         """A lazy chat stream (POST /chat/completions): the request goes out on the first next()."""
         _check_model(model)
-        body: dict[str, Any] = {"model": model, "messages": [_message(m) for m in messages]}
+        body: dict[str, Any] = {"model": model, "messages": [wire_message(m) for m in messages]}
         body.update(self._params(options))
-        if (response_format := _response_format(format)) is not None:
-            body["response_format"] = response_format
+        if (wanted := response_format(format)) is not None:
+            body["response_format"] = wanted
         if isinstance(think, str):
             body["reasoning_effort"] = think  # "low" | "medium" | "high"
         elif isinstance(think, bool):  # llama-server, vLLM and SGLang pass it to the chat template
@@ -382,7 +273,7 @@ class OpenAIClient:
         for attempt in range(2):
             if served is not None:
                 match = next((s for s in served if s == model), None) or next(
-                    (s for s in served if _same(model, s)), None
+                    (s for s in served if same_model(model, s)), None
                 )
                 if match is not None:
                     return match
@@ -411,7 +302,7 @@ class OpenAIClient:
         entries = data.get("data")
         if not isinstance(entries, list):
             raise ServerError(r.status_code, f"the answer to {self.base_url}/models is not a model list")
-        models = [_model_info(e) for e in entries if isinstance(e, dict) and e.get("id")]
+        models = [model_info(e) for e in entries if isinstance(e, dict) and e.get("id")]
         with self._lock:
             self._served, self._no_list = [m.name for m in models], False
         return models
@@ -425,9 +316,9 @@ class OpenAIClient:
         except NotSupported:
             entries = {}
         else:
-            if not any(_same(model, name) for name in entries):
+            if not any(same_model(model, name) for name in entries):
                 raise not_served(model, self.host, list(entries))
-        info = next((m for name, m in entries.items() if _same(model, name)), None)
+        info = next((m for name, m in entries.items() if same_model(model, name)), None)
         return ModelDetails(
             name=model,
             family="",

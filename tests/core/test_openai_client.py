@@ -21,8 +21,9 @@ from core.errors import (
     exit_code,
 )
 from core.ollama_client import ContentChunk, FinalChunk, OllamaClient
-from core.openai_client import OpenAIClient, api_base, is_openai_host, request_options
+from core.openai_client import OpenAIClient, api_base, is_openai_host
 from core.openai_stream import DONE, sse_events
+from core.openai_wire import request_options
 
 USER = [{"role": "user", "content": "hi"}]
 PNG = base64.b64decode(
