@@ -107,7 +107,23 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def parse_host(host: str | None) -> str:
-    """Normalise a host the way ollama-python does (scheme, default port 11434/80/443, IPv6, path)."""
+    """Normalise a host the way ollama-python does (scheme, default port 11434/80/443, IPv6, path).
+
+    An OpenAI-compatible server is named by a URL whose path ends in /v1, or by ``openai:URL``: the prefix
+    is dropped when the URL, with /v1 added to an empty path, says it by itself ("openai:localhost:8080" ->
+    "http://localhost:8080/v1"), and kept before any other path ("openai:https://host:443/v1beta/openai").
+    """
+    text = (host or "").strip()
+    if text[:7].lower() == "openai:":
+        url = _parse_url(text[7:])
+        _, _, path = url.partition("://")[2].partition("/")
+        if not path:
+            return f"{url}/v1"
+        return url if path.rsplit("/", 1)[-1] == "v1" else f"openai:{url}"
+    return _parse_url(host)
+
+
+def _parse_url(host: str | None) -> str:
     host, port = host or "", 11434
     scheme, _, hostport = host.partition("://")
     if not hostport:

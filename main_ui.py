@@ -25,7 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--home", help="IA_HOME folder (conversations, logs, data)")
     parser.add_argument(
-        "--host", dest="ollama_host", help="Ollama server (default OLLAMA_HOST or 127.0.0.1:11434)"
+        "--host",
+        dest="ollama_host",
+        help="server for this run: Ollama, or OpenAI-compatible (a URL ending in /v1, or openai:URL) "
+        "(default: the one chosen last in the backend panel, else OLLAMA_HOST or 127.0.0.1:11434)",
     )
     parser.add_argument("--theme", choices=("light", "dark"))
     parser.add_argument(
@@ -73,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from ui.app import IAApp
 
-    IAApp(settings).run()
+    IAApp(settings, use_remembered_host=args.ollama_host is None).run()
     return 0
 
 

@@ -1,7 +1,8 @@
 """`python main_benchmark.py run|evaluate|rescore|selfcheck|report|compare|sweep|list`: arguments and output.
 
-Runs HumanEval-format suites against Ollama (or the embedded llama.cpp backend), measures speed and resource
-use, scores samples in a sandbox and writes reports, charts and a leaderboard under IA_HOME/data/. The
+Runs HumanEval-format suites against Ollama, the embedded llama.cpp backend or an OpenAI-compatible server
+(llama-server, LM Studio, vLLM: `--hosts URL/v1`), measures speed and resource use, scores samples in a
+sandbox and writes reports, charts and a leaderboard under IA_HOME/data/. The
 `multimodal` suite asks a vision model questions about images drawn by code and scores the answers exactly.
 Everything here parses and prints; the work is done by the facade core.benchmark.service.
 """
@@ -395,7 +396,9 @@ def add_generation_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--limit", type=int, help="only the first N problems")
     p.add_argument(
-        "--hosts", help="comma-separated server URLs sharing the work (default: Ollama or embedded)"
+        "--hosts",
+        help="comma-separated server URLs sharing the work: Ollama, or OpenAI-compatible (a URL ending in /v1, "
+        "or openai:URL; OPENAI_API_KEY is sent when set) (default: Ollama or embedded)",
     )
     p.add_argument("--embedded", choices=("auto", "force", "off"), help="embedded backend use (default auto)")
 
@@ -408,6 +411,7 @@ EXAMPLES = """examples:
   python main_benchmark.py run --model gemma3:270m --style complete -n 5 --temperature 0.8
   python main_benchmark.py run --model llava:7b --suite multimodal        (vision: images, exact answers)
   python main_benchmark.py run --models a,b --hosts http://pc1:11434,http://pc2:11434
+  python main_benchmark.py run --model MODEL --hosts http://127.0.0.1:8080/v1   (llama-server, LM Studio, vLLM)
   python main_benchmark.py run --resume 20260101-120000-chat-1a2b3c     (after Ctrl-C)
   python main_benchmark.py evaluate --problems ia_basic --samples replies.jsonl   (solution/completion/raw rows)
   python main_benchmark.py rescore 20260101-120000-chat-1a2b3c          (re-extract a run's saved replies)

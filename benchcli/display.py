@@ -62,4 +62,6 @@ def summary_line(summary: RunSummary) -> str:
     tps = summary.speed_of("gen_tps")
     if tps.median is not None:
         text += f", {tps.median:.1f} tok/s median" + ("" if tps.p90 is None else f" (p90 {tps.p90:.1f})")
+    elif summary.samples > summary.errors:
+        text += ", tok/s not reported (the server sent no token counts)"
     return text

@@ -52,7 +52,8 @@ def version() -> str:
 
 
 def _host(value: str) -> str:
-    """--host: refused at once when it cannot be a server address (bad usage, exit 2)."""
+    """--host: refused at once when it cannot be a server address (bad usage, exit 2). An Ollama URL, or an
+    OpenAI-compatible server's: a URL whose path ends in /v1, or openai:URL (core.backend.make_client)."""
     from config import parse_host
 
     try:
@@ -141,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument("--embedded", action="store_true", help="use the embedded llama.cpp backend")
     backend.add_argument("--no-embedded", action="store_true", help="never fall back to the embedded backend")
     p.add_argument(
-        "--host", metavar="URL", type=_host, help="Ollama server (default: OLLAMA_HOST or 127.0.0.1:11434)"
+        "--host",
+        metavar="URL",
+        type=_host,
+        help="Ollama server (default: OLLAMA_HOST or 127.0.0.1:11434), or an OpenAI-compatible one: a URL "
+        "ending in /v1 (llama-server, LM Studio, vLLM: http://127.0.0.1:8080/v1) or openai:URL; "
+        "OPENAI_API_KEY is sent when set",
     )
     p.add_argument("--home", metavar="DIR", help="data folder holding sav/, logs/, data/ (default: IA_HOME)")
     p.add_argument("--profile", metavar="NAME", help="apply a saved profile (model, system prompt, options)")

@@ -197,8 +197,14 @@ def _unload(state: CliState, arg: str) -> None:
     name = arg or state.model
     if not name:
         raise CommandError("No model chosen yet.")
+    from core.errors import NotSupported
+
     manager = _manager(state)
-    loaded = [r.name for r in manager.running()]
+    try:
+        loaded = [r.name for r in manager.running()]
+    except NotSupported:  # an OpenAI-compatible server: its own sentence says what to do instead
+        manager.unload(name)
+        return
     if not any(same_model(n, name) for n in loaded):
         others = f"loaded now: {', '.join(loaded)}" if loaded else "no model is loaded"
         state.out.print(f"{name} is not loaded ({others}); nothing to unload.", markup=False)

@@ -92,6 +92,8 @@ def format_stats(stats: StreamStats) -> str:
         parts.append(f"first token {stats.ttft_s:.2f} s")
     if stats.gen_tps is not None:
         parts.append(f"{stats.gen_tps:.1f} tok/s")
+    elif not stats.counts_from:
+        parts.append("tok/s not reported (the server sent no token counts)")
     parts.append(f"total {stats.total_s:.2f} s")
     if stats.eval_count is not None:
         parts.append(f"{stats.eval_count} tokens")

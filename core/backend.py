@@ -1,4 +1,9 @@
-"""Which server answers: Ollama at settings.ollama_host, else the embedded llama.cpp server on loopback."""
+"""Which server answers: the one at settings.ollama_host (Ollama, IA_V3's embedded server, or an
+OpenAI-compatible one when the host says so), else the embedded llama.cpp server on loopback.
+
+``make_client`` is the one place that picks the client for a host: core.openai_client.OpenAIClient for a
+host whose path ends in /v1 or written ``openai:URL``, core.ollama_client.OllamaClient for any other; both
+have the same interface (``ModelClient``), so chat, CLI, app and benchmark never ask which one they hold."""
 
 from __future__ import annotations
 
@@ -6,24 +11,28 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from config import parse_host
 from core.errors import ConfigError, EmbeddedUnavailable, ServerUnreachable
 from core.ollama_client import OllamaClient
+from core.openai_client import OpenAIClient, is_openai_host
 
 if TYPE_CHECKING:
     from config import Settings
     from core.embedded.engine import Engine
     from core.embedded.server import EmbeddedServer
 
-__all__ = ["Backend", "connect", "embedded_missing"]
+__all__ = ["Backend", "ModelClient", "connect", "connect_to", "embedded_missing", "make_client"]
+
+ModelClient = OllamaClient | OpenAIClient
 
 
 @dataclass
 class Backend:
     """The server in use, a client for it, and the sentence that tells the user which one it is."""
 
-    kind: str  # "ollama" | "embedded" (IA_V3's own server: started here, or found at OLLAMA_HOST)
+    kind: str  # "ollama" | "embedded" (IA_V3's own server: started here, or found at OLLAMA_HOST) | "openai"
     host: str
-    client: OllamaClient
+    client: ModelClient
     note: str
     server: EmbeddedServer | None = field(default=None, repr=False)
 
@@ -48,8 +57,25 @@ def embedded_missing() -> str | None:
     return None
 
 
-def _client(settings: Settings, host: str) -> OllamaClient:
-    return OllamaClient(
+def make_client(
+    host: str,
+    *,
+    connect_timeout: float = 3.0,
+    first_token_timeout: float = 600.0,
+    stall_timeout: float = 120.0,
+) -> ModelClient:
+    """The client that speaks the host's API: OpenAI's for ``…/v1`` and ``openai:URL``, else Ollama's."""
+    kind = OpenAIClient if is_openai_host(host) else OllamaClient
+    return kind(
+        host,
+        connect_timeout=connect_timeout,
+        first_token_timeout=first_token_timeout,
+        stall_timeout=stall_timeout,
+    )
+
+
+def _client(settings: Settings, host: str) -> ModelClient:
+    return make_client(
         host,
         connect_timeout=settings.connect_timeout,
         first_token_timeout=settings.first_token_timeout,
@@ -69,10 +95,38 @@ def _start_embedded(settings: Settings, engine: Engine | None) -> tuple[Embedded
         raise EmbeddedUnavailable(f"it failed to start ({type(exc).__name__}: {exc})") from exc
 
 
+def _answering(settings: Settings, host: str) -> Backend | None:
+    """The backend at ``host`` when a server answers there within connect_timeout, named for what it is."""
+    client = _client(settings, host)
+    answers = client.identify()
+    if answers == "embedded":  # `python -m core.embedded` started by hand: same API, say which it is
+        note = f"Using IA_V3's embedded backend (llama.cpp) at {client.host}."
+        return Backend("embedded", client.host, client, note)
+    if answers == "ollama":
+        return Backend("ollama", client.host, client, f"Using Ollama at {client.host}.")
+    if answers == "openai":
+        ours = " (IA_V3's embedded backend)" if getattr(client, "embedded", False) else ""
+        note = f"Using the OpenAI-compatible server at {client.host}{ours}."
+        return Backend("openai", client.host, client, note)
+    client.close()
+    return None
+
+
+def connect_to(settings: Settings, host: str) -> Backend:
+    """Exactly the server at ``host`` (an Ollama or OpenAI-compatible URL), with no embedded fallback: the
+    app's backend panel switches to it only once it answers. Raises ServerUnreachable."""
+    backend = _answering(settings, host)
+    if backend is None:
+        kind = "openai" if is_openai_host(host) else "ollama"
+        raise ServerUnreachable(parse_host(host), backend=kind)
+    return backend
+
+
 def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
     """Use the server at OLLAMA_HOST when it answers within connect_timeout; else, per settings.embedded, the
     embedded server. ``kind`` is "embedded" for IA_V3's own server, whether started here or by hand at
-    OLLAMA_HOST (it says so with its x-ia-backend header); ``server`` is set only when started here.
+    OLLAMA_HOST (it says so with its x-ia-backend header), "openai" for a host spoken to with the OpenAI API
+    (make_client); ``server`` is set only when started here.
 
     ``engine`` replaces the embedded llama.cpp engine (tests pass a ScriptedEngine); by default it is
     LlamaEngine on settings.home. Raises ServerUnreachable or EmbeddedUnavailable with what to do.
@@ -82,25 +136,25 @@ def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
         raise ConfigError("embedded", f"must be auto, force or off, not '{mode}'")
     host = settings.ollama_host
     if mode != "force":
-        client = _client(settings, host)
-        answers = client.identify()
-        if answers == "embedded":  # `python -m core.embedded` started by hand: same API, say which it is
-            note = f"Using IA_V3's embedded backend (llama.cpp) at {client.host}."
-            return Backend("embedded", client.host, client, note)
-        if answers == "ollama":
-            return Backend("ollama", client.host, client, f"Using Ollama at {client.host}.")
-        client.close()
+        backend = _answering(settings, host)
+        if backend is not None:
+            return backend
+        expected = "openai" if is_openai_host(host) else "ollama"
         if mode == "off":
             raise ServerUnreachable(
-                host, "the embedded backend is turned off (--no-embedded / IA_EMBEDDED=off)"
+                host, "the embedded backend is turned off (--no-embedded / IA_EMBEDDED=off)", backend=expected
             )
         if engine is None and (reason := embedded_missing()):
-            raise ServerUnreachable(host, f"the embedded backend cannot take over: {reason}")
+            raise ServerUnreachable(
+                host, f"the embedded backend cannot take over: {reason}", backend=expected
+            )
     server, url = _start_embedded(settings, engine)
     client = _client(settings, url)
     client.server_kind = "embedded"
     if mode == "force":
         note = f"Using the embedded backend (llama.cpp) at {url}, as requested."
+    elif is_openai_host(host):
+        note = f"No server answers at {host}; using the embedded backend (llama.cpp) at {url}."
     else:
         note = f"No Ollama at {host}; using the embedded backend (llama.cpp) at {url}."
     return Backend("embedded", url, client, note, server)

@@ -9,7 +9,8 @@ IAError
 │   ├── ServerError              any other HTTP error from the server
 │   ├── StreamBroken             error line mid-stream, malformed line, connection dropped before done
 │   ├── StreamStalled            no first token / no chunk within the allowed time
-│   └── EmbeddedUnavailable      the embedded backend is not installed or failed to start
+│   ├── EmbeddedUnavailable      the embedded backend is not installed or failed to start
+│   └── NotSupported             the server's API has no such call (an OpenAI-compatible server cannot pull)
 ├── StorageError
 │   ├── SessionNotFound          no session by that slug or title
 │   ├── ConversationCorrupt      a conversation.md that cannot be parsed (left untouched)
@@ -39,6 +40,7 @@ __all__ = [
     "EmbeddedUnavailable",
     "IAError",
     "ModelNotFound",
+    "NotSupported",
     "SandboxUnavailable",
     "ServerError",
     "ServerUnreachable",
@@ -67,8 +69,9 @@ class BackendError(IAError):
 
 
 class ServerUnreachable(BackendError):
-    """Nothing answers at the configured host; ``backend`` names what was expected there: "ollama" or
-    "embedded" (IA_V3's own server, standalone at OLLAMA_HOST or started in the background)."""
+    """Nothing answers at the configured host; ``backend`` names what was expected there: "ollama",
+    "embedded" (IA_V3's own server, standalone at OLLAMA_HOST or started in the background) or "openai" (an
+    OpenAI-compatible server: llama-server, LM Studio, vLLM, ...)."""
 
     def __init__(self, host: str, detail: str = "", *, backend: str = "ollama") -> None:
         self.host = host
@@ -81,6 +84,12 @@ class ServerUnreachable(BackendError):
                 f"Cannot reach IA_V3's embedded backend at {host}: it stopped. If you started it yourself, "
                 f"start it again (`python -m core.embedded --port {port}`); else restart the chat, which "
                 "starts its own."
+            )
+        elif backend == "openai":
+            text = (
+                f"Cannot reach the OpenAI-compatible server at {host}: is it running? Start it (for example "
+                "`llama-server -m MODEL.gguf --port PORT`), or check the address (--host, or the app's backend "
+                "panel)."
             )
         else:
             text = (
@@ -183,6 +192,21 @@ class EmbeddedUnavailable(BackendError):
             f"The embedded backend is not available: {reason}. "
             f"{extra_install_hint('embedded')}, or run an Ollama server."
         )
+
+
+class NotSupported(BackendError):
+    """The server cannot do what was asked: the OpenAI API has no such call (pull, delete or unload a model,
+    say which models are loaded), or this server lacks one the API has (``why``: no /v1/models);
+    ``advice`` says how to get it done another way."""
+
+    def __init__(
+        self, host: str, action: str, advice: str, *, why: str = "the OpenAI API has no such call"
+    ) -> None:
+        self.host = host
+        self.action = action
+        self.advice = advice
+        self.why = why
+        super().__init__(f"The OpenAI-compatible server at {host} cannot {action}: {why}. {advice}")
 
 
 class StorageError(IAError):

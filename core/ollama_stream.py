@@ -45,7 +45,11 @@ _local = threading.local()  # the stream whose request the current thread is abo
 
 @dataclass
 class StreamStats:
-    """Timing and token counts of one reply: ours (ttft, total) and the server's (counts, durations in ns)."""
+    """Timing and token counts of one reply: ours (ttft, total) and the server's (counts, durations in ns).
+
+    ``counts_from`` says where the counts and durations come from: "server" (measured by the server: Ollama,
+    llama-server's `timings`), "usage" (an OpenAI-compatible server's `usage` counts over the generation time
+    measured here, core.openai_stream), or "" (the server reported no counts: tokens/s is not known)."""
 
     model: str
     host: str
@@ -58,6 +62,7 @@ class StreamStats:
     prompt_eval_duration_ns: int | None
     load_duration_ns: int | None
     total_duration_ns: int | None
+    counts_from: str = "server"
 
     @property
     def gen_tps(self) -> float | None:

@@ -14,7 +14,7 @@ import pytest
 # Fixture modules contributed by each area; loaded only once they exist so areas can land independently.
 pytest_plugins = [
     name
-    for name in ("tests.fixtures.servers", "tests.fixtures.display")
+    for name in ("tests.fixtures.servers", "tests.fixtures.openai_servers", "tests.fixtures.display")
     if importlib.util.find_spec(name) is not None
 ]
 
@@ -30,7 +30,7 @@ def ia_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IA_HOME", str(home))
     monkeypatch.setenv("OLLAMA_HOST", DEAD_HOST)
     monkeypatch.setenv("IA_EMBEDDED", "off")
-    for var in ("IA_MODEL", "IA_DEV", "OLLAMA_API_KEY"):
+    for var in ("IA_MODEL", "IA_DEV", "OLLAMA_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     return home
 

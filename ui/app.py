@@ -19,7 +19,7 @@ from kivy.uix.boxlayout import BoxLayout
 from config import Settings, load_settings, save_settings
 from core.errors import IAError
 from ui import benchmark_screen, clip, conversation_list, info_panel, layer  # noqa: F401  (kv rules by class name)
-from ui.app_backend import BackendActions
+from ui.app_backend import BackendActions, remembered_host
 from ui.app_chat import ChatActions
 from ui.banner import ErrorBanner  # noqa: F401
 from ui.config_ui import theme
@@ -41,7 +41,11 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class IAApp(ChatActions, BackendActions, App):
-    """The desktop app. ``settings`` and ``engine`` (a scripted embedded engine) can be injected by tests."""
+    """The desktop app. ``settings`` and ``engine`` (a scripted embedded engine) can be injected by tests.
+
+    The server chosen in the backend panel is remembered (settings.ui["host"]) and used at the next start
+    instead of OLLAMA_HOST or config.toml's ollama_host, unless ``use_remembered_host`` is False (main_ui.py
+    passes False when --host is given: the command line wins for that run)."""
 
     conv = ObjectProperty(None, allownone=True)  # the Conversation on screen; None = a new, unsaved chat
     conversation_title = StringProperty("New chat")
@@ -54,9 +58,21 @@ class IAApp(ChatActions, BackendActions, App):
     empty_chat = BooleanProperty(True)  # no message on screen: the welcome text shows
     backend_label = StringProperty("server")
 
-    def __init__(self, settings: Settings | None = None, *, engine: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        engine: Any = None,
+        use_remembered_host: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.settings = settings or load_settings()
+        self.default_host = self.settings.ollama_host  # what an empty host box means: OLLAMA_HOST or config
+        self.chosen_host = remembered_host(self.settings) if use_remembered_host else ""
+        if self.chosen_host:
+            self.settings.ollama_host = self.chosen_host
+        self._switched = False  # set by switch_host until the new server's models are listed
         self.controller = Controller(self.settings, engine=engine)
         self.turn: Any = None
         self.pump: Any = None  # the StreamPump of the reply in progress
@@ -119,6 +135,9 @@ class IAApp(ChatActions, BackendActions, App):
 
     def _bind_zones(self, root: RootLayout) -> None:
         ids = root.ids
+        # Before the panel's events are bound: a saved DEV mode turns the switch on, which raises on_dev_switch,
+        # and the app has no root to answer it yet.
+        ids.info.dev_mode = self.settings.dev_mode
         ids.conv_list.bind(
             on_select=lambda _w, slug: self.open_conversation(slug),
             on_new=lambda _w: self.new_chat(),
@@ -128,6 +147,7 @@ class IAApp(ChatActions, BackendActions, App):
         )
         ids.info.bind(
             on_reconnect=lambda _w: self.connect(),
+            on_switch_host=lambda _w, host: self.switch_host(host),
             on_pick_model=lambda _w, name: self.pick_model(name),
             on_chat_settings=lambda _w, system, options, think: self.apply_chat_settings(
                 system, options, think
@@ -139,7 +159,8 @@ class IAApp(ChatActions, BackendActions, App):
             on_refresh=lambda _w: self.refresh_models(),
             on_dev_switch=lambda _w, on: self.set_dev_mode(on),
         )
-        ids.info.dev_mode = self.settings.dev_mode
+        ids.info.host_text = self.chosen_host
+        ids.info.host_hint = f"default: {self.default_host}"
         ids.banner.bind(on_action=lambda _w, action: self.banner_action(action))
         ids.bench.bind(
             on_back=lambda _w: self.show_screen("chat"),

@@ -1,18 +1,43 @@
-"""The app's actions on the model server: connection and health, model list/details/pull/delete/unload, DEV
-figures, and benchmark runs. A mixin of IAApp (ui/app.py), kept apart so each module has one job."""
+"""The app's actions on the model server: connection and health, switching to another server (Ollama or
+OpenAI-compatible) from the backend panel, model list/details/pull/delete/unload, DEV figures, and benchmark
+runs. A mixin of IAApp (ui/app.py), kept apart so each module has one job."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kivy.clock import Clock
 
-from config import EMBEDDED_DEFAULT_MODEL
+from config import EMBEDDED_DEFAULT_MODEL, Settings, parse_host
 from core.errors import ModelNotFound, ServerUnreachable
 from ui.controller import describe_error
 from ui.info_panel import human_size
 
-__all__ = ["BackendActions"]
+__all__ = ["BackendActions", "remembered_host"]
+
+log = logging.getLogger("ia.ui")
+
+# How the status bar and the welcome line name each kind of backend (core.backend.Backend.kind).
+_KIND_SHORT = {"ollama": "Ollama", "embedded": "Embedded", "openai": "OpenAI API"}
+_KIND_LONG = {
+    "ollama": "Ollama server",
+    "embedded": "embedded llama.cpp backend",
+    "openai": "OpenAI-compatible server",
+}
+
+
+def remembered_host(settings: Settings) -> str:
+    """The server chosen last in the backend panel (settings.ui["host"]), normalised; "" when none was chosen
+    or what is saved is not an address (then the default applies, and the log says why)."""
+    saved = settings.ui.get("host")
+    if not isinstance(saved, str) or not saved.strip():
+        return ""
+    try:
+        return parse_host(saved)
+    except ValueError as exc:
+        log.warning("ignoring the remembered server %r: %s", saved, exc)
+        return ""
 
 
 class BackendActions:
@@ -27,6 +52,53 @@ class BackendActions:
         info.status, info.note = "connecting", "Looking for Ollama, else starting the embedded backend…"
         self.controller.connect(self._connected)
 
+    def switch_host(self, text: str) -> None:
+        """The backend panel's Connect: use the server typed there from now on ("" = the default). The current
+        server keeps serving until the new one answers; the choice is remembered for the next start."""
+        info = self.ids.info
+        if self.bench_cancel is not None or self.pull_cancel is not None:
+            info.host_error = (
+                "A benchmark run or a pull is using the current server: let it end or cancel it first."
+            )
+            return
+        try:
+            host = parse_host(text) if text else ""
+        except ValueError as exc:
+            info.host_error = (
+                f"'{text}' is not a server address ({exc}): write it like http://127.0.0.1:11434, or "
+                "http://127.0.0.1:8080/v1 for an OpenAI-compatible server."
+            )
+            return
+        if self.streaming:
+            self.stop_reply()
+        info.host_error = ""
+        info.switching = True
+        target = host or self.default_host
+        self.status_text = f"Connecting to {target}…"
+
+        def done(backend: Any, error: BaseException | None) -> None:
+            info.switching = False
+            if error is not None:
+                current = self.controller.backend
+                still = f" Still using {current.host}." if current is not None else ""
+                if isinstance(error, ServerUnreachable):
+                    info.host_error = f"Nothing answers at {error.host}: start the server there, or check the address.{still}"
+                else:
+                    info.host_error = f"{error}{still}"
+                self._set_status_text()
+                return
+            self.chosen_host = host
+            info.host_text = host
+            self.settings.ollama_host = backend.host if host else self.default_host
+            ui = {k: v for k, v in self.settings.ui.items() if k != "host"}
+            self.settings.ui = {**ui, "host": host} if host else ui
+            self._save_settings("ui")
+            self._switched = True  # the new server's models: keep the model only if it has it
+            self._connected(backend, None)
+            self.focus_input(force=True)  # switched to chat with it: the message box takes the keyboard
+
+        self.controller.switch_host(target, done, fallback=not host)
+
     def _connected(self, backend: Any, error: BaseException | None) -> None:
         info = self.ids.info
         if error is not None:
@@ -38,6 +110,7 @@ class BackendActions:
             return
         self.backend_status = info.status = "ready"
         info.note = backend.note
+        info.backend_kind = backend.kind
         self.ids.banner.hide()
         self._set_status_text()
         self.refresh_models()
@@ -46,8 +119,8 @@ class BackendActions:
         backend = self.controller.backend
         if backend is None:
             return
-        kind = "Ollama" if backend.kind == "ollama" else "Embedded"
-        self.backend_label = "Ollama server" if backend.kind == "ollama" else "embedded llama.cpp backend"
+        kind = _KIND_SHORT.get(backend.kind, backend.kind)
+        self.backend_label = _KIND_LONG.get(backend.kind, "server")
         self.status_text = f"{kind}  ·  {self.model}" if self.model else kind
 
     def _check_health(self) -> None:
@@ -76,7 +149,13 @@ class BackendActions:
 
     def refresh_models(self) -> None:
         self.controller.fit_models(self._models_listed, self._backend_failed)
-        self.controller.running(self.ids.info.set_running, lambda _e: None)
+        self.refresh_running()
+
+    def refresh_running(self) -> None:
+        """The models loaded in memory, on servers that can say (not an OpenAI-compatible one)."""
+        backend = self.controller.backend
+        if backend is not None and backend.kind != "openai":
+            self.controller.running(self.ids.info.set_running, lambda _e: None)
 
     def _models_listed(self, listing: tuple[Any, list[tuple[Any, Any]]]) -> None:
         """The installed models, each judged against this machine (Controller.fit_models)."""
@@ -84,14 +163,23 @@ class BackendActions:
         infos = [info for info, _verdict in judged]
         names = [i.name for i in infos]
         model = self.model or (self.conv.model if self.conv is not None else "") or self.settings.model
+        if self._switched:  # another server: its own models, unless it has this one too
+            self._switched = False
+            if model not in names:
+                model = ""
         if not model:
             backend = self.controller.backend
             if backend is not None and backend.kind == "embedded" and EMBEDDED_DEFAULT_MODEL in names:
                 model = EMBEDDED_DEFAULT_MODEL
             elif names:
                 model = names[0]
-        verdicts = {info.name: verdict for info, verdict in judged}
-        self.ids.info.set_models(infos, model, verdicts, resources.summary())
+        backend = self.controller.backend
+        if backend is not None and backend.kind == "openai":
+            # The server has loaded its model already (perhaps on another machine): no fit to judge here.
+            self.ids.info.set_models(infos, model)
+        else:
+            verdicts = {info.name: verdict for info, verdict in judged}
+            self.ids.info.set_models(infos, model, verdicts, resources.summary())
         self._select_model(model)
         self._flush_pending_send(True)
         if model and names and model not in names:

@@ -226,7 +226,7 @@ class ChatActions:
             self.speed_history = (self.speed_history + [turn.stats.gen_tps])[-20:]
         self.ids.info.set_stats(self.last_stats, self.speed_history)
         self.reload_sessions()
-        self.controller.running(self.ids.info.set_running, lambda _e: None)
+        self.refresh_running()
         self.focus_input()
 
     def _flush_pending_send(self, connected: bool) -> None:

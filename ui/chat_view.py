@@ -476,6 +476,8 @@ class ChatView(FloatLayout):
             tps = stats["eval_count"] / (stats["eval_duration_ns"] / 1e9)
         if tps:
             parts.append(f"{tps:.1f} tok/s")
+        elif stats.get("counts_from") == "":
+            parts.append("tok/s not reported")
         if stats.get("eval_count"):
             parts.append(f"{stats['eval_count']} tokens")
         if stats.get("ttft_s") is not None:

@@ -164,7 +164,8 @@ class Controller:
 
     # -- backend --------------------------------------------------------------------------------------
     def connect(self, on_done: Callable[[Backend | None, BaseException | None], None]) -> Future[Any]:
-        """Connect (Ollama, else the embedded server) in the background; ``on_done(backend, error)``."""
+        """Connect (the server at settings.ollama_host, else the embedded server) in the background;
+        ``on_done(backend, error)``."""
         from core.backend import connect
 
         self.status = "connecting"
@@ -185,6 +186,39 @@ class Controller:
             on_done(None, exc)
 
         return self.run(work, ok, failed)
+
+    def switch_host(
+        self,
+        host: str,
+        on_done: Callable[[Backend | None, BaseException | None], None],
+        *,
+        fallback: bool = False,
+    ) -> Future[Any]:
+        """Use the server at ``host`` (Ollama or OpenAI-compatible) from now on. The current backend keeps
+        serving until the new one answers; only then is it replaced and closed (an embedded server we started
+        stops). When nothing answers, the current one stays and ``on_done(None, error)`` says why.
+        ``fallback``: connect as at start-up instead (the embedded backend when nothing answers at ``host``)."""
+        import dataclasses
+
+        from core.backend import connect, connect_to
+
+        def work() -> Backend:
+            if fallback:
+                return connect(dataclasses.replace(self.settings, ollama_host=host), engine=self.engine)
+            return connect_to(self.settings, host)
+
+        def ok(backend: Backend) -> None:
+            if self._closed:  # the window closed meanwhile: nothing will use it
+                backend.close()
+                return
+            old, self.backend = self.backend, backend
+            self._chat = None
+            self.status, self.note = "ready", backend.note
+            if old is not None and old is not backend:
+                self.run(old.close)
+            on_done(backend, None)
+
+        return self.run(work, ok, lambda exc: on_done(None, exc))
 
     def check_alive(self, on_done: Callable[[bool], None]) -> Future[Any]:
         """Ping the current backend (for the status light and recovery after a server restart)."""

@@ -1,5 +1,7 @@
-"""The info panel (right zone): backend status, model picker and details, this chat's settings, model
-management (pull with progress, delete, running models with Unload) and DEV mode figures with a small chart.
+"""The info panel (right zone): backend status and the server to use (an Ollama URL or an OpenAI-compatible
+one, switched while the app runs), model picker and details, this chat's settings, model management (pull with
+progress, delete, running models with Unload; taken out for an OpenAI-compatible server, whose API has no such
+calls) and DEV mode figures with a small chart.
 
 The panel only shows state and raises events; the app runs the work through the controller.
 """
@@ -23,6 +25,7 @@ from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv r
 from ui.config_ui import theme
 
 __all__ = [
+    "OPENAI_MODELS_NOTE",
     "OPTION_FIELDS",
     "InfoPanel",
     "PillSwitch",
@@ -61,8 +64,9 @@ _FIT_SEP = "  ·  "
 
 
 def model_label(info: Any, verdict: Any | None = None) -> str:
-    """A model's entry in the picker's list: name, size and, when judged, whether it fits this machine."""
-    label = f"{info.name}{_FIT_SEP}{human_size(info.size)}"
+    """A model's entry in the picker's list: name, size (when the server gives it) and, when judged, whether
+    it fits this machine."""
+    label = f"{info.name}{_FIT_SEP}{human_size(info.size)}" if info.size else info.name
     return f"{label}{_FIT_SEP}{verdict.label}" if verdict is not None and verdict.label else label
 
 
@@ -150,13 +154,26 @@ class RunningRow(BoxLayout):
             panel.dispatch("on_unload", self.name)
 
 
+# What the model section says on a server that cannot pull, delete or unload (backend_kind "openai").
+OPENAI_MODELS_NOTE = (
+    "This server speaks the OpenAI API: it lists and serves its models but cannot pull, delete or unload "
+    "them here. Manage them with the server's own tools."
+)
+
+
 class InfoPanel(BoxLayout):
-    """Right zone. Events: on_reconnect, on_pick_model(name), on_chat_settings(system, options, think),
-    on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh, on_dev_switch(on)."""
+    """Right zone. Events: on_reconnect, on_switch_host(host), on_pick_model(name), on_chat_settings(system,
+    options, think), on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh,
+    on_dev_switch(on)."""
 
     status = StringProperty("connecting")  # connecting | ready | offline
     note = StringProperty("Connecting…")
-    backend_kind = StringProperty("")
+    backend_kind = StringProperty("")  # core.backend.Backend.kind: "ollama" | "embedded" | "openai"
+    host_text = StringProperty("")  # the server chosen in the panel ("" = the default, host_hint)
+    host_hint = StringProperty("server address")
+    host_error = StringProperty("")  # why the last switch did not happen (the previous server is kept)
+    switching = BooleanProperty(False)
+    models_note = StringProperty("")
     model_values = ListProperty([])
     model_names = ListProperty([])
     selected_model = StringProperty("")
@@ -182,6 +199,7 @@ class InfoPanel(BoxLayout):
 
     __events__ = (
         "on_reconnect",
+        "on_switch_host",
         "on_pick_model",
         "on_chat_settings",
         "on_pull",
@@ -191,6 +209,26 @@ class InfoPanel(BoxLayout):
         "on_refresh",
         "on_dev_switch",
     )
+
+    def on_kv_post(self, *_: Any) -> None:
+        # What on_backend_kind takes out of the panel, with where it goes back: held here so that the widgets
+        # outlive their removal (kv ids are weak references).
+        self._server_widgets = [
+            (w, w.parent, w.parent.children.index(w))
+            for w in (self.ids.loaded_box, self.ids.pull_box, self.ids.delete_model_btn)
+        ]
+
+    def on_backend_kind(self, *_: Any) -> None:
+        """Pull, delete and the loaded models are there for Ollama and the embedded backend only: an
+        OpenAI-compatible server has no such calls, so they are taken out (not just greyed) and a sentence
+        says why."""
+        openai = self.backend_kind == "openai"
+        self.models_note = OPENAI_MODELS_NOTE if openai else ""
+        for widget, parent, index in self._server_widgets:  # by rising index: each goes back where it was
+            if openai and widget.parent is parent:
+                parent.remove_widget(widget)
+            elif not openai and widget.parent is None:
+                parent.add_widget(widget, index=min(index, len(parent.children)))
 
     # -- feeding --------------------------------------------------------------------------------------
     def set_models(
@@ -219,7 +257,7 @@ class InfoPanel(BoxLayout):
         """The closed picker's text: name and size (the fit is said in full just below it)."""
         if self.selected_model in self.model_names:
             entry = self.model_values[self.model_names.index(self.selected_model)]
-            return _FIT_SEP.join(entry.split(_FIT_SEP)[:2])
+            return entry if entry == self.selected_model else _FIT_SEP.join(entry.split(_FIT_SEP)[:2])
         return self.selected_model or "No model"
 
     def on_selected_model(self, *_: Any) -> None:
@@ -251,6 +289,8 @@ class InfoPanel(BoxLayout):
             ("Can do", ", ".join(details.capabilities)),
         ]
         self.details = "\n".join(f"[b]{k}[/b]  {v}" for k, v in facts if v)
+        if not self.details and self.backend_kind == "openai":
+            self.details = "The OpenAI API does not describe its models: no details to show."
         self.capabilities = list(details.capabilities)
         self.can_think = "thinking" in self.capabilities
 
@@ -285,6 +325,8 @@ class InfoPanel(BoxLayout):
             parts.append(f"[b]First token[/b]  {stats.ttft_s:.2f} s")
         if stats.gen_tps is not None:
             parts.append(f"[b]Generation[/b]  {stats.gen_tps:.1f} tokens/s")
+        elif not stats.counts_from:
+            parts.append("[b]Generation[/b]  not reported (the server sent no token counts)")
         if stats.eval_count is not None:
             parts.append(f"[b]Tokens[/b]  {stats.eval_count}")
         parts.append(f"[b]Total[/b]  {stats.total_s:.2f} s")
@@ -293,6 +335,11 @@ class InfoPanel(BoxLayout):
         self.dev_stats = "\n".join(parts)
 
     # -- user actions ---------------------------------------------------------------------------------
+    def switch_host(self) -> None:
+        """Connect: ask the app to use the server typed in the box ("" = the default)."""
+        if not self.switching:
+            self.dispatch("on_switch_host", self.ids.host_input.text.strip())
+
     def apply_chat_settings(self) -> None:
         """Read the chat fields; valid values are applied, wrong ones are named and kept in their box."""
         fields = {key: self.ids[f"opt_{key}"].text for key, *_ in OPTION_FIELDS}
@@ -334,6 +381,9 @@ class InfoPanel(BoxLayout):
 
     # -- default handlers -----------------------------------------------------------------------------
     def on_reconnect(self) -> None:
+        """Bound by the app."""
+
+    def on_switch_host(self, host: str) -> None:
         """Bound by the app."""
 
     def on_pick_model(self, name: str) -> None:

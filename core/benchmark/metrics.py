@@ -46,7 +46,9 @@ class ResourceUsage:
 
 
 def is_local_host(url: str) -> bool:
-    """True when the server URL points at this machine (loopback or one of our addresses)."""
+    """True when the server URL points at this machine (loopback or one of our addresses); an OpenAI-compatible
+    host may be written openai:URL."""
+    url = url.removeprefix("openai:")
     host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
     if host.lower() in _LOCAL_NAMES:
         return True
@@ -64,6 +66,7 @@ def find_server_pid(url: str) -> int | None:
     """The pid of the local process listening on the URL's port, or None (remote host or not visible)."""
     if not is_local_host(url):
         return None
+    url = url.removeprefix("openai:")
     parts = urlsplit(url if "://" in url else f"http://{url}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

@@ -340,6 +340,21 @@ def _notes(runs: list[ReportRun]) -> list[str]:
         "Speed figures are medians and 90th percentiles over samples; TTFT = time to first token.",
         "Problems are named by their entry point, with their suite id beside it.",
     ]
+    if any("openai" in r.summary.backend.split("+") for r in runs):
+        notes.append(
+            "Runs served through the OpenAI API: TTFT is measured here; tok/s is the server's own timing when "
+            "it sends one (llama-server), else its usage token count over the generation time measured here."
+        )
+    silent = [
+        r.label
+        for r in runs
+        if r.summary.speed_of("gen_tps").median is None and r.summary.samples > r.summary.errors
+    ]
+    if silent:
+        notes.append(
+            f"tok/s not reported for {', '.join(silent)}: the server sent no token counts (no usage in its "
+            "stream), so only the times are known."
+        )
     malformed = sum(r.summary.malformed for r in runs)
     if malformed:
         notes.append(f"{malformed} line(s) of samples files were not samples: kept, listed in results.jsonl.")

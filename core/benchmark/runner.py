@@ -32,7 +32,14 @@ from core.benchmark.problems import Problem, load_suite
 from core.benchmark.records import write_lines as write_jsonl
 from core.benchmark.store import RunInfo, RunStore, SampleWriter, find_run, run_key, safe_name, write_json
 from core.benchmark.summary import RunSummary
-from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
+from core.errors import (
+    BenchmarkError,
+    CapabilityMissing,
+    IAError,
+    ModelNotFound,
+    NotSupported,
+    ServerUnreachable,
+)
 from core.ollama_client import ChatStream, OllamaClient
 
 __all__ = [
@@ -124,8 +131,14 @@ def _normalise(name: str) -> str:
 
 
 def _model_digest(client: OllamaClient, model: str) -> str:
+    """The model's digest on that server ("" when it gives none, as OpenAI-compatible servers do);
+    ModelNotFound when the server lists its models and this one is not among them."""
     wanted = _normalise(model)
-    for info in client.list_models():
+    try:
+        models = client.list_models()
+    except NotSupported:  # an OpenAI-compatible server without a model list: its replies will tell
+        return ""
+    for info in models:
         if _normalise(info.name) == wanted:
             return info.digest or ""
     raise ModelNotFound(model)

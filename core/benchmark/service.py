@@ -5,10 +5,11 @@ The CLI front-end (the `benchcli` package behind `python main_benchmark.py`) and
 labelled (summary.run_label), scored and reported the same way wherever it starts.
 
 Public API:
-    Hosts(urls=None, *, embedded=None)     the servers to run on: `--hosts` URLs (each asked what it is), or
-                                           the default backend (Ollama, else the embedded fallback)
+    Hosts(urls=None, *, embedded=None)     the servers to run on: `--hosts` URLs (each asked what it is; a URL
+                                           ending in /v1 or written openai:URL is an OpenAI-compatible server),
+                                           or the default backend (Ollama, else the embedded fallback)
     Hosts.attach(backend)                  a backend someone else owns (the app's): never closed here
-        .clients, .kind ("ollama" | "embedded" | "ollama+embedded"), .note, .settings,
+        .clients, .kind ("ollama" | "embedded" | "openai" | "ollama+openai" ...), .note, .settings,
         .settle(model, notify=None), .close()
     build_options(n=1, base=None, flags=None, extra=None) -> dict   DEFAULT_OPTIONS < base < flags < extra;
                                            temperature 0 (greedy) when n == 1 unless given
@@ -88,8 +89,8 @@ class Hosts:
     """The clients to run on: `--hosts` URLs, or the default backend (Ollama, else embedded fallback)."""
 
     def __init__(self, urls: str | Sequence[str] | None = None, *, embedded: str | None = None) -> None:
-        from config import load_settings, parse_host
-        from core.ollama_client import OllamaClient
+        from config import load_settings
+        from core.backend import make_client
 
         flags: dict[str, Any] = {"embedded": embedded} if embedded else {}
         self.settings = load_settings(flags)
@@ -105,15 +106,17 @@ class Hosts:
             urls = urls.split(",")
         hosts = [u.strip() for u in urls or () if u.strip()]
         if hosts:
-            self.clients = [OllamaClient(parse_host(u), **timeouts) for u in hosts]
+            # An Ollama URL or an OpenAI-compatible one (…/v1, openai:URL): core.backend.make_client decides.
+            self.clients = [make_client(u, **timeouts) for u in hosts]
             # Results and reports say which backend served them: ask each server what it is (our embedded
-            # server says so in a header, core.ollama_client.OllamaClient.identify).
+            # server says so in a header, core.ollama_client.OllamaClient.identify; an OpenAI-compatible server
+            # is "openai").
             kinds = []
             for client in self.clients:
                 kind = client.identify()
                 if kind is None:
                     self.close()
-                    raise ServerUnreachable(client.host)
+                    raise ServerUnreachable(client.host, backend=client.server_kind or "ollama")
                 kinds.append(kind)
             self.kind = "+".join(dict.fromkeys(kinds))
             self.note = "Using " + ", ".join(

@@ -328,9 +328,12 @@ class RunSummary:
 
 
 def run_label(summary: RunSummary) -> str:
-    """`smollm2:135m (chat)`, or `smollm2:135m (chat, first 12)` for a run limited to the first problems."""
+    """`smollm2:135m (chat)`, or `smollm2:135m (chat, first 12)` for a run limited to the first problems; a run
+    served through the OpenAI API says so, `smollm2 (chat, openai)`, so that the same GGUF run on Ollama, the
+    embedded backend and llama-server stays three rows in every table."""
     limit = f", first {summary.limit}" if summary.limit else ""
-    return f"{summary.model} ({summary.style}{limit})"
+    api = f", {summary.backend}" if "openai" in summary.backend.split("+") else ""
+    return f"{summary.model} ({summary.style}{limit}{api})"
 
 
 def summarize(

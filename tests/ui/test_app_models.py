@@ -253,3 +253,25 @@ def test_ctrl_f_focuses_the_search_box_like_ctrl_k(app_driver):
     assert not d.app.input_bar.ids.input.focus
     d.h.type_text("x")
     assert search.text == "x"
+
+
+def test_the_app_starts_in_dev_mode_when_it_was_left_in_it(
+    kivy_harness, scripted_server, ia_home, monkeypatch
+):
+    """DEV mode saved in config.toml (or IA_DEV=1): the switch is on at start, and building the window does not
+    call back into the app before it has a root (it raised AttributeError and the app did not start)."""
+    from tests.ui.app_harness import make_app, start, stop
+
+    monkeypatch.setenv("OLLAMA_HOST", scripted_server.url)
+    w, h = kivy_harness.window.size
+    (ia_home / "config.toml").write_text(
+        f"dev_mode = true\n[ui]\nwidth = {w}\nheight = {h}\n", encoding="utf-8"
+    )
+    app = make_app()
+    start(app, kivy_harness)
+    try:
+        info = app.root.ids.info
+        kivy_harness.wait_until(lambda: app.backend_status == "ready", message="ready")
+        assert info.dev_mode and info.ids.dev_switch.active and app.settings.dev_mode
+    finally:
+        stop(app, kivy_harness)
