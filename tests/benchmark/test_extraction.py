@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.benchmark.extraction import build_program, clean_reply, extract_code, to_completion
-from core.benchmark.problems import Problem
+from core.benchmark.problems import Problem, load_problems
 from core.benchmark.sandbox import Sandbox
 
 PROMPT = 'from typing import List\n\n\ndef add(a: int, b: int) -> int:\n    """Return a + b."""\n'
@@ -16,6 +16,11 @@ PROBLEM = Problem(
     "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n",
 )
 GOOD = "def add(a: int, b: int) -> int:\n    return a + b"
+# The prompt's docstring repeated with its examples, as most code models do.
+DOCUMENTED = (
+    'def add(a: int, b: int) -> int:\n    """Return a + b.\n'
+    '    >>> add(2, 3)\n    5\n    """\n    return a + b'
+)
 
 
 def _passes(reply: str, style: str = "chat") -> bool:
@@ -56,6 +61,50 @@ REPLIES = {
     "no fence, prose then code": f"The answer is simple.\n\n{GOOD}\n\nThat is all.",
     "only the body in a fence": "```python\n    return a + b\n```",
     "only the body, unindented": "```python\nreturn a + b\n```",
+    "docstring with >>> examples": f"```python\n{DOCUMENTED}\n```",
+    "docstring with >>> examples, unfenced": f"Here it is:\n\n{DOCUMENTED}\n\nIt returns the sum.",
+    "docstring with >>> examples, crlf": f"```python\n{DOCUMENTED}\n```".replace("\n", "\r\n"),
+    "docstring with >>> examples, tabs": (
+        '```python\ndef add(a, b):\n\t"""Sum.\n\t>>> add(1, 2)\n\t3\n\t"""\n\treturn a + b\n```'
+    ),
+    "body only, with the docstring": (
+        '```python\n    """Return a + b.\n    >>> add(2, 3)\n    5\n    """\n    return a + b\n```'
+    ),
+    "prose, code, usage transcript": (
+        f"Here is the function:\n```python\n{DOCUMENTED}\n```\n"
+        "Usage:\n```python\n>>> add(2, 3)\n5\n```\nDone."
+    ),
+    "prose, unfenced code, usage": f"The function:\n\n{GOOD}\n\nExample usage:\n\nprint(add(2, 3))  # 5\n",
+    "helper in an earlier block": (
+        "First a helper:\n```python\nimport operator\n\ndef _plus(a, b):\n"
+        "    return operator.add(a, b)\n```\n"
+        "Then the function:\n```python\ndef add(a, b):\n    return _plus(a, b)\n```"
+    ),
+    "unfenced helper, prose, then the entry point": (
+        "import operator\n\ndef _plus(x, y):\n    total = operator.add(x, y)\n    return total\n\n"
+        "Now the function itself:\n\ndef add(a, b):\n    return _plus(a, b)\n"
+    ),
+    "fence left open, cut in the demo": f"```python\n{DOCUMENTED}\n\n\nprint(add(2,",
+    "fence left open, cut in prose": f"```python\n{GOOD}\n\nThis function adds the two numb",
+    "fence left open, cut in a main guard": (
+        f"```python\n{DOCUMENTED}\n\nif __name__ == '__main__':\n    print(add(1, "
+    ),
+    "demo assignment that raises": f"```python\n{GOOD}\n\nresult = add('a', 1)\nprint(result)\n```",
+    "demo block that raises": (
+        f"```python\n{GOOD}\n\nwith open('numbers.txt') as f:\n"
+        "    print(add(*map(int, f.read().split())))\n```"
+    ),
+    "wrong demo asserts in a loop": (
+        f"```python\n{GOOD}\n\nfor a, b in [(1, 2), (3, 4)]:\n    assert add(a, b) == 0\n```"
+    ),
+    "console transcript with a docstring": (
+        '>>> def add(a, b):\n...     """Sum.\n...     >>> add(2, 3)\n...     5\n'
+        '...     """\n...     return a + b\n'
+        ">>> add(2, 3)\n5"
+    ),
+    "console transcript inside prose": (
+        "In the REPL:\n\n>>> def add(a, b):\n...     return a + b\n...\n>>> add(2, 3)\n5\n\nDone."
+    ),
     "two versions, both define it": (
         "First try:\n```python\ndef add(a, b):\n    return a + b\n```\nA typed version:\n```python\n"
         "def add(a: int, b: int) -> int:\n    '''Add.'''\n    total = a + b\n    return total\n```"
@@ -129,3 +178,112 @@ def test_chat_completion_runs_in_the_reference_layout():
 def test_unknown_style_is_refused():
     with pytest.raises(ValueError, match="unknown prompting style 'fim'"):
         extract_code("x", PROBLEM, "fim")
+
+
+# The app's quick run (smollm2:135m, chat, temperature 0) on ia_basic/0, as the model wrote it: the prompt's
+# docstring with its >>> examples, then a wrong body cut by the 256-token limit inside an open fence. The old
+# extraction tested `is_prime(7)\nis_prime(1)`, the docstring's examples.
+FINDING_REPLY = (
+    '```python\ndef is_prime(n: int) -> bool:\n    """Return True if n is a prime number, False otherwise.\n'
+    "    Numbers below 2 (including 0, 1, and negative numbers) are not prime.\n"
+    "    >>> is_prime(7)\n    True\n"
+    '    >>> is_prime(1)\n    False\n    """\n    if n < 2:\n        return False\n    if n == 2:\n'
+    "        return False\n    if n > 3:\n        return False\n    if n < 3:\n        return False\n"
+    "    if n % 3 == 0 and n % 5 == 0:\n        return False\n    if n == 6:\n        return False\n"
+    "    if n > 9:\n        return False\n    if n < 10:\n        return False\n    if n == 11:\n"
+    "        return False\n    if n == 12:\n        return False\n    if n == 14:\n        return False\n"
+    "    if n == 16:\n        return False\n    if n == 19:\n        return False\n    if n == 20:\n"
+    "        return False\n    if n == 21:\n        return False\n    if n == 22:\n        return False\n"
+    "    if n =="
+)
+IS_PRIME = load_problems("ia_basic")["ia_basic/0"]
+
+
+def _run(problem: Problem, reply: str, style: str = "chat"):
+    code = extract_code(reply, problem, style)
+    program = build_program(problem, to_completion(problem, code, style))
+    return Sandbox.detect().run(program, problem.test, problem.entry_point, prompt=problem.prompt)
+
+
+def test_the_findings_reply_gives_the_function_not_its_docstring_examples():
+    code = extract_code(FINDING_REPLY, IS_PRIME)
+    assert code != "is_prime(7)\nis_prime(1)"
+    # the function as written, docstring included, up to its last whole line (the cut `if n ==` is left out)
+    assert code == FINDING_REPLY[len("```python\n") : FINDING_REPLY.rindex("\n")]
+    result = _run(IS_PRIME, FINDING_REPLY)
+    assert not result.passed  # the model's is_prime is wrong (is_prime(2) is False): it fails on its merits
+    assert "AssertionError" in result.result or "assert" in result.result.lower(), result.result
+
+
+def test_a_correct_function_with_the_prompts_docstring_passes():
+    body = (
+        "    if n < 2:\n        return False\n    i = 2\n    while i * i <= n:\n        if n % i == 0:\n"
+        "            return False\n        i += 1\n    return True\n"
+    )
+    reply = "```python\n" + IS_PRIME.prompt + body + "```\n\nThis checks divisors up to the square root."
+    assert _run(IS_PRIME, reply).passed
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "\tif a == 0:\n\t\treturn b\n\treturn a + b\n",  # tabs under a prompt indented with spaces
+        "    return a + b\r\n\r\n\r\nresult = add(2, 3)\r\n",  # CRLF
+        "    return a + b\n\n\nresult = add(2, [",  # cut by the token limit mid-statement
+        "    return a + b\n\n\nadd('x', 1)\n",  # top-level demo call that raises
+        "    return a + b\n\n\ntotal = add('x', 1)\n",  # top-level demo assignment that raises
+    ],
+)
+def test_complete_style_shapes_pass(completion):
+    assert _run(PROBLEM, completion, "complete").passed, extract_code(completion, PROBLEM, "complete")
+
+
+def test_complete_style_keeps_helpers_the_function_uses_and_drops_demo():
+    completion = "    return _plus(a, b)\n\n\n_plus = lambda a, b: a + b\nprint = None\nresult = add(1, 2)\n"
+    code = extract_code(completion, PROBLEM, "complete")
+    assert "_plus = lambda" in code and "result" not in code
+    assert _run(PROBLEM, completion, "complete").passed
+
+
+WRONG = "def add(a, b):\n    return a - b"
+WRONG_REPLIES = {
+    "plain": f"```python\n{WRONG}\n```",
+    "with demo asserts that expect the wrong result": f"```python\n{WRONG}\n\nassert add(2, 3) == -1\n```",
+    "cut by the token limit": f"```python\n{WRONG}\n\nprint(add(2,",
+    "a right version only inside <think>": (
+        f"<think>\n```python\n{GOOD}\n```\n</think>\n```python\n{WRONG}\n```"
+    ),
+    "a right version only in the docstring examples": (
+        '```python\ndef add(a, b):\n    """>>> def add(a, b): return a + b\n    """\n    return a - b\n```'
+    ),
+    "body only": "```python\n    return a - b\n```",
+    "unfenced": f"Here:\n\n{WRONG}\n",
+    "transcript": ">>> def add(a, b):\n...     return a - b\n...\n>>> add(2, 3)\n5",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(WRONG_REPLIES))
+def test_a_wrong_answer_is_extracted_faithfully_and_fails(shape):
+    reply = WRONG_REPLIES[shape]
+    code = extract_code(reply, PROBLEM)
+    assert "return a - b" in code
+    assert not _passes(reply)
+    assert not _passes(reply.replace("```python\n", "```\n"))
+
+
+def test_code_inside_think_is_not_the_answer():
+    code = extract_code(WRONG_REPLIES["a right version only inside <think>"], PROBLEM)
+    assert code == WRONG
+
+
+def test_demo_code_goes_and_the_function_is_kept_byte_for_byte():
+    demo = "# Example usage:\nprint(add(2, 3))\nassert add(1, 1) == 3\n"
+    reply = f"```python\nimport math\n\n{DOCUMENTED}\n\n{demo}```"
+    assert extract_code(reply, PROBLEM) == f"import math\n\n{DOCUMENTED}"
+
+
+def test_tabs_are_expanded_only_when_they_break_the_code():
+    consistent = "```python\ndef add(a, b):\n\treturn a + b\n```"
+    assert extract_code(consistent, PROBLEM) == "def add(a, b):\n\treturn a + b"
+    mixed = "```python\ndef add(a, b):\n    if a:\n\treturn a + b\n    return b\n```"
+    assert "\t" not in extract_code(mixed, PROBLEM) and _passes(mixed)
