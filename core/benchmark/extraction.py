@@ -15,15 +15,19 @@ How code is taken from a chat reply (style "chat"):
        limit cut the reply) and the code written outside fences. Each is dedented; tabs are expanded when
        they stop it from parsing; a ``>>>`` console transcript (prompts at the start of the line, the block
        not valid Python as it is) becomes its statements, without the printed output. ``>>>`` lines inside
-       a docstring are never touched. A candidate that does not parse (a reply cut mid-line, prose inside an
-       unclosed fence) keeps its longest run of whole lines that parses, preferring one that defines the
-       entry point.
+       a docstring are never touched. A block that does not parse (a reply cut mid-line, prose inside an
+       unclosed fence) keeps its longest run of whole lines that parses and answers (defines the entry
+       point, or is a function body); with none, it stays as written and fails as a syntax error.
     3. The best candidate wins: one defining the entry point, else a function body (a bare ``return``),
-       then one that parsed whole, a python-tagged or untagged fence, the most lines.
+       then one that parsed whole, a python-tagged or untagged fence, the most lines. Code outside fences
+       that does not answer counts only if it defines a function (under another name); a reply with no
+       code at all (prose, a usage session alone) gives "" (nothing extracted).
     4. From a candidate defining the entry point the program keeps the imports and what the entry point
        needs (the functions, classes and assignments it reaches by name), in the reply's order; top-level
        demo code is dropped: prints, calls, asserts (right or wrong), loops, ``if __name__ == "__main__":``.
-       Kept too: ``sys.setrecursionlimit(...)`` and method calls on a kept module-level variable.
+       Kept too: ``sys.setrecursionlimit(...)`` and method calls on a kept module-level variable. A function
+       defined again under the same name is the model repeating itself: the first definition that returns
+       something is kept, later ones are dropped (a docstring-only stub before it stays and is redefined).
        Helpers the program calls that the model wrote in another block of the same reply are brought in.
     5. Nothing else changes: the code's logic is never edited, so a wrong answer stays wrong.
 A body-only candidate is returned dedented; ``to_completion`` indents it under the prompt's signature.
@@ -354,11 +358,21 @@ def _kept_nodes(tree: ast.Module, entry_point: str, roots: set[str] | None = Non
     )
     reachable = set(roots) if roots is not None else {entry_point}
     kept = [False] * len(nodes)
+    # a function or class defined again under the same name is the model repeating itself: the first one
+    # with a body that returns is its answer (a docstring-only stub before it does not count), as EvalPlus's
+    # sanitizer reads it
+    repeated = [False] * len(nodes)
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            repeated[index] = node.name in seen
+            if isinstance(node, ast.ClassDef) or any(isinstance(n, ast.Return) for n in ast.walk(node)):
+                seen.add(node.name)
     changed = True
     while changed:
         changed = False
         for index, node in enumerate(nodes):
-            if not kept[index] and _keeps(node, reachable, variables):
+            if not kept[index] and not repeated[index] and _keeps(node, reachable, variables):
                 kept[index] = True
                 reachable |= _uses(node)
                 changed = True
@@ -403,13 +417,13 @@ class _Candidate:
     code: str
     tree: ast.Module | None
     whole: bool  # parsed as written, not cut down to a run of lines
-    tagged: bool  # a python-tagged or untagged fence (or code outside fences)
+    tag: int  # 2: a python-tagged fence, 1: an untagged one or code outside fences, 0: another language
     line: int = 0  # where it starts in the reply
 
     def rank(self, entry_point: str) -> tuple:
         defines = _defines(self.tree, entry_point)
         body = not defines and self.tree is not None and _bare_return(self.tree)
-        return (defines, body, self.tree is not None, self.whole, self.tagged, _nonblank(self.code))
+        return (defines, body, self.tag, self.tree is not None, self.whole, _nonblank(self.code))
 
 
 def _bare_return(tree: ast.Module) -> bool:
@@ -417,16 +431,28 @@ def _bare_return(tree: ast.Module) -> bool:
     return any(isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) for node in _walk_scope(tree))
 
 
-def _candidate(code: str, entry_point: str, tagged: bool) -> _Candidate | None:
+def _candidate(code: str, entry_point: str, tag: int) -> _Candidate | None:
     code, tree = _normalise(code)
     if not code.strip():
         return None
     if tree is not None:
-        return _Candidate(code, tree, True, tagged)
-    span = _best_span(_spans(code), entry_point)
+        return _Candidate(code, tree, True, tag)
+    spans = _spans(code)
+    if entry_point:  # a run that defines the entry point, or the block's start when the block is a body
+        spans = [s for s in spans if _defines(s[2], entry_point) or (s[0] == 0 and _bare_return(s[2]))]
+    span = _best_span(spans, entry_point)
     if span is None:
-        return _Candidate(code, None, False, tagged)
-    return _Candidate(span[0], span[1], False, tagged)
+        return _Candidate(code, None, False, tag)  # the model's broken code: it fails as a syntax error
+    return _Candidate(span[0], span[1], False, tag)
+
+
+def _answers(tree: ast.Module | None, entry_point: str) -> bool:
+    """True when ``tree`` can be the answer: it defines the entry point, or it is a function body."""
+    return tree is not None and (_defines(tree, entry_point) or _bare_return(tree))
+
+
+def _defines_something(tree: ast.Module) -> bool:
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in tree.body)
 
 
 def _candidates(text: str, entry_point: str) -> tuple[list[_Candidate], list[_Candidate]]:
@@ -436,27 +462,44 @@ def _candidates(text: str, entry_point: str) -> tuple[list[_Candidate], list[_Ca
     outside = text
     for match in _FENCE.finditer(text):
         tag = match.group("tag").lower()
-        candidate = _candidate(match.group("code"), entry_point, tag in _PYTHON_TAGS or tag == "")
-        if candidate is not None and (candidate.tagged or candidate.tree is not None):
+        candidate = _candidate(match.group("code"), entry_point, 2 if tag in _PYTHON_TAGS else int(tag == ""))
+        if candidate is not None and (candidate.tag or candidate.tree is not None):
             candidate.line = text.count("\n", 0, match.start())
             found.append(candidate)
     # each block becomes a line that never parses plus its line breaks: no run of lines crosses a block
     outside = _FENCE.sub(lambda match: "```" + "\n" * match.group(0).count("\n"), text)
     spans = _spans(outside)
+    lines = outside.split("\n")
+    if entry_point:  # outside fences a body counts when written indented, as under the prompt's signature
+        answering = [
+            s
+            for s in spans
+            if _defines(s[2], entry_point) or (_bare_return(s[2]) and lines[s[0]][:1] in " \t")
+        ]
+    else:
+        answering = spans
     loose = []
-    best = _best_span(spans, entry_point)
+    best = _best_span(answering, entry_point)
     if best is not None:
-        loose.append(_Candidate(best[0], best[1], False, True))
+        loose.append(_Candidate(best[0], best[1], False, 1))
     session = _transcript(textwrap.dedent(outside))
     if session is not None:
         session_code, session_tree = _expand_tabs(textwrap.dedent(session).strip("\n"))
-        if session_tree is not None and session_code:
-            loose.append(_Candidate(session_code, session_tree, True, True))
-    pieces = found + [_Candidate(code, tree, True, True, line) for line, code, tree in spans]
+        if (
+            session_tree is not None
+            and session_code
+            and (not entry_point or _answers(session_tree, entry_point))
+        ):
+            loose.append(_Candidate(session_code, session_tree, True, 1))
+    pieces = found + [_Candidate(code, tree, True, 1, line) for line, code, tree in spans]
     pieces.sort(key=lambda piece: piece.line)
-    if not found:
-        return loose or [_Candidate(text.strip("\n"), None, False, True)], pieces
-    return found + [c for c in loose if _defines(c.tree, entry_point)], pieces
+    if found:
+        return found + [c for c in loose if _defines(c.tree, entry_point)], pieces
+    if loose or not entry_point:
+        return loose or [_Candidate(text.strip("\n"), None, False, 1)], pieces
+    # code outside fences that does not answer: a function under another name; prose alone gives nothing
+    named = [_Candidate(code, tree, True, 1, line) for line, code, tree in spans if _defines_something(tree)]
+    return named or [_Candidate("", None, False, 1)], pieces
 
 
 def _helpers(code: str, tree: ast.Module, others: list[_Candidate], known: set[str]) -> str:
@@ -505,7 +548,15 @@ def _extract_chat(reply: str, problem: Problem | None) -> str:
     if tree is None:  # cannot happen (whole statements removed), but never return worse than the candidate
         return best.code
     others = [piece for piece in pieces if piece is not best and piece.code != best.code]
-    return _helpers(code, tree, others, _prompt_names(problem))
+    return _trim_tail(_helpers(code, tree, others, _prompt_names(problem)))
+
+
+def _trim_tail(code: str) -> str:
+    """Without the blank lines and column-0 comments that end it (a demo's ``# Example usage:`` heading)."""
+    lines = code.split("\n")
+    while lines and (not lines[-1].strip() or lines[-1].startswith("#")):
+        lines.pop()
+    return "\n".join(lines)
 
 
 # -- raw completions ----------------------------------------------------------------------------------------

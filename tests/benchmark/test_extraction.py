@@ -146,6 +146,28 @@ def test_reply_without_code_gives_text_that_fails_cleanly():
 
 
 @pytest.mark.parametrize(
+    "reply",
+    [
+        "I cannot help with that.",
+        "Sure",  # a word that parses as Python is still no code
+        "The answer:\n\n>>> add(2, 3)\n5\n",  # a usage session, no function
+    ],
+)
+def test_a_reply_holding_no_code_extracts_nothing(reply):
+    assert extract_code(reply, PROBLEM) == ""
+    assert not _passes(reply)
+
+
+def test_a_broken_block_is_kept_whole_so_it_fails_as_a_syntax_error():
+    # a docstring cut by the token limit: no run of its lines is an answer (`add(2, 3)` parses, but is no
+    # function body), so the model's block stays as written
+    reply = '```python\ndef add(a, b):\n    """Add.\n    add(2, 3)\n'
+    assert extract_code(reply, PROBLEM) == 'def add(a, b):\n    """Add.\n    add(2, 3)'
+    program = build_program(PROBLEM, to_completion(PROBLEM, extract_code(reply, PROBLEM)))
+    assert Sandbox.detect().run(program, PROBLEM.test, "add").reason == "syntax error"
+
+
+@pytest.mark.parametrize(
     ("raw", "expected"),
     [
         ("    return a + b\n\n\ndef other():\n    pass\n", "    return a + b\n\n"),
@@ -258,6 +280,7 @@ WRONG_REPLIES = {
     ),
     "body only": "```python\n    return a - b\n```",
     "unfenced": f"Here:\n\n{WRONG}\n",
+    "then a right one repeated under the same name": f"```python\n{WRONG}\n\n{GOOD}\n```",
     "transcript": ">>> def add(a, b):\n...     return a - b\n...\n>>> add(2, 3)\n5",
 }
 
@@ -269,6 +292,35 @@ def test_a_wrong_answer_is_extracted_faithfully_and_fails(shape):
     assert "return a - b" in code
     assert not _passes(reply)
     assert not _passes(reply.replace("```python\n", "```\n"))
+
+
+def test_no_line_of_a_broken_function_is_taken_for_a_body():
+    # shaped on a real smollm2 reply (ia_basic/40): a syntax error, and a later line that parses alone
+    reply = "```python\ndef add(a, b):\n    return any(not in b for b in a)\n    return a + b\n```"
+    assert (
+        extract_code(reply, PROBLEM)
+        == "def add(a, b):\n    return any(not in b for b in a)\n    return a + b"
+    )
+    assert not _passes(reply)
+
+
+def test_a_program_output_block_does_not_replace_the_broken_code():
+    # shaped on a real smollm2 reply (ia_basic/31): the python block has a syntax error, an untagged
+    # block shows the output the model expects ("Result: 5" parses as an annotation)
+    reply = "```python\ndef add(a, b):\n    return (a + b))\n\nprint(f'Result: {add(2, 3)}')\n```\n"
+    reply += "This will output:\n```\nResult: 5\n```"
+    assert extract_code(reply, PROBLEM).startswith("def add(a, b):\n    return (a + b))")
+
+
+def test_a_function_repeated_in_one_block_is_read_as_its_first_answer():
+    # small models loop: the first definition that returns is the answer, the repeats are dropped
+    looping = f"```python\n{GOOD}\n\n{WRONG}\n\n{WRONG}\n\ndef add(a, b):\n    return"
+    assert extract_code(looping, PROBLEM) == GOOD
+    assert _passes(looping)
+    # a docstring-only stub (the prompt repeated) before the real function is no answer: the function is
+    stub_first = f'```python\ndef add(a, b):\n    """Add."""\n\n{GOOD}\n```'
+    assert extract_code(stub_first, PROBLEM) == f'def add(a, b):\n    """Add."""\n\n{GOOD}'
+    assert _passes(stub_first)
 
 
 def test_code_inside_think_is_not_the_answer():
