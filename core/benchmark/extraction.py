@@ -493,8 +493,8 @@ def _candidates(text: str, entry_point: str) -> tuple[list[_Candidate], list[_Ca
             loose.append(_Candidate(session_code, session_tree, True, 1))
     pieces = found + [_Candidate(code, tree, True, 1, line) for line, code, tree in spans]
     pieces.sort(key=lambda piece: piece.line)
-    if found:
-        return found + [c for c in loose if _defines(c.tree, entry_point)], pieces
+    if found:  # beside fenced blocks, code outside them competes only when it answers
+        return found + (loose if entry_point else []), pieces
     if loose or not entry_point:
         return loose or [_Candidate(text.strip("\n"), None, False, 1)], pieces
     # code outside fences that does not answer: a function under another name; prose alone gives nothing

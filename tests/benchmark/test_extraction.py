@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.benchmark.evaluate import evaluate_samples
 from core.benchmark.extraction import build_program, clean_reply, extract_code, to_completion
-from core.benchmark.problems import Problem, load_problems
+from core.benchmark.problems import Problem, load_problems, read_jsonl, write_jsonl
 from core.benchmark.sandbox import Sandbox
 
 PROMPT = 'from typing import List\n\n\ndef add(a: int, b: int) -> int:\n    """Return a + b."""\n'
@@ -339,3 +340,44 @@ def test_tabs_are_expanded_only_when_they_break_the_code():
     assert extract_code(consistent, PROBLEM) == "def add(a, b):\n\treturn a + b"
     mixed = "```python\ndef add(a, b):\n    if a:\n\treturn a + b\n    return b\n```"
     assert "\t" not in extract_code(mixed, PROBLEM) and _passes(mixed)
+
+
+def _shapes(problem: Problem) -> dict[str, tuple[str, str]]:
+    """A right answer (the canonical solution) written in each shape models use: name -> (style, reply)."""
+    full, body, name = (
+        problem.prompt + problem.canonical_solution,
+        problem.canonical_solution,
+        problem.entry_point,
+    )
+    session = ">>> " + "\n... ".join(full.rstrip("\n").split("\n")) + f"\n...\n>>> {name}\n<function {name}>"
+    return {
+        "fenced, prose around": ("chat", f"Here is the solution:\n\n```python\n{full}\n```\n\nIt works."),
+        "fenced, wrong demo after": ("chat", f"```python\n{full}\n\nprint({name}())\nassert False\n```"),
+        "unfenced": ("chat", f"Sure.\n\n{full}\n\nThis is correct."),
+        "fence left open, cut": ("chat", f"```python\n{full}\n\n# Example\nprint({name}("),
+        "crlf": ("chat", f"```python\n{full}\n```".replace("\n", "\r\n")),
+        "tabs": ("chat", "```python\n" + full.replace("    ", "\t") + "\n```"),
+        "body only": ("chat", f"```python\n{body}\n```"),
+        "console session": ("chat", session),
+        "wrong code in <think>": (
+            "chat",
+            f"<think>\n```python\ndef {name}(*args):\n    return None\n```\n</think>\n```python\n{full}\n```",
+        ),
+        "raw completion": ("complete", body),
+    }
+
+
+def test_every_right_answer_passes_in_every_reply_shape(tmp_path):
+    """The canonical solutions of ia_basic and of every 4th HumanEval problem, each written in every shape:
+    all pass (the shapes EvalPlus's sanitizer misses here: a body alone, a console session, some tabs)."""
+    problems = {**load_problems("ia_basic"), **dict(list(load_problems("humaneval").items())[::4])}
+    rows = []
+    for problem in problems.values():
+        for shape, (style, reply) in _shapes(problem).items():
+            completion = to_completion(problem, extract_code(reply, problem, style), style)
+            rows.append({"task_id": problem.task_id, "shape": shape, "completion": completion})
+    write_jsonl(tmp_path / "shapes.jsonl", rows)
+    results = read_jsonl(evaluate_samples(problems, tmp_path / "shapes.jsonl", workers=2, timeout=10.0))
+    failed = [(r["task_id"], r["shape"], r["result"]) for r in results if not r["passed"]]
+    assert not failed
+    assert len(results) == 10 * len(problems)
