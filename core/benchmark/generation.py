@@ -19,7 +19,7 @@ from typing import Any
 
 from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program
 from core.benchmark.metrics import ResourceMonitor, ResourceUsage
-from core.benchmark.samples import extract_reply
+from core.benchmark.samples import extract_reply, was_cut
 from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
 from core.ollama_client import ChatStream, OllamaClient, StreamStats
 
@@ -198,7 +198,9 @@ def generate_sample(
     if monitor is not None:
         _apply_usage(sample, monitor.usage(started, time.monotonic()))
     if sample.error is None:  # the same extraction `evaluate` and `rescore` apply to a raw reply
-        sample.completion = extract_reply(problem, sample.raw, style).completion
+        sample.completion = extract_reply(
+            problem, sample.raw, style, cut=was_cut(sample.done_reason)
+        ).completion
     return sample
 
 

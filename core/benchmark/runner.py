@@ -472,7 +472,7 @@ def evaluate_run(store: RunStore, problems: list[Problem] | None = None, *, work
     becomes a result that says so. The summary records the sandbox level and the extraction (extraction_id).
     """
     from core.benchmark.evaluate import evaluate_samples, scored
-    from core.benchmark.samples import extract_reply
+    from core.benchmark.samples import extract_reply, was_cut
     from core.benchmark.summary import extraction_id, summarize
 
     info = store.load_info()
@@ -491,7 +491,8 @@ def evaluate_run(store: RunStore, problems: list[Problem] | None = None, *, work
         if sample.get("error") or not isinstance(raw, str):
             continue
         problem = by_id[sample["task_id"]]
-        completion = extract_reply(problem, raw, str(sample.get("style") or info.style)).completion
+        style = str(sample.get("style") or info.style)
+        completion = extract_reply(problem, raw, style, cut=was_cut(sample.get("done_reason"))).completion
         if completion != sample.get("completion"):
             sample["completion"] = completion
             _rewrite_sample_file(store, problem, sample)

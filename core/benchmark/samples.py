@@ -13,7 +13,7 @@ through multimodal.answer_text; a ``solution`` row is refused.
 
 Public API:
     ROW_KINDS = ("solution", "completion", "raw");  MALFORMED = "malformed row"
-    extract_reply(problem, reply, style="chat") -> Extracted(code, completion)       # used by `run` too
+    extract_reply(problem, reply, style="chat", *, cut=None) -> Extracted(code, completion)  # used by `run`
     row_kind(row, prefer=None) -> str        # which field holds the row's code; RowError when none does
     prepare(problems, row, prefer=None) -> Job(kind, code, skip, reason)              # RowError when unusable
 ``prefer`` reads a row by that field when it has it (``rescore`` reads a run's replies, not its completions).
@@ -36,6 +36,7 @@ __all__ = [
     "Job",
     "RowError",
     "extract_reply",
+    "was_cut",
     "prepare",
     "row_kind",
 ]
@@ -68,12 +69,18 @@ def _is_vision(problem: Any) -> bool:
     return getattr(problem, "kind", "code") == "vision"
 
 
-def extract_reply(problem: Any, reply: str, style: str = "chat") -> Extracted:
-    """The code (or a vision problem's answer) in a model's reply, and the completion `run` saves for it."""
+def was_cut(done_reason: Any) -> bool | None:
+    """Whether the token limit ended a reply, from the server's done_reason ("length"); None: not recorded."""
+    return None if done_reason is None else done_reason == "length"
+
+
+def extract_reply(problem: Any, reply: str, style: str = "chat", *, cut: bool | None = None) -> Extracted:
+    """The code (or a vision problem's answer) in a model's reply, and the completion `run` saves for it.
+    ``cut``: the token limit ended the reply (see was_cut), so its unfinished last line is dropped."""
     if _is_vision(problem):
         answer = answer_text(reply)
         return Extracted(answer, answer)
-    code = extract_code(reply, problem, style)
+    code = extract_code(reply, problem, style, cut=cut)
     if not code.strip():
         return Extracted("", "")
     return Extracted(code, to_completion(problem, code, style))
@@ -127,7 +134,7 @@ def prepare(problems: Mapping[str, Any], row: Mapping[str, Any], prefer: str | N
     style = row.get("style") or "chat"
     if style not in STYLES:
         raise RowError(f"style {style!r} is not one of {', '.join(STYLES)}")
-    extracted = extract_reply(problem, text, style)
+    extracted = extract_reply(problem, text, style, cut=was_cut(row.get("done_reason")))
     if extracted.nothing:
         return Job(kind, "", f"failed: {NOTHING_EXTRACTED} (the reply holds no code)", NOTHING_EXTRACTED)
     return Job(kind, build_program(problem, extracted.completion))

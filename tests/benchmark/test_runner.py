@@ -119,6 +119,20 @@ def test_complete_style_sends_raw_prompt_with_stop_sequences(scripted_server, ia
     assert results == {"t/add": True, "t/even": False}
 
 
+def test_the_token_limit_reaches_the_extraction(scripted_server, ia_home, problems_file) -> None:
+    """The same open-fence reply: ended by the model ("stop"), its last line is whole and kept; ended by the
+    token limit ("length"), that line is unfinished and dropped, so the sample fails."""
+    open_fence = "```python\ndef add(a: int, b: int) -> int:\n    return a + b"
+    even = "```python\ndef is_even(n: int) -> bool:\n    return n % 2 == 0"
+    scripted_server.engine.enqueue(Script([open_fence]), Script([even], done_reason="length"))
+    outcome = _run(scripted_server.url, ia_home, problems_file).execute()
+    samples = {s["task_id"]: s for s in _lines(outcome.store.samples)}
+    assert samples["t/add"]["done_reason"] == "stop" and "return a + b" in samples["t/add"]["completion"]
+    assert samples["t/even"]["done_reason"] == "length" and "return" not in samples["t/even"]["completion"]
+    results = {r["task_id"]: r["passed"] for r in _lines(outcome.store.results)}
+    assert results == {"t/add": True, "t/even": False}
+
+
 def test_resume_skips_finished_samples(scripted_server, ia_home, problems_file) -> None:
     engine = scripted_server.engine
     engine.enqueue(Script([GOOD_ADD]))

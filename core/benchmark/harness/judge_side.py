@@ -30,7 +30,14 @@ import time
 from core.benchmark.harness import rpc, seccomp
 from core.benchmark.harness.control import open_inherited, recv_message, send_message
 from core.benchmark.harness.rpc import Peer, RemoteFunction, SampleBroke
-from core.benchmark.harness.wire import MAX_INT_DIGITS, Bad, plain_json, read_json, write_frame
+from core.benchmark.harness.wire import (
+    MAX_INT_DIGITS,
+    SAFE_BUILTINS,
+    Bad,
+    plain_json,
+    read_json,
+    write_frame,
+)
 
 __all__ = ["enter", "judge", "run_cold", "serve_zygote", "trusted_prompt"]
 
@@ -120,6 +127,15 @@ def _broke(error: SampleBroke) -> dict:
     return _verdict(False, f"failed: {error}", "exception")
 
 
+def _function(value) -> bool:
+    """A function the sample defined: a proxy, or a pure built-in it bound by name (``f = max``), which the
+    codec sends as the name and this side resolves to its own built-in (nothing of the sample's runs)."""
+    if isinstance(value, RemoteFunction):
+        return True
+    name = getattr(value, "__name__", None)
+    return name in SAFE_BUILTINS and getattr(builtins, name, None) is value
+
+
 def judge(setup: dict, peer: Peer) -> dict:
     """Load the program in the sample's process, run the test here, return the verdict record."""
     try:
@@ -139,12 +155,13 @@ def judge(setup: dict, peer: Peer) -> dict:
         if reply[0] != "ready" or len(reply) != 3 or type(reply[1]) is not dict or type(reply[2]) is not list:
             raise SampleBroke("the code under test broke the protocol while loading")
         functions, values = reply[1], reply[2]
-        if not all(type(k) is str and isinstance(v, RemoteFunction) for k, v in functions.items()):
+        if not all(type(k) is str and _function(v) for k, v in functions.items()):
             raise SampleBroke("the code under test broke the protocol while loading")
         if not all(type(name) is str for name in values):
             raise SampleBroke("the code under test broke the protocol while loading")
         for name, proxy in functions.items():
-            proxy.__name__ = proxy.__qualname__ = name
+            if isinstance(proxy, RemoteFunction):
+                proxy.__name__ = proxy.__qualname__ = name
         entry_point = setup.get("entry_point", "")
         if entry_point and entry_point not in functions:
             what = "defines but not as a function" if entry_point in values else "does not define"
