@@ -9,7 +9,9 @@ from cli.commands import CommandError, command
 
 if TYPE_CHECKING:
     from cli.state import CliState
-    from core.models import FitVerdict, ModelInfo, ModelManager, PullProgress
+    from core.machine import FitVerdict
+    from core.model_records import ModelInfo, PullProgress
+    from core.models import ModelManager
 
 __all__ = ["find_model", "fit_style", "same_model"]
 
@@ -52,7 +54,7 @@ def _models(state: CliState, arg: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from core.models import machine_resources
+    from core.machine import machine_resources
 
     resources = machine_resources()
     judged = _manager(state).fit(resources)  # one /api/tags request: fit is judged from the listed sizes

@@ -164,7 +164,7 @@ class InfoPanel(BoxLayout):
     fit_text = StringProperty("")  # whether the selected model fits this machine, and why
     fit_state = StringProperty("")  # "fits" | "tight" | "no" | "" (not judged): the colour of fit_text
     machine_text = StringProperty("")  # this machine's RAM, cores and GPU memory
-    verdicts = DictProperty({})  # model name -> core.models.FitVerdict
+    verdicts = DictProperty({})  # model name -> core.machine.FitVerdict
     capabilities = ListProperty([])
     can_think = BooleanProperty(False)
     think = BooleanProperty(False)
@@ -202,7 +202,7 @@ class InfoPanel(BoxLayout):
     ) -> None:
         """Fill the picker; ``selected`` is shown even when the server lacks it (the banner says so).
 
-        ``verdicts`` (model name -> core.models.FitVerdict) add whether each fits this machine to its entry and
+        ``verdicts`` (model name -> core.machine.FitVerdict) add whether each fits this machine to its entry and
         to the details; ``machine`` is MachineResources.summary()."""
         self.verdicts = dict(verdicts or {})
         self.machine_text = f"This machine: {machine}" if machine else ""

@@ -9,7 +9,8 @@ import stat
 import pytest
 
 from core.embedded.scripted import scripted_model
-from core.models import GIB, GpuInfo, MachineResources, ModelManager, machine_resources
+from core.machine import GIB, GpuInfo, MachineResources, machine_resources
+from core.models import ModelManager
 from core.ollama_client import OllamaClient
 
 QUERY = "--query-gpu=name,memory.total,memory.used --format=csv,noheader,nounits"
