@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import shutil
@@ -18,7 +19,9 @@ __all__ = [
     "GpuInfo",
     "MachineResources",
     "fits",
+    "llama_gpu_offload",
     "machine_resources",
+    "nvidia_gpus",
     "parse_nvidia_smi",
 ]
 
@@ -66,12 +69,14 @@ class FitVerdict:
     """Whether a model fits this machine, where it would run, and why, in words.
 
     ``label`` is the few words a list shows ("fits", "fits on GPU", "tight", "too large for 16 GiB RAM");
-    ``reason`` the sentence with the figures and what to do."""
+    ``reason`` the sentence with the figures and what to do; ``gpu`` whether the GPU is used, and if not why
+    ("on the GPU (RTX 4060)", "on the CPU: no GPU found", "on the CPU: this llama.cpp has no GPU support")."""
 
     fits: bool
     where: str  # "gpu" | "cpu" | "none"
     reason: str
     label: str = ""
+    gpu: str = ""
 
 
 def parse_nvidia_smi(text: str) -> list[GpuInfo]:
@@ -89,7 +94,8 @@ def parse_nvidia_smi(text: str) -> list[GpuInfo]:
     return gpus
 
 
-def _gpus() -> list[GpuInfo]:
+def nvidia_gpus() -> list[GpuInfo]:
+    """NVIDIA GPUs with their memory now (nvidia-smi), or [] when there is none or no nvidia-smi."""
     exe = shutil.which("nvidia-smi")
     if not exe:
         return []
@@ -120,7 +126,7 @@ def machine_resources() -> MachineResources:
         ram_available=int(mem.available),
         cpu_count=psutil.cpu_count(logical=True) or os.cpu_count() or 1,
         cpu_name=_cpu_name(),
-        gpus=_gpus(),
+        gpus=nvidia_gpus(),
     )
 
 
@@ -138,29 +144,44 @@ def _gib_short(n: float) -> str:
 _TIGHT_SHARE = 0.8
 
 
-def fits(model: ModelInfo, res: MachineResources) -> FitVerdict:
+def fits(model: ModelInfo, res: MachineResources, *, gpu_usable: bool = True) -> FitVerdict:
     """Judge from the model's size whether it loads on a GPU, in RAM, or not at all on this machine.
 
-    Needs only what /api/tags lists (the size), so judging every installed model costs no request."""
+    Needs only what /api/tags lists (the size), so judging every installed model costs no request.
+    ``gpu_usable`` is False when the server cannot put layers on a GPU (the embedded backend with a llama.cpp
+    built for the CPU only): the model is then judged against RAM alone, and ``gpu`` says why."""
+    best_gpu = max(res.gpus, key=lambda g: g.memory_free, default=None)
+    if best_gpu is None:
+        on_cpu = "on the CPU: no GPU found"
+    elif not gpu_usable:
+        on_cpu = (
+            f"on the CPU: the embedded backend's llama.cpp has no GPU support, so {best_gpu.name} is not used"
+        )
+    else:
+        on_cpu = f"on the CPU: {best_gpu.name} has too little free memory ({_gib(best_gpu.memory_free)})"
     if model.size <= 0:
         return FitVerdict(
-            True, "cpu", f"size of {model.name} unknown; assuming it fits in RAM", "size unknown"
+            True, "cpu", f"size of {model.name} unknown; assuming it fits in RAM", "size unknown", on_cpu
         )
     need = int(model.size * _OVERHEAD_FACTOR) + _OVERHEAD_BYTES
-    best_gpu = max(res.gpus, key=lambda g: g.memory_free, default=None)
-    if best_gpu is not None and best_gpu.memory_free >= need:
+    if best_gpu is not None and gpu_usable and best_gpu.memory_free >= need:
         return FitVerdict(
             True,
             "gpu",
             f"needs about {_gib(need)}; {best_gpu.name} has {_gib(best_gpu.memory_free)} free",
             "fits on GPU",
+            f"on the GPU ({best_gpu.name})",
         )
     if res.ram_available >= need:
         tight = need > _TIGHT_SHARE * res.ram_available
         label = "tight" if tight else "fits in RAM" if res.gpus else "fits"
         tail = "; little is left for other programs" if tight else ""
         return FitVerdict(
-            True, "cpu", f"needs about {_gib(need)}; {_gib(res.ram_available)} of RAM available{tail}", label
+            True,
+            "cpu",
+            f"needs about {_gib(need)}; {_gib(res.ram_available)} of RAM available{tail}",
+            label,
+            on_cpu,
         )
     if res.ram_total >= need:
         return FitVerdict(
@@ -176,3 +197,15 @@ def fits(model: ModelInfo, res: MachineResources) -> FitVerdict:
         f"needs about {_gib(need)}, more than this machine's {_gib(res.ram_total)} of RAM",
         f"too large for {_gib_short(res.ram_total)} RAM",
     )
+
+
+@functools.cache
+def llama_gpu_offload() -> bool:
+    """Whether this install's llama.cpp (the embedded backend) was built with a GPU backend (CUDA, Metal,
+    Vulkan, ROCm…): llama_supports_gpu_offload. False when llama-cpp-python is missing or broken."""
+    try:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    except Exception:
+        return False

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.errors import ModelNotFound, ServerError, StreamBroken, StreamStalled
-from core.machine import FitVerdict, MachineResources, fits, machine_resources
+from core.machine import FitVerdict, MachineResources, fits, llama_gpu_offload, machine_resources
 from core.model_records import ModelDetails, ModelInfo, PullProgress, RunningModel
 
 if TYPE_CHECKING:
@@ -78,11 +78,20 @@ class ModelManager:
     def version(self) -> str:
         return self.client.version()
 
-    def fit(self, resources: MachineResources | None = None) -> list[tuple[ModelInfo, FitVerdict]]:
+    def fit(
+        self, resources: MachineResources | None = None, *, gpu_usable: bool | None = None
+    ) -> list[tuple[ModelInfo, FitVerdict]]:
         """Every installed model with whether it fits this machine (its RAM, CPU and GPUs, measured now unless
-        ``resources`` is given), in the order the server lists them. One /api/tags request, none per model."""
+        ``resources`` is given), in the order the server lists them. One /api/tags request, none per model.
+        ``gpu_usable`` defaults to what the server can do: Ollama uses a GPU when there is one; the embedded
+        backend only when its llama.cpp was built with GPU support."""
         res = resources if resources is not None else machine_resources()
-        return [(model, fits(model, res)) for model in self.list()]
+        usable = self.gpu_usable() if gpu_usable is None else gpu_usable
+        return [(model, fits(model, res, gpu_usable=usable)) for model in self.list()]
+
+    def gpu_usable(self) -> bool:
+        """Whether the connected server can run models on a GPU of this machine."""
+        return self.client.server_kind != "embedded" or llama_gpu_offload()
 
     def delete(self, name: str) -> None:
         self.client.delete(name)
@@ -131,11 +140,15 @@ def _pull_error(
             "Check the server's network and try the pull again (what was downloaded is kept by Ollama).",
         )
     if isinstance(exc, ModelNotFound):
+        where = (
+            "the repository on https://huggingface.co"
+            if name.lower().startswith(("hf.co/", "huggingface.co/"))
+            else "https://ollama.com/library"
+        )
         return ModelNotFound(
             name,
             exc.detail,
-            message=f"There is no model called '{name}' to pull: check the name "
-            "(see https://ollama.com/library) and try again.",
+            message=f"There is no model called '{name}' to pull: check the name (see {where}) and try again.",
         )
     # The server's own words when it sent an {"error"} line, else how the transfer broke.
     said = getattr(exc.__cause__, "error", None)
