@@ -273,14 +273,18 @@ class HfPull:
         answers 401 RepoNotFound for a repository that does not exist and for a private one alike."""
         status, code = response.status_code, response.headers.get("X-Error-Code", "")
         page = f"{self.endpoint}/{self.name.repo_id}"
-        token = "HF_TOKEN is refused: check it, then" if self.token else "set HF_TOKEN to a token of yours and"
+        token = (
+            "HF_TOKEN is refused: check it, then" if self.token else "set HF_TOKEN to a token of yours and"
+        )
         if code == "GatedRepo" or (status == 403 and code != "RepoNotFound"):
             return PullError(
                 f"{self.name.repo_id} is gated on Hugging Face (HTTP {status}): {token} accept the model's terms "
                 f"on {page}"
             )
         private = "" if self.token else f"; if it is private, {token.split(' and')[0]}"
-        return PullError(f"{MANIFEST_MISSING} (no repository {self.name.repo_id} at {self.endpoint}{private})")
+        return PullError(
+            f"{MANIFEST_MISSING} (no repository {self.name.repo_id} at {self.endpoint}{private})"
+        )
 
     def _listing(self, client: httpx.Client) -> tuple[str, list[RepoFile]]:
         info = self._get_json(client, f"{self.endpoint}/api/models/{self.name.repo_id}/revision/main")

@@ -45,7 +45,13 @@ def test_model_info_and_the_paged_tree_give_sizes_and_lfs_sha256(hf_hub):
     assert siblings["Tiny-Q4_K_M.gguf"].lfs.sha256 == hashlib.sha256(b"GGUF" + WEIGHTS).hexdigest()
     assert siblings["README.md"].lfs is None
     tree = {f.path: f for f in api.list_repo_tree(repo.repo_id, recursive=True)}
-    assert set(tree) == {"README.md", "Tiny-Q4_K_M.gguf", "Tiny-Q8_0.gguf", "extra", "extra/mmproj-Tiny-F16.gguf"}
+    assert set(tree) == {
+        "README.md",
+        "Tiny-Q4_K_M.gguf",
+        "Tiny-Q8_0.gguf",
+        "extra",
+        "extra/mmproj-Tiny-F16.gguf",
+    }
     assert tree["Tiny-Q8_0.gguf"].lfs.sha256 == repo.file("Tiny-Q8_0.gguf").sha256
     assert len(hf_hub.seen("hub", "GET", "/tree/")) == 3
 
