@@ -67,11 +67,13 @@ def model_label(info: Any, verdict: Any | None = None) -> str:
 
 
 def fit_sentence(verdict: Any) -> tuple[str, str]:
-    """What the model details say about a model's fit, and its state for the colour: "fits" | "tight" | "no"."""
+    """What the model details say about a model's fit, and its state for the colour: "fits" | "tight" | "no".
+
+    A model that fits also says whether it runs on the GPU, and if not why (verdict.gpu)."""
     state = "no" if not verdict.fits else "tight" if verdict.label == "tight" else "fits"
     head = {"fits": "Fits this machine", "tight": "Tight on this machine"}.get(state, "Does not fit")
-    where = " (on the GPU)" if verdict.where == "gpu" else ""
-    return f"{head}{where}: {verdict.reason}.", state
+    where = f" Runs {verdict.gpu}." if verdict.fits and getattr(verdict, "gpu", "") else ""
+    return f"{head}: {verdict.reason}.{where}", state
 
 
 def parse_options(fields: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
