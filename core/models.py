@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from core.errors import ModelNotFound, ServerError, StreamBroken, StreamStalled
 from core.machine import FitVerdict, MachineResources, fits, llama_gpu_offload, machine_resources
 from core.model_records import ModelDetails, ModelInfo, PullProgress, RunningModel
+from core.recommended import Recommended, recommend
 
 if TYPE_CHECKING:
     from core.ollama_client import ChatStream, OllamaClient
@@ -88,6 +89,17 @@ class ModelManager:
         res = resources if resources is not None else machine_resources()
         usable = self.gpu_usable() if gpu_usable is None else gpu_usable
         return [(model, fits(model, res, gpu_usable=usable)) for model in self.list()]
+
+    def recommended(
+        self, resources: MachineResources | None = None, installed: set[str] | None = None
+    ) -> tuple[str, list[Recommended]]:
+        """The models to suggest for this machine's class (core.recommended), named for this server (Ollama
+        names on Ollama, hf.co/… on the embedded backend), each with its fit verdict and whether it is
+        installed (``installed``: the names listed, asked of the server when not given)."""
+        res = resources if resources is not None else machine_resources()
+        have = installed if installed is not None else {m.name for m in self.list()}
+        backend = "embedded" if self.client.server_kind == "embedded" else "ollama"
+        return recommend(res, backend=backend, gpu_usable=self.gpu_usable(), installed=have)
 
     def gpu_usable(self) -> bool:
         """Whether the connected server can run models on a GPU of this machine."""

@@ -217,6 +217,15 @@ class Controller:
 
         self.run(work, on_ok, on_error)
 
+    def recommend_models(
+        self, on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]
+    ) -> None:
+        """The models to suggest for this machine (ModelManager.recommended: its class, and five entries named
+        for this backend with their fit and whether each is installed), on a worker."""
+        from core.machine import machine_resources
+
+        self.run(lambda: self.models.recommended(machine_resources()), on_ok, on_error)
+
     def show_model(
         self, name: str, on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]
     ) -> None:

@@ -26,11 +26,13 @@ __all__ = [
     "OPTION_FIELDS",
     "InfoPanel",
     "PillSwitch",
+    "RecommendedRow",
     "StatsChart",
     "fit_sentence",
     "human_size",
     "model_label",
     "parse_options",
+    "recommended_detail",
 ]
 
 # Options a chat can override: (key, type, lower bound, upper bound, hint).
@@ -152,6 +154,33 @@ class RunningRow(BoxLayout):
             panel.dispatch("on_unload", self.name)
 
 
+class RecommendedRow(BoxLayout):
+    """A model suggested for this machine: its name, size and fit, and a Pull button (Installed once it is)."""
+
+    name = StringProperty("")
+    detail = StringProperty("")
+    fit_state = StringProperty("")  # "fits" | "tight" | "no", the detail's colour
+    installed = BooleanProperty(False)
+    busy = BooleanProperty(False)  # a pull is running: one at a time
+
+    def pull(self) -> None:
+        panel = self.parent
+        while panel is not None and not isinstance(panel, InfoPanel):
+            panel = panel.parent
+        if panel is not None and not self.installed and not self.busy:
+            panel.ids.pull_input.text = self.name
+            panel.dispatch("on_pull", self.name)
+
+
+def recommended_detail(entry: Any) -> tuple[str, str]:
+    """A suggested model's second line and its colour state: "2.5 GB · 4B · fits, on the CPU"."""
+    verdict = entry.verdict
+    _sentence, state = fit_sentence(verdict)
+    where = ", on the CPU" if verdict.fits and verdict.where == "cpu" else ""  # "fits on GPU" says it already
+    parts = [human_size(entry.size), entry.model.parameters, f"{verdict.label}{where}"]
+    return _FIT_SEP.join(parts), state
+
+
 class InfoPanel(BoxLayout):
     """Right zone. Events: on_reconnect, on_pick_model(name), on_chat_settings(system, options, think),
     on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh, on_dev_switch(on)."""
@@ -177,6 +206,7 @@ class InfoPanel(BoxLayout):
     pull_fraction = NumericProperty(0.0)
     pull_status = StringProperty("")
     running_text = StringProperty("")
+    recommended_note = StringProperty("")  # which machine class the suggestions are for, and from where
     dev_mode = BooleanProperty(False)
     dev_stats = StringProperty("No reply yet.")
     dev_history = ListProperty([])
@@ -266,6 +296,18 @@ class InfoPanel(BoxLayout):
         }
         self.think = think
         self.options_error = ""
+
+    def set_recommended(self, note: str, entries: Sequence[Any]) -> None:
+        """Show the models suggested for this machine (core.recommended.Recommended), each pullable in a click."""
+        self.recommended_note = note
+        box = self.ids.recommended_box
+        box.clear_widgets()
+        for entry in entries:
+            detail, state = recommended_detail(entry)
+            row = RecommendedRow(name=entry.name, detail=detail, fit_state=state, installed=entry.installed)
+            row.busy = self.pulling
+            self.bind(pulling=row.setter("busy"))
+            box.add_widget(row)
 
     def set_running(self, running: Sequence[Any]) -> None:
         box = self.ids.running_box
