@@ -1,4 +1,5 @@
-"""`python -m core.embedded --port PORT [--home DIR] [--host 127.0.0.1]`: serve the bundled models in the foreground."""
+"""`python -m core.embedded --port PORT [--home DIR] [--host 127.0.0.1]`: serve the embedded backend's models (bundled,
+pulled from Hugging Face, IA_HOME/models/*.gguf, Ollama's downloaded models) in the foreground."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ def main(argv: list[str] | None = None) -> int:
     """Start the embedded Ollama-compatible server and block until Ctrl-C."""
     parser = argparse.ArgumentParser(
         prog="python -m core.embedded",
-        description="Serve the bundled models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
+        description="Serve the bundled models, the GGUF models pulled from Hugging Face, IA_HOME/models/*.gguf and "
+        "Ollama's downloaded models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
     )
     parser.add_argument(
         "--port", type=int, default=11434, help="TCP port (default 11434, Ollama's; 0 = any free)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--home", type=Path, default=None, help="IA_HOME whose models/*.gguf are served too")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="IA_HOME whose models (pulled, *.gguf) are served"
+    )
     args = parser.parse_args(argv)
     try:
         from core.embedded.llama_engine import LlamaEngine

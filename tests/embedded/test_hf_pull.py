@@ -7,6 +7,11 @@ repositories, HF_ENDPOINT honoured; then the model is listed under its Ollama na
 from __future__ import annotations
 
 import hashlib
+import re
+import resource
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +27,7 @@ pytest.importorskip(
     "llama_cpp", reason="the embedded backend needs llama-cpp-python (pip install .[embedded])"
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 REPO = "someone/SmolLM2-135M-Instruct-GGUF"
 NAME = f"hf.co/{REPO}"
 TINY_Q8 = b"GGUF" + bytes(range(256)) * 1024  # a small stand-in for another quantisation
@@ -262,3 +268,47 @@ def test_pull_cancel_from_the_model_manager_stops_promptly(server, hf_hub, hub_r
     partial = home / "models" / "blobs" / f"sha256-{weights.sha256}-partial"
     assert 1_000_000 < _wait_still(partial) < weights.size
     assert f"{NAME}:latest" not in _names(url)
+
+
+def _serve_in_a_process(home: Path, max_file_bytes: int | None) -> tuple[subprocess.Popen, str]:
+    """`python -m core.embedded` in a child; with `max_file_bytes`, no file it writes may grow past that size
+    (RLIMIT_FSIZE: a write beyond it fails with EFBIG, as a full disk fails with ENOSPC)."""
+
+    def limit() -> None:
+        if max_file_bytes is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "core.embedded", "--port", "0", "--home", str(home)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit,
+    )  # fmt: skip
+    first = child.stdout.readline()
+    match = re.search(r"at (http://\S+)", first)
+    assert match, first + child.stderr.read()
+    return child, match.group(1)
+
+
+def test_a_write_that_fails_keeps_the_part_and_a_later_pull_resumes_it(hf_hub, hub_repo, tmp_path):
+    home = tmp_path / "home"
+    weights = hub_repo.file("SmolLM2-135M-Instruct-Q4_K_M.gguf")
+    partial = home / "models" / "blobs" / f"sha256-{weights.sha256}-partial"
+    child, url = _serve_in_a_process(home, max_file_bytes=20_000_000)
+    try:
+        with pytest.raises(ollama.ResponseError) as err:
+            _pull(url, NAME)
+    finally:
+        child.terminate()
+        child.wait(30)
+    assert err.value.error == (
+        f"cannot write {partial}: File too large; free some space and pull again to resume"
+    )
+    assert partial.stat().st_size == 20_000_000  # what was written is kept
+    child, url = _serve_in_a_process(home, max_file_bytes=None)
+    try:
+        assert _pull(url, NAME)[-1] == {"status": "success"}
+        assert NAME + ":latest" in _names(url)
+    finally:
+        child.terminate()
+        child.wait(30)
+    assert hf_hub.file_requests()[-1].headers["range"] == "bytes=20000000-"
