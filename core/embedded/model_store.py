@@ -302,9 +302,13 @@ class ModelStore:
         used = {d for m in self._all_manifest_digests() for d in m}
         removed = []
         for digest in set(candidates) - used:
-            with contextlib.suppress(FileNotFoundError, ValueError):
+            try:
                 self.blob_path(digest).unlink()
                 removed.append(digest)
+            except (FileNotFoundError, ValueError):
+                continue
+            except OSError as exc:  # in use elsewhere (Windows keeps a mapped file): left for a later prune
+                log.warning("cannot remove the unused blob %s: %s", digest, exc)
         _prune_dirs(self.manifests)
         return removed
 

@@ -57,18 +57,19 @@ def test_the_bundled_chat_models_defaults_are_shown_and_reach_llama_cpp(embedded
 
 
 @pytest.mark.model
+@pytest.mark.timeout(900)  # about 1,500 tokens in all: 30 s on a quiet 2-core machine, minutes under load
 def test_a_french_question_that_looped_under_the_generic_defaults_now_ends(embedded_server):
     client = ollama.Client(host=embedded_server.url)
     messages = [{"role": "user", "content": QUESTION}]
     generic, own = [], []
-    for seed in (1, 2, 3, 4):
-        common = {"seed": seed, "num_ctx": 512}
+    for seed in (1, 2, 3):
+        common = {"seed": seed, "num_ctx": 384}  # a loop fills these 384 tokens as it filled the app's 4,096
         generic.append(client.chat("smollm2:135m", messages=messages, options={**GENERIC, **common}))
         own.append(client.chat("smollm2:135m", messages=messages, options=common))
     looped = [r for r in generic if r.done_reason == "length"]
     assert looped, [
         (r.eval_count, r.done_reason) for r in generic
     ]  # the loop, reproduced: it fills the context
-    assert all(r.eval_count > 400 for r in looped)
+    assert all(r.eval_count > 300 for r in looped)
     assert all(r.done_reason == "stop" for r in own), [(r.eval_count, r.done_reason) for r in own]
     assert max(r.eval_count for r in own) < 300

@@ -61,6 +61,14 @@ def test_the_panel_offers_ollama_models_for_an_8_gb_gpu_with_their_fit(app_drive
     assert all(_button(r).text == "Pull" and _button(r).primary for r in rows)
     _show_list(d)
     d.shot("app_recommended_gpu")
+    # A click pulls it from Ollama's library (the scripted server's registry), then the row says Installed.
+    from core.embedded.scripted import scripted_model
+
+    d.server.engine.registry.append(scripted_model("qwen3:8b", size=5_200_000_000))
+    d.press(_button(rows[0]))
+    d.wait(lambda: "qwen3:8b" in info.model_names, "the pulled model in the picker")
+    assert d.server.engine.bodies("/api/pull")[-1]["model"] == "qwen3:8b"
+    d.wait(lambda: _rows(info) and _rows(info)[0].installed, "the row to say Installed")
 
 
 @pytest.fixture
