@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cli.background import run_interruptible
 from cli.commands import CommandError, command
 
 if TYPE_CHECKING:
     from cli.state import CliState
-    from core.models import FitVerdict, ModelInfo, ModelManager, PullProgress
+    from core.machine import FitVerdict
+    from core.model_records import ModelInfo, PullProgress
+    from core.models import ModelManager
 
 __all__ = ["find_model", "fit_style", "same_model"]
 
@@ -47,32 +49,64 @@ def fit_style(verdict: FitVerdict) -> str:
     return "yellow" if verdict.label == "tight" else ""
 
 
-@command("models", "/models", "list the installed models and whether each fits this machine (* = current)")
+@command(
+    "models", "/models", "installed models, whether each fits this machine (* = current), and models to pull"
+)
 def _models(state: CliState, arg: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from core.models import machine_resources
+    from core.machine import machine_resources
 
     resources = machine_resources()
-    judged = _manager(state).fit(resources)  # one /api/tags request: fit is judged from the listed sizes
+    manager = _manager(state)
+    judged = manager.fit(resources)  # one /api/tags request: fit is judged from the listed sizes
+    state.out.print(f"This machine: {resources.summary()}", markup=False)
     if not judged:
         state.out.print(f"No model is installed on {state.backend.host}: pull one with /pull NAME.")
-        return
-    state.out.print(f"This machine: {resources.summary()}", markup=False)
-    table = Table("", "name", "size", "parameters", "quantization", "context", "capabilities", "fits here")
-    for m, verdict in judged:
-        mark = "*" if state.model and same_model(m.name, state.model) else ""
-        ctx = str(m.context_length) if m.context_length else "-"
+    else:
+        table = Table(
+            "", "name", "size", "parameters", "quantization", "context", "capabilities", "fits here"
+        )
+        for m, verdict in judged:
+            mark = "*" if state.model and same_model(m.name, state.model) else ""
+            ctx = str(m.context_length) if m.context_length else "-"
+            table.add_row(
+                mark,
+                m.name,
+                _size(m.size),
+                m.parameter_size or "-",
+                m.quantization or "-",
+                ctx,
+                ", ".join(m.capabilities) or "-",
+                Text(verdict.label, style=fit_style(verdict)),
+            )
+        state.out.print(table)
+    _recommended(state, manager, resources, {m.name for m, _v in judged})
+
+
+def _recommended(state: CliState, manager: ModelManager, resources: Any, installed: set[str]) -> None:
+    """The short list of models to pull for this machine's class, each with its fit and where it would run."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from core.recommended import TIERS
+
+    tier, entries = manager.recommended(resources, installed)
+    kind = "from Hugging Face (GGUF, Q4_K_M)" if state.backend.kind == "embedded" else "from Ollama's library"
+    state.out.print(f"Recommended for {TIERS[tier]}, {kind}: /pull NAME", markup=False)
+    table = Table("name", "size", "parameters", "good at", "fits here", "runs")
+    for entry in entries:
+        verdict = entry.verdict
+        label = "installed" if entry.installed else verdict.label
+        runs = verdict.gpu.split(":")[0] if verdict.fits else "-"
         table.add_row(
-            mark,
-            m.name,
-            _size(m.size),
-            m.parameter_size or "-",
-            m.quantization or "-",
-            ctx,
-            ", ".join(m.capabilities) or "-",
-            Text(verdict.label, style=fit_style(verdict)),
+            entry.name,
+            _size(entry.size),
+            entry.model.parameters,
+            entry.model.good_at,
+            Text(label, style="green" if entry.installed else fit_style(verdict)),
+            runs,
         )
     state.out.print(table)
 

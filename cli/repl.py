@@ -38,7 +38,8 @@ def _pick_model(state: CliState) -> None:
 
     from cli.model_commands import fit_style
     from core.errors import IAError
-    from core.models import ModelManager, machine_resources
+    from core.machine import machine_resources
+    from core.models import ModelManager
 
     try:
         resources = machine_resources()

@@ -15,7 +15,7 @@ import httpx
 
 from config import parse_host
 from core.errors import IAError, ServerError, ServerUnreachable, StreamBroken
-from core.models import ModelDetails, ModelInfo, RunningModel
+from core.model_records import ModelDetails, ModelInfo, RunningModel
 from core.ollama_errors import response_error, translate_error
 from core.ollama_stream import (
     ChatStream,

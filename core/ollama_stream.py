@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from core.errors import IAError, StreamBroken, StreamStalled
-from core.models import PullProgress
+from core.model_records import PullProgress
 from core.ollama_errors import translate_error
 
 if TYPE_CHECKING:

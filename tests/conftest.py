@@ -14,7 +14,12 @@ import pytest
 # Fixture modules contributed by each area; loaded only once they exist so areas can land independently.
 pytest_plugins = [
     name
-    for name in ("tests.fixtures.servers", "tests.fixtures.openai_servers", "tests.fixtures.display")
+    for name in (
+        "tests.fixtures.servers",
+        "tests.fixtures.openai_servers",
+        "tests.fixtures.display",
+        "tests.fixtures.hf_hub",
+    )
     if importlib.util.find_spec(name) is not None
 ]
 
@@ -30,7 +35,11 @@ def ia_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IA_HOME", str(home))
     monkeypatch.setenv("OLLAMA_HOST", DEAD_HOST)
     monkeypatch.setenv("IA_EMBEDDED", "off")
-    for var in ("IA_MODEL", "IA_DEV", "OLLAMA_API_KEY", "OPENAI_API_KEY"):
+    # The embedded backend also serves Ollama's downloaded models and pulls from Hugging Face: a test sees
+    # neither the machine's Ollama store nor the real Hub unless it builds its own (tests/fixtures).
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "no_ollama_models"))
+    monkeypatch.setenv("HF_ENDPOINT", DEAD_HOST)
+    for var in ("IA_MODEL", "IA_DEV", "OLLAMA_API_KEY", "OPENAI_API_KEY", "HF_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     return home
 

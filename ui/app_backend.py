@@ -150,12 +150,28 @@ class BackendActions:
     def refresh_models(self) -> None:
         self.controller.fit_models(self._models_listed, self._backend_failed)
         self.refresh_running()
+        backend = self.controller.backend
+        if backend is None or backend.kind != "openai":
+            self.controller.recommend_models(self._recommended_listed, lambda _e: None)
 
     def refresh_running(self) -> None:
         """The models loaded in memory, on servers that can say (not an OpenAI-compatible one)."""
         backend = self.controller.backend
         if backend is not None and backend.kind != "openai":
             self.controller.running(self.ids.info.set_running, lambda _e: None)
+
+    def _recommended_listed(self, listing: tuple[str, list[Any]]) -> None:
+        """Models to pull for this machine's class (ModelManager.recommended), each in one click."""
+        from core.recommended import TIERS
+
+        tier, entries = listing
+        backend = self.controller.backend
+        where = (
+            "Hugging Face GGUFs (Q4_K_M)"
+            if backend is not None and backend.kind == "embedded"
+            else "Ollama's library"
+        )
+        self.ids.info.set_recommended(f"For {TIERS[tier]}, from {where}: pull one in a click.", entries)
 
     def _models_listed(self, listing: tuple[Any, list[tuple[Any, Any]]]) -> None:
         """The installed models, each judged against this machine (Controller.fit_models)."""

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from config import Settings
     from core.backend import Backend
     from core.embedded.engine import Engine
-    from core.models import FitVerdict, MachineResources, ModelInfo, ModelManager, PullProgress
+    from core.machine import FitVerdict, MachineResources
+    from core.model_records import ModelInfo, PullProgress
+    from core.models import ModelManager
 
 __all__ = ["Controller", "Problem", "clock_post", "describe_error"]
 
@@ -241,13 +243,22 @@ class Controller:
     ) -> None:
         """The installed models, each with whether it fits this machine, and the machine measured now: one
         /api/tags request (fit is judged from the listed sizes) plus psutil and nvidia-smi, on a worker."""
-        from core.models import machine_resources
+        from core.machine import machine_resources
 
         def work() -> tuple[MachineResources, list[tuple[ModelInfo, FitVerdict]]]:
             resources = machine_resources()
             return resources, self.models.fit(resources)
 
         self.run(work, on_ok, on_error)
+
+    def recommend_models(
+        self, on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]
+    ) -> None:
+        """The models to suggest for this machine (ModelManager.recommended: its class, and five entries named
+        for this backend with their fit and whether each is installed), on a worker."""
+        from core.machine import machine_resources
+
+        self.run(lambda: self.models.recommended(machine_resources()), on_ok, on_error)
 
     def show_model(
         self, name: str, on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]

@@ -29,11 +29,13 @@ __all__ = [
     "OPTION_FIELDS",
     "InfoPanel",
     "PillSwitch",
+    "RecommendedRow",
     "StatsChart",
     "fit_sentence",
     "human_size",
     "model_label",
     "parse_options",
+    "recommended_detail",
 ]
 
 # Options a chat can override: (key, type, lower bound, upper bound, hint).
@@ -71,11 +73,13 @@ def model_label(info: Any, verdict: Any | None = None) -> str:
 
 
 def fit_sentence(verdict: Any) -> tuple[str, str]:
-    """What the model details say about a model's fit, and its state for the colour: "fits" | "tight" | "no"."""
+    """What the model details say about a model's fit, and its state for the colour: "fits" | "tight" | "no".
+
+    A model that fits also says whether it runs on the GPU, and if not why (verdict.gpu)."""
     state = "no" if not verdict.fits else "tight" if verdict.label == "tight" else "fits"
     head = {"fits": "Fits this machine", "tight": "Tight on this machine"}.get(state, "Does not fit")
-    where = " (on the GPU)" if verdict.where == "gpu" else ""
-    return f"{head}{where}: {verdict.reason}.", state
+    where = f" Runs {verdict.gpu}." if verdict.fits and getattr(verdict, "gpu", "") else ""
+    return f"{head}: {verdict.reason}.{where}", state
 
 
 def parse_options(fields: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -161,6 +165,33 @@ OPENAI_MODELS_NOTE = (
 )
 
 
+class RecommendedRow(BoxLayout):
+    """A model suggested for this machine: its name, size and fit, and a Pull button (Installed once it is)."""
+
+    name = StringProperty("")
+    detail = StringProperty("")
+    fit_state = StringProperty("")  # "fits" | "tight" | "no", the detail's colour
+    installed = BooleanProperty(False)
+    busy = BooleanProperty(False)  # a pull is running: one at a time
+
+    def pull(self) -> None:
+        panel = self.parent
+        while panel is not None and not isinstance(panel, InfoPanel):
+            panel = panel.parent
+        if panel is not None and not self.installed and not self.busy:
+            panel.ids.pull_input.text = self.name
+            panel.dispatch("on_pull", self.name)
+
+
+def recommended_detail(entry: Any) -> tuple[str, str]:
+    """A suggested model's second line and its colour state: "2.5 GB · 4B · fits, on the CPU"."""
+    verdict = entry.verdict
+    _sentence, state = fit_sentence(verdict)
+    where = ", on the CPU" if verdict.fits and verdict.where == "cpu" else ""  # "fits on GPU" says it already
+    parts = [human_size(entry.size), entry.model.parameters, f"{verdict.label}{where}"]
+    return _FIT_SEP.join(parts), state
+
+
 class InfoPanel(BoxLayout):
     """Right zone. Events: on_reconnect, on_switch_host(host), on_pick_model(name), on_chat_settings(system,
     options, think), on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh,
@@ -181,7 +212,7 @@ class InfoPanel(BoxLayout):
     fit_text = StringProperty("")  # whether the selected model fits this machine, and why
     fit_state = StringProperty("")  # "fits" | "tight" | "no" | "" (not judged): the colour of fit_text
     machine_text = StringProperty("")  # this machine's RAM, cores and GPU memory
-    verdicts = DictProperty({})  # model name -> core.models.FitVerdict
+    verdicts = DictProperty({})  # model name -> core.machine.FitVerdict
     capabilities = ListProperty([])
     can_think = BooleanProperty(False)
     think = BooleanProperty(False)
@@ -192,6 +223,7 @@ class InfoPanel(BoxLayout):
     pull_fraction = NumericProperty(0.0)
     pull_status = StringProperty("")
     running_text = StringProperty("")
+    recommended_note = StringProperty("")  # which machine class the suggestions are for, and from where
     dev_mode = BooleanProperty(False)
     dev_stats = StringProperty("No reply yet.")
     dev_history = ListProperty([])
@@ -240,7 +272,7 @@ class InfoPanel(BoxLayout):
     ) -> None:
         """Fill the picker; ``selected`` is shown even when the server lacks it (the banner says so).
 
-        ``verdicts`` (model name -> core.models.FitVerdict) add whether each fits this machine to its entry and
+        ``verdicts`` (model name -> core.machine.FitVerdict) add whether each fits this machine to its entry and
         to the details; ``machine`` is MachineResources.summary()."""
         self.verdicts = dict(verdicts or {})
         self.machine_text = f"This machine: {machine}" if machine else ""
@@ -304,6 +336,18 @@ class InfoPanel(BoxLayout):
         }
         self.think = think
         self.options_error = ""
+
+    def set_recommended(self, note: str, entries: Sequence[Any]) -> None:
+        """Show the models suggested for this machine (core.recommended.Recommended), each pullable in a click."""
+        self.recommended_note = note
+        box = self.ids.recommended_box
+        box.clear_widgets()
+        for entry in entries:
+            detail, state = recommended_detail(entry)
+            row = RecommendedRow(name=entry.name, detail=detail, fit_state=state, installed=entry.installed)
+            row.busy = self.pulling
+            self.bind(pulling=row.setter("busy"))
+            box.add_widget(row)
 
     def set_running(self, running: Sequence[Any]) -> None:
         box = self.ids.running_box

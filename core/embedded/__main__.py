@@ -1,5 +1,6 @@
 """`python -m core.embedded --port PORT [--home DIR] [--host 127.0.0.1]` (installed: `iav3-serve`): serve the
-bundled models in the foreground."""
+embedded backend's models (bundled, pulled from Hugging Face, IA_HOME/models/*.gguf, Ollama's downloaded
+models) in the foreground."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     started_as = Path(sys.argv[0]).name
     parser = argparse.ArgumentParser(
         prog="python -m core.embedded" if started_as == "__main__.py" else started_as,  # or iav3-serve
-        description="Serve the bundled models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
+        description="Serve the bundled models, the GGUF models pulled from Hugging Face, IA_HOME/models/*.gguf and "
+        "Ollama's downloaded models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
     )
     parser.add_argument(
         "--port", type=int, default=11434, help="TCP port (default 11434, Ollama's; 0 = any free)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--home", type=Path, default=None, help="IA_HOME whose models/*.gguf are served too")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="IA_HOME whose models (pulled, *.gguf) are served"
+    )
     args = parser.parse_args(argv)
     try:
         from core.embedded.llama_engine import LlamaEngine

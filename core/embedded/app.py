@@ -43,10 +43,11 @@ __all__ = ["build_app"]
 
 
 def _not_supported_text(action: str, models: list[str]) -> str:
-    bundled = ", ".join(models) or "none"
+    served = ", ".join(models) or "none"
     return (
-        f"the embedded backend (llama.cpp) cannot {action}: it serves only its bundled models and the .gguf "
-        f"files in IA_HOME/models (available now: {bundled}); install Ollama (https://ollama.com) to manage models"
+        f"the embedded backend (llama.cpp) cannot {action}: it serves its bundled models, the GGUF models pulled "
+        f"from Hugging Face (hf.co/...), the .gguf files in IA_HOME/models and Ollama's downloaded models "
+        f"(available now: {served}); install Ollama (https://ollama.com) to manage models"
     )
 
 
@@ -130,6 +131,8 @@ class _Api:
         if not name:
             raise ProtocolError(400, "model is required")
         card = await asyncio.to_thread(self._find, name, normalised=True)
+        if card.problem:
+            return error_response(500, card.problem)
         data: dict[str, Any] = {
             "modelfile": modelfile_text(card),
             "parameters": format_parameters(card.parameters),
@@ -155,7 +158,7 @@ class _Api:
                 "digest": item.card.digest,
                 "details": self._details(item.card),
                 "expires_at": local_time(item.expires_at),
-                "size_vram": 0,
+                "size_vram": item.size_vram,
                 "context_length": item.context_length,
             }
             for item in sorted(running, key=lambda r: r.expires_at, reverse=True)
@@ -252,7 +255,7 @@ class _Api:
             if message.get("images") is not None:
                 check_images(message["images"])
         if any(m.get("images") for m in clean) and "vision" not in card.capabilities:
-            raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
+            raise ProtocolError(400, _no_images_text(card, name))
         options = check_options(body.get("options"))
         fmt = check_format(body.get("format"))
         if not messages:
@@ -294,7 +297,7 @@ class _Api:
         images = body.get("images") or []
         check_images(images)
         if images and "vision" not in card.capabilities:
-            raise ProtocolError(400, f'"{name}" does not support images: it is a text-only model (no vision)')
+            raise ProtocolError(400, _no_images_text(card, name))
         options = check_options(body.get("options"))
         fmt = check_format(body.get("format"))
         if not prompt:
@@ -395,6 +398,13 @@ class _Api:
             return await reply.collect(first, events)
         finally:
             await cleanup()
+
+
+def _no_images_text(card: ModelCard, name: str) -> str:
+    """Why images are refused: a text-only model, or a projector the embedded backend does not use."""
+    if card.vision_note:
+        return f'"{name}" does not support images here: {card.vision_note}'
+    return f'"{name}" does not support images: it is a text-only model (no vision)'
 
 
 def _context(value: Any) -> list[int] | None:

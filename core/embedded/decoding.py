@@ -33,6 +33,9 @@ class RunRecord:
     prompt_tokens: int = 0
     prompt_read: int = 0  # prompt tokens in the KV cache when sampling began (or when a cancel stopped it)
     prompt_cached: int = 0  # prompt tokens reused from the previous request's KV cache (not read again)
+    sampling: Sampling | None = (
+        None  # the options it was sampled with (the model's defaults under the request's)
+    )
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ class ModelCard:
         default_factory=dict
     )  # default options, e.g. {"stop": ["<end_of_turn>"]}
     model_info: dict[str, Any] = field(default_factory=dict)  # GGUF metadata subset (general.*, <arch>.*)
+    source: str = ""  # where the embedded backend found it: "bundled", "pulled", "gguf", "ollama"
+    problem: str = ""  # why it cannot be loaded at all (said when a request needs it), or ""
+    messages: list[dict[str, Any]] = field(default_factory=list)  # put before every chat (Ollama's MESSAGE)
+    vision_note: str = ""  # why images are refused although the model has a vision projector, or ""
 
 
 @dataclass
@@ -61,6 +65,7 @@ class LoadedModel:
     expires_at: datetime  # aware; when keep_alive runs out
     context_length: int
     size: int  # bytes held (file size plus KV cache estimate)
+    size_vram: int = 0  # of which on the GPU (layers offloaded)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,14 @@
 
 With verbose=False, llama-cpp-python redirects file descriptors 1 and 2 to /dev/null for the whole model load,
 which silently swallows whatever any other thread prints meanwhile (the CLI, the app). So models are opened
-with verbose=True (no redirection), llama.cpp's log callback is replaced once through llama_log_set (its
-supported hook) to send its lines to Python logging, and the few Python-level notes llama-cpp-python prints
-while loading are taken from the loading thread's sys.stderr writes only (other threads still write through)
-and logged at debug level.
+with verbose=True (no redirection), and the few Python-level notes llama-cpp-python prints while loading are
+taken from the loading thread's sys.stderr writes only (other threads still write through) and logged at
+debug level.
+
+llama.cpp has one logger per process. Its callback is set once, when this module is first imported, through
+llama_log_set (its supported hook): llama.cpp's lines go to the `core.embedded.llama_cpp` logger, warnings
+and errors at their level. Opening a model (by any engine) changes no process-wide setting: the level of
+llama-cpp-python's own logger, which `Llama(verbose=...)` sets, is put back as it was.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ _lock = threading.Lock()
 
 
 def route_llama_logs() -> None:
-    """Install the callback once: llama.cpp warnings and errors go to logging at their level, the rest to debug."""
+    """Send llama.cpp's log lines to logging (done once at import; calling it again changes nothing)."""
     with _lock:
         if _installed:
             return
@@ -83,10 +87,17 @@ def open_llama(path: str, **kwargs: Any) -> Any:
     """`llama_cpp.Llama(path, **kwargs)` that leaves other threads' output alone and is quiet afterwards."""
     import llama_cpp
 
-    route_llama_logs()
-    with _notes_of_this_thread() as notes:
-        llama = llama_cpp.Llama(path, verbose=True, **kwargs)
+    theirs = logging.getLogger("llama-cpp-python")
+    level = theirs.level
+    try:
+        with _notes_of_this_thread() as notes:
+            llama = llama_cpp.Llama(path, verbose=True, **kwargs)
+    finally:
+        theirs.setLevel(level)  # Llama() sets it process-wide (llama_cpp._logger.set_verbose)
     llama.verbose = False  # no per-request notes from here on
     if notes.getvalue().strip():
         log.debug("llama-cpp-python notes while opening %s:\n%s", path, notes.getvalue().strip())
     return llama
+
+
+route_llama_logs()  # process level, once: llama.cpp's logger is not per model or per engine

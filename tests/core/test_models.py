@@ -8,19 +8,9 @@ import pytest
 
 from core.embedded.scripted import ErrorBefore, scripted_model
 from core.errors import CapabilityMissing, ModelNotFound, ServerError
-from core.models import (
-    GIB,
-    FitVerdict,
-    GpuInfo,
-    MachineResources,
-    ModelInfo,
-    ModelManager,
-    PullProgress,
-    fits,
-    machine_resources,
-    parse_nvidia_smi,
-    with_fallback,
-)
+from core.machine import GIB, FitVerdict, GpuInfo, MachineResources, fits, machine_resources, parse_nvidia_smi
+from core.model_records import ModelInfo, PullProgress
+from core.models import ModelManager, with_fallback
 from core.ollama_client import ContentChunk, OllamaClient
 
 USER = [{"role": "user", "content": "hi"}]

@@ -9,7 +9,8 @@ import stat
 import pytest
 
 from core.embedded.scripted import scripted_model
-from core.models import GIB, GpuInfo, MachineResources, ModelManager, machine_resources
+from core.machine import GIB, GpuInfo, MachineResources, machine_resources
+from core.models import ModelManager
 from core.ollama_client import OllamaClient
 
 QUERY = "--query-gpu=name,memory.total,memory.used --format=csv,noheader,nounits"
@@ -85,3 +86,46 @@ def test_fit_judges_from_the_listing_without_a_request_per_model(manager, script
         "fits",
     ]
     assert scripted_server.engine.bodies("/api/show") == []
+
+
+GPU8 = GpuInfo("GeForce RTX 4060", 8 * GIB, 1 * GIB)
+
+
+def _machine(*gpus: GpuInfo) -> MachineResources:
+    return MachineResources(32 * GIB, 24 * GIB, 8, "cpu", list(gpus))
+
+
+def test_the_verdict_says_whether_the_gpu_is_used_and_why_not():
+    from core.machine import fits
+    from core.model_records import ModelInfo
+
+    model = ModelInfo("qwen3:4b", 2_500_000_000, "d" * 64, None, "qwen3", "4B", "Q4_K_M")
+    on_gpu = fits(model, _machine(GPU8))
+    assert (on_gpu.where, on_gpu.label, on_gpu.gpu) == ("gpu", "fits on GPU", "on the GPU (GeForce RTX 4060)")
+    no_offload = fits(model, _machine(GPU8), gpu_usable=False)
+    assert (no_offload.where, no_offload.label) == ("cpu", "fits in RAM")
+    assert no_offload.gpu == (
+        "on the CPU: the embedded backend's llama.cpp has no GPU support, so GeForce RTX 4060 is not used"
+    )
+    assert fits(model, _machine()).gpu == "on the CPU: no GPU found"
+    small = GpuInfo("GT 1030", 2 * GIB, 1 * GIB)
+    assert fits(model, _machine(small)).gpu == "on the CPU: GT 1030 has too little free memory (1.0 GiB)"
+
+
+def test_fit_on_the_embedded_backend_uses_the_gpu_only_when_its_llama_cpp_can(
+    monkeypatch, tmp_path, scripted_server, scripted_embedded_server
+):
+    from core.machine import llama_gpu_offload
+
+    _tool(tmp_path, "nvidia-smi", 'printf "GeForce RTX 4060, 8188, 512\\n"\n')
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    res = machine_resources()
+    ollama_side = ModelManager(OllamaClient(scripted_server.url))
+    ollama_side.client.identify()
+    assert {v.where for _m, v in ollama_side.fit(res)} == {"gpu"}  # Ollama uses the GPU
+    embedded = ModelManager(OllamaClient(scripted_embedded_server.url))
+    embedded.client.identify()
+    judged = embedded.fit(res)
+    assert embedded.gpu_usable() is llama_gpu_offload() is False  # this machine's CPU-only build
+    assert {v.where for _m, v in judged} == {"cpu"}
+    assert all("has no GPU support" in v.gpu for _m, v in judged)

@@ -9,7 +9,8 @@ import pytest
 from core.embedded.scripted import Delay, Drop, ErrorLine, Layer, PullScript, ScriptedEngine, Stall
 from core.embedded.server import EmbeddedServer
 from core.errors import ModelNotFound, ServerError, StreamBroken, StreamStalled
-from core.models import ModelManager, PullProgress
+from core.model_records import PullProgress
+from core.models import ModelManager
 from core.ollama_client import OllamaClient
 
 

@@ -1,4 +1,5 @@
-"""DELETE /api/delete on the llama.cpp engine: user .gguf files go, bundled models stay, pulls stay a 501."""
+"""DELETE /api/delete on the llama.cpp engine: user .gguf files go, bundled models stay; a pull from Ollama's
+library is a clear 501 (the embedded backend pulls from Hugging Face: tests/embedded/test_hf_pull.py)."""
 
 from __future__ import annotations
 
@@ -77,9 +78,12 @@ def test_a_linked_gguf_is_listed_then_deleted_and_the_target_is_kept(llama_home)
 
 
 @pytest.mark.model
-def test_pull_stays_a_clear_501(llama_home):
+def test_a_pull_from_ollamas_library_is_a_clear_501_naming_the_hugging_face_syntax(llama_home):
     url, _ = llama_home
-    with pytest.raises(ollama.ResponseError) as err:
-        ollama.Client(host=url).pull("llama3.2")
-    assert err.value.status_code == 501
-    assert "cannot pull models" in err.value.error and "smollm2:135m" in err.value.error
+    for stream in (False, True):
+        with pytest.raises(ollama.ResponseError) as err:
+            result = ollama.Client(host=url).pull("llama3.2", stream=stream)
+            list(result) if stream else None
+        assert err.value.status_code == 501
+        assert "cannot pull 'llama3.2' from Ollama's library" in err.value.error
+        assert "hf.co/{user}/{repo}[:{quant}]" in err.value.error

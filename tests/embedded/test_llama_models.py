@@ -127,10 +127,10 @@ def test_closing_the_stream_stops_llama_generation(embedded_server):
 
 
 def test_models_in_home_are_served(tmp_path):
-    from core.embedded.catalog import discover
+    from core.embedded.catalog import BUNDLED
     from core.embedded.llama_engine import LlamaEngine
 
-    bundled = {m.name: m.path for m in discover(None)}
+    bundled = {name: locate() for name, locate in BUNDLED.items()}
     models = tmp_path / "models"
     models.mkdir()
     (models / "My Tiny.gguf").symlink_to(bundled["smollm2:135m"])
@@ -182,13 +182,13 @@ def test_format_schema_constrains_the_reply_to_json(embedded_server):
 def test_chat_prompts_use_the_chat_template_or_the_gemma_turn_format(embedded_server):
     import llama_cpp
 
-    from core.embedded.catalog import discover, read_metadata
+    from core.embedded.catalog import BUNDLED
     from core.embedded.prompts import base_prompt, template_prompt
 
-    paths = {m.name: m.path for m in discover(None)}
+    paths = {name: locate() for name, locate in BUNDLED.items()}
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a colour."}]
     client = ollama.Client(host=embedded_server.url)
-    meta = read_metadata(paths["smollm2:135m"])
+    meta = embedded_server.engine.catalog.read_metadata(paths["smollm2:135m"])
     expected = {
         "gemma3:270m": base_prompt(messages).text,
         "smollm2:135m": template_prompt(

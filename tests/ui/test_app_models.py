@@ -62,6 +62,7 @@ def test_each_model_says_whether_it_fits_this_machine(app_driver):
     assert " RAM (" in info.machine_text and ("GPU" in info.machine_text or "GiB free)" in info.machine_text)
     assert info.fit_state == "fits" and info.fit_text.startswith("Fits this machine")
     assert "needs about" in info.fit_text and list(info.ids.fit_label.color) == theme.colors["success"]
+    assert info.fit_text.endswith(" Runs on the CPU: no GPU found.")  # this machine: no GPU, said in words
     assert info.ids.fit_label.height > 0 and info.ids.machine_label.height > 0  # laid out, not empty
 
     engine.set_models(*engine.list_models(), scripted_model("huge:405b", size=64 * 1024**4))  # 64 TiB
