@@ -72,13 +72,16 @@ class OpenAIApi:
     # --- plumbing ------------------------------------------------------------------------------------
 
     async def _body(self, request: Request) -> dict[str, Any]:
+        """The JSON object sent, recorded by the engine as it came (the raw text when it is not JSON)."""
         raw = await request.body()
         try:
-            seen: Any = decode_json(raw)
+            body = decode_json(raw)
         except OpenAIError:
-            seen = raw.decode("utf-8", errors="replace") if raw.strip() else None
-        self.engine.observe(SeenRequest(request.method, request.url.path, seen))
-        return decode_json(raw)
+            text = raw.decode("utf-8", errors="replace") if raw.strip() else None
+            self.engine.observe(SeenRequest(request.method, request.url.path, text))
+            raise
+        self.engine.observe(SeenRequest(request.method, request.url.path, body))
+        return body
 
     async def _card(self, name: str) -> ModelCard:
         card = await asyncio.to_thread(self.engine.find, name)
