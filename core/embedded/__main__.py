@@ -12,12 +12,13 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start the embedded Ollama-compatible server and block until Ctrl-C."""
+    """Start the embedded server (Ollama API, and the OpenAI API under /v1) and block until Ctrl-C."""
     started_as = Path(sys.argv[0]).name
     parser = argparse.ArgumentParser(
         prog="python -m core.embedded" if started_as == "__main__.py" else started_as,  # or iav3-serve
         description="Serve the bundled models, the GGUF models pulled from Hugging Face, IA_HOME/models/*.gguf and "
-        "Ollama's downloaded models (llama.cpp) over the Ollama HTTP API, for any Ollama client.",
+        "Ollama's downloaded models (llama.cpp) over the Ollama HTTP API and the OpenAI-compatible API (/v1), "
+        "for any Ollama or OpenAI client.",
     )
     parser.add_argument(
         "--port", type=int, default=11434, help="TCP port (default 11434, Ollama's; 0 = any free)"
@@ -51,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {card.name:<24} {card.parameter_size:>6} {card.quantization_level:<8} {card.path}", flush=True
         )
-    print(f"Use it with OLLAMA_HOST={url} (Ctrl-C to stop).", flush=True)
+    print(
+        f"Use it with OLLAMA_HOST={url}, or as an OpenAI-compatible API at {url}/v1 (Ctrl-C to stop).",
+        flush=True,
+    )
     try:
         while not server.wait(0.5):
             pass

@@ -1,4 +1,5 @@
-"""The Starlette app that speaks the Ollama HTTP API (ollama-api.md) in front of an Engine.
+"""The Starlette app that speaks the Ollama HTTP API (as Ollama's API reference describes it) in front of an Engine, and the
+OpenAI-compatible API beside it (core.embedded.openai_api registers the /v1 routes).
 
 Every rule about statuses, error texts and chunk shapes lives here or in core.embedded.protocol; engines
 only produce events. Faults a ScriptedEngine injects are written at the protocol level exactly as a real
@@ -21,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from core.embedded.engine import Engine, EngineError, Event, ModelCard, Puller, PullEvent, SeenRequest
+from core.embedded.openai_api import openai_routes
 from core.embedded.protocol import (
     OLLAMA_VERSION,
     ProtocolError,
@@ -173,12 +175,6 @@ class _Api:
             parsed = raw.decode("utf-8", errors="replace")
         self.engine.observe(SeenRequest(request.method, request.url.path, parsed))
         path = request.url.path
-        if path.startswith("/v1/"):
-            return error_response(
-                501,
-                f"the embedded backend (llama.cpp) does not offer Ollama's OpenAI-compatible API ({path}): "
-                "use the Ollama API (/api/chat, /api/generate) or install Ollama (https://ollama.com)",
-            )
         action = {
             "/api/pull": "pull models",
             "/api/push": "push models",
@@ -447,7 +443,7 @@ def _guard(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
 
 
 def build_app(engine: Engine) -> Starlette:
-    """The Ollama-compatible ASGI app serving `engine`."""
+    """The ASGI app serving `engine` over the Ollama API and, under /v1, the OpenAI API."""
     api = _Api(engine)
     routes = [
         Route("/", _guard(api.root), methods=["GET", "HEAD"]),
@@ -464,9 +460,7 @@ def build_app(engine: Engine) -> Starlette:
         routes.append(Route(path, _guard(api.unsupported), methods=["POST"]))
     # Ollama endpoints this server does not offer: a clear 501 rather than "404 page not found".
     routes.append(Route("/api/blobs/{digest}", _guard(api.unsupported), methods=["HEAD", "POST"]))
-    routes.append(
-        Route("/v1/{rest:path}", _guard(api.unsupported), methods=["GET", "HEAD", "POST", "DELETE"])
-    )
+    routes += openai_routes(engine, api.line)  # /v1: the OpenAI-compatible API, on the same generation line
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
     app.state.engine = engine
     return app

@@ -13,7 +13,7 @@ The download lands in IA_V3's store (IA_HOME/models, Ollama's layout) as `blobs/
 when the pull is cancelled or fails, so the next pull of that file resumes where it stopped; a connection
 cut mid-file is resumed at once (up to `retries` times in a row without progress). The finished file's
 sha256 is checked against the Hub's; a mismatch removes the partial file and fails the pull. Progress lines
-are Ollama's (ollama-api.md §8): "pulling manifest", then `pulling <12 hex>` with digest, total and
+are Ollama's (its API reference, "Pull a Model"): "pulling manifest", then `pulling <12 hex>` with digest, total and
 completed about every 60 ms, "verifying sha256 digest", "writing manifest", ["removing unused layers"],
 "success". The model is then listed as `hf.co/{user}/{repo}:{quant}` (`:latest` when no quantisation was
 named), as Ollama lists it.

@@ -153,9 +153,15 @@ def _full_name(name: str) -> str:
 
 @dataclass
 class GenerationRecord:
-    """What one chat/generate call did, for assertions."""
+    """What one chat/generate call was asked and did, for assertions."""
 
     model: str
+    options: dict[str, Any] = field(default_factory=dict)  # as the server handed them to the engine
+    messages: list[dict[str, Any]] | None = None  # chat: the messages; generate: None
+    prompt: str = ""  # generate: the prompt (chat: the messages' text)
+    raw: bool = False
+    think: bool = False
+    format: str | dict[str, Any] | None = None
     stopped_by_cancel: bool = False
     finished: bool = False
     pieces: int = 0  # text and thinking pieces handed to the server
@@ -390,7 +396,8 @@ class ScriptedEngine:
         format: str | dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         prompt = " ".join(str(m.get("content", "")) for m in messages)
-        return self._play(name, prompt, options, cancel, think, keep_alive_s)
+        asked = {"messages": messages, "format": format}
+        return self._play(name, prompt, options, cancel, think, keep_alive_s, asked=asked)
 
     def generate(
         self,
@@ -408,7 +415,10 @@ class ScriptedEngine:
     ) -> Iterator[Event]:
         # Non-raw replies carry a `context`: the given one, then one made-up token per prompt word and piece.
         given = None if raw else tuple(context or ())
-        return self._play(name, f"{system} {prompt}".strip(), options, cancel, think, keep_alive_s, given)
+        asked = {"raw": raw, "format": format}
+        return self._play(
+            name, f"{system} {prompt}".strip(), options, cancel, think, keep_alive_s, given, asked
+        )
 
     # --- playback ------------------------------------------------------------------------------------
 
@@ -425,13 +435,16 @@ class ScriptedEngine:
         think: bool,
         keep_alive_s: float | None,
         context: tuple[int, ...] | None = None,
+        asked: dict[str, Any] | None = None,
     ) -> Iterator[Event]:
         script = self._next_script()
         steps = list(script.steps)
         if steps and isinstance(steps[0], ErrorBefore):  # raised before the generator starts: a real status
             raise EngineError(steps[0].status, steps[0].message)
         load_ns = self.load(name, options, keep_alive_s) or script.load_duration_ns
-        record = GenerationRecord(model=name)
+        record = GenerationRecord(
+            model=name, options=dict(options), prompt=prompt, think=think, **(asked or {})
+        )
         with self._lock:
             self.generations.append(record)
         return self._steps(record, steps, script, prompt, options, cancel, think, load_ns, context)

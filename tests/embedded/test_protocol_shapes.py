@@ -1,5 +1,6 @@
 """Byte-level shapes of the embedded server's answers (Ollama's API reference): Go's time format, generate's `context`,
-and a clear 501 for the Ollama endpoints it does not offer. Real server, scripted engine, raw HTTP."""
+and a clear 501 for the Ollama endpoints it does not offer. Real server, scripted engine, raw HTTP. (The /v1
+OpenAI-compatible API is tested in test_openai_*.py.)"""
 
 from __future__ import annotations
 
@@ -82,8 +83,7 @@ def test_generate_carries_context_unless_raw_and_chat_never(scripted_server):
 @pytest.mark.parametrize(
     ("method", "path", "words"),
     [
-        ("POST", "/v1/chat/completions", "OpenAI-compatible API (/v1/chat/completions)"),
-        ("GET", "/v1/models", "OpenAI-compatible API (/v1/models)"),
+        ("POST", "/api/embed", "cannot compute embeddings"),
         ("POST", "/api/blobs/sha256:" + "0" * 64, "cannot create models"),
     ],
 )
