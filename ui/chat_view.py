@@ -277,21 +277,22 @@ class ChatView(FloatLayout):
             if isinstance(widget, message_widgets.ChatItem):
                 widget.selection = self.selection_of(widget.index)
 
-    def _hit(self, pos: tuple[float, float]) -> tuple[int, int] | None:
-        """(item index, character offset) under the window position `pos`; the nearest shown item when the
-        point falls between items or outside the view (a drag that left it)."""
+    def _hit(self, touch_pos: tuple[float, float]) -> tuple[int, int] | None:
+        """(item index, character offset) under a touch (in this view's parent's coordinates); the nearest
+        shown item when the point falls between items or outside the view (a drag that left it)."""
+        pos = self.to_window(*touch_pos)
         views = [w for w in self.ids.layout.children if isinstance(w, message_widgets.ChatItem)]
         if not views:
             return None
         best = None
         for widget in views:
-            x, y = widget.to_widget(*pos)
+            x, y = widget.to_widget(*pos, relative=True)
             distance = 0.0 if 0 <= y < widget.height else min(abs(y), abs(y - widget.height))
             if best is None or distance < best[0] or (distance == best[0] and widget.index > best[1].index):
                 best = (distance, widget)
         assert best is not None
         widget = best[1]
-        x, y = widget.to_widget(*pos)
+        x, y = widget.to_widget(*pos, relative=True)
         label = widget.text_label
         if label is None or widget.index >= len(self.model.items):
             return widget.index, 0
@@ -307,7 +308,7 @@ class ChatView(FloatLayout):
             return super().on_touch_down(touch)
         if super().on_touch_down(touch):  # buttons, links, the scroll bar and the wheel come first
             return True
-        if touch.is_mouse_scrolling or getattr(touch, "button", "left") != "left":
+        if touch.is_mouse_scrolling or getattr(touch, "button", None) not in (None, "left"):
             return False
         hit = self._hit(touch.pos)
         if hit is None:
@@ -365,16 +366,19 @@ class ChatView(FloatLayout):
             Window.funbind("on_key_down", self._on_key_down)
 
     def _on_key_down(
-        self, _window: Any, key: int, _scancode: int, codepoint: Any, modifiers: list[str]
+        self, _window: Any, key: int, _scancode: int, _codepoint: Any, modifiers: list[str]
     ) -> bool:
-        if key != ord("c") or "ctrl" not in modifiers or "shift" in modifiers or "alt" in modifiers:
+        """Ctrl+C (Cmd+C) copies the selected text, unless a text box with its own selection has the
+        keyboard."""
+        ctrl = "ctrl" in modifiers or "meta" in modifiers
+        if key != ord("c") or not ctrl or "shift" in modifiers or "alt" in modifiers:
             return False
         text = self.selected_text()
         if not text:
             return False
-        focused = getattr(Window, "focused_widget", None)
-        if focused is not None and getattr(focused, "selection_text", ""):
-            return False  # the text box has its own selection: Ctrl+C is its
+        target = getattr(Window._system_keyboard, "target", None)
+        if target is not None and getattr(target, "focus", False) and getattr(target, "selection_text", ""):
+            return False
         Clipboard.copy(text)
         return True
 

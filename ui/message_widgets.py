@@ -113,8 +113,7 @@ def _layout(label: Any, text: str) -> list[tuple[float, float, list[tuple[int, i
     lines = getattr(core, "_cached_lines", None) or []
     out: list[tuple[float, float, list[tuple[int, int, float, Any]]]] = []
     pos = 0
-    top = float(core.options.get("padding_y", 0) if core is not None else 0)
-    for line in lines:
+    for line in lines:  # line.x and line.y (from the top) are where the Label's render drew the line
         words: list[tuple[int, int, float, Any]] = []
         x = float(line.x)
         for word in line.words:
@@ -125,8 +124,7 @@ def _layout(label: Any, text: str) -> list[tuple[float, float, list[tuple[int, i
             words.append((found, end, x, word))
             x += word.lw
             pos = end
-        out.append((top, float(line.h), words))
-        top += line.h
+        out.append((float(line.y), float(line.h), words))
     return out
 
 
@@ -147,15 +145,14 @@ def text_offset(label: Any, text: str, x: float, y: float) -> int:
         if lx < wx + word.lw:
             if lx <= wx:
                 return start
-            best = start
-            for i in range(start, end + 1):
-                if _measure(word.options, word.text[: i - start]) <= lx - wx + 0.5 * _measure(
-                    word.options, word.text[i - start : i - start + 1]
-                ):
-                    best = i
-                else:
+            # the boundary between characters nearest to the point
+            best, best_distance = start, lx - wx
+            for i in range(start + 1, end + 1):
+                distance = abs(wx + _measure(word.options, word.text[: i - start]) - lx)
+                if distance > best_distance:
                     break
-            return min(best, end)
+                best, best_distance = i, distance
+            return best
     return words[-1][1]
 
 
@@ -223,7 +220,8 @@ class ChatItem(RecycleDataViewBehavior, RelativeLayout):
         self._shown: dict[str, Any] | None = None  # the data dict this widget shows
         self._selection_group = InstructionGroup()
         super().__init__(**kwargs)
-        self.canvas.after.add(self._selection_group)
+        # inside the RelativeLayout's transform (canvas.after ends with its PopMatrix): item coordinates
+        self.canvas.after.insert(0, self._selection_group)
         label = self.text_label
         if label is not None:
             label.fbind("texture_size", self._draw_selection)
