@@ -149,6 +149,9 @@ class ChatActions:
             self.show_problem(describe_error(turn.error))
             return
         self.input_bar.clear()
+        # The message is saved: list the conversation now (a new one appears, an old one moves to the top),
+        # not when the reply ends.
+        self.reload_sessions()
         self._run_turn(turn)
 
     def input_bar_restore(self, text: str) -> None:

@@ -1,4 +1,4 @@
-"""The chat zone: a RecycleView of message bubbles rendered from Markdown, with a streaming reply at the end.
+"""The chat zone: message bubbles rendered from Markdown in a RecycleView, a streaming reply at the end.
 
 Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
 
@@ -6,32 +6,33 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
     view.show_conversation(conv)                       # core.sav_manager.Conversation; replaces the view
     view.append_message(msg)                           # core.sav_manager.Message, e.g. the user message just sent
     view.begin_reply(model)                            # adds an assistant bubble in streaming state
-    view.update_reply(text, thinking)                  # accumulated text so far (StreamPump calls it <= once a frame)
+    view.update_reply(text, thinking)                  # accumulated text so far (StreamPump calls it)
     view.end_reply(status, stats, error)               # "complete" | "interrupted" | "error"; stats = StreamStats.to_dict()
     view.last_code_block() -> str | None               # code of the last code block of the last reply
     view.scroll_to_end(); view.following               # following: the view sticks to the end while True
+    view.selected_text() -> str; view.clear_selection()   # the text selected with the mouse
     events: on_copy_message(index), on_regenerate(), on_edit_resend(index, text), on_copy_code(code)
             (index = position in conv.messages; copying to the clipboard is done by the default handlers)
 
-Each message becomes several items (header, images, thinking, one per Markdown block, status), so no Label
-ever holds a whole long reply (Kivy draws a Label into one texture and shows nothing past the GPU limit).
-While streaming, only the unfinished tail of the reply is parsed and re-rendered, preferably when a block
-has just ended, at most every LIMITS["stream_min_interval"] and at least every stream_max_interval (see
-update_reply); finished blocks keep their items (and textures), long ones cut into pieces of a few lines.
+What to show comes from ui/chat_model.py (messages -> items, without a window); ui/chat_recycle.py applies
+its changes to the RecycleView. This module adds what needs the window: sizes, the pace of a streaming
+reply (shown again every LIMITS["stream_interval"] while text arrives: each update re-renders only the
+block being written, so the pace holds however long the reply), scrolling, text selection with the mouse
+(drag, double-click for a word; Ctrl+C copies it), links (opened in the browser) and the actions of the
+bubbles' buttons.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 import webbrowser
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.clipboard import Clipboard
+from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -39,20 +40,19 @@ from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
-from kivy.utils import escape_markup
 
 from core.conversation import Conversation, Message
-from core.sav_manager import extract_code_blocks
-from ui import message_widgets  # also registers the item classes with the Factory
+from ui import chat_recycle, message_widgets  # noqa: F401  (classes the kv rules name)
+from ui.chat_model import SELECTABLE, ChatModel, Splice
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
-from ui.highlight import highlight_markup, warm_up
-from ui.markdown_render import Block, MarkdownStream, render_blocks, split_lines, split_markup
+from ui.fonts import logical_text
+from ui.highlight import warm_up
+from ui.markdown_render import markup_plain
 
 __all__ = ["ChatView"]
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "chat_view.kv"))
 
-_ROLE_TEXT = {"user": "You", "assistant": "Assistant", "system": "System"}
 _FONT_KEY = {
     "h1": "font_h1",
     "h2": "font_h2",
@@ -61,28 +61,8 @@ _FONT_KEY = {
     "h5": "font_h5",
     "h6": "font_h6",
 }
-
-
-@dataclass
-class _MessageState:
-    """What the view keeps per message: the record, its current items, and streaming progress."""
-
-    message: Message
-    items: list[dict[str, Any]] = field(default_factory=list)
-    expanded: bool = False
-    content_items: list[dict[str, Any]] | None = None  # cached items of the finished content
-    stream: MarkdownStream | None = None
-    final_items: list[dict[str, Any]] = field(default_factory=list)  # items of the tail that became final
-    final_codes: int = 0
-    decorated: dict[int, tuple[Any, tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
-    natural_w: float | None = None
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Items equal apart from their measured size."""
-    if a.keys() != b.keys():
-        return False
-    return all(a[k] is b[k] or a[k] == b[k] for k in a if k != "item_size")
+_VIEW_ONLY = ("joined", "sep")  # model keys the widgets do not take
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class ChatView(FloatLayout):
@@ -95,28 +75,27 @@ class ChatView(FloatLayout):
     __events__ = ("on_copy_message", "on_regenerate", "on_edit_resend", "on_copy_code")
 
     def __init__(self, **kwargs: Any) -> None:
-        self._states: list[_MessageState] = []
-        self._codes: dict[str, str] = {}
+        self.model = ChatModel(theme.hex, theme.code_style, LIMITS)
         self._pending: tuple[str, str] | None = None
-        self._last_render = 0.0  # perf_counter of the last streaming re-render
-        self._not_before = 0.0
-        self._render_cpu = 0.0  # thread_time at the start of the last streaming re-render
-        self._rendered_chars = 0
-        self._rendered_len = 0  # characters of the reply text at the last re-render
-        self._render_due = 0.0
+        self._last_render = 0.0  # perf_counter of the last streaming update shown
         self._render_event: Any = None
         self._last_width = 0.0
-        self.render_count = 0  # stream re-renders done (for benchmarks and tests)
+        self._natural: dict[tuple[int, str], float] = {}
+        self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, focus)
+        self.render_count = 0  # streaming updates shown (for benchmarks and tests)
+        self.render_times: list[float] = []  # perf_counter of each of them
         super().__init__(**kwargs)
         rv = self.ids.rv
         rv.owner = self
-        rv.view_adapter = message_widgets.StickyDataAdapter()
+        rv.view_adapter = chat_recycle.StickyDataAdapter()
+        self.chat_data = chat_recycle.ChatData(rv, self._decorate)
         rv.fbind("scroll_y", self._on_scroll)
         self.ids.layout.fbind("height", self._on_content_height)
         rv.fbind("height", self._on_content_height)
         self._width_trigger = Clock.create_trigger(self._on_width, 0.1)
         rv.fbind("width", self._width_trigger)
         theme.fbind("name", self._on_theme)
+        self.fbind("parent", self._on_parent)
         warm_up()
 
     # ----- public API -----------------------------------------------------------------------------------
@@ -124,122 +103,72 @@ class ChatView(FloatLayout):
     def show_conversation(self, conv: Conversation) -> None:
         """Replace the view with every message of `conv` and go to its end."""
         self._cancel_render()
+        self._pending = None
         self.streaming = False
-        self._codes.clear()
-        self._states = [_MessageState(message=m) for m in conv.messages]
-        self._rebuild_all()
+        self._natural.clear()
+        self.model.session_dir = self.session_dir
+        self._apply(self.model.load(conv.messages))
         self.following = True
         self.scroll_to_end()
 
     def append_message(self, message: Message) -> None:
         """Add one finished message (e.g. the user message just sent) at the end."""
-        self._states.append(_MessageState(message=message))
-        self._refresh_actions()
-        self._set_items(len(self._states) - 1)
+        self.model.session_dir = self.session_dir
+        self._apply(self.model.append(message))
 
     def begin_reply(self, model: str) -> None:
         """Add an assistant bubble in streaming state; update_reply/end_reply fill it."""
         self._cancel_render()
-        msg = Message(
-            role="assistant", content="", created=datetime.now(UTC), model=model, status="streaming"
-        )
-        self._states.append(_MessageState(message=msg, stream=MarkdownStream(theme.hex)))
-        self._rendered_chars = 0
-        self._rendered_len = 0
+        self._pending = None
         self._last_render = 0.0
+        self.render_times = []
+        self._apply(self.model.begin_reply(model))
         self.streaming = True
-        self._refresh_actions()
-        self._set_items(len(self._states) - 1)
         if self.following:
             self.scroll_to_end()
 
     def update_reply(self, text: str, thinking: str = "") -> None:
-        """Show the reply so far (whole accumulated text); re-renders at a bounded rate.
-
-        A re-render happens stream_min_interval after the last one once a block ended (a blank line arrived)
-        or LIMITS["stream_chars_per_render"] new characters arrived, else stream_max_interval after the last
-        one. Re-rendering when a block ends draws each finished block once, with the new block just started,
-        rather than a nearly whole paragraph and then the same paragraph again; each re-render costs about a
-        frame's layout and drawing, so the cadence bounds the work done while streaming to near that of
-        rendering the reply once (bench/ui_stream.py), and slow models still update a few times a second.
-        """
+        """Show the reply so far (the whole accumulated text), at most every LIMITS["stream_interval"]: text
+        arriving sooner is shown with the next update. Each update re-renders only the block being written
+        (and the blocks that just ended), so its cost does not grow with the length of the reply."""
         if not self.streaming:
             return
         self._pending = (text, thinking)
-        grown = len(text) + len(thinking) - self._rendered_chars
-        block_ended = "\n\n" in text[max(0, self._rendered_len - 1) :]
-        wait = (
-            LIMITS["stream_min_interval"]
-            if block_ended or grown >= LIMITS["stream_chars_per_render"]
-            else LIMITS["stream_max_interval"]
-        )
-        due = max(self._last_render + wait, self._not_before)
         now = time.perf_counter()
+        due = self._last_render + float(LIMITS["stream_interval"])
         if now >= due:
             self._render_pending()
-            return
-        if self._render_event is not None and self._render_due <= due:
-            return
-        self._cancel_render()
-        self._render_due = due
-        self._render_event = Clock.schedule_once(self._render_pending, due - now)
+        elif self._render_event is None:
+            self._render_event = Clock.schedule_once(self._render_pending, due - now)
 
     def end_reply(
         self, status: str = "complete", stats: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
-        """Finish the streaming bubble: final text rendered in full, status/stats/error line shown."""
-        if not self.streaming or not self._states:
+        """Finish the streaming bubble: the last text shown, the status/stats/error line added."""
+        if not self.streaming:
             return
         self._cancel_render()
-        state = self._states[-1]
         if self._pending is not None:
-            state.message.content, state.message.thinking = self._pending
+            message = self.model.messages[-1]
+            message.content, message.thinking = self._pending  # rendered once, as finished, just below
             self._pending = None
-        state.message.status = status
-        state.message.stats = stats
-        state.message.error = error
-        if state.stream is not None:
-            # Finish incrementally: the blocks already final stay as they are (same dicts, same textures);
-            # only the tail is rendered once more, as finished. Re-rendering a long reply whole here
-            # would freeze the window for a moment at the end of every long answer.
-            new_final, tail = state.stream.update(state.message.content)
-            if new_final:
-                items, state.final_codes = self._blocks_items(
-                    len(self._states) - 1, new_final, state.final_codes, streamed=True
-                )
-                state.final_items.extend(items)
-            tail_items, _ = self._blocks_items(len(self._states) - 1, tail, state.final_codes, streamed=True)
-            state.content_items = state.final_items + tail_items
-        else:
-            state.content_items = None
-        state.stream = None
-        state.final_items = []
+        self._apply(self.model.end_reply(status, stats, error))
         self.streaming = False
-        self._refresh_actions()
-        self._set_items(len(self._states) - 1)
 
     def last_code_block(self) -> str | None:
         """The code of the last code block in the last assistant message that has one (as Copy copies it)."""
-        for state in reversed(self._states):
-            if state.message.role == "assistant":
-                blocks = extract_code_blocks(state.message.content)
-                if blocks:
-                    return blocks[-1].code.rstrip("\n")
-        return None
+        return self.model.last_code_block()
 
     def scroll_to_end(self, *_: Any) -> None:
         """Jump to the newest message and follow the end again."""
         self.following = True
         rv = self.ids.rv
-        if self.ids.layout.height > rv.height:
-            rv.scroll_y = 0
-        else:
-            rv.scroll_y = 1
+        rv.scroll_y = 0 if self.ids.layout.height > rv.height else 1
 
     @property
     def messages(self) -> list[Message]:
         """The messages shown, in order (the streaming reply included)."""
-        return [s.message for s in self._states]
+        return self.model.messages
 
     # ----- actions from the items ----------------------------------------------------------------------
 
@@ -247,7 +176,7 @@ class ChatView(FloatLayout):
         self.dispatch("on_copy_message", index)
 
     def copy_code(self, code_key: str) -> None:
-        code = self._codes.get(code_key)
+        code = self.model.code(code_key)
         if code is not None:
             self.dispatch("on_copy_code", code)
 
@@ -257,10 +186,11 @@ class ChatView(FloatLayout):
 
     def edit_message(self, index: int) -> None:
         """Open an editor on a user message; Resend dispatches on_edit_resend(index, text)."""
-        if not 0 <= index < len(self._states) or self.streaming:
+        messages = self.model.messages
+        if not 0 <= index < len(messages) or self.streaming:
             return
         box = BoxLayout(orientation="vertical", spacing=SIZES["bar_padding"], padding=SIZES["bar_padding"])
-        editor = TextInput(text=self._states[index].message.content, font_size=SIZES["font"])
+        editor = TextInput(text=messages[index].content, font_size=SIZES["font"])
         buttons = BoxLayout(size_hint_y=None, height=SIZES["input_min_height"], spacing=SIZES["bar_padding"])
         cancel = Button(text="Cancel")
         resend = Button(text="Resend")
@@ -282,19 +212,19 @@ class ChatView(FloatLayout):
         self.edit_popup = popup
 
     def toggle_thinking(self, index: int) -> None:
-        if 0 <= index < len(self._states):
-            self._states[index].expanded = not self._states[index].expanded
-            self._set_items(index)
+        self._apply(self.model.toggle_thinking(index))
 
     def open_link(self, ref: str) -> None:
+        """A link in a message was clicked: open it in the browser (web and mail links only)."""
         if ref.startswith(("http://", "https://", "mailto:")):
             webbrowser.open(ref)
 
     # ----- default event handlers ----------------------------------------------------------------------
 
     def on_copy_message(self, index: int) -> None:
-        if 0 <= index < len(self._states):
-            Clipboard.copy(self._states[index].message.content)
+        messages = self.model.messages
+        if 0 <= index < len(messages):
+            Clipboard.copy(messages[index].content)
 
     def on_regenerate(self) -> None:
         pass
@@ -305,6 +235,153 @@ class ChatView(FloatLayout):
     def on_copy_code(self, code: str) -> None:
         Clipboard.copy(code)
 
+    # ----- selecting text with the mouse ----------------------------------------------------------------
+
+    def selection_of(self, index: int) -> list[int]:
+        """[start, end] of the selected characters of item `index` (as its Label shows them), or []."""
+        if self._selection is None or index >= len(self.model.items):
+            return []
+        (ai, ao), (bi, bo) = sorted(self._selection)
+        if not ai <= index <= bi or self.model.items[index]["viewclass"] not in SELECTABLE:
+            return []
+        length = len(markup_plain(self.model.items[index]["markup"]))
+        start = ao if index == ai else 0
+        end = bo if index == bi else length
+        return [start, end] if end > start else []
+
+    def selected_text(self) -> str:
+        """The selected text, as the messages say it (blocks separated by a blank line)."""
+        if self._selection is None:
+            return ""
+        (ai, _), (bi, _) = sorted(self._selection)
+        parts: list[str] = []
+        previous = ai
+        for index in range(ai, bi + 1):
+            span = self.selection_of(index)
+            if not span:
+                continue
+            shown = markup_plain(self.model.items[index]["markup"])
+            if parts:
+                parts.append(self.model.separator(previous))
+            parts.append(logical_text(shown[span[0] : span[1]]))
+            previous = index
+        return "".join(parts)
+
+    def clear_selection(self) -> None:
+        if self._selection is not None:
+            self._selection = None
+            self._show_selection()
+
+    def _show_selection(self) -> None:
+        for widget in self.ids.layout.children:
+            if isinstance(widget, message_widgets.ChatItem):
+                widget.selection = self.selection_of(widget.index)
+
+    def _hit(self, touch_pos: tuple[float, float]) -> tuple[int, int] | None:
+        """(item index, character offset) under a touch (in this view's parent's coordinates); the nearest
+        shown item when the point falls between items or outside the view (a drag that left it)."""
+        pos = self.to_window(*touch_pos)
+        views = [w for w in self.ids.layout.children if isinstance(w, message_widgets.ChatItem)]
+        if not views:
+            return None
+        best = None
+        for widget in views:
+            x, y = widget.to_widget(*pos, relative=True)
+            distance = 0.0 if 0 <= y < widget.height else min(abs(y), abs(y - widget.height))
+            if best is None or distance < best[0] or (distance == best[0] and widget.index > best[1].index):
+                best = (distance, widget)
+        assert best is not None
+        widget = best[1]
+        x, y = widget.to_widget(*pos, relative=True)
+        label = widget.text_label
+        if label is None or widget.index >= len(self.model.items):
+            return widget.index, 0
+        text = widget.shown_text()
+        if y >= label.top:
+            return widget.index, 0
+        if y < label.y:
+            return widget.index, len(text)
+        return widget.index, message_widgets.text_offset(label, text, x, y)
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if not self.collide_point(*touch.pos):
+            return super().on_touch_down(touch)
+        if super().on_touch_down(touch):  # buttons, links, the scroll bar and the wheel come first
+            return True
+        if touch.is_mouse_scrolling or getattr(touch, "button", None) not in (None, "left"):
+            return False
+        hit = self._hit(touch.pos)
+        if hit is None:
+            self.clear_selection()
+            return False
+        if touch.is_double_tap and self.model.items[hit[0]]["viewclass"] in SELECTABLE:
+            text = markup_plain(self.model.items[hit[0]]["markup"])
+            for match in _WORD.finditer(text):
+                if match.start() <= hit[1] <= match.end():
+                    self._selection = ((hit[0], match.start()), (hit[0], match.end()))
+                    self._show_selection()
+                    return True
+        self._selection = (hit, hit)
+        self._show_selection()
+        touch.grab(self)
+        return True
+
+    def on_touch_move(self, touch: Any) -> bool:
+        if touch.grab_current is self:
+            if self._selection is not None:
+                hit = self._hit(touch.pos)
+                if hit is not None and hit != self._selection[1]:
+                    self._selection = (self._selection[0], hit)
+                    self._show_selection()
+                self._scroll_while_selecting(touch)
+            return True
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.grab_current is self:
+            touch.ungrab(self)
+            if self._selection is not None and self._selection[0] == self._selection[1]:
+                self.clear_selection()  # a click, not a drag
+            return True
+        return super().on_touch_up(touch)
+
+    def _scroll_while_selecting(self, touch: Any) -> None:
+        """A drag past the top or bottom edge scrolls the messages under it."""
+        rv = self.ids.rv
+        layout = self.ids.layout
+        extra = layout.height - rv.height
+        if extra <= 0:
+            return
+        step = SIZES["font"] * 2 / extra
+        if touch.y > self.top:
+            rv.scroll_y = min(1.0, rv.scroll_y + step)
+        elif touch.y < self.y:
+            rv.scroll_y = max(0.0, rv.scroll_y - step)
+
+    def _on_parent(self, *_: Any) -> None:
+        # Ctrl+C copies the selection while the view is in the window.
+        if self.parent is not None:
+            Window.fbind("on_key_down", self._on_key_down)
+        else:
+            Window.funbind("on_key_down", self._on_key_down)
+
+    def _on_key_down(
+        self, _window: Any, key: int, _scancode: int, _codepoint: Any, modifiers: list[str]
+    ) -> bool:
+        """Ctrl+C (Cmd+C) copies the selected text, unless a text box with its own selection has the
+        keyboard."""
+        ctrl = "ctrl" in modifiers or "meta" in modifiers
+        if key != ord("c") or not ctrl or "shift" in modifiers or "alt" in modifiers:
+            return False
+        text = self.selected_text()
+        if not text:
+            return False
+        target = getattr(Window._system_keyboard, "target", None)
+        if target is not None and getattr(target, "focus", False) and getattr(target, "selection_text", ""):
+            return False
+        Clipboard.copy(text)
+        return True
+
     # ----- streaming ---------------------------------------------------------------------------------------
 
     def _cancel_render(self) -> None:
@@ -313,364 +390,94 @@ class ChatView(FloatLayout):
             self._render_event = None
 
     def _render_pending(self, *_: Any) -> None:
-        self._cancel_render()  # a render now makes a scheduled one pointless
+        self._render_event = None
         if self._pending is None or not self.streaming:
             return
-        now = time.perf_counter()
-        if now < self._not_before:  # the cost of the last re-render became known after this was scheduled
-            self._render_due = self._not_before
-            self._render_event = Clock.schedule_once(self._render_pending, self._not_before - now)
-            return
-        self._render_cpu = time.thread_time()
-        state = self._states[-1]
-        state.message.content, state.message.thinking = self._pending
-        self._rendered_chars = len(state.message.content) + len(state.message.thinking)
-        self._rendered_len = len(state.message.content)
+        text, thinking = self._pending
         self._pending = None
-        self._set_items(len(self._states) - 1)
-        self.render_count += 1
+        self._apply(self.model.update_reply(text, thinking))
         self._last_render = time.perf_counter()
-        self._not_before = self._last_render
-        Clock.schedule_once(self._render_measured, 0)  # runs next frame: after this one's layout and drawing
-
-    def _render_measured(self, *_: Any) -> None:
-        """Never spend more than a small share of the main thread on re-rendering a streaming reply.
-
-        The cost counted is the main thread's CPU time from the re-render to the next frame (parsing, items,
-        Label textures, layout, drawing), so the cadence adapts: a fast machine re-renders more often.
-        """
-        cost = time.thread_time() - self._render_cpu
-        self._not_before = self._last_render + LIMITS["stream_cost_factor"] * cost
+        self.render_count += 1
+        self.render_times.append(self._last_render)
 
     # ----- items -------------------------------------------------------------------------------------------
+
+    def _apply(self, splices: list[Splice]) -> None:
+        for splice in splices:
+            if self._selection is not None and splice.start <= max(self._selection)[0]:
+                self._selection = None  # the selected items changed
+            self.chat_data.apply(splice)
 
     def _content_width(self, role: str) -> float:
         frac = SIZES["bubble_user_max_frac"] if role == "user" else SIZES["bubble_assistant_max_frac"]
         width = self.ids.rv.width - 2 * SIZES["chat_padding"]
         return max(100.0, width * frac - 2 * SIZES["bubble_padding"])
 
-    def _estimate(self, item: dict[str, Any], width: float) -> float:
+    def _estimate(self, item: dict[str, Any]) -> float:
         """Approximate height of an item before its Label has measured it (exact once it is shown)."""
         kind = item["viewclass"]
         if kind == "TextItem":
             size = item.get("font_size", SIZES["font"])
-            text = item["markup"]
             char_w = size * (0.6 if item.get("font_name") == FONTS["mono"] else 0.5)
         elif kind == "CodeItem":
             size = SIZES["font_code"]
-            text = item["markup"]
             char_w = size * 0.6
         else:
-            return {
+            base = {
                 "HeaderItem": SIZES["header_height"],
                 "ThinkingItem": SIZES["button_height"],
                 "ImagesItem": SIZES["thumb_size"],
                 "RuleItem": 12.0,
             }.get(kind, SIZES["font_small"] * 1.4)
-        per_line = max(1, int(width / char_w))
+            return base + item["pad_top"] + item["pad_bottom"] + item["gap_bottom"]
+        per_line = max(1, int(self._content_width(item["role"]) / char_w))
         # markup tags inflate the count a little; good enough for an estimate
-        lines = sum(1 + len(line) // per_line for line in text.split("\n"))
+        lines = sum(1 + len(line) // per_line for line in item["markup"].split("\n"))
         extra = SIZES["code_header_height"] if item.get("show_header") else 0
-        return lines * size * 1.2 + extra
+        return lines * size * 1.2 + extra + item["pad_top"] + item["pad_bottom"] + item["gap_bottom"]
 
-    def _text_items(self, block: Block) -> list[dict[str, Any]]:
-        if block.kind == "rule":
-            return [{"viewclass": "RuleItem"}]
-        style = "table" if block.kind == "table" else block.style
-        font_size = SIZES[_FONT_KEY.get(style, "font")]
-        font_name = FONTS["mono"] if style == "table" else FONTS["text"]
-        markup = block.markup
-        if style in _FONT_KEY:
-            markup = f"[b]{markup}[/b]"
-        pieces = split_markup(markup, int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"]))
-        return [
-            {
-                "viewclass": "TextItem",
-                "markup": piece,
-                "style": style,
-                "font_size": font_size,
-                "font_name": font_name,
-                "joined": i < len(pieces) - 1,
-            }
-            for i, piece in enumerate(pieces)
-        ]
-
-    def _code_items(
-        self, block: Block, key: str, growing: bool = False, streamed: bool = False
-    ) -> list[dict[str, Any]]:
-        self._codes[key] = block.code
-        # A block of a streamed reply is cut into short pieces so each update re-draws only a few lines; it
-        # keeps them once finished, so its finished pieces (same markup) are never drawn again.
-        lines = int(LIMITS["stream_code_lines" if growing or streamed else "chunk_lines"])
-        pieces = split_lines(block.code, int(LIMITS["chunk_chars"]), lines)
-        style = theme.code_style
-        markups = [highlight_markup(piece, block.lang, style) for piece in pieces[:-1]]
-        markups.append("" if growing else highlight_markup(pieces[-1], block.lang, style))
-        if growing:
-            # The piece still growing: each complete line highlighted on its own (cached), the line being
-            # received as plain text; lexing the whole piece at every update would cost O(lines^2).
-            # Once the block is finished its last piece is highlighted as a whole.
-            *lines, partial = pieces[-1].split("\n")
-            markups[-1] = "".join(highlight_markup(f"{line}\n", block.lang, style) for line in lines)
-            markups[-1] += escape_markup(partial)
-        return [
-            {
-                "viewclass": "CodeItem",
-                "markup": markups[i],
-                "lang": block.lang,
-                "code_key": key,
-                "show_header": i == 0,
-                "code_first": i == 0,
-                "code_last": i == len(pieces) - 1,
-                "copied": False,
-                "joined": i < len(pieces) - 1,
-            }
-            for i, piece in enumerate(pieces)
-        ]
-
-    def _blocks_items(
-        self, index: int, blocks: list[Block], first_code: int, growing: bool = False, streamed: bool = False
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Items of `blocks` (code blocks numbered from first_code + 1); growing: the last block is the
-        unfinished tail of a streaming reply; streamed: the blocks belong to a streamed reply."""
-        items: list[dict[str, Any]] = []
-        n = first_code
-        for i, block in enumerate(blocks):
-            if block.kind == "code":
-                n += 1
-                last_growing = growing and i == len(blocks) - 1
-                items.extend(self._code_items(block, f"{index}:{n}", last_growing, streamed or growing))
-            else:
-                items.extend(self._text_items(block))
-        return items, n
-
-    def _content(self, index: int, state: _MessageState) -> list[dict[str, Any]]:
-        msg = state.message
-        if state.stream is not None:  # streaming: final part cached, tail re-rendered
-            new_final, tail = state.stream.update(msg.content)
-            if new_final:
-                items, state.final_codes = self._blocks_items(
-                    index, new_final, state.final_codes, streamed=True
-                )
-                state.final_items.extend(items)
-            tail_items, _ = self._blocks_items(index, tail, state.final_codes, growing=True)
-            return state.final_items + tail_items
-        if state.content_items is None:
-            if msg.role == "user":  # what the user typed is shown as typed, not as Markdown
-                blocks = [Block("text", markup=escape_markup(msg.content))] if msg.content else []
-            else:
-                blocks = render_blocks(msg.content, theme.hex)
-            state.content_items, _ = self._blocks_items(index, blocks, 0)
-        return state.content_items
-
-    def _status_markup(self, msg: Message) -> str:
-        h = theme.hex
-        parts: list[str] = []
-        if msg.status == "interrupted":
-            parts.append(f"[color={h['warning']}]Interrupted[/color]")
-        elif msg.status == "error":
-            parts.append(f"[color={h['danger']}]Error[/color]")
-        stats = msg.stats or {}
-        tps = stats.get("gen_tps")
-        if tps is None and stats.get("eval_count") and stats.get("eval_duration_ns"):
-            tps = stats["eval_count"] / (stats["eval_duration_ns"] / 1e9)
-        if tps:
-            parts.append(f"{tps:.1f} tok/s")
-        elif stats.get("counts_from") == "":
-            parts.append("tok/s not reported")
-        if stats.get("eval_count"):
-            parts.append(f"{stats['eval_count']} tokens")
-        if stats.get("ttft_s") is not None:
-            parts.append(f"first token {stats['ttft_s']:.2f} s")
-        if stats.get("total_s") is not None:
-            parts.append(f"{stats['total_s']:.1f} s")
-        line = "  ·  ".join(parts)
-        if msg.error:
-            line += ("\n" if line else "") + f"[color={h['danger']}]{escape_markup(msg.error)}[/color]"
-        return line
-
-    def _message_items(self, index: int, state: _MessageState) -> list[dict[str, Any]]:
-        msg = state.message
-        role = msg.role if msg.role in _ROLE_TEXT else "assistant"
-        local = msg.created.astimezone() if msg.created.tzinfo else msg.created
-        meta = local.strftime("%H:%M")
-        if msg.model and role == "assistant":
-            meta += f"  ·  {msg.model}"
-        if msg.status == "streaming":
-            meta += "  ·  generating…"
-        last_assistant = index == len(self._states) - 1 and role == "assistant"
-        items: list[dict[str, Any]] = [
-            {
-                "viewclass": "HeaderItem",
-                "role_text": _ROLE_TEXT[role],
-                "meta_text": meta,
-                "can_edit": role == "user",
-                "can_regenerate": last_assistant and msg.status != "streaming",
-            }
-        ]
-        if msg.images:
-            base = Path(self.session_dir) if self.session_dir else None
-            sources = [str(base / p) if base and not Path(p).is_absolute() else str(p) for p in msg.images]
-            items.append({"viewclass": "ImagesItem", "sources": sources})
-        if msg.thinking:
-            title = f"Thinking ({len(msg.thinking):,} characters)"
-            items.append({"viewclass": "ThinkingItem", "title": title, "expanded": state.expanded})
-            if state.expanded:
-                for piece in split_markup(
-                    escape_markup(msg.thinking), int(LIMITS["chunk_chars"]), int(LIMITS["chunk_lines"])
-                ):
-                    items.append(
-                        {
-                            "viewclass": "TextItem",
-                            "markup": piece,
-                            "style": "thinking",
-                            "font_size": SIZES["font_small"],
-                            "font_name": FONTS["text"],
-                        }
-                    )
-        items.extend(self._content(index, state))
-        # No status line while streaming ("generating…" is in the header), so new blocks are appended at
-        # the very end of the data, which the RecycleView handles without rebuilding its whole layout.
-        if (
-            role == "assistant"
-            and msg.status != "streaming"
-            and (msg.status != "complete" or msg.stats or msg.error)
-        ):
-            items.append({"viewclass": "StatusItem", "markup": self._status_markup(msg)})
-        return self._decorate(index, state, items)
-
-    def _decorate(
-        self, index: int, state: _MessageState, items: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Give every item its bubble position, padding and estimated height.
-
-        Copies, so cached content items stay clean; an unchanged item gets back the very dict it had, so
-        streaming only re-decorates the tail (and the RecycleView keeps that dict's measured height).
-        """
-        msg = state.message
-        role = msg.role if msg.role in _ROLE_TEXT else "assistant"
-        if state.natural_w is None:
-            state.natural_w = self._natural_width(msg.content) if role == "user" else 0.0
-        width = self._content_width(role)
-        memo = state.decorated
-        new_memo: dict[int, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {}
-        out: list[dict[str, Any]] = []
-        last = len(items) - 1
-        for i, item in enumerate(items):
-            params = (index, role, state.natural_w, i == 0, i == last)
-            hit = memo.get(id(item))
-            if hit is not None and hit[0] is item and hit[1] == params:
-                d = hit[2]
-            else:
-                d = dict(item)
-                joined = d.pop("joined", False)  # the next item continues this block: no gap between them
-                d.update(
-                    msg_index=index,
-                    role=role,
-                    side="right" if role == "user" else "left",
-                    natural_w=state.natural_w,
-                    bubble_first=i == 0,
-                    bubble_last=i == last,
-                    pad_top=SIZES["bubble_padding"] * 0.6 if i == 0 else 0,
-                    pad_bottom=SIZES["bubble_padding"] if i == last else 0 if joined else SIZES["block_gap"],
-                    gap_bottom=SIZES["message_gap"] if i == last else 0,
-                )
-                h = self._estimate(d, width) + d["pad_top"] + d["pad_bottom"] + d["gap_bottom"]
-                d["item_size"] = [0, round(h)]
-            new_memo[id(item)] = (item, params, d)
-            out.append(d)
-        state.decorated = new_memo
-        return out
-
-    def _natural_width(self, text: str) -> float:
+    def _natural_width(self, index: int, role: str) -> float:
         """Width a short user message needs, so small messages get small bubbles."""
-        if len(text) > 400:
+        if role != "user":
             return 0.0
-        from kivy.core.text import Label as CoreLabel
+        text = self.model.messages[index].content
+        key = (index, text)
+        found = self._natural.get(key)
+        if found is not None:
+            return found
+        if len(text) > 400:
+            width = 0.0
+        else:
+            from kivy.core.text import Label as CoreLabel
 
-        widest = 0.0
-        for line in text.split("\n")[:20]:
-            label = CoreLabel(text=line or " ", font_size=SIZES["font"], font_name=FONTS["text"])
-            widest = max(widest, label.get_extents(line or " ")[0])
-        return max(widest + 4, 260.0)
+            widest = 0.0
+            for line in text.split("\n")[:20]:
+                label = CoreLabel(text=line or " ", font_size=SIZES["font"], font_name=FONTS["text"])
+                widest = max(widest, label.get_extents(line or " ")[0])
+            width = max(widest + 4, 260.0)
+        self._natural[key] = width
+        return width
 
-    def _start_of(self, index: int) -> int:
-        return sum(len(s.items) for s in self._states[:index])
-
-    def _set_items(self, index: int) -> None:
-        """Recompute one message's items and replace only the changed ones in the RecycleView data."""
-        state = self._states[index]
-        old = state.items
-        new = self._message_items(index, state)
-        kept: dict[int, dict[str, Any]] = {}
-        k = 0
-        while k < len(old) and k < len(new) and (old[k] is new[k] or _same(old[k], new[k])):
-            if new[k] is not old[k]:
-                kept[id(new[k])] = old[k]
-                new[k] = old[k]  # keep the dict the RecycleView has (with the measured height)
-            k += 1
-        # also keep equal items after a change at the same position (e.g. only the status line changed)
-        for j in range(k, min(len(old), len(new))):
-            if old[j] is not new[j] and _same(old[j], new[j]):
-                kept[id(new[j])] = old[j]
-                new[j] = old[j]
-        if kept:  # the decoration cache must hand out the kept dicts next time
-            for key, (src, params, d) in list(state.decorated.items()):
-                if id(d) in kept:
-                    state.decorated[key] = (src, params, kept[id(d)])
-        state.items = new
-        if k == len(old) == len(new):
-            return
-        start = self._start_of(index)
-        rv = self.ids.rv
-        data = rv.data
-        at_end = start + len(old) == len(data)
-        if (len(old) == len(new) or (at_end and len(new) > len(old))) and all(
-            new[j] is old[j] or new[j]["viewclass"] == old[j]["viewclass"] for j in range(k, len(old))
-        ):
-            # Same items with new content (a streaming tail), maybe more items at the end: swap the dicts
-            # without a data event, which would make the RecycleView rebuild its whole layout, refresh the
-            # widgets that show them (one whose height changes re-lays out the view itself), and append
-            # the new items.
-            if len(new) > len(old):
-                data.extend(new[len(old) :])
-            for j in range(k, len(old)):
-                if new[j] is old[j]:
-                    continue
-                list.__setitem__(data, start + j, new[j])
-                view = rv.view_adapter.get_visible_view(start + j) if rv.view_adapter else None
-                if view is not None:
-                    view.refresh_view_attrs(rv, start + j, new[j])
-                    if view.content_height > 0:
-                        view._update_height()  # keep the measured height in the new dict
-            return
-        if not old and start == len(data):
-            data.extend(new)
-            return
-        if k == len(old) and k > 0:
-            # Kivy's RecycleView misreads an assignment to an empty slice (an insertion) as "nothing
-            # changed"; include the previous item so the slice is never empty.
-            k -= 1
-        data[start + k : start + len(old)] = new[k:]
-
-    def _rebuild_all(self) -> None:
-        for state in self._states:
-            state.content_items = None
-            state.items = []
-        data: list[dict[str, Any]] = []
-        for i, state in enumerate(self._states):
-            state.items = self._message_items(i, state)
-            data.extend(state.items)
-        self.ids.rv.data = data
-
-    def _refresh_actions(self) -> None:
-        """Only the last reply offers Regenerate: update the previous last one."""
-        for i in range(len(self._states) - 2, -1, -1):
-            state = self._states[i]
-            if state.items and state.items[0].get("can_regenerate"):
-                self._set_items(i)
-            if state.message.role == "assistant":
-                break
+    def _decorate(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The dict the RecycleView shows for a model item: sizes, bubble padding, estimated height."""
+        d = {k: v for k, v in item.items() if k not in _VIEW_ONLY}
+        role = item["role"]
+        first, last = item["bubble_first"], item["bubble_last"]
+        if item["viewclass"] == "TextItem":
+            style = item["style"]
+            d["font_size"] = (
+                SIZES["font_small"] if style == "thinking" else SIZES[_FONT_KEY.get(style, "font")]
+            )
+            d["font_name"] = FONTS["mono"] if style == "table" else FONTS["text"]
+        d.update(
+            side="right" if role == "user" else "left",
+            natural_w=self._natural_width(item["msg_index"], role),
+            pad_top=SIZES["bubble_padding"] * 0.6 if first else 0,
+            pad_bottom=SIZES["bubble_padding"] if last else 0 if item.get("joined") else SIZES["block_gap"],
+            gap_bottom=SIZES["message_gap"] if last else 0,
+        )
+        d["item_size"] = [0, round(self._estimate(d))]
+        return d
 
     # ----- scrolling, resizing, theme ------------------------------------------------------------------------
 
@@ -689,18 +496,7 @@ class ChatView(FloatLayout):
             return
         self._last_width = width
         # Measured heights belong to the old width: start again from estimates for the new one.
-        for state in self._states:
-            width = self._content_width(state.message.role)
-            for item in state.items:
-                pads = item["pad_top"] + item["pad_bottom"] + item["gap_bottom"]
-                item["item_size"] = [0, round(self._estimate(item, width) + pads)]
-        self.ids.rv.refresh_from_data()
+        self.chat_data.reestimate(self._estimate)
 
     def _on_theme(self, *_: Any) -> None:
-        for state in self._states:
-            state.content_items = None
-            if state.stream is not None:
-                state.stream = MarkdownStream(theme.hex)
-                state.final_items = []
-                state.final_codes = 0
-        self._rebuild_all()
+        self._apply(self.model.restyle(theme.hex, theme.code_style))

@@ -15,6 +15,7 @@ from kivy.utils import get_color_from_hex
 
 # Window settings (multisampling) are defined in ui/graphics.py, which must read them before this module's
 # dp()/sp() calls open the window; they are re-exported here with the rest of the look.
+from ui.fonts import FONTS
 from ui.graphics import GRAPHICS
 
 __all__ = [
@@ -65,6 +66,7 @@ PALETTES: dict[str, dict[str, str]] = {
         "input_border_focus": "#2f6feb",
         "chip_bg": "#e7ebef",
         "jump_bg": "#2f6feb",
+        "text_selection": "#2f6feb4d",
         # app shell (ui/app.py, conversation_list, info_panel, banner, dialogs, benchmark_screen)
         "surface": "#ffffff",
         "surface_alt": "#eef1f4",
@@ -115,6 +117,7 @@ PALETTES: dict[str, dict[str, str]] = {
         "input_border_focus": "#4c8dff",
         "chip_bg": "#2d333b",
         "jump_bg": "#4c8dff",
+        "text_selection": "#4c8dff66",
         # app shell (ui/app.py, conversation_list, info_panel, banner, dialogs, benchmark_screen)
         "surface": "#1c1f26",
         "surface_alt": "#262b33",
@@ -136,11 +139,8 @@ PALETTES: dict[str, dict[str, str]] = {
 # Pygments style used for code blocks in each theme (colors come from the style; background from code_bg).
 CODE_STYLES: dict[str, str] = {"light": "friendly", "dark": "monokai"}
 
-FONTS: dict[str, str] = {
-    "text": "Roboto",
-    "mono": "RobotoMono",
-    "symbols": "DejaVuSans",  # arrows and triangles that Roboto lacks
-}
+# Font names (Roboto, RobotoMono, DejaVuSans) live in ui/fonts.py with the fallback to the system's fonts
+# for the scripts they lack; re-exported here with the rest of the look.
 
 
 def _register_fonts() -> None:
@@ -201,15 +201,10 @@ LIMITS: dict[str, int | float] = {
     "chunk_lines": 30,  # lines of one text/code item before it is split
     "stream_code_lines": 6,  # lines of one item of a code block while it streams
     "paste_inline_max": 20_000,  # larger pastes become a "pasted text" chip instead of TextInput text
-    # A streaming reply is re-rendered soon after a block ended or this many new characters arrived...
-    "stream_chars_per_render": 1000,
-    "stream_min_interval": 0.1,  # ...but not more often than this (seconds)...
-    "stream_max_interval": 0.4,  # ...and at least this often while text keeps coming, however slowly...
-    # ...and never sooner than this many times the last re-render's CPU cost (its frame's layout and drawing
-    # included) after it: re-rendering a streaming reply takes at most ~1/75 of the main thread (so streaming
-    # a long reply costs under twice what showing it once does: bench/ui_stream.py)
-    "stream_cost_factor": 75.0,
-    "pump_interval": 1 / 15,  # StreamPump hands new text to the main thread at most this often (seconds)
+    # A streaming reply is shown again at most this often (seconds): every update re-renders only the block
+    # being written, so the cost of an update does not grow with the reply (bench/ui_stream.py).
+    "stream_interval": 0.08,
+    "pump_interval": 1 / 20,  # StreamPump hands new text to the main thread at most this often (seconds)
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"
 }
 

@@ -1,7 +1,8 @@
 """Syntax highlighting for code blocks: Pygments tokens turned into Kivy markup colors.
 
 Colors come from the Pygments style that config_ui names for the theme; every piece of code is escaped
-(`&`, `[`, `]`) so code can never inject markup. Results are cached because a streaming code block is
+(`&`, `[`, `]`) so code can never inject markup, and characters RobotoMono lacks get a system font
+(ui/fonts.py). Results are cached because a streaming code block is
 re-highlighted chunk by chunk and only its last chunk changes.
 """
 
@@ -10,13 +11,14 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from kivy.utils import escape_markup
 from pygments import lex
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.token import Token, _TokenType
 from pygments.util import ClassNotFound
+
+from ui.fonts import markup_text
 
 __all__ = ["highlight_markup", "lexer_for", "token_style", "warm_up"]
 
@@ -50,7 +52,7 @@ def highlight_markup(code: str, lang: str, style_name: str) -> str:
     for ttype, value in lex(code, lexer_for(lang)):
         if not value:
             continue
-        text = escape_markup(value)
+        text = markup_text(value, "mono")
         color, bold, italic = (
             token_style(style_name, ttype) if ttype is not Token.Text else (None, False, False)
         )

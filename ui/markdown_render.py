@@ -13,15 +13,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from kivy.utils import escape_markup
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ui.config_ui import FONTS
+from ui.fonts import FONTS, markup_text
 
 __all__ = [
     "Block",
     "MarkdownStream",
+    "markup_plain",
     "render_blocks",
     "split_lines",
     "split_markup",
@@ -64,11 +64,11 @@ def _inline(children: Sequence[Token] | None, palette: Mapping[str, str]) -> tup
     for tok in children or ():
         kind = tok.type
         if kind in ("text", "html_inline"):
-            markup.append(escape_markup(tok.content))
+            markup.append(markup_text(tok.content))
             plain.append(tok.content)
         elif kind == "code_inline":
             markup.append(
-                f"[font={FONTS['mono']}][color={palette['inline_code']}]{escape_markup(tok.content)}[/color][/font]"
+                f"[font={FONTS['mono']}][color={palette['inline_code']}]{markup_text(tok.content, 'mono')}[/color][/font]"
             )
             plain.append(tok.content)
         elif kind in ("softbreak", "hardbreak"):
@@ -95,11 +95,11 @@ def _inline(children: Sequence[Token] | None, palette: Mapping[str, str]) -> tup
             alt = tok.content or "image"
             href = _clean_ref(str(tok.attrs.get("src", "")))
             markup.append(
-                f"[ref={href}][color={palette['link']}]{escape_markup(f'[image: {alt}]')}[/color][/ref]"
+                f"[ref={href}][color={palette['link']}]{markup_text(f'[image: {alt}]')}[/color][/ref]"
             )
             plain.append(f"[image: {alt}]")
         else:  # any other inline token: keep its text rather than lose it
-            markup.append(escape_markup(tok.content))
+            markup.append(markup_text(tok.content))
             plain.append(tok.content)
     return "".join(markup), "".join(plain)
 
@@ -241,7 +241,7 @@ class _Walker:
                 self.add_block(_table(tokens[i : end + 1], self.palette))
                 i = end
             elif kind in ("html_block", "inline"):
-                self.add_text(escape_markup(tok.content.rstrip("\n")), "p")
+                self.add_text(markup_text(tok.content.rstrip("\n")), "p")
             i += 1
         self.flush()
         return self.blocks
@@ -308,11 +308,22 @@ _TAG = re.compile(
 )
 
 
-def split_markup(markup: str, max_chars: int, max_lines: int) -> list[str]:
+def markup_plain(markup: str) -> str:
+    """The text a Label shows for markup made here: tags removed, escapes decoded."""
+    if "[" not in markup and "&" not in markup:
+        return markup
+    return _TAG.sub("", markup).replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&")
+
+
+def split_markup(
+    markup: str, max_chars: int, max_lines: int, separators: list[str] | None = None
+) -> list[str]:
     """Cut markup into pieces of at most ~max_chars characters and max_lines lines, each with balanced tags.
 
     Cuts fall on line ends, else on spaces, never inside a tag or an escape; tags open at a cut are closed
     at the end of one piece and reopened at the start of the next, so each piece renders the same.
+    `separators`, when given, receives for each cut the character the cut replaced ("\n", " " or "" for a
+    word cut in two), so the text of the pieces can be joined back exactly.
     """
     if len(markup) <= max_chars and markup.count("\n") < max_lines:
         return [markup]
@@ -330,6 +341,8 @@ def split_markup(markup: str, max_chars: int, max_lines: int) -> list[str]:
         reopen = "".join(tag for _, tag in stack_at_start)
         closing = "".join(f"[/{name}]" for name, _ in reversed(stack_snapshot[pos]))
         pieces.append(reopen + markup[start:pos] + closing)
+        if separators is not None:
+            separators.append(markup[pos] if skip else "")
         stack_at_start[:] = stack_snapshot[pos]
         start = pos + skip
         lines = 0

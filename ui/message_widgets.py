@@ -3,13 +3,17 @@
 One message is several consecutive items drawn as one bubble (first item rounds the top corners, last the
 bottom). Each item measures its own height from its Label texture and writes it back into its data dict, so
 the RecycleView keeps exact heights for items scrolled out of view. Looks live in chat_view.kv.
+
+Text items can be selected with the mouse: the chat view keeps the selection (item index and character
+offsets) and each item shown draws its part of it over its Label, from the Label's own line layout
+(``text_offset`` finds the character under a point, ``text_rects`` the rectangles of a range).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kivy.animation import Animation
+from kivy.graphics import Color, InstructionGroup, Rectangle
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -19,27 +23,165 @@ from kivy.properties import (
     OptionProperty,
     StringProperty,
 )
-from kivy.uix.recycleboxlayout import RecycleBoxLayout
-from kivy.uix.recycleview import RecycleView
-from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior, _cached_views
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.relativelayout import RelativeLayout
 
-from ui.clip import FlatImage, ScissorClip
+from ui.clip import FlatImage
 from ui.config_ui import SIZES, theme
 
 __all__ = [
-    "ChatBoxLayout",
     "ChatItem",
-    "ChatRecycleView",
     "CodeItem",
     "HeaderItem",
     "ImagesItem",
     "RuleItem",
     "StatusItem",
-    "StickyDataAdapter",
     "TextItem",
     "ThinkingItem",
+    "text_offset",
+    "text_rects",
 ]
+
+
+def _measure(options: dict[str, Any], text: str) -> float:
+    """Width of `text` drawn with a word's font options (as the Label laid it out)."""
+    from kivy.core.text import Label as CoreLabel
+
+    key = (options.get("font_name"), options.get("font_size"), options.get("bold"), options.get("italic"))
+    label = _MEASURERS.get(key)
+    if label is None:
+        label = _MEASURERS[key] = CoreLabel(
+            font_name=key[0] or "Roboto", font_size=key[1] or 15, bold=bool(key[2]), italic=bool(key[3])
+        )
+    return float(label.get_extents(text)[0]) if text else 0.0
+
+
+_MEASURERS: dict[tuple[Any, ...], Any] = {}
+_EXTENTS: dict[tuple[Any, ...], dict[str, tuple[int, int]]] = {}
+_EXTENTS_MAX = 50_000  # words remembered per font before that font's memory starts again
+
+
+def _cached_extents(self: Any) -> Any:
+    """LabelBase.get_cached_extents that remembers the size of every word per font.
+
+    Kivy lays out a markup Label by measuring each word (SDL_ttf, plus a font lookup in Python per call):
+    half the cost of re-rendering a paragraph. A streaming reply re-renders the paragraph being written at
+    every update, with the same words again and again; remembering their sizes halves that cost.
+    Kivy documents the function returned as valid for the font settings at the time of the call.
+    """
+    options = self.options
+    key = (
+        options["font_size"],
+        options["font_name_r"],
+        options["bold"],
+        options["italic"],
+        options["underline"],
+        options["strikethrough"],
+        options.get("font_hinting"),
+        options.get("font_kerning"),
+    )
+    sizes = _EXTENTS.get(key)
+    if sizes is None:
+        sizes = _EXTENTS[key] = {}
+    measure = self.get_extents
+
+    def extents(text: str) -> tuple[int, int]:
+        size = sizes.get(text)
+        if size is None:
+            if len(sizes) >= _EXTENTS_MAX:
+                sizes.clear()
+            size = sizes[text] = measure(text)
+        return size
+
+    return extents
+
+
+def _install_extents_cache() -> None:
+    from kivy.core.text import Label as CoreLabel
+
+    if "font_name_r" in CoreLabel(font_size=12).options:  # the options the key is made of (Kivy 2.x)
+        CoreLabel.get_cached_extents = _cached_extents
+
+
+_install_extents_cache()
+
+
+def _layout(label: Any, text: str) -> list[tuple[float, float, list[tuple[int, int, float, Any]]]]:
+    """The Label's lines as (top offset, height, words), each word (start, end, x, LayoutWord) with its
+    place in `text` (the text the Label shows, tags removed)."""
+    core = getattr(label, "_label", None)
+    lines = getattr(core, "_cached_lines", None) or []
+    out: list[tuple[float, float, list[tuple[int, int, float, Any]]]] = []
+    pos = 0
+    for line in lines:  # line.x and line.y (from the top) are where the Label's render drew the line
+        words: list[tuple[int, int, float, Any]] = []
+        x = float(line.x)
+        for word in line.words:
+            found = text.find(word.text, pos) if word.text else -1
+            if found < 0 or text[pos:found].strip():
+                found = pos  # a word the Label changed (shaped text): keep the cursor going
+            end = min(len(text), found + len(word.text))
+            words.append((found, end, x, word))
+            x += word.lw
+            pos = end
+        out.append((float(line.y), float(line.h), words))
+    return out
+
+
+def text_offset(label: Any, text: str, x: float, y: float) -> int:
+    """The character of `text` (what `label` shows) nearest to (x, y), in the label's parent coordinates."""
+    lines = _layout(label, text)
+    if not lines:
+        return 0
+    from_top = label.top - y
+    if from_top < 0:
+        return 0
+    k = next((k for k, (top, height, _) in enumerate(lines) if from_top < top + height), len(lines) - 1)
+    words = lines[k][2]
+    if not words:
+        return lines[k - 1][2][-1][1] if k and lines[k - 1][2] else 0
+    lx = x - label.x
+    for start, end, wx, word in words:
+        if lx < wx + word.lw:
+            if lx <= wx:
+                return start
+            # the boundary between characters nearest to the point
+            best, best_distance = start, lx - wx
+            for i in range(start + 1, end + 1):
+                distance = abs(wx + _measure(word.options, word.text[: i - start]) - lx)
+                if distance > best_distance:
+                    break
+                best, best_distance = i, distance
+            return best
+    return words[-1][1]
+
+
+def text_rects(label: Any, text: str, start: int, end: int) -> list[tuple[float, float, float, float]]:
+    """Rectangles (x, y, width, height, in the label's parent coordinates) covering characters
+    [start, end) of `text` as `label` lays them out."""
+    rects: list[tuple[float, float, float, float]] = []
+    if end <= start:
+        return rects
+    for top, height, words in _layout(label, text):
+        if not words:
+            continue
+        line_start, line_end = words[0][0], words[-1][1]
+        if line_end <= start or line_start >= end:
+            continue
+        x0 = x1 = None
+        for w_start, w_end, wx, word in words:
+            if w_end <= start or w_start >= end:
+                continue
+            a = max(start, w_start) - w_start
+            b = min(end, w_end) - w_start
+            left = wx + _measure(word.options, word.text[:a])
+            right = wx + _measure(word.options, word.text[:b]) if b < len(word.text) else wx + word.lw
+            x0 = left if x0 is None else min(x0, left)
+            x1 = right if x1 is None else max(x1, right)
+        if x0 is None or x1 is None:
+            continue
+        rects.append((label.x + x0, label.top - top - height, max(1.0, x1 - x0), height))
+    return rects
 
 
 class ChatItem(RecycleDataViewBehavior, RelativeLayout):
@@ -69,11 +211,22 @@ class ChatItem(RecycleDataViewBehavior, RelativeLayout):
     bubble_color = ColorProperty([1, 1, 1, 1])
     radii = ListProperty([0, 0, 0, 0])
     owner = ObjectProperty(None, allownone=True)  # the ChatView, for actions
+    selection = ListProperty([])  # [start, end] of the selected characters of this item's text, or []
+
+    text_label_id = ""  # the id of the Label whose text can be selected ("" for items without text)
 
     def __init__(self, **kwargs: Any) -> None:
         self._rv: Any = None
         self._shown: dict[str, Any] | None = None  # the data dict this widget shows
+        self._selection_group = InstructionGroup()
         super().__init__(**kwargs)
+        # inside the RelativeLayout's transform (canvas.after ends with its PopMatrix): item coordinates
+        self.canvas.after.insert(0, self._selection_group)
+        label = self.text_label
+        if label is not None:
+            label.fbind("texture_size", self._draw_selection)
+            label.fbind("pos", self._draw_selection)
+        self.fbind("selection", self._draw_selection)
         self.size_hint_y = None
         for name in ("width", "natural_w", "side", "role"):
             self.fbind(name, self._update_geometry)
@@ -97,6 +250,30 @@ class ChatItem(RecycleDataViewBehavior, RelativeLayout):
         self.owner = getattr(rv, "owner", None)
         super().refresh_view_attrs(rv, index, data)
         self._update_color()
+        self.selection = self.owner.selection_of(index) if self.owner is not None else []
+
+    @property
+    def text_label(self) -> Any:
+        """The Label showing this item's selectable text, or None."""
+        return self.ids.get(self.text_label_id) if self.text_label_id else None
+
+    def shown_text(self) -> str:
+        """The text this item's Label shows (tags removed): what offsets in `selection` count."""
+        from ui.markdown_render import markup_plain
+
+        label = self.text_label
+        return markup_plain(label.text) if label is not None else ""
+
+    def _draw_selection(self, *_: Any) -> None:
+        group = self._selection_group
+        group.clear()
+        label = self.text_label
+        if not self.selection or label is None or not label.text:
+            return
+        start, end = self.selection
+        group.add(Color(*theme.colors["text_selection"]))
+        for x, y, w, h in text_rects(label, self.shown_text(), start, end):
+            group.add(Rectangle(pos=(x, y), size=(w, h)))
 
     def refresh_view_layout(self, rv: Any, index: int, layout: Any, viewport: Any) -> None:
         super().refresh_view_layout(rv, index, layout, viewport)
@@ -143,6 +320,8 @@ class ChatItem(RecycleDataViewBehavior, RelativeLayout):
 class TextItem(ChatItem):
     """A paragraph, heading, list, quote, table or thinking text as one markup Label."""
 
+    text_label_id = "lbl"
+
     markup = StringProperty("")
     style = StringProperty("p")
     font_size = NumericProperty(SIZES["font"])
@@ -151,6 +330,8 @@ class TextItem(ChatItem):
 
 class CodeItem(ChatItem):
     """One piece of a code block (monospace, highlighted); the first piece has the language and Copy."""
+
+    text_label_id = "code_lbl"
 
     markup = StringProperty("")
     lang = StringProperty("")
@@ -189,6 +370,8 @@ class ThinkingItem(ChatItem):
 class StatusItem(ChatItem):
     """The bottom line of a reply: streaming, stats, interruption or error."""
 
+    text_label_id = "status_lbl"
+
     markup = StringProperty("")
 
 
@@ -205,112 +388,3 @@ class ImagesItem(ChatItem):
             box.add_widget(
                 FlatImage(source=source, size_hint=(None, None), size=(side, side), fit_mode="contain")
             )
-
-
-class StickyDataAdapter(RecycleDataAdapter):
-    """Gives each index back the widget that showed it before a data change.
-
-    Kivy's RecycleView moves every view to a shared cache on any data change and hands them out in any
-    order, so each streamed update made every visible Label re-render a different text. Keeping the widget
-    of each index means an unchanged item keeps its texture; only the changed tail is drawn again.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._previous: dict[int, Any] = {}
-
-    def invalidate(self) -> None:
-        # Called more than once per refresh (the later calls find no views): remember the first.
-        for views in self.dirty_views.values():
-            self._previous.update(views)
-        self._previous.update(self.views)
-        super().invalidate()
-
-    def set_visible_views(self, indices: Any, data: Any, viewclasses: Any) -> Any:
-        result = super().set_visible_views(indices, data, viewclasses)
-        self._previous = {}
-        return result
-
-    def get_view(self, index: int, data_item: dict[str, Any], viewclass: Any) -> Any:
-        if viewclass is None:
-            return None
-        view = self._previous.pop(index, None)
-        cache = _cached_views[viewclass]
-        if view is not None and view.__class__ is viewclass and view in cache:
-            cache.remove(view)
-            self.refresh_view_attrs(index, data_item, view)
-            return view
-        if view is not None:
-            self._previous[index] = view  # not reusable here; leave it for nobody else either
-        if index not in self.dirty_views.get(viewclass, {}):
-            reserved = {id(v) for v in self._previous.values()}
-            for i in range(len(cache) - 1, -1, -1):
-                if id(cache[i]) not in reserved:
-                    view = cache.pop(i)
-                    self.refresh_view_attrs(index, data_item, view)
-                    return view
-            if not self.dirty_views.get(viewclass):
-                return self.create_view(index, data_item, viewclass)
-        return super().get_view(index, data_item, viewclass)
-
-
-class ChatRecycleView(ScissorClip, RecycleView):
-    """The chat's RecycleView: while a reply streams and the view follows its end, the scroll bar stays in
-    its resting color instead of lighting up and fading out (a 0.5 s animation, so several redraws of the
-    window) after every update that grows the content."""
-
-    owner = ObjectProperty(None, allownone=True)  # the ChatView
-
-    def update_from_scroll(self, *largs: Any) -> None:
-        super().update_from_scroll(*largs)
-        owner = self.owner
-        if owner is not None and owner.streaming and owner.following:
-            if self._bind_inactive_bar_color_ev is not None:
-                self._bind_inactive_bar_color_ev.cancel()
-            Animation.stop_all(self, "_bar_color")
-            self.funbind("bar_color", self._change_bar_color)
-            self.fbind("bar_inactive_color", self._change_bar_color)
-            self._bar_color = self.bar_inactive_color
-
-
-class ChatBoxLayout(RecycleBoxLayout):
-    """The chat's RecycleBoxLayout, without its second full layout pass per refresh.
-
-    Laying out sets the layout's minimum height, which resizes it and asks for another full pass over every
-    item although the positions just computed already used the new height. That pass is skipped when the
-    data, the layout's geometry and every shown item's size are as they were after the last full pass.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._laid_out_for: tuple[Any, ...] | None = None
-        super().__init__(**kwargs)
-
-    def _layout_key(self, data: Any) -> tuple[Any, ...]:
-        return (len(data), tuple(self.size), tuple(self.pos), tuple(self.padding), self.spacing)
-
-    def compute_sizes_from_data(self, data: Any, flags: Any) -> None:
-        self._laid_out_for = None
-        super().compute_sizes_from_data(data, flags)
-
-    def _views_as_laid_out(self) -> bool:
-        """True when every shown item has the size and hints the last layout gave it."""
-        opts = self.view_opts
-        for widget, index in self.view_indices.items():
-            opt = opts[index]
-            if (
-                list(widget.size) != opt["size"]
-                or list(widget.size_hint) != opt["size_hint"]
-                or list(widget.size_hint_min) != opt["size_hint_min"]
-                or list(widget.size_hint_max) != opt["size_hint_max"]
-                or dict(widget.pos_hint) != opt["pos_hint"]
-            ):
-                return False
-        return True
-
-    def compute_layout(self, data: Any, flags: Any) -> None:
-        if self._laid_out_for == self._layout_key(data) and self._views_as_laid_out():
-            self._size_needs_update = False
-            self._changed_views = None
-            return
-        super().compute_layout(data, flags)
-        self._laid_out_for = self._layout_key(data)

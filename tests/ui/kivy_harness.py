@@ -118,6 +118,33 @@ class KivyHarness:
             self.window.dispatch("on_textinput", ch)
         self.frames(1)
 
+    def real_input(self) -> None:
+        """Take input from the X server too, as App.run() does (the configured input providers, started once):
+        for tests that drive the real pointer and keyboard with xdotool. Other tests dispatch events."""
+        from kivy.config import Config
+        from kivy.input import MotionEventFactory
+
+        if getattr(self, "_real_input", False):
+            return
+        self._real_input = True
+        for key, value in Config.items("input"):
+            provider_id, _, args = str(value).partition(",")
+            provider = MotionEventFactory.get(provider_id)
+            made = provider(key, args) if provider is not None else None
+            if made:  # a probe (probesysfs) makes nothing itself
+                self.event_loop.add_input_provider(made, True)
+        self.event_loop.start()
+
+    def screen_point(self, x: float, y: float) -> tuple[int, int]:
+        """X screen coordinates (from the top left) of a window point (Kivy counts y from the bottom)."""
+        window = self.window
+        return int(window.left + x), int(window.top + window.height - y)
+
+    def xdotool(self, *args: str) -> None:
+        """Run xdotool (real X input to the window), then let the window handle what it sent."""
+        subprocess.run(["xdotool", *args], check=True, timeout=10)
+        self.frames(3)
+
     def click(self, widget: Any) -> None:
         """A real touch down/up at the centre of `widget` (window coordinates)."""
         from kivy.tests.common import UnitTestTouch

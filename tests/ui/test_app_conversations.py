@@ -26,7 +26,16 @@ def _chat(d, text, reply):
     d.type_and_send(text)
     d.wait_reply_end()
     d.wait(lambda: d.last_message().content == reply, f"reply {reply!r}")
-    return d.app.conv.slug
+    # The list is refreshed when the message is sent and again when the reply ends: wait for the second.
+    slug, count = d.app.conv.slug, len(d.app.conv.messages)
+    d.wait(
+        lambda: any(
+            r.get("slug") == slug and f"{count} messages" in r["subtitle"] for r in d.ids.conv_list.rows()
+        ),
+        "the list to count the reply",
+    )
+    d.h.settle(3)
+    return slug
 
 
 def test_day_labels_and_groups():
@@ -97,6 +106,8 @@ def test_delete_asks_first_and_removes_the_conversation(app_driver):
     d.shot("app_delete_confirm")
     d.h.click(dialog.ids.cancel_btn)
     assert (d.home / "sav" / slug).is_dir(), "cancel keeps the conversation"
+    # the dialog closes with a short animation; a click before it is gone lands on it
+    d.wait(lambda: not any(isinstance(w, ConfirmDialog) for w in d.h.window.children), "the dialog to close")
     d.h.click(row.ids.delete_btn)
     dialog = d.wait(
         lambda: next((w for w in d.h.window.children if isinstance(w, ConfirmDialog)), None), "dialog"
