@@ -729,7 +729,7 @@ def test_bad_command_arguments_get_clear_messages(terminal_factory, tmp_path: Pa
         ("/rename New title", "No conversation yet: send a message or use /new TITLE first."),
         (
             f"/export xml {tmp_path / 'x.xml'}",
-            "Give the format (md or json) and a path. Usage: /export md|json PATH",
+            "Give the format (md, json or html) and a path. Usage: /export md|json|html PATH",
         ),
         ("/copy code", "There is no reply to copy yet."),
         ("/dev maybe", "Say on or off, not 'maybe'."),
