@@ -192,7 +192,7 @@ def parse_chatgpt(item: dict[str, Any], assets: Assets | None) -> tuple[Imported
         messages,
         to_time(item.get("create_time")),
         to_time(item.get("update_time")),
-        model=str(item.get("default_model_slug") or ""),
+        model=None,  # ChatGPT's models (o3, gpt-4o) are not local ones; each reply keeps its model's name
         system_prompt=system_prompt,
     )
     return ImportedConversation(conv, images.files), other_branches, lost

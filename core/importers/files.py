@@ -114,7 +114,7 @@ def _decode_json(path: Path, data: bytes) -> Any:
         if _cut_short(text):
             raise ImportRefused(
                 path,
-                f"its JSON stops before it is complete (at line {exc.lineno}): the file is cut short",
+                f"its JSON stops at line {exc.lineno} before it is complete: the file is cut short",
                 "export it again, or download it again",
             ) from None
         raise ImportRefused(

@@ -216,7 +216,7 @@ def finish_conversation(
     created: datetime | None,
     updated: datetime | None,
     *,
-    model: str = "",
+    model: str | None = "",
     system_prompt: str = "",
     options: dict[str, Any] | None = None,
 ) -> Conversation:
@@ -228,7 +228,10 @@ def finish_conversation(
     _monotonic(messages, min(created, first) if first else created)
     last = messages[-1].created
     updated = max(updated or last, last, created)
-    model = model or next((m.model for m in reversed(messages) if m.model), "") or ""
+    if model is None:  # the app's models are not the exporter's: the chat continues with the one picked
+        model = ""
+    else:
+        model = model or next((m.model for m in reversed(messages) if m.model), "") or ""
     return Conversation(
         title=title_for(raw_title, messages),
         slug="",

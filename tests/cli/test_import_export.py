@@ -167,9 +167,7 @@ def test_a_bad_file_is_refused_and_nothing_is_imported(terminal_factory, tmp_pat
     term.expect(f"Cannot import {notes}: it is not JSON (it starts with 'Shopping: eggs, milk').")
     term.expect("Nothing was imported; choose an IA_V3 JSON export, an Open WebUI chat export (.json)")
     term.say(f"/import {cut}")
-    term.expect(
-        "its JSON stops before it is complete (at line 1): the file is cut short. Nothing was imported"
-    )
+    term.expect("its JSON stops at line 1 before it is complete: the file is cut short. Nothing was imported")
     term.say(f"/import {tmp_path / 'missing.json'}")
     term.expect("there is no such file. Nothing was imported; check the path.")
     term.say("/sessions")

@@ -146,7 +146,7 @@ def test_open_webui_export_of_all_chats_imports_each(sm: SessionManager, tmp_pat
 
 
 def _check_chatgpt(conv: Conversation, sm: SessionManager, *, with_image: bool = True) -> None:
-    assert conv.title == "Fibonacci, tested" and conv.model == "o3"
+    assert conv.title == "Fibonacci, tested" and conv.model == ""  # the chat goes on with a local model
     assert conv.created == datetime.fromtimestamp(1_734_000_000.25, UTC)
     assert [m.role for m in conv.messages] == ["user", "assistant", "user", "assistant"]
     question, reply = conv.messages[0], conv.messages[1]
@@ -265,7 +265,7 @@ def _bad_file(kind: str, tmp_path: Path) -> tuple[Path, str]:
         _write(path, {"name": "my-package", "version": "1.0.0", "dependencies": {}})
         return path, "it is JSON, but not a conversation export this app reads"
     if kind == "truncated":
-        return _truncated(tmp_path), "its JSON stops before it is complete (at line 1): the file is cut short"
+        return _truncated(tmp_path), "its JSON stops at line 1 before it is complete: the file is cut short"
     if kind == "empty conversation":
         chat = openwebui_chat("Empty one")
         chat["chat"]["history"] = {"messages": {}, "currentId": None}
