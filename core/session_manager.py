@@ -1,4 +1,4 @@
-"""Sessions: create, list, load, rename, delete, search, context window and crash-safe reply saving.
+"""Sessions: create, list, load, rename, delete, search, export, import, context window and crash-safe saving.
 
 Each session is a folder ``sav/<slug>/`` holding ``conversation.md`` (the truth), ``code_<n>.<ext>`` files
 and ``attachments/``. ``data/index.sqlite`` caches metadata and the full-text index and heals itself.

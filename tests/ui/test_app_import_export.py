@@ -24,7 +24,7 @@ from tests.ui.app_harness import AppDriver, keep_window_size, make_app, start, s
 
 pytestmark = pytest.mark.ui
 
-REPLY = "Sure:\n\n```python\ndef area(r):\n    return 3.14159 * r ** 2\n```\n\nThat is all — ça marche ✓."
+REPLY = "Sure:\n\n```python\ndef area(r):\n    return 3.14159 * r ** 2\n```\n\nThat is all — ça marche."
 
 
 def _driver(kivy_harness, scripted_server, ia_home: Path, monkeypatch, dialog: str) -> Iterator[AppDriver]:
@@ -60,8 +60,8 @@ def _saved_session(home: Path) -> str:
     """A conversation as the app saves one: code, thinking, an image, several scripts."""
     sm = SessionManager(Settings(home=home))
     try:
-        conv = sm.create("Circle area — ünïcode ✓", model="smollm2:135m")
-        sm.add_user_message(conv, "Area of a circle? 🟢 日本語", images=[png(8, 6, (20, 160, 60))])
+        conv = sm.create("Circle area — ünïcode", model="smollm2:135m")
+        sm.add_user_message(conv, "Area of a circle? Ελληνικά, español", images=[png(8, 6, (20, 160, 60))])
         writer = sm.start_reply(conv, "smollm2:135m")
         writer.append_thinking("π r², nothing more.")
         writer.append(REPLY)
@@ -158,7 +158,7 @@ def test_export_each_format_from_the_list(app_kivy_dialog: AppDriver, tmp_path: 
         "data:image/png;base64," + base64.b64encode(image).decode()
     ]
     assert not any(t in ("script", "link") for t, _ in tags.tags)
-    assert '<span class="k">def</span>' in text and "π r², nothing more." in text and "日本語" in text
+    assert '<span class="k">def</span>' in text and "π r², nothing more." in text and "Ελληνικά, español" in text
 
     data = json.loads(_export_with_own_dialog(d, slug, "json", out).read_text("utf-8"))
     d.press(_modal(d, "MessageDialog").ids.ok_btn)
@@ -167,7 +167,7 @@ def test_export_each_format_from_the_list(app_kivy_dialog: AppDriver, tmp_path: 
     )
     markdown = _export_with_own_dialog(d, slug, "md", out).read_text("utf-8")
     d.press(_modal(d, "MessageDialog").ids.ok_btn)
-    assert "```python\ndef area(r):" in markdown and markdown.startswith("# Circle area — ünïcode ✓")
+    assert "```python\ndef area(r):" in markdown and markdown.startswith("# Circle area — ünïcode")
 
     # The same name again: the dialog asks before replacing the file.
     before = page.stat().st_mtime_ns
