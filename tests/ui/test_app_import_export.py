@@ -158,7 +158,9 @@ def test_export_each_format_from_the_list(app_kivy_dialog: AppDriver, tmp_path: 
         "data:image/png;base64," + base64.b64encode(image).decode()
     ]
     assert not any(t in ("script", "link") for t, _ in tags.tags)
-    assert '<span class="k">def</span>' in text and "π r², nothing more." in text and "Ελληνικά, español" in text
+    assert (
+        '<span class="k">def</span>' in text and "π r², nothing more." in text and "Ελληνικά, español" in text
+    )
 
     data = json.loads(_export_with_own_dialog(d, slug, "json", out).read_text("utf-8"))
     d.press(_modal(d, "MessageDialog").ids.ok_btn)
