@@ -121,7 +121,7 @@ def test_open_webui_export_imports_the_branch_on_screen(sm: SessionManager, tmp_
     assert reply.thinking == "The user wants a prime test.\nTrial division up to √n is enough."
     assert reply.content.startswith("Here it is:\n\n```python\ndef is_prime(n):")
     assert "<details" not in reply.content and reply.model == "llama3.2:latest"
-    assert reply.created == datetime.fromtimestamp(1_731_000_030, UTC)
+    assert reply.created == datetime.fromtimestamp(1_731_000_009, UTC)
     assert conv.messages[3].content == "97 is prime (日本語でも素数です)."
     [image] = conv.messages[0].images
     assert (sm.session_dir(conv) / image).read_bytes() == PNG
@@ -159,7 +159,8 @@ def _check_chatgpt(conv: Conversation, sm: SessionManager, *, with_image: bool =
         "```python\nprint([0, 1, 1, 2, 3])\n```\n\nOutput:\n\n```text\n[0, 1, 1, 2, 3]\n```"
     )
     assert reply.content.endswith("Tested above ✅") and reply.model == "o3"
-    assert conv.messages[3].content == "Ναι, φυσικά."
+    assert conv.messages[3].content == "Ναι, φυσικά."  # the version on screen, not the regenerated one
+    assert "Second version" not in json.dumps([m.content for m in conv.messages])
     assert "I teach maths" not in json.dumps(conv.__dict__, default=str)  # custom instructions stay private
     if with_image:
         assert question.images == ["attachments/photo.png"]
@@ -203,7 +204,9 @@ def test_a_conversation_without_current_node_follows_the_latest_branch(
     data = chatgpt_conversation(image_id=None)
     del data["current_node"]
     conv = sm.import_file(_write(tmp_path / "c.json", [data])).conversations[0]
-    assert conv.messages[-1].content == "Ναι, φυσικά."
+    assert (
+        conv.messages[-1].content == "Second version."
+    )  # the last child, as ChatGPT shows without a pointer
 
 
 def test_empty_conversations_in_a_file_are_skipped_and_said(sm: SessionManager, tmp_path: Path) -> None:
