@@ -168,6 +168,11 @@ def test_a_bad_file_is_refused_and_nothing_is_imported(terminal_factory, tmp_pat
     term.expect("Nothing was imported; choose an IA_V3 JSON export, an Open WebUI chat export (.json)")
     term.say(f"/import {cut}")
     term.expect("its JSON stops at line 1 before it is complete: the file is cut short. Nothing was imported")
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as handle:  # sparse: its size is what is checked, before anything is read
+        handle.truncate(300 * 2**20)
+    term.say(f"/import {huge}")
+    term.expect("it is 300 MB, more than the 256 MB an import reads at once. Nothing was imported")
     term.say(f"/import {tmp_path / 'missing.json'}")
     term.expect("there is no such file. Nothing was imported; check the path.")
     term.say("/sessions")

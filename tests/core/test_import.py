@@ -287,8 +287,8 @@ def _bad_file(kind: str, tmp_path: Path) -> tuple[Path, str]:
     if kind == "huge":
         with path.open("wb") as handle:  # sparse: takes no disk space, but its size is what counts
             handle.write(b"[")
-            handle.truncate(MAX_IMPORT_BYTES + 1)
-        return path, "it is 256 MB, more than the 256 MB an import reads at once"
+            handle.truncate(MAX_IMPORT_BYTES + 10 * 2**20)
+        return path, "it is 266 MB, more than the 256 MB an import reads at once"
     if kind == "damaged zip":
         path = tmp_path / "export.zip"
         path.write_bytes(chatgpt_zip([chatgpt_conversation()])[:300])
