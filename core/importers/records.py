@@ -120,7 +120,10 @@ def _epoch(value: Any) -> datetime | None:
         seconds /= 1000
     if seconds > _MAX_TIME:
         return None
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # beyond what this platform's C library handles
+        return None
 
 
 def to_time(value: Any) -> datetime | None:
