@@ -1,4 +1,4 @@
-"""Session commands: /new, /sessions, /load, /rename, /delete, /search, /export."""
+"""Session commands: /new, /sessions, /load, /rename, /delete, /search, /export, /import."""
 
 from __future__ import annotations
 
@@ -134,12 +134,44 @@ def _search(state: CliState, arg: str) -> None:
     state.out.print("Open one with /load NUMBER.")
 
 
-@command("export", "/export md|json PATH", "write the current conversation as Markdown or JSON")
+@command(
+    "export", "/export md|json|html PATH", "write the current conversation as Markdown, JSON or a web page"
+)
 def _export(state: CliState, arg: str) -> None:
+    from core.export import FORMATS
+
     fmt, _, path = arg.partition(" ")
     fmt = fmt.lower()
-    if fmt not in ("md", "json") or not path.strip():
-        raise CommandError("Give the format (md or json) and a path.")
+    if fmt not in FORMATS or not path.strip():
+        raise CommandError("Give the format (md, json or html) and a path.")
     conv = _require(state)
     target = state.sessions.export(conv.slug, fmt, Path(path.strip()).expanduser())
     state.out.print(f"Exported to {target}", markup=False)
+
+
+@command(
+    "import",
+    "/import PATH",
+    "add the conversations of an export: IA_V3 JSON, Open WebUI, ChatGPT's conversations.json or .zip",
+)
+def _import(state: CliState, arg: str) -> None:
+    if not arg.strip():
+        raise CommandError("Give the path of the file to import.")
+    path = Path(arg.strip().strip("'\"")).expanduser()
+    result = state.sessions.import_file(path)
+    state.listed = [c.slug for c in result.conversations]
+    count = len(result.conversations)
+    state.out.print(
+        f"Imported {count} conversation{'s' if count != 1 else ''} from {path} ({result.source}):",
+        markup=False,
+    )
+    for n, conv in enumerate(result.conversations, 1):
+        state.out.print(
+            f"  {n}. {conv.title} ({conv.slug}, {conv.created:%Y-%m-%d}, {len(conv.messages)} messages)",
+            markup=False,
+        )
+    for line in result.skipped:
+        state.out.print(f"Skipped {line}.", style="yellow", markup=False)
+    for line in result.notes:
+        state.out.print(f"Note: {line}.", style="dim", markup=False)
+    state.out.print("Open one with /load NUMBER.")

@@ -14,7 +14,9 @@ IAError
 ├── StorageError
 │   ├── SessionNotFound          no session by that slug or title
 │   ├── ConversationCorrupt      a conversation.md that cannot be parsed (left untouched)
-│   └── StorageWriteError        unwritable home, disk full, permission denied
+│   ├── StorageWriteError        unwritable home, disk full, permission denied
+│   └── ImportRefused            a file that is not an export this app reads, or an import that could not
+│                                be written (nothing of it is kept)
 ├── ConfigError                  a settings or profile file or value that is wrong
 └── BenchmarkError
     └── SandboxUnavailable       no way to isolate generated code on this machine
@@ -39,6 +41,7 @@ __all__ = [
     "EXIT_UNREACHABLE",
     "EmbeddedUnavailable",
     "IAError",
+    "ImportRefused",
     "ModelNotFound",
     "NotSupported",
     "SandboxUnavailable",
@@ -243,6 +246,18 @@ class StorageWriteError(StorageError):
             f"Cannot write {self.path}: {reason}. Free some disk space or fix the folder's permissions "
             "(IA_HOME); what was saved before is intact."
         )
+
+
+class ImportRefused(StorageError):
+    """A file that cannot be imported (not an export this app reads, damaged, too large, no conversation in it),
+    or an import that failed while being written; in both cases nothing of it is left in sav/ or the index."""
+
+    def __init__(self, path: Path | str, reason: str, advice: str = "") -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.advice = advice
+        tail = f"; {advice}" if advice else ""
+        super().__init__(f"Cannot import {self.path}: {reason}. Nothing was imported{tail}.")
 
 
 class ConfigError(IAError):

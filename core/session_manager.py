@@ -1,4 +1,4 @@
-"""Sessions: create, list, load, rename, delete, search, context window and crash-safe reply saving.
+"""Sessions: create, list, load, rename, delete, search, export, import, context window and crash-safe saving.
 
 Each session is a folder ``sav/<slug>/`` holding ``conversation.md`` (the truth), ``code_<n>.<ext>`` files
 and ``attachments/``. ``data/index.sqlite`` caches metadata and the full-text index and heals itself.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.conversation import Conversation, Message
-from core.errors import SessionNotFound, StorageError
+from core.errors import ImportRefused, SessionNotFound, StorageError, StorageWriteError
 from core.fileio import atomic_write, write_error
 from core.sav_manager import extension_for, extract_code_blocks, read_conversation, write_conversation
 from core.search_index import CONVERSATION_FILE, SearchHit, SearchIndex, SessionInfo
@@ -31,11 +31,13 @@ from core.slugs import is_folder_name, slugify, unique_slug
 
 if TYPE_CHECKING:
     from config import Settings
+    from core.importers import ImportedConversation, ImportResult
 
 __all__ = ["ReplyWriter", "SearchHit", "SessionInfo", "SessionManager"]
 
 log = logging.getLogger("ia.sessions")
 INTERRUPTED_NOTE = "The app stopped before this reply was finished."
+_IMPORT_PREFIX = ".import-"
 _CODE_FILE = re.compile(r"code_(\d+)\.[^.]+")
 _IMAGE_TYPES = [(b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"), (b"BM", ".bmp")]
 
@@ -466,24 +468,136 @@ class SessionManager:
         return paths
 
     def export(self, name: str, fmt: str, path: Path) -> Path:
-        """Write a session as clean Markdown ("md") or JSON ("json"); ``path`` may be a folder."""
-        from core.export import EXPORTERS, to_markdown
+        """Write a session as clean Markdown ("md"), JSON with its images ("json") or a standalone web page
+        ("html"); ``path`` may be a folder (the file is then named after the slug). Returns the file written."""
+        from core.export import FORMATS, export_text
 
-        if fmt not in EXPORTERS:
-            raise StorageError(f"Unknown export format '{fmt}': use one of {', '.join(EXPORTERS)}.")
+        if fmt not in FORMATS:
+            raise StorageError(f"Unknown export format '{fmt}': use one of {', '.join(FORMATS)}.")
         conv = self.load(name)
         target = path / f"{conv.slug}.{fmt}" if path.is_dir() else path
-        if fmt == "md":  # image links that still work from where the file is written
-            folder = self.session_dir(conv).resolve()
-            try:
-                base = Path(os.path.relpath(folder, target.parent.resolve())).as_posix()
-            except ValueError:  # another drive (Windows): no relative path exists
-                base = folder.as_posix()
-            text = to_markdown(conv, image_base=base)
-        else:
-            text = EXPORTERS[fmt](conv)
+        text = export_text(conv, fmt, self.session_dir(conv), target)
         atomic_write(target, text.encode("utf-8"))
         return target
+
+    # ------------------------------------------------------------------ import
+    def import_file(self, path: Path) -> ImportResult:
+        """Add the conversations of an export (IA_V3 JSON, Open WebUI, ChatGPT conversations.json or its .zip),
+        each titled and dated from the file, searchable at once. All or nothing: a file that cannot be imported,
+        or a failure while writing (full disk, read-only folder), raises ImportRefused and leaves nothing."""
+        from core.importers import ImportResult, read_export
+
+        parsed = read_export(Path(path))
+        written = self._add_imported(Path(path), parsed.conversations)
+        log.info("imported %d conversations from %s (%s)", len(written), path, parsed.source)
+        return ImportResult(Path(path), parsed.source, written, parsed.skipped, parsed.notes)
+
+    def _add_imported(self, source: Path, items: Sequence[ImportedConversation]) -> list[Conversation]:
+        """Write each conversation complete into a hidden staging folder of sav/ (which lists and the index
+        ignore), claim a fresh folder for each, then move them in; any failure takes back every folder claimed
+        or filled, so a conversation is either absent or complete, and an import all or nothing."""
+        stage = self.sav_dir / f"{_IMPORT_PREFIX}{secrets.token_hex(6)}"
+        claimed: list[tuple[Path, Conversation]] = []
+        files = 0
+        with self._lock:
+            try:
+                self.sav_dir.mkdir(parents=True, exist_ok=True)
+                _remove_stale_imports(self.sav_dir)
+                stage.mkdir()
+                for number, item in enumerate(items):
+                    folder = stage / str(number)
+                    folder.mkdir()
+                    for name, data in item.attachments.items():
+                        atomic_write(folder / name, data)
+                        files += 1
+                    write_conversation(folder / CONVERSATION_FILE, item.conversation)
+                    files += 1
+                taken = set(os.listdir(self.sav_dir))
+                for item in items:  # every folder claimed (empty: not yet a session) before any is filled
+                    conv = item.conversation
+                    claimed.append(
+                        (self._claim(slugify(clean_title(conv.title), now=conv.created), taken), conv)
+                    )
+                for number, (target, conv) in enumerate(claimed):
+                    _move_into(stage / str(number), target)
+                    conv.slug = target.name
+            except (OSError, StorageError) as exc:
+                log.warning(
+                    "import of %s failed after %d files were written and %d of %d folders claimed in sav/ (%s); "
+                    "taking everything back",
+                    source,
+                    files,
+                    len(claimed),
+                    len(items),
+                    exc,
+                )
+                self._take_back(claimed)
+                shutil.rmtree(stage, ignore_errors=True)
+                if isinstance(exc, StorageWriteError):
+                    reason = exc.reason
+                elif isinstance(exc, OSError):
+                    reason = write_error(Path(exc.filename or self.sav_dir), exc).reason
+                else:
+                    reason = str(exc)
+                raise ImportRefused(
+                    source,
+                    f"writing into {self.sav_dir} failed ({reason})",
+                    "free some disk space or fix the folder's permissions, then import again",
+                ) from exc
+            shutil.rmtree(stage, ignore_errors=True)
+            for target, conv in claimed:
+                st = (target / CONVERSATION_FILE).stat()
+                self._known[conv.slug] = _Saved.of(conv, st)
+                self.index.put(conv, st.st_mtime_ns, st.st_size)
+        return [conv for _, conv in claimed]
+
+    def _claim(self, base: str, taken: set[str]) -> Path:
+        """An empty folder sav/<slug> made for an imported conversation (mkdir is the claim, as in create)."""
+        while True:
+            slug = unique_slug(base, taken)
+            taken.add(slug)
+            try:
+                (self.sav_dir / slug).mkdir()
+                return self.sav_dir / slug
+            except FileExistsError:  # made meanwhile by another process
+                continue
+
+    def _take_back(self, claimed: list[tuple[Path, Conversation]]) -> None:
+        """Remove the folders an import claimed (or filled) before it failed."""
+        for target, conv in reversed(claimed):
+            trash = self.sav_dir / f".deleted-{target.name}-{secrets.token_hex(4)}"
+            try:
+                os.rename(target, trash)
+            except OSError as exc:
+                log.warning("could not take back %s after a failed import: %s", target, exc)
+                continue
+            shutil.rmtree(trash, ignore_errors=True)
+            conv.slug = ""
+
+
+def _move_into(folder: Path, target: Path) -> None:
+    """Move a staged conversation onto the empty folder claimed for it (replacing it atomically on POSIX)."""
+    if os.name == "nt":  # Windows cannot rename onto an existing folder, even an empty one
+        os.rmdir(target)
+        os.rename(folder, target)
+    else:
+        os.rename(folder, target)
+
+
+def _remove_stale_imports(sav_dir: Path, age_s: float = 3600.0) -> None:
+    """Staging folders left by an import that crashed (a live import finishes well within ``age_s``)."""
+    limit = time.time() - age_s
+    try:
+        entries = list(os.scandir(sav_dir))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(_IMPORT_PREFIX):
+            try:
+                if entry.stat().st_mtime < limit:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:
+                pass
 
 
 class ReplyWriter:

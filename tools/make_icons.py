@@ -158,6 +158,32 @@ def _eject(d: ImageDraw.ImageDraw, s: int) -> None:
     d.rectangle([s * 0.2, s * 0.68, s * 0.8, s * 0.68 + w * 1.4], fill=WHITE)
 
 
+def _tray(d: ImageDraw.ImageDraw, s: int) -> None:
+    w = _w(s)
+    d.line([(s * 0.18, s * 0.58), (s * 0.18, s * 0.84), (s * 0.82, s * 0.84), (s * 0.82, s * 0.58)],
+           fill=WHITE, width=w, joint="curve")  # fmt: skip
+
+
+def _export(d: ImageDraw.ImageDraw, s: int) -> None:
+    """An arrow leaving a tray: a conversation written out to a file."""
+    w = _w(s)
+    _tray(d, s)
+    d.line([(s / 2, s * 0.66), (s / 2, s * 0.16)], fill=WHITE, width=w)
+    d.line(
+        [(s * 0.31, s * 0.35), (s / 2, s * 0.15), (s * 0.69, s * 0.35)], fill=WHITE, width=w, joint="curve"
+    )
+
+
+def _import(d: ImageDraw.ImageDraw, s: int) -> None:
+    """An arrow entering a tray: conversations read in from a file."""
+    w = _w(s)
+    _tray(d, s)
+    d.line([(s / 2, s * 0.12), (s / 2, s * 0.64)], fill=WHITE, width=w)
+    d.line(
+        [(s * 0.31, s * 0.45), (s / 2, s * 0.65), (s * 0.69, s * 0.45)], fill=WHITE, width=w, joint="curve"
+    )
+
+
 GLYPHS: dict[str, Draw] = {
     "plus": _plus,
     "search": _search,
@@ -172,6 +198,8 @@ GLYPHS: dict[str, Draw] = {
     "chat": _chat,
     "warning": _warning,
     "download": _download,
+    "export": _export,
+    "import": _import,
     "back": _back,
     "eject": _eject,
 }

@@ -1,5 +1,6 @@
 """The IA_V3 desktop app: the zones laid out, keyboard shortcuts, window/theme/last-conversation memory and the
-error banner. Conversation and chat actions live in ui/app_chat.py, model-server actions in ui/app_backend.py.
+error banner. Conversation and chat actions live in ui/app_chat.py, import and export in ui/app_import_export.py,
+model-server actions in ui/app_backend.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.errors import IAError
 from ui import benchmark_screen, clip, conversation_list, info_panel, layer  # noqa: F401  (kv rules by class name)
 from ui.app_backend import BackendActions, remembered_host
 from ui.app_chat import ChatActions
+from ui.app_import_export import ImportExportActions
 from ui.banner import ErrorBanner  # noqa: F401
 from ui.config_ui import theme
 from ui.controller import Controller, Problem, describe_error
@@ -40,7 +42,7 @@ class RootLayout(BoxLayout):
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class IAApp(ChatActions, BackendActions, App):
+class IAApp(ChatActions, ImportExportActions, BackendActions, App):
     """The desktop app. ``settings`` and ``engine`` (a scripted embedded engine) can be injected by tests.
 
     The server chosen in the backend panel is remembered (settings.ui["host"]) and used at the next start
@@ -144,6 +146,8 @@ class IAApp(ChatActions, BackendActions, App):
             on_rename=lambda _w, slug, title: self.rename(slug, title),
             on_delete=lambda _w, slug: self.delete(slug),
             on_search=lambda _w, query: self.search(query),
+            on_export=lambda _w, slug, fmt: self.ask_export(slug, fmt),
+            on_import=lambda _w: self.ask_import(),
         )
         ids.info.bind(
             on_reconnect=lambda _w: self.connect(),

@@ -1,8 +1,9 @@
-"""The conversation list (left zone): new chat, search, day groups, inline rename, delete, current highlighted.
+"""The conversation list (left zone): new chat, import, search, day groups, inline rename, export, delete,
+current highlighted.
 
 A RecycleView over plain dicts keeps 10,000 conversations smooth: only the visible rows exist as widgets.
 The widget never touches storage; the app answers its events (on_select, on_new, on_rename, on_delete,
-on_search) and feeds it SessionInfo lists and search hits.
+on_search, on_export, on_import) and feeds it SessionInfo lists and search hits.
 """
 
 from __future__ import annotations
@@ -21,10 +22,16 @@ from kivy.uix.boxlayout import BoxLayout
 
 from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv rules)
 
-__all__ = ["ConversationList", "build_rows", "day_label", "search_rows"]
+__all__ = ["EXPORT_CHOICES", "ConversationList", "build_rows", "day_label", "search_rows"]
 
 ROW_HEIGHT = 56
 HEADER_HEIGHT = 30
+# The export menu: (format, label, what it is for).
+EXPORT_CHOICES = [
+    ("html", "Web page (.html)", "For reading and sharing in any browser, offline, images included"),
+    ("md", "Markdown (.md)", "Plain text with headings, for notes and wikis"),
+    ("json", "JSON (.json)", "Every field and the images: imports back into IA_V3 exactly"),
+]
 
 
 def day_label(day: date, today: date) -> str:
@@ -116,7 +123,8 @@ class ConvHeader(BoxLayout):
 
 
 class ConvRow(ButtonBehavior, BoxLayout):
-    """One conversation: title, time and size; pencil renames in place, trash asks before deleting."""
+    """One conversation: title, time and size; pencil renames in place, the tray arrow exports, trash asks
+    before deleting."""
 
     slug = StringProperty("")
     title = StringProperty("")
@@ -145,6 +153,10 @@ class ConvRow(ButtonBehavior, BoxLayout):
         if self.owner is not None:
             self.owner.ask_delete(self.slug, self.title)
 
+    def ask_export(self) -> None:
+        if self.owner is not None:
+            self.owner.ask_export(self.slug, self.title)
+
     def finish_rename(self, text: str) -> None:
         if self.owner is not None:
             self.owner.finish_rename(self.slug, text)
@@ -162,7 +174,8 @@ class ConvRow(ButtonBehavior, BoxLayout):
 
 
 class ConversationList(BoxLayout):
-    """Left zone. Events: on_select(slug), on_new(), on_rename(slug, title), on_delete(slug), on_search(q)."""
+    """Left zone. Events: on_select(slug), on_new(), on_rename(slug, title), on_delete(slug), on_search(q),
+    on_export(slug, fmt) (fmt "html", "md" or "json"), on_import()."""
 
     current = StringProperty("")
     query = StringProperty("")
@@ -170,7 +183,7 @@ class ConversationList(BoxLayout):
     sessions = ListProperty([])
     search_input = ObjectProperty(None)
 
-    __events__ = ("on_select", "on_new", "on_rename", "on_delete", "on_search")
+    __events__ = ("on_select", "on_new", "on_rename", "on_delete", "on_search", "on_export", "on_import")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -271,6 +284,17 @@ class ConversationList(BoxLayout):
             lambda: self.dispatch("on_delete", slug),
         )
 
+    def ask_export(self, slug: str, title: str) -> Any:
+        """The export menu: one choice per format; the app asks where to write the file."""
+        from ui.dialogs import choose
+
+        return choose(
+            "Export this conversation",
+            f"“{title}” as:",
+            EXPORT_CHOICES,
+            lambda fmt: self.dispatch("on_export", slug, fmt),
+        )
+
     # -- default event handlers -----------------------------------------------------------------------
     def on_select(self, slug: str) -> None:
         """Bound by the app."""
@@ -285,6 +309,12 @@ class ConversationList(BoxLayout):
         """Bound by the app."""
 
     def on_search(self, query: str) -> None:
+        """Bound by the app."""
+
+    def on_export(self, slug: str, fmt: str) -> None:
+        """Bound by the app."""
+
+    def on_import(self) -> None:
         """Bound by the app."""
 
 

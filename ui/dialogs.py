@@ -1,14 +1,24 @@
-"""Small modal popups: confirm a destructive action, or type a new name."""
+"""Small modal popups: confirm a destructive action, type a new name, pick one of a few choices, or read a
+message (a result, or "working…" while something runs)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
-__all__ = ["ConfirmDialog", "RenameDialog", "confirm", "ask_name"]
+__all__ = [
+    "ChoiceDialog",
+    "ConfirmDialog",
+    "MessageDialog",
+    "RenameDialog",
+    "ask_name",
+    "choose",
+    "confirm",
+    "inform",
+]
 
 Builder.load_string(
     """
@@ -40,7 +50,7 @@ Builder.load_string(
     size_hint_y: None
     height: self.texture_size[1]
 
-<ConfirmDialog,RenameDialog>:
+<ConfirmDialog,RenameDialog,ChoiceDialog,MessageDialog>:
     size_hint: None, None
     width: min(dp(460), app.root.width * .9) if app.root else dp(460)
     auto_dismiss: True
@@ -115,6 +125,96 @@ Builder.load_string(
                 background_color: theme.colors["accent"]
                 color: theme.colors["accent_text"]
                 on_release: root.accept()
+
+<ChoiceButton@Button>:
+    key: ""
+    detail: ""
+    size_hint_y: None
+    height: dp(52)
+    background_normal: ""
+    background_down: ""
+    background_color: theme.colors["hover"] if self.state == "down" else theme.colors["surface_alt"]
+    color: 0, 0, 0, 0
+    BoxLayout:
+        orientation: "vertical"
+        pos: self.parent.x + dp(14), self.parent.y + dp(6)
+        size: self.parent.width - dp(28), self.parent.height - dp(12)
+        Label:
+            text: self.parent.parent.text
+            bold: True
+            color: theme.colors["text"]
+            font_size: SIZES["font"]
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
+        Label:
+            text: self.parent.parent.detail
+            color: theme.colors["text_muted"]
+            font_size: SIZES["font_small"]
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
+            shorten: True
+            shorten_from: "right"
+
+<ChoiceDialog>:
+    height: box.minimum_height
+    DialogCard:
+        id: box
+        DialogTitle:
+            text: root.title
+        Label:
+            text: root.message
+            color: theme.colors["text_muted"]
+            font_size: SIZES["font"]
+            text_size: self.width, None
+            size_hint_y: None
+            height: self.texture_size[1] if root.message else 0
+            opacity: 1 if root.message else 0
+        BoxLayout:
+            id: choices
+            orientation: "vertical"
+            spacing: dp(6)
+            size_hint_y: None
+            height: self.minimum_height
+        BoxLayout:
+            size_hint_y: None
+            height: dp(36)
+            Widget:
+            DialogButton:
+                id: cancel_btn
+                text: "Cancel"
+                background_color: theme.colors["surface_alt"]
+                color: theme.colors["text"]
+                on_release: root.dismiss()
+
+<MessageDialog>:
+    height: box.minimum_height
+    auto_dismiss: not root.busy
+    DialogCard:
+        id: box
+        DialogTitle:
+            text: root.title
+        Label:
+            id: message
+            text: root.message
+            color: theme.colors["text_muted"]
+            font_size: SIZES["font"]
+            text_size: self.width, None
+            size_hint_y: None
+            height: self.texture_size[1]
+        BoxLayout:
+            size_hint_y: None
+            height: 0 if root.busy else dp(36)
+            opacity: 0 if root.busy else 1
+            disabled: root.busy
+            Widget:
+            DialogButton:
+                id: ok_btn
+                text: "OK"
+                background_color: theme.colors["accent"]
+                color: theme.colors["accent_text"]
+                on_release: root.dismiss()
 """
 )
 
@@ -168,5 +268,59 @@ def confirm(
 def ask_name(title: str, value: str, on_name: Callable[[str], None]) -> RenameDialog:
     """Open a rename popup prefilled with ``value``."""
     dialog = RenameDialog(title=title, value=value, name_action=on_name)
+    dialog.open()
+    return dialog
+
+
+class ChoiceDialog(ModalView):
+    """Offers a few choices, one button each (a label and a line saying what it is for); ``choice_action(key)``
+    runs for the one pressed."""
+
+    title = StringProperty("")
+    message = StringProperty("")
+    choice_action = ObjectProperty(None, allownone=True)
+
+    def set_choices(self, choices: list[tuple[str, str, str]]) -> None:
+        from kivy.factory import Factory
+
+        box = self.ids.choices
+        box.clear_widgets()
+        for key, label, detail in choices:
+            button = Factory.ChoiceButton()  # its kv properties (key, detail) exist once built
+            button.text, button.detail, button.key = label, detail, key
+            button.bind(on_release=lambda b: self.pick(b.key))
+            box.add_widget(button)
+
+    def buttons(self) -> dict[str, object]:
+        """The choice buttons by key (for tests and keyboard users)."""
+        return {b.key: b for b in self.ids.choices.children}
+
+    def pick(self, key: str) -> None:
+        self.dismiss()
+        if self.choice_action is not None:
+            self.choice_action(key)
+
+
+class MessageDialog(ModalView):
+    """A message with OK; while ``busy`` (work in progress) it has no button and stays until closed by code."""
+
+    title = StringProperty("")
+    message = StringProperty("")
+    busy = BooleanProperty(False)
+
+
+def choose(
+    title: str, message: str, choices: list[tuple[str, str, str]], on_choice: Callable[[str], None]
+) -> ChoiceDialog:
+    """Open a popup offering ``choices`` as (key, label, detail); ``on_choice(key)`` runs for the one picked."""
+    dialog = ChoiceDialog(title=title, message=message, choice_action=on_choice)
+    dialog.set_choices(choices)
+    dialog.open()
+    return dialog
+
+
+def inform(title: str, message: str, *, busy: bool = False) -> MessageDialog:
+    """Open a message popup (with OK, or none while ``busy``) and return it."""
+    dialog = MessageDialog(title=title, message=message, busy=busy)
     dialog.open()
     return dialog

@@ -341,7 +341,7 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     from cli.commands import commands
 
     usages = [c.usage for c in commands()]
-    assert len(usages) == 25  # the issue's 25 commands (/copy code K shares /copy's line)
+    assert len(usages) == 26  # the 25 original commands (/copy code K shares /copy's line) and /import
     for usage in usages:
         assert usage in text
     assert "Alt+Enter" in text and '"""' in text
@@ -729,7 +729,7 @@ def test_bad_command_arguments_get_clear_messages(terminal_factory, tmp_path: Pa
         ("/rename New title", "No conversation yet: send a message or use /new TITLE first."),
         (
             f"/export xml {tmp_path / 'x.xml'}",
-            "Give the format (md or json) and a path. Usage: /export md|json PATH",
+            "Give the format (md, json or html) and a path. Usage: /export md|json|html PATH",
         ),
         ("/copy code", "There is no reply to copy yet."),
         ("/dev maybe", "Say on or off, not 'maybe'."),

@@ -42,6 +42,7 @@ def test_the_issue_commands_all_exist() -> None:
         "dev",
         "profile",
         "export",
+        "import",
         "quit",
     ]
     assert names == set(wanted)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from config import Settings
 from core.conversation import Conversation, Message
-from core.errors import ConversationCorrupt, StorageWriteError
+from core.errors import ConversationCorrupt, StorageError, StorageWriteError
 from core.export import to_json, to_markdown
 from core.session_manager import SessionManager
 
@@ -62,8 +64,10 @@ def test_markdown_reads_like_the_conversation_without_storage_markers() -> None:
 
 def test_json_holds_every_field_and_rebuilds_the_conversation() -> None:
     conv = _conv()
-    data = json.loads(to_json(conv))
+    data = json.loads(to_json(conv, {"attachments/a.png": PNG}))
     assert "ünïcödé" in to_json(conv)  # readable, not \u-escaped
+    assert data.pop("format") == "ia-conversation-export/1"
+    assert base64.b64decode(data.pop("attachments")["attachments/a.png"]) == PNG
     messages = [
         Message(**{**m, "created": datetime.fromisoformat(m["created"])}) for m in data.pop("messages")
     ]
@@ -116,3 +120,124 @@ def test_export_of_a_damaged_session_or_to_an_unwritable_place_says_why(
     with pytest.raises(ConversationCorrupt):
         sm.export(conv.slug, "json", tmp_path / "out.json")
     assert not (tmp_path / "out.json").exists()
+
+
+# ---------------------------------------------------------------------------------------------- from a real session
+
+REPLY = (
+    "Here it is:\n\n```python\ndef is_prime(n):\n    return n > 1 and all(n % d for d in range(2, n))\n```\n\n"
+    "See [the docs](https://docs.python.org/3/) — <script>alert('x')</script> "
+    "![a remote picture](https://example.com/cat.png)"
+)
+
+
+def _real_session(sm: SessionManager) -> Conversation:
+    """A session made the way the app and the CLI make one: code, thinking, an image, several scripts."""
+    from tests.fixtures.exports import png
+
+    conv = sm.create(
+        "Primes — ünïcode ✓ 日本語", model="thinker:latest", system_prompt="Be brief.\nNo fluff."
+    )
+    sm.add_user_message(conv, "Write is_prime 🐍\nline two <b>not bold</b>", images=[png(6, 5)])
+    writer = sm.start_reply(conv, "thinker:latest")
+    writer.append_thinking("Trial division up to √n; skip evens.")
+    writer.append(REPLY)
+    writer.finish(None)
+    return sm.load(conv.slug)
+
+
+class _Page(HTMLParser):
+    """Every tag with its attributes, the text, and the style sheets of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        (self.styles if self._in_style else self.text).append(data)
+
+
+def test_html_page_is_standalone_with_code_highlighted_and_the_image_embedded(
+    sm: SessionManager, tmp_path: Path
+) -> None:
+    conv = _real_session(sm)
+    image = (sm.session_dir(conv) / conv.messages[0].images[0]).read_bytes()
+    path = sm.export(conv.slug, "html", tmp_path)
+    assert path == tmp_path / f"{conv.slug}.html"
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    names = [tag for tag, _ in page.tags]
+    assert not {"script", "link", "iframe", "object", "embed", "base", "form"} & set(names)
+    meta = {a.get("http-equiv"): a.get("content") for t, a in page.tags if t == "meta"}
+    assert "default-src 'none'" in meta["Content-Security-Policy"]
+    # Nothing is fetched: every source is embedded; the only web addresses are links a reader may follow.
+    sources = [a["src"] for _, a in page.tags if "src" in a]
+    assert sources and all(s.startswith("data:image/") for s in sources)
+    assert base64.b64decode(sources[0].split(",", 1)[1]) == image
+    assert sources[0].startswith("data:image/png;base64,")
+    links = {a["href"] for t, a in page.tags if t == "a"}
+    assert links == {"https://docs.python.org/3/", "https://example.com/cat.png"}
+    for tag, attrs in page.tags:
+        for name, value in attrs.items():
+            if "http" in value and not (tag == "a" and name == "href"):
+                raise AssertionError(f"external address in <{tag} {name}={value!r}>")
+    css = "".join(page.styles)
+    assert "url(" not in css and "@import" not in css
+    # Code highlighted by Pygments, with its colors in the page.
+    assert '<span class="k">def</span>' in path.read_text(encoding="utf-8")
+    assert "pre code .k {" in css
+    text = "".join(page.text)
+    assert "Primes — ünïcode ✓ 日本語" in text and "🐍" in text and "√n" in text
+    assert "<script>alert('x')</script>" in text  # shown as text, never run
+    assert "<b>not bold</b>" in text and ("b", {}) not in page.tags
+    assert ("details", {"class": "thinking"}) in page.tags
+    assert "Be brief.\nNo fluff." in text
+    assert text.index("Write is_prime") < text.index("Here it is:")
+
+
+def test_markdown_export_of_a_real_session(sm: SessionManager, tmp_path: Path) -> None:
+    conv = _real_session(sm)
+    path = sm.export(conv.slug, "md", tmp_path / "out" / "chat.md")
+    text = path.read_text(encoding="utf-8")
+    tokens = MarkdownIt("commonmark").parse(text)
+    assert [t.content for t in tokens if t.type == "fence"][0].startswith("def is_prime(n):")
+    assert "<details><summary>💭 Thinking</summary>\n\nTrial division up to √n; skip evens." in text
+    assert text.startswith("# Primes — ünïcode ✓ 日本語\n")
+    link = text.split("](<", 1)[1].split(">)", 1)[0]
+    assert (path.parent / link).read_bytes() == (
+        sm.session_dir(conv) / conv.messages[0].images[0]
+    ).read_bytes()
+
+
+def test_json_export_of_a_real_session_holds_its_image(sm: SessionManager, tmp_path: Path) -> None:
+    conv = _real_session(sm)
+    data = json.loads(sm.export(conv.slug, "json", tmp_path / "c.json").read_text(encoding="utf-8"))
+    image = conv.messages[0].images[0]
+    assert data["format"] == "ia-conversation-export/1" and data["title"] == conv.title
+    assert base64.b64decode(data["attachments"][image]) == (sm.session_dir(conv) / image).read_bytes()
+    assert data["messages"][1]["thinking"] == "Trial division up to √n; skip evens."
+    assert data["messages"][1]["content"] == REPLY
+
+
+def test_html_export_says_when_an_image_file_is_missing(sm: SessionManager, tmp_path: Path) -> None:
+    conv = _real_session(sm)
+    (sm.session_dir(conv) / conv.messages[0].images[0]).unlink()
+    text = sm.export(conv.slug, "html", tmp_path / "x.html").read_text(encoding="utf-8")
+    assert "the image file was missing when this page was made" in text and "<img" not in text
+
+
+def test_unknown_export_format_is_refused(sm: SessionManager, tmp_path: Path) -> None:
+    conv = _real_session(sm)
+    with pytest.raises(StorageError, match="Unknown export format 'pdf': use one of md, json, html"):
+        sm.export(conv.slug, "pdf", tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
