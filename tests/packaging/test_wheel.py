@@ -334,8 +334,51 @@ def test_installed_server_serves_the_bundled_models(
                 assert time.monotonic() < deadline, "the server never answered"
                 time.sleep(0.2)
         assert {"smollm2:135m", "gemma3:270m"} <= {m["name"] for m in tags["models"]}
+        _openai_client_is_served(f"{url}/v1")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     assert (home / ".local" / "share" / "ia-v3" / "data" / "embedded_models.json").is_file()
     assert_site_packages_unchanged(installed)
+
+
+def _openai_client_is_served(base_url: str) -> None:
+    """The official `openai` client against the installed `iav3-serve`: list, streaming chat with usage,
+    a completion, a JSON-schema reply."""
+    import json
+
+    import openai
+
+    client = openai.OpenAI(base_url=base_url, api_key="unused", timeout=120)
+    assert {"smollm2:135m", "gemma3:270m"} <= {m.id for m in client.models.list()}
+    chunks = list(
+        client.chat.completions.create(
+            model="smollm2:135m",
+            messages=[{"role": "user", "content": "Say hello."}],
+            max_tokens=16,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    usage = chunks[-1].usage
+    assert text.strip() and usage is not None and 0 < usage.completion_tokens <= 16
+    done = client.completions.create(
+        model="gemma3:270m", prompt="def add(a, b):\n", max_tokens=12, temperature=0
+    )
+    assert done.choices[0].text and done.usage.completion_tokens <= 12
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    }
+    reply = client.chat.completions.create(
+        model="smollm2:135m",
+        messages=[{"role": "user", "content": "A person as JSON: name and age."}],
+        max_tokens=60,
+        temperature=0,
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
+    )
+    person = json.loads(reply.choices[0].message.content)
+    assert set(person) == {"name", "age"} and isinstance(person["age"], int)
