@@ -1,9 +1,14 @@
 """Small modal popups: confirm a destructive action, type a new name, pick one of a few choices, or read a
-message (a result, or "working…" while something runs)."""
+message (a result, or "working…" while something runs).
+
+All of them (and the app's file dialog, ui/file_dialog.py) are ``Dialog``: once closed they fade out for a tenth
+of a second but let go of the pointer at once, so a click made right after OK (the export icon of a row, say)
+reaches the window instead of being swallowed by a popup that is already going away."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
@@ -12,6 +17,7 @@ from kivy.uix.modalview import ModalView
 __all__ = [
     "ChoiceDialog",
     "ConfirmDialog",
+    "Dialog",
     "MessageDialog",
     "RenameDialog",
     "ask_name",
@@ -219,7 +225,40 @@ Builder.load_string(
 )
 
 
-class ConfirmDialog(ModalView):
+class Dialog(ModalView):
+    """A modal popup that stops taking clicks as soon as it is closed, while it fades out.
+
+    Kivy's ModalView keeps swallowing every touch until its fade-out ends (0.1 s): a person who presses OK and
+    at once clicks something else (the next export, say) would see the click do nothing. ``closing`` is True
+    from the moment the popup is dismissed until it is opened again."""
+
+    closing = BooleanProperty(False)
+
+    def on_pre_open(self) -> None:
+        self.closing = False
+
+    def on_dismiss(self) -> None:
+        # The class handler runs only when no bound handler kept the popup open (returned True).
+        self.closing = True
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if self.closing:
+            return False
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch: Any) -> bool:
+        if self.closing:
+            return False
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self.closing:
+            self._touch_started_inside = None
+            return False
+        return super().on_touch_up(touch)
+
+
+class ConfirmDialog(Dialog):
     """Asks before something that cannot be undone; ``confirm_action()`` runs only on the confirm button."""
 
     title = StringProperty("")
@@ -233,7 +272,7 @@ class ConfirmDialog(ModalView):
             self.confirm_action()
 
 
-class RenameDialog(ModalView):
+class RenameDialog(Dialog):
     """Asks for a new name; ``name_action(text)`` receives the stripped, non-empty text."""
 
     title = StringProperty("Rename")
@@ -272,7 +311,7 @@ def ask_name(title: str, value: str, on_name: Callable[[str], None]) -> RenameDi
     return dialog
 
 
-class ChoiceDialog(ModalView):
+class ChoiceDialog(Dialog):
     """Offers a few choices, one button each (a label and a line saying what it is for); ``choice_action(key)``
     runs for the one pressed."""
 
@@ -301,7 +340,7 @@ class ChoiceDialog(ModalView):
             self.choice_action(key)
 
 
-class MessageDialog(ModalView):
+class MessageDialog(Dialog):
     """A message with OK; while ``busy`` (work in progress) it has no button and stays until closed by code."""
 
     title = StringProperty("")

@@ -25,9 +25,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.modalview import ModalView
 
-from ui import dialogs  # noqa: F401  (DialogCard, DialogButton, DialogTitle in the kv rules)
+from ui.dialogs import Dialog  # and its kv rules: DialogCard, DialogButton, DialogTitle
 
 __all__ = ["FileDialog", "choose_file", "native_backend"]
 
@@ -306,7 +305,7 @@ def _size(n: int) -> str:
     return ""
 
 
-class FileDialog(ModalView):
+class FileDialog(Dialog):
     """The app's own file dialog; ``path_action(Path)`` receives the file chosen (open) or to write (save)."""
 
     title = StringProperty("")

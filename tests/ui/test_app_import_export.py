@@ -187,6 +187,32 @@ def test_export_each_format_from_the_list(app_kivy_dialog: AppDriver, tmp_path: 
     assert page.stat().st_mtime_ns == before  # kept
 
 
+def test_a_click_right_after_ok_reaches_the_list(app_kivy_dialog: AppDriver, tmp_path: Path) -> None:
+    """OK closes the "Exported" message, which fades out; the export icon clicked at once opens the menu (the
+    fading popup no longer takes the click)."""
+    d = app_kivy_dialog
+    slug = _saved_session(d.home)
+    d.app.reload_sessions()
+    d.ready()
+    _click(d, _row(d, slug))
+    d.wait(lambda: d.app.conv is not None and d.app.conv.slug == slug, "the conversation to open")
+    out = tmp_path / "exports"
+    out.mkdir()
+    _export_with_own_dialog(d, slug, "md", out)
+    done = _modal(d, "MessageDialog")
+    done._anim_duration = 1.5  # a fade long enough to click during it on any machine (Kivy's is 0.1 s)
+    d.press(done.ids.ok_btn)
+    assert done.parent is d.h.window  # still on screen, fading out
+    d.h.click(_row(d, slug).ids.export_btn)
+    menu = next((w for w in d.h.window.children if type(w).__name__ == "ChoiceDialog"), None)
+    assert menu is not None, "the click on the export icon was taken by the closing message"
+    assert done.parent is d.h.window  # the message was still fading when the menu opened
+    d.shot("app_export_menu_over_fading_message")
+    d.press(menu.ids.cancel_btn)
+    d.wait(lambda: done.parent is None and menu.parent is None, "both popups gone")
+    assert list(out.iterdir()) == [out / f"{slug}.md"]  # nothing else written
+
+
 def _import_with_own_dialog(d: AppDriver, folder: Path, name: str) -> None:
     d.press(d.ids.conv_list.ids.import_btn)
     dialog = _modal(d, "FileDialog")
