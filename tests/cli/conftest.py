@@ -121,8 +121,11 @@ class Terminal:
                 break
         else:
             pytest.fail("the CLI did not leave on Ctrl-D")
+        # EOF is the terminal closing; the process may still be finishing (a loaded machine): wait for its
+        # status rather than let close() end it with a signal (exitstatus None).
+        status = self.child.wait()
         self.child.close()
-        return self.child.exitstatus
+        return status
 
     def close(self) -> None:
         if self.child.isalive():
