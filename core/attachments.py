@@ -18,6 +18,7 @@ holds a backtick gets a fence of tildes instead (CommonMark forbids backticks in
     file_block(name, text) -> str                                     # the block above
     split_attachments(content) -> list[str | Attachment]              # text pieces and files, in order
     message_with_files(text, files) -> str                            # typed text, then each file's block
+    summary(content) -> str           # the text without the files' content, else their names (for titles)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "message_with_files",
     "read_attachment",
     "split_attachments",
+    "summary",
 ]
 
 MAX_FILE_BYTES = 100 * 1024  # the default limit of one attached file (the app's LIMITS["file_max_bytes"])
@@ -208,3 +210,11 @@ def _attachment_at(lines: list[str], i: int) -> tuple[Attachment, int] | None:
             text = "\n".join(lines[i + 2 : j])
             return Attachment(name=name, lang=opener.group("lang"), text=text + "\n" if j > i + 2 else ""), j
     return None
+
+
+def summary(content: str) -> str:
+    """What a message says without its attached files' content (a title is made of it): its text pieces, or the
+    files' names when it holds only files."""
+    parts = split_attachments(content)
+    text = "\n\n".join(p for p in parts if isinstance(p, str))
+    return text if text.strip() else ", ".join(p.name for p in parts if isinstance(p, Attachment))

@@ -121,7 +121,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         from ui.input_bar import InputBar
 
         self.chat_view = ChatView()
-        self.input_bar = InputBar()
+        self.input_bar = InputBar(dialog_mode=self._dialog_mode())
         root.ids.chat_zone.add_widget(
             self.chat_view, index=len(root.ids.chat_zone.children)
         )  # below the welcome

@@ -506,7 +506,7 @@ def test_file_is_sent_as_a_named_block_and_refusals_say_why(
     term.prompt()
     bodies = scripted_server.engine.bodies("/api/chat")
     sent = bodies[0]["messages"][-1]["content"]
-    assert sent.startswith("Explain this\n\nFile: my script.py\n`````python file=\"my script.py\"\n")
+    assert sent.startswith('Explain this\n\nFile: my script.py\n`````python file="my script.py"\n')
     assert split_attachments(sent)[1].text == code.read_text(encoding="utf-8")
     assert bodies[1]["messages"][-1]["content"] == "And now?"  # sent once, then cleared
     saved = only_conversation(ia_home).messages[0].content
