@@ -117,6 +117,7 @@ class InputBar(BoxLayout):
     pasted = ListProperty([])  # large pasted texts, in order
     files = ListProperty([])  # attached text files (core.attachments.Attachment), in order
     dialog_mode = StringProperty("auto")  # ui/file_dialog.py's mode: "auto", "native" or "kivy"
+    dialog_folder = StringProperty("")  # where Attach's dialog opens: the folder of the last file chosen
     accept_drops = BooleanProperty(True)
     hint_text = StringProperty("Message  (Shift+Enter: new line)")
 
@@ -248,6 +249,7 @@ class InputBar(BoxLayout):
         from ui.file_dialog import choose_file
 
         def chosen(path: Path) -> None:
+            self.dialog_folder = str(path.parent)
             self.attach_paths([path])
             self.focus_input()
 
@@ -258,6 +260,7 @@ class InputBar(BoxLayout):
                 ("Images", [f"*{e}" for e in IMAGE_EXTENSIONS]),
             ],
             on_path=chosen,
+            folder=Path(self.dialog_folder) if self.dialog_folder else None,
             accept_label="Attach",
             mode=self.dialog_mode,
         )

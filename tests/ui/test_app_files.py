@@ -64,6 +64,12 @@ def test_attached_file_is_sent_as_a_named_block_saved_and_shown_collapsed(
     (chip,) = d.wait(lambda: _chips(d, "FileChip"), "the file's chip")
     assert chip.text == "circle.py · 3 lines"
     d.wait(lambda: bar.ids.input.focus, "the focus back in the box")
+    d.press(bar.ids.attach)  # the dialog opens again where the last file was chosen; Escape closes it
+    again = d.wait(lambda: bar.file_popup if bar.file_popup is not dialog else None, "the dialog again")
+    assert again.folder == str(tmp_path.resolve())
+    again.dismiss()
+    d.h.settle(4)
+    d.press(bar.ids.input)
     d.h.type_text("What does this do?")
     d.shot("app_file_chip")
     d.server.engine.enqueue(Script(["It computes a circle's area."]))
