@@ -1,4 +1,4 @@
-"""Chat commands: /copy, /code, /system, /set, /image, /regen, /stats, /dev, /profile."""
+"""Chat commands: /copy, /code, /system, /set, /image, /file, /regen, /stats, /dev, /profile."""
 
 from __future__ import annotations
 
@@ -172,6 +172,23 @@ def _image(state: CliState, arg: str) -> None:
         raise CommandError(str(exc)) from None
     state.pending_images.append(path)
     state.out.print(f"Attached {path.name}; it goes with your next message.", markup=False)
+
+
+@command("file", "/file PATH", "attach a text or code file to your next message")
+def _file(state: CliState, arg: str) -> None:
+    if not arg:
+        if state.pending_files:
+            state.out.print("Attached: " + ", ".join(f.label for f in state.pending_files), markup=False)
+            return
+        raise CommandError("Give the path of a text or code file.")
+    from core.attachments import AttachmentRefused, read_attachment
+
+    try:
+        attachment = read_attachment(arg.strip().strip("\"'"))
+    except AttachmentRefused as exc:
+        raise CommandError(str(exc)) from None
+    state.pending_files.append(attachment)
+    state.out.print(f"Attached {attachment.label}; it goes with your next message.", markup=False)
 
 
 @command("regen", "/regen", "answer the last message again (replaces the last reply)")

@@ -38,6 +38,7 @@ def _require(state: CliState) -> Conversation:
 def _new(state: CliState, arg: str) -> None:
     state.last_turn = None
     state.pending_images.clear()
+    state.pending_files.clear()
     if not arg:
         state.conv = None
         state.out.print("New conversation (saved with the first message).")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.turns import play_turn
+from core.attachments import Attachment, message_with_files
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,6 +45,7 @@ class CliState:
     conv: Conversation | None = None  # None until the first message (or /new TITLE, /load)
     model: str = ""
     pending_images: list[Path] = field(default_factory=list)
+    pending_files: list[Attachment] = field(default_factory=list)  # /file: sent as fenced blocks
     last_turn: ChatTurn | None = None
     listed: list[str] = field(default_factory=list)  # slugs shown by the last /sessions, for /load N
 
@@ -87,11 +89,13 @@ class CliState:
         return interrupted
 
     def send(self, text: str) -> ChatTurn:
-        """Send a message (with the images attached by /image) and show the reply."""
+        """Send a message (with the images attached by /image and the files by /file) and show the reply."""
         conv = self.ensure_conversation(text)
-        turn = self.chat.send(conv, text, images=list(self.pending_images), model=self.model or None)
+        content = message_with_files(text, self.pending_files)
+        turn = self.chat.send(conv, content, images=list(self.pending_images), model=self.model or None)
         if turn.user_message is not None:
             self.pending_images.clear()
+            self.pending_files.clear()
         self.play(turn)
         return turn
 

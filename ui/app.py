@@ -121,7 +121,10 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         from ui.input_bar import InputBar
 
         self.chat_view = ChatView()
-        self.input_bar = InputBar()
+        folder = self._dialog_folder()
+        self.input_bar = InputBar(
+            dialog_mode=self._dialog_mode(), dialog_folder=str(folder) if folder else ""
+        )
         root.ids.chat_zone.add_widget(
             self.chat_view, index=len(root.ids.chat_zone.children)
         )  # below the welcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.attachments import summary
 from core.errors import IAError, ServerUnreachable, StreamBroken
 from ui.controller import Problem, describe_error
 from ui.stream_pump import PumpResult, StreamPump
@@ -132,7 +133,7 @@ class ChatActions:
             return
         try:
             if self.conv is None:
-                title = " ".join(text.split())[:60] or "Image"
+                title = " ".join(summary(text).split())[:60] or "Image"
                 self.conv = self.controller.sessions.create(
                     title, model=self.model, system_prompt=self.draft_system, options=self.draft_options
                 )
@@ -155,9 +156,10 @@ class ChatActions:
         self._run_turn(turn)
 
     def input_bar_restore(self, text: str) -> None:
-        """Text that could not be sent stays in (or goes back into) the input box: nothing typed is lost."""
+        """Text that could not be sent stays in (or goes back into) the input box, its files as chips: nothing
+        typed or attached is lost."""
         if not self.input_bar.message_text().strip():
-            self.input_bar.ids.input.text = text
+            self.input_bar.restore(text)
 
     def regenerate(self) -> None:
         if self.streaming or self.conv is None or self.controller.backend is None:

@@ -15,17 +15,20 @@ items of the block being written (and of the blocks that just ended), whatever t
     model.load(messages) / append(message) / begin_reply(model_name) -> list[Splice]
     model.update_reply(text, thinking="") -> list[Splice]    # the accumulated reply so far
     model.end_reply(status, stats, error) -> list[Splice]
-    model.toggle_thinking(index) / restyle(palette, code_style) -> list[Splice]
+    model.toggle_thinking(index) / toggle_file(index, n) / restyle(palette, code_style) -> list[Splice]
     model.items                       # every item, in order: the splices applied, in order, to a list
     model.messages, model.streaming, model.code(key), model.last_code_block()
     model.item_text(i) -> str         # the plain text item i shows (what a selection copies)
     model.separator(i) -> str         # what joins item i's text to the next item's ("\\n\\n" between blocks)
 
-Every item is a dict with "viewclass" (HeaderItem, ImagesItem, ThinkingItem, TextItem, CodeItem, RuleItem,
-StatusItem), "msg_index", "role", "bubble_first"/"bubble_last" (the item opens/closes its message's
+A user message is shown as typed, except the text files attached to it (core.attachments): each is a FileItem,
+"notes.py · 42 lines", collapsed; toggle_file shows its content below it as code items.
+
+Every item is a dict with "viewclass" (HeaderItem, ImagesItem, ThinkingItem, TextItem, CodeItem, FileItem,
+RuleItem, StatusItem), "msg_index", "role", "bubble_first"/"bubble_last" (the item opens/closes its message's
 bubble), "joined" (the next item continues the same block, no gap between them) and the fields of its
 class: HeaderItem role_text, meta_text, can_edit, can_regenerate; ImagesItem sources; ThinkingItem title,
-expanded; TextItem markup, style (p, h1-h6, list, quote, table, thinking); CodeItem markup, lang, code_key,
+expanded; FileItem title (markup), file_index, expanded; TextItem markup, style (p, h1-h6, list, quote, table, thinking); CodeItem markup, lang, code_key,
 show_header, code_first, code_last, copied; StatusItem markup. Items are never edited once made: a change
 makes a new dict. Sizes in pixels are the view's business (ui/chat_view.py).
 """
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.attachments import Attachment, split_attachments
 from core.conversation import Message
 from core.sav_manager import extract_code_blocks
 from ui.fonts import logical_text, markup_text
@@ -67,6 +71,7 @@ class _Msg:
     message: Message
     items: list[dict[str, Any]] = field(default_factory=list)
     expanded: bool = False
+    files_open: set[int] = field(default_factory=set)  # attached files shown expanded (by their index)
     content: list[dict[str, Any]] | None = None  # content items of a finished message (cached)
     stream: MarkdownStream | None = None
     final: list[dict[str, Any]] = field(default_factory=list)  # items of the blocks that ended, placed
@@ -202,6 +207,15 @@ class ChatModel:
         self._msgs[index].expanded = not self._msgs[index].expanded
         return self._refresh(index)
 
+    def toggle_file(self, index: int, file_index: int) -> list[Splice]:
+        """Show or hide the content of the attached file `file_index` of message `index`."""
+        if not 0 <= index < len(self._msgs):
+            return []
+        m = self._msgs[index]
+        m.files_open ^= {file_index}
+        m.content = None
+        return self._refresh(index)
+
     def restyle(self, palette: Mapping[str, str], code_style: str) -> list[Splice]:
         """Colors changed (theme switch): every item made again; a streaming reply is re-parsed."""
         self.palette, self.code_style = palette, code_style
@@ -290,10 +304,9 @@ class ChatModel:
             return self._close(items), hint
         if m.content is None:
             if msg.role == "user":  # what the user typed is shown as typed, not as Markdown
-                blocks = [Block("text", markup=markup_text(msg.content))] if msg.content else []
+                m.content = self._user_items(index, m)
             else:
-                blocks = render_blocks(msg.content, self.palette)
-            m.content, _ = self._blocks_items(index, blocks, 0)
+                m.content, _ = self._blocks_items(index, render_blocks(msg.content, self.palette), 0)
         status = self._status(msg, role)
         content = self._place(m.content, index, role, first=False, last=not status)
         return self._close(prefix + content + self._place(status, index, role, first=False, last=True)), 0
@@ -395,6 +408,23 @@ class ChatModel:
         if msg.error:
             line += ("\n" if line else "") + f"[color={h['danger']}]{markup_text(msg.error)}[/color]"
         return [{"viewclass": "StatusItem", "markup": line}]
+
+    def _user_items(self, index: int, m: _Msg) -> list[dict[str, Any]]:
+        """A user message's text as typed, and each attached file as a FileItem (its code below when open)."""
+        items: list[dict[str, Any]] = []
+        n = 0
+        for part in split_attachments(m.message.content):
+            if not isinstance(part, Attachment):
+                items.extend(self._text_items(Block("text", markup=markup_text(part))))
+                continue
+            expanded = n in m.files_open
+            title = markup_text(part.label)
+            items.append({"viewclass": "FileItem", "title": title, "file_index": n, "expanded": expanded})
+            if expanded:
+                block = Block("code", code=part.text, lang=part.lang)
+                items.extend(self._code_items(block, f"{index}:file{n}", growing=False, streamed=False))
+            n += 1
+        return items
 
     def _text_items(self, block: Block) -> list[dict[str, Any]]:
         if block.kind == "rule":

@@ -214,6 +214,10 @@ class ChatView(FloatLayout):
     def toggle_thinking(self, index: int) -> None:
         self._apply(self.model.toggle_thinking(index))
 
+    def toggle_file(self, index: int, file_index: int) -> None:
+        """Show or hide the content of a file attached to message `index`."""
+        self._apply(self.model.toggle_file(index, file_index))
+
     def open_link(self, ref: str) -> None:
         """A link in a message was clicked: open it in the browser (web and mail links only)."""
         if ref.startswith(("http://", "https://", "mailto:")):
@@ -426,6 +430,7 @@ class ChatView(FloatLayout):
             base = {
                 "HeaderItem": SIZES["header_height"],
                 "ThinkingItem": SIZES["button_height"],
+                "FileItem": SIZES["button_height"],
                 "ImagesItem": SIZES["thumb_size"],
                 "RuleItem": 12.0,
             }.get(kind, SIZES["font_small"] * 1.4)

@@ -13,6 +13,8 @@ from kivy.metrics import dp, sp
 from kivy.properties import DictProperty, OptionProperty
 from kivy.utils import get_color_from_hex
 
+from core.attachments import MAX_FILE_BYTES
+
 # Window settings (multisampling) are defined in ui/graphics.py, which must read them before this module's
 # dp()/sp() calls open the window; they are re-exported here with the rest of the look.
 from ui.fonts import FONTS
@@ -201,6 +203,7 @@ LIMITS: dict[str, int | float] = {
     "chunk_lines": 30,  # lines of one text/code item before it is split
     "stream_code_lines": 6,  # lines of one item of a code block while it streams
     "paste_inline_max": 20_000,  # larger pastes become a "pasted text" chip instead of TextInput text
+    "file_max_bytes": MAX_FILE_BYTES,  # an attached text file larger than this is refused (core.attachments)
     # A streaming reply is shown again at most this often (seconds): every update re-renders only the block
     # being written, so the cost of an update does not grow with the reply (bench/ui_stream.py).
     "stream_interval": 0.08,

@@ -1,4 +1,4 @@
-"""The input zone: a multiline message box, Send/Stop, image attachments and large pastes kept as chips.
+"""The input zone: a multiline message box, Send/Stop, attached images and files, large pastes kept as chips.
 
 Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
 
@@ -6,15 +6,23 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
     bar.streaming = True/False          # the Send button becomes Stop while a reply streams
     events: on_send(text: str, images: list[Path]), on_stop()
     bar.clear()                         # the shell calls it only once a send has started: text is never lost
+    bar.restore(content)                # a message that could not be sent: its text back in the box, its
+                                        # files back as chips
     bar.focus_input()
     bar.add_images(paths) -> list[str]  # attach images (validated); returns the messages for refused ones
+    bar.add_files(paths) -> list[str]   # attach text/code files (core.attachments); same return
+    bar.attach_paths(paths)             # images as images, any other file as a text file
     bar.handle_drop(path)               # what a file dropped on the window does (the bar binds
                                         # Window.on_drop_file itself while accept_drops is True)
+    bar.open_file_chooser()             # Attach: the system's file dialog, else the app's (ui/file_dialog.py)
     bar.notice                          # the last message shown under the box (empty message, bad file...)
 
 Enter sends, Shift+Enter inserts a new line. A paste larger than LIMITS["paste_inline_max"] characters is not
 put into the TextInput (slow with megabytes of text) but kept as a "Pasted text (5.0 MB)" chip, which is sent
-as part of the message text, after what was typed.
+as part of the message text, after what was typed. An attached text file is a "notes.py · 42 lines" chip; it
+is sent as a fenced block named after the file, after the text and the pastes (core.attachments). A file
+larger than LIMITS["file_max_bytes"], binary, not UTF-8, unreadable or a folder is refused with a message
+under the box, and what was typed or attached stays.
 """
 
 from __future__ import annotations
@@ -29,6 +37,13 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.textinput import TextInput
 
+from core.attachments import (
+    Attachment,
+    AttachmentRefused,
+    message_with_files,
+    read_attachment,
+    split_attachments,
+)
 from ui import clip  # noqa: F401  (FlatImage in the kv rules)
 from ui.config_ui import LIMITS
 
@@ -100,6 +115,9 @@ class InputBar(BoxLayout):
     notice_is_error = BooleanProperty(False)
     images = ListProperty([])  # str paths, in the order attached
     pasted = ListProperty([])  # large pasted texts, in order
+    files = ListProperty([])  # attached text files (core.attachments.Attachment), in order
+    dialog_mode = StringProperty("auto")  # ui/file_dialog.py's mode: "auto", "native" or "kivy"
+    dialog_folder = StringProperty("")  # where Attach's dialog opens: the folder of the last file chosen
     accept_drops = BooleanProperty(True)
     hint_text = StringProperty("Message  (Shift+Enter: new line)")
 
@@ -114,14 +132,15 @@ class InputBar(BoxLayout):
         Window.fbind("on_drop_file", self._on_window_drop)
         self.fbind("images", self._refresh_chips)
         self.fbind("pasted", self._refresh_chips)
+        self.fbind("files", self._refresh_chips)
 
     # ----- public API -----------------------------------------------------------------------------------
 
     def message_text(self) -> str:
-        """The text that Send would send: what was typed, then each large paste."""
+        """The text that Send would send: what was typed, then each large paste, then each attached file."""
         parts = [self.ids.input.text] if self.ids.input.text.strip() else []
         parts.extend(self.pasted)
-        return "\n\n".join(parts)
+        return message_with_files("\n\n".join(parts), list(self.files))
 
     def send(self) -> None:
         """Dispatch on_send(text, images) unless there is nothing to send or a reply is streaming."""
@@ -130,7 +149,7 @@ class InputBar(BoxLayout):
             return
         text = self.message_text()
         if not text.strip() and not self.images:
-            self.show_notice("Type a message or attach an image first.")
+            self.show_notice("Type a message or attach a file first.")
             return
         self.show_notice("")
         self.dispatch("on_send", text, [Path(p) for p in self.images])
@@ -151,7 +170,14 @@ class InputBar(BoxLayout):
         self.ids.input.text = ""
         self.images = []
         self.pasted = []
+        self.files = []
         self.show_notice("")
+
+    def restore(self, content: str) -> None:
+        """Put back a message that could not be sent: its text in the box, its attached files as chips."""
+        parts = split_attachments(content)
+        self.ids.input.text = "\n\n".join(p for p in parts if isinstance(p, str))
+        self.files = [p for p in parts if isinstance(p, Attachment)]
 
     def focus_input(self) -> None:
         Clock.schedule_once(lambda *_: setattr(self.ids.input, "focus", True), 0)
@@ -185,20 +211,59 @@ class InputBar(BoxLayout):
     def remove_pasted(self, index: int) -> None:
         self.pasted = [t for i, t in enumerate(self.pasted) if i != index]
 
+    def add_files(self, paths: list[Path | str]) -> list[str]:
+        """Attach each readable text file (core.attachments.read_attachment, LIMITS["file_max_bytes"]);
+        refused files are listed in the notice. Returns the refusals."""
+        problems: list[str] = []
+        added = list(self.files)
+        for raw in paths:
+            try:
+                attachment = read_attachment(raw, int(LIMITS["file_max_bytes"]))
+            except AttachmentRefused as exc:
+                problems.append(str(exc))
+                continue
+            if attachment not in added:
+                added.append(attachment)
+        self.files = added
+        self.show_notice(" ".join(problems))
+        return problems
+
+    def remove_file(self, index: int) -> None:
+        self.files = [f for i, f in enumerate(self.files) if i != index]
+
+    def attach_paths(self, paths: list[Path | str]) -> list[str]:
+        """Attach images as images and any other file as a text file; returns the refusals (also shown)."""
+        images = [p for p in paths if Path(p).suffix.lower() in IMAGE_EXTENSIONS]
+        others = [p for p in paths if Path(p).suffix.lower() not in IMAGE_EXTENSIONS]
+        problems = (self.add_images(images) if images else []) + (self.add_files(others) if others else [])
+        self.show_notice(" ".join(problems))
+        return problems
+
     def handle_drop(self, path: str | Path) -> None:
-        """A file dropped on the window: attach it if it is an image, say why not otherwise."""
-        self.add_images([path])
+        """A file dropped on the window: an image is attached as an image, any other file as text."""
+        self.attach_paths([path])
 
     def open_file_chooser(self) -> None:
-        """A FileChooser popup filtered to images; Attach adds the selection."""
-        from kivy.factory import Factory
+        """Attach: choose a file in the system's dialog (else the app's own); it is attached as an image or as a
+        text file. The app's own dialog is kept in ``file_popup`` (tests drive it)."""
+        from ui.file_dialog import choose_file
 
-        popup = Factory.ImageChooserPopup()
-        popup.bar = self
-        exts = [*IMAGE_EXTENSIONS, *(e.upper() for e in IMAGE_EXTENSIONS)]
-        popup.ids.chooser.filters = [f"*{e}" for e in exts]
-        popup.open()
-        self.file_popup = popup
+        def chosen(path: Path) -> None:
+            self.dialog_folder = str(path.parent)
+            self.attach_paths([path])
+            self.focus_input()
+
+        self.file_popup = choose_file(
+            title="Attach a file",
+            filters=[
+                ("Text and code files, images", ["*"]),
+                ("Images", [f"*{e}" for e in IMAGE_EXTENSIONS]),
+            ],
+            on_path=chosen,
+            folder=Path(self.dialog_folder) if self.dialog_folder else None,
+            accept_label="Attach",
+            mode=self.dialog_mode,
+        )
 
     # ----- events -------------------------------------------------------------------------------------------
 
@@ -226,4 +291,11 @@ class InputBar(BoxLayout):
         for i, text in enumerate(self.pasted):
             chip = Factory.PasteChip()
             chip.text, chip.paste_index, chip.bar = describe_paste(text), i, self
+            box.add_widget(chip)
+        for i, attachment in enumerate(self.files):
+            chip = Factory.FileChip()
+            label = attachment.label
+            if len(attachment.name) > 40:  # a very long name keeps its start and its extension
+                label = f"{attachment.name[:24]}…{attachment.name[-12:]}{label[len(attachment.name) :]}"
+            chip.text, chip.file_index, chip.bar = label, i, self
             box.add_widget(chip)

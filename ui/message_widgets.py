@@ -32,6 +32,7 @@ from ui.config_ui import SIZES, theme
 __all__ = [
     "ChatItem",
     "CodeItem",
+    "FileItem",
     "HeaderItem",
     "ImagesItem",
     "RuleItem",
@@ -364,6 +365,14 @@ class ThinkingItem(ChatItem):
     """The collapsible thinking section's toggle (collapsed by default)."""
 
     title = StringProperty("")
+    expanded = BooleanProperty(False)
+
+
+class FileItem(ChatItem):
+    """A text file attached to a user message: "notes.py · 42 lines", a click shows or hides its content."""
+
+    title = StringProperty("")  # markup
+    file_index = NumericProperty(0)
     expanded = BooleanProperty(False)
 
 

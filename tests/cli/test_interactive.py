@@ -341,7 +341,7 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     from cli.commands import commands
 
     usages = [c.usage for c in commands()]
-    assert len(usages) == 26  # the 25 original commands (/copy code K shares /copy's line) and /import
+    assert len(usages) == 27  # the 25 original commands (/copy code K shares /copy's line), /import, /file
     for usage in usages:
         assert usage in text
     assert "Alt+Enter" in text and '"""' in text
@@ -470,6 +470,47 @@ def test_image_is_attached_to_the_next_message(terminal_factory, scripted_server
     bodies = scripted_server.engine.bodies("/api/chat")
     assert len(bodies[0]["messages"][-1]["images"]) == 1
     assert "images" not in bodies[1]["messages"][-1]
+
+
+def test_file_is_sent_as_a_named_block_and_refusals_say_why(
+    terminal_factory, scripted_server, tmp_path: Path, ia_home: Path
+) -> None:
+    from core.attachments import split_attachments
+
+    code = tmp_path / "my script.py"
+    code.write_text("def add(a, b):\n    return a + b\n# ```` fence inside\n", encoding="utf-8")
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"\x00\x01\x02")
+    big = tmp_path / "big.txt"
+    big.write_text("x" * (101 * 1024))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/file")
+    term.expect("Give the path of a text or code file.")
+    term.say(f"/file {tmp_path / 'missing.py'}")
+    term.expect("Cannot attach missing.py: the file does not exist.")
+    term.say(f"/file {binary}")
+    term.expect("Cannot attach blob.py: it is a binary file, not text.")
+    term.say(f"/file {big}")
+    term.expect("Cannot attach big.txt: it is too big (101.0 KB; the limit is 100.0 KB).")
+    term.say(f"/file {tmp_path}")
+    term.expect("it is a folder")
+    term.say(f"/file {code}")
+    term.expect("Attached my script.py · 3 lines; it goes with your next message.")
+    term.say("/file")
+    term.expect("Attached: my script.py · 3 lines")
+    term.say("Explain this")
+    term.expect("Hello from the scripted engine.")
+    term.say("And now?")
+    term.expect("Hello from the scripted engine.")
+    term.prompt()
+    bodies = scripted_server.engine.bodies("/api/chat")
+    sent = bodies[0]["messages"][-1]["content"]
+    assert sent.startswith('Explain this\n\nFile: my script.py\n`````python file="my script.py"\n')
+    assert split_attachments(sent)[1].text == code.read_text(encoding="utf-8")
+    assert bodies[1]["messages"][-1]["content"] == "And now?"  # sent once, then cleared
+    saved = only_conversation(ia_home).messages[0].content
+    assert saved == sent
 
 
 def only_conversation_dir(home: Path) -> Path:

@@ -37,6 +37,7 @@ def test_the_issue_commands_all_exist() -> None:
         "system",
         "set",
         "image",
+        "file",
         "regen",
         "stats",
         "dev",

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from core.attachments import Attachment, message_with_files, split_attachments
 from core.conversation import Conversation, Message
 from core.errors import ConversationCorrupt
 from core.sav_manager import (
@@ -57,11 +58,18 @@ TRICKY_LINES = [
 ]
 
 line_text = st.one_of(st.sampled_from(TRICKY_LINES), st.text(max_size=30))
-content = st.one_of(
+plain_content = st.one_of(
     st.text(),
     st.lists(st.tuples(line_text, st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=12).map(
         lambda parts: "".join(line + end for line, end in parts)
     ),
+)
+# A message with text files attached (core.attachments): fenced blocks named after the files.
+attached = st.builds(Attachment, name=st.text(min_size=1, max_size=20), lang=st.sampled_from(["", "python"]),
+                     text=plain_content)  # fmt: skip
+content = st.one_of(
+    plain_content,
+    st.builds(message_with_files, plain_content, st.lists(attached, min_size=1, max_size=2)),
 )
 times = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 json_scalars = st.one_of(
@@ -308,6 +316,20 @@ def test_five_megabyte_paste_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "big" / "conversation.md"
     write_conversation(path, _conv(Message("user", paste, T0)))
     assert read_conversation(path).messages[0].content == paste
+
+
+def test_attached_files_round_trip_exactly_through_the_file(tmp_path: Path) -> None:
+    files = [
+        Attachment("main.py", "python", 'print("```")\n<!-- ia:end m1 -->\n'),
+        Attachment("odd`name.md", "md", "~~~\n## 🧑 User\n"),
+    ]
+    content = message_with_files("Look at these", files)
+    path = tmp_path / "s" / "conversation.md"
+    write_conversation(path, _conv(Message("user", content, T0), Message("assistant", "Seen.", T0)))
+    back = read_conversation(path).messages[0].content
+    assert back == content
+    assert split_attachments(back) == ["Look at these", *files]
+    assert 'File: main.py\n````python file="main.py"\n' in path.read_text(encoding="utf-8")
 
 
 def test_code_blocks_are_found_in_order_with_languages() -> None:

@@ -224,3 +224,28 @@ print(json.dumps({"items": [i["viewclass"] for i in m.items],
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["window"] is False
     assert result["items"] == ["HeaderItem", "TextItem", "HeaderItem", "TextItem", "TextItem", "CodeItem"]
+
+
+def test_attached_files_are_collapsed_items_that_open_and_close() -> None:
+    from core.attachments import Attachment, message_with_files
+
+    files = [Attachment("a.py", "python", "x = 1\ny = [2]\n"), Attachment("b.txt", "", "plain\n")]
+    m = model()
+    shown: list[dict[str, Any]] = []
+    apply(shown, m.load([user(message_with_files("Check [these]", files)), assistant("Done.")]))
+    assert shown == m.items
+    kinds = [(i["viewclass"], i.get("title") or i.get("markup")) for i in m.items if i["msg_index"] == 0]
+    assert kinds[1:] == [
+        ("TextItem", "Check &bl;these&br;"),
+        ("FileItem", "a.py · 2 lines"),
+        ("FileItem", "b.txt · 1 line"),
+    ]
+    apply(shown, m.toggle_file(0, 1))  # the second file opens: its text as code below its header
+    assert shown == m.items
+    user_items = [i for i in m.items if i["msg_index"] == 0]
+    assert [i["viewclass"] for i in user_items[2:]] == ["FileItem", "FileItem", "CodeItem"]
+    assert user_items[3]["expanded"] and m.code("0:file1") == "plain\n"
+    assert m.items[-1]["msg_index"] == 1  # the reply is untouched, after it
+    apply(shown, m.toggle_file(0, 1))
+    assert shown == m.items and not any(i["viewclass"] == "CodeItem" for i in m.items)
+    assert m.toggle_file(5, 0) == []

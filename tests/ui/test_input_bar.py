@@ -108,35 +108,25 @@ def test_non_images_and_broken_images_are_refused_with_a_message(bar: Any, tmp_p
     assert bar.notice_is_error and "notes.txt" in bar.notice
 
 
-def test_file_dropped_on_the_window_is_attached(
+def test_files_dropped_on_the_window_are_attached_as_images_or_text(
     kivy_harness: Any, bar: Any, png: Path, tmp_path: Path
 ) -> None:
+    # SDL reports a drop as Window.on_drop_file(path as bytes, x, y): dispatched here the same way.
     kivy_harness.window.dispatch("on_drop_file", str(png).encode(), 100, 100)
     kivy_harness.frames(2)
     assert bar.images == [str(png)]
     other = tmp_path / "data.csv"
-    other.write_text("a,b")
+    other.write_text("a,b\n1,2\n")
     kivy_harness.window.dispatch("on_drop_file", str(other).encode(), 100, 100)
-    assert bar.images == [str(png)] and "Not an image: data.csv" in bar.notice
-
-
-def test_file_chooser_lists_only_images_and_attaches_the_selection(
-    kivy_harness: Any, bar: Any, png: Path, tmp_path: Path
-) -> None:
-    (tmp_path / "readme.txt").write_text("x")
-    kivy_harness.click(bar.ids.attach)
-    popup = bar.file_popup
-    chooser = popup.ids.chooser
-    chooser.path = str(tmp_path)
-    kivy_harness.wait_until(lambda: any(f.endswith("photo.png") for f in chooser.files), message="listing")
-    names = [Path(f).name for f in chooser.files if not Path(f).is_dir()]
-    assert names == ["photo.png"]
-    chooser.selection = [str(png)]
     kivy_harness.frames(2)
-    kivy_harness.screenshot("input_bar_file_chooser")
-    attach = next(w for w in popup.walk() if getattr(w, "text", None) == "Attach")
-    kivy_harness.click(attach)
-    assert bar.images == [str(png)]
+    assert [f.name for f in bar.files] == ["data.csv"] and bar.images == [str(png)]
+    (chip,) = chips(bar, "FileChip")
+    assert chip.text == "data.csv · 2 lines"
+    blob = tmp_path / "blob.dat"
+    blob.write_bytes(b"\x00\x01")
+    kivy_harness.window.dispatch("on_drop_file", str(blob).encode(), 100, 100)
+    assert "Cannot attach blob.dat: it is a binary file, not text." in bar.notice and bar.notice_is_error
+    assert len(bar.files) == 1 and bar.images == [str(png)]  # nothing attached before is lost
 
 
 def test_small_paste_goes_into_the_box(kivy_harness: Any, bar: Any) -> None:
@@ -172,3 +162,24 @@ def test_focus_input_focuses_the_box(kivy_harness: Any, bar: Any) -> None:
     kivy_harness.frames(1)
     bar.focus_input()
     kivy_harness.wait_until(lambda: bar.ids.input.focus, message="focus")
+
+
+def test_files_are_sent_after_the_text_and_restore_puts_them_back(
+    kivy_harness: Any, bar: Any, tmp_path: Path
+) -> None:
+    from core.attachments import Attachment, message_with_files
+
+    code = tmp_path / "a.py"
+    code.write_text("x = 1\n")
+    assert bar.add_files([code, code]) == []  # the same file twice is attached once
+    kivy_harness.type_text("look")
+    kivy_harness.key("enter")
+    expected = message_with_files("look", [Attachment("a.py", "python", "x = 1\n")])
+    assert bar.sent == [(expected, [])]
+    bar.clear()
+    assert bar.files == [] and chips(bar, "FileChip") == []
+    bar.restore(expected)  # what the shell does when a send could not start
+    kivy_harness.frames(2)
+    assert bar.ids.input.text == "look" and [f.name for f in bar.files] == ["a.py"]
+    assert [c.text for c in chips(bar, "FileChip")] == ["a.py · 1 line"]
+    kivy_harness.screenshot("input_bar_file_chip")
