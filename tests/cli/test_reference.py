@@ -38,6 +38,7 @@ def test_the_issue_commands_all_exist() -> None:
         "set",
         "image",
         "regen",
+        "versions",
         "stats",
         "dev",
         "profile",
