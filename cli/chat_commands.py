@@ -215,7 +215,7 @@ def _versions(state: CliState, arg: str) -> None:
     total, what = versions.count(head), "reply" if head.role == "assistant" else "message"
     if not arg:
         current = head.version
-        alternatives = head.versions[:current] + [state.conv.messages[index:]] + head.versions[current:]
+        alternatives = versions.alternatives(state.conv, index)
         state.out.print(f"Message {index + 1} ({what}) has {total} versions:", markup=False)
         for n, tail in enumerate(alternatives, start=1):
             mark = "*" if n == current + 1 else " "

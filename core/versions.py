@@ -18,12 +18,37 @@ from __future__ import annotations
 
 from core.conversation import Conversation, Message
 
-__all__ = ["count", "detach", "keep_reply_as_version", "switch", "with_versions"]
+__all__ = [
+    "alternatives",
+    "count",
+    "detach",
+    "keep_reply_as_version",
+    "kept_on_regenerate",
+    "switch",
+    "with_versions",
+]
 
 
 def count(msg: Message) -> int:
     """How many versions ``msg`` has (1 when it was never regenerated or edited)."""
     return len(msg.versions) + 1
+
+
+def alternatives(conv: Conversation, index: int) -> list[list[Message]]:
+    """Every version of message ``index`` in order, each with what followed it; ``conv`` is not changed."""
+    head = conv.messages[index]
+    place = min(head.version, len(head.versions))
+    return head.versions[:place] + [conv.messages[index:]] + head.versions[place:]
+
+
+def kept_on_regenerate(conv: Conversation) -> list[list[Message]]:
+    """The versions a regenerated reply will have before it (what keep_reply_as_version will return), without
+    changing ``conv``."""
+    if not conv.messages or conv.messages[-1].role != "assistant":
+        return []
+    last = conv.messages[-1]
+    kept = alternatives(conv, len(conv.messages) - 1)
+    return [v for v in kept if v[0] is not last or last.content or last.thinking]
 
 
 def detach(conv: Conversation, index: int) -> list[list[Message]]:
@@ -32,11 +57,10 @@ def detach(conv: Conversation, index: int) -> list[list[Message]]:
     if not 0 <= index < len(conv.messages):
         raise IndexError(f"no message {index + 1} in this conversation")
     head = conv.messages[index]
-    tail = conv.messages[index:]
-    others, place = head.versions, min(head.version, len(head.versions))
+    every = alternatives(conv, index)
     head.versions, head.version = [], 0
     del conv.messages[index:]
-    return others[:place] + [tail] + others[place:]
+    return every
 
 
 def with_versions(msg: Message, earlier: list[list[Message]]) -> Message:
