@@ -341,7 +341,9 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     from cli.commands import commands
 
     usages = [c.usage for c in commands()]
-    assert len(usages) == 27  # the 25 original commands (/copy code K shares /copy's line), /import, /versions
+    assert (
+        len(usages) == 27
+    )  # the 25 original commands (/copy code K shares /copy's line), /import, /versions
     for usage in usages:
         assert usage in text
     assert "Alt+Enter" in text and '"""' in text
