@@ -25,7 +25,9 @@ Layout::
 
     <!-- ia:eof -->
 
-A block's text is exactly what lies between ``marker line + "\\n"`` + one blank line and a blank line +
+A message with other versions (core.versions) carries ``version=N`` (its place, from 1) and ``versions=[[...]]``
+(the other versions, each a JSON list of message objects: that version and what followed it) on its marker;
+an older parser ignores both and reads the current path. A block's text is exactly what lies between ``marker line + "\\n"`` + one blank line and a blank line +
 ``<!-- ia:end ID -->``; the ID is chosen so ``ia:end ID`` never occurs in the text, so no content can end a
 block early. A fence left open by the text is closed for Markdown viewers by a line recorded in the end
 marker (``closer=``) and removed again when reading.
