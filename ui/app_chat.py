@@ -174,12 +174,15 @@ class ChatActions:
         """A sent message was edited: the new text, with the message's images, becomes its newest version and
         is sent; the old text and the replies that followed it stay as the previous version (‹ 1/2 ›)."""
         conv = self.conv
-        if self.streaming or conv is None or self.controller.backend is None:
+        if self.streaming or conv is None or not 0 <= index < len(conv.messages):
             return
-        if not 0 <= index < len(conv.messages):
+        if self.controller.backend is None:  # nothing is changed; the edited text waits in the input box
+            self.input_bar_restore(text)
+            self.show_problem(describe_error(ServerUnreachable(self.settings.ollama_host, "not connected")))
             return
         turn = self.controller.chat.edit(conv, index, text, model=self.model or None)
-        if turn.error is not None:
+        if turn.error is not None:  # not saved, nothing changed: the edited text waits in the input box
+            self.input_bar_restore(text)
             self.show_problem(describe_error(turn.error))
             return
         self.chat_view.show_conversation(conv)

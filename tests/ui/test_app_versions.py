@@ -132,3 +132,31 @@ def test_edit_keeps_the_images_and_the_earlier_question_with_its_reply(app_drive
         "What colour and size is it?",
         "Red, 32 by 24.",
     ]
+
+
+def test_an_edit_that_cannot_be_saved_changes_nothing_and_says_why(app_driver, monkeypatch):
+    import errno
+    import os
+
+    d = app_driver
+    d.ready()
+    d.server.engine.enqueue(Script(["About cats."]))
+    d.type_and_send("Tell me about cats")
+    d.wait_reply_end()
+    path = d.home / "sav" / d.app.conv.slug / "conversation.md"
+    before = path.read_bytes()
+
+    # A full disk cannot be produced here without a namespace; ENOSPC is injected at os.write for the save.
+    def no_space(fd: int, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", no_space)
+    d.app.chat_view.dispatch("on_edit_resend", 0, "Tell me about dogs")  # what the popup's Resend does
+    monkeypatch.undo()
+    d.wait(lambda: d.ids.banner.shown, "the banner")
+    assert "disk is full" in d.ids.banner.message
+    assert not d.app.streaming
+    assert [m.content for m in d.app.conv.messages] == ["Tell me about cats", "About cats."]
+    assert [m.content for m in d.app.chat_view.messages] == ["Tell me about cats", "About cats."]
+    assert d.app.conv.messages[0].versions == [] and path.read_bytes() == before
+    assert d.app.input_bar.ids.input.text == "Tell me about dogs", "the edited text is not lost"
