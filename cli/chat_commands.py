@@ -1,4 +1,4 @@
-"""Chat commands: /copy, /code, /system, /set, /image, /file, /regen, /stats, /dev, /profile."""
+"""Chat commands: /copy, /code, /system, /set, /image, /file, /regen, /versions, /stats, /dev, /profile."""
 
 from __future__ import annotations
 
@@ -191,7 +191,7 @@ def _file(state: CliState, arg: str) -> None:
     state.out.print(f"Attached {attachment.label}; it goes with your next message.", markup=False)
 
 
-@command("regen", "/regen", "answer the last message again (replaces the last reply)")
+@command("regen", "/regen", "answer the last message again (the earlier replies are kept as versions)")
 def _regen(state: CliState, arg: str) -> None:
     if state.conv is None or not state.conv.messages:
         raise CommandError("There is nothing to regenerate yet.")
@@ -200,6 +200,58 @@ def _regen(state: CliState, arg: str) -> None:
         state.err.print(str(turn.error), style="red", markup=False)
         return
     state.play(turn)
+    reply = turn.message
+    if reply is not None and reply.versions and state.conv.messages and state.conv.messages[-1] is reply:
+        state.out.print(
+            f"Version {reply.version + 1} of {len(reply.versions) + 1} of this reply (/versions lists them).",
+            markup=False,
+        )
+
+
+def _versioned(state: CliState) -> int | None:
+    """Index of the last message of the conversation shown that has several versions."""
+    messages = state.conv.messages if state.conv is not None else []
+    return next((i for i in range(len(messages) - 1, -1, -1) if messages[i].versions), None)
+
+
+def _preview(text: str, width: int = 70) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@command(
+    "versions", "/versions [N]", "the versions of the last regenerated or edited message; N shows version N"
+)
+def _versions(state: CliState, arg: str) -> None:
+    from core import versions
+
+    index = _versioned(state)
+    if state.conv is None or index is None:
+        raise CommandError("No message here has other versions yet (/regen makes one).")
+    head = state.conv.messages[index]
+    total, what = versions.count(head), "reply" if head.role == "assistant" else "message"
+    if not arg:
+        current = head.version
+        alternatives = versions.alternatives(state.conv, index)
+        state.out.print(f"Message {index + 1} ({what}) has {total} versions:", markup=False)
+        for n, tail in enumerate(alternatives, start=1):
+            mark = "*" if n == current + 1 else " "
+            after = f"  (+{len(tail) - 1} after it)" if len(tail) > 1 else ""
+            state.out.print(f"{mark} {n}. {_preview(tail[0].content) or '(empty)'}{after}", markup=False)
+        state.out.print("/versions N shows version N (* = shown, and sent as context).", markup=False)
+        return
+    if not arg.isdigit() or not 1 <= int(arg) <= total:
+        raise CommandError(f"Give a version number from 1 to {total}.")
+    from core.errors import IAError
+
+    try:
+        state.sessions.switch_version(state.conv, index, int(arg) - 1)
+    except IAError as exc:
+        raise CommandError(str(exc)) from None
+    state.out.print(f"Version {arg} of {total} of message {index + 1} ({what}):", markup=False)
+    for msg in state.conv.messages[index:]:
+        who = "You" if msg.role == "user" else "Assistant" if msg.role == "assistant" else "System"
+        state.out.print(f"{who}: {msg.content}", markup=False)
 
 
 @command("stats", "/stats", "timings and token counts of the last reply")

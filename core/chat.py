@@ -87,18 +87,28 @@ class ChatService:
         self._session_log(conv, "user", text, images=len(images) or None)
         return turn
 
-    def regenerate(self, conv: Conversation, *, model: str | None = None) -> ChatTurn:
-        """Drop the last reply and answer the last user message again."""
+    def regenerate(self, conv: Conversation, *, model: str | None = None, save: bool = True) -> ChatTurn:
+        """Answer the last user message again; the last reply is kept as a previous version of the new one
+        (core.versions), which is the one shown and sent as context from then on."""
+        turn = ChatTurn(self, conv, model, save=save)
+        ask = len(conv.messages) - (2 if conv.messages and conv.messages[-1].role == "assistant" else 1)
+        if ask < 0 or conv.messages[ask].role != "user":
+            turn.error = IAError("There is nothing to regenerate: send a message first.")
+            return turn
+        turn.user_message = conv.messages[ask]
+        turn.new_version = True
+        return turn
+
+    def edit(self, conv: Conversation, index: int, text: str, *, model: str | None = None) -> ChatTurn:
+        """Edit and resend user message ``index``: the new text (with the message's images) becomes its newest
+        version, saved now; the old text and the replies that followed it stay as the previous version."""
         turn = ChatTurn(self, conv, model)
         try:
-            self.sessions.drop_last_reply(conv)
+            turn.user_message = self.sessions.add_user_version(conv, index, text)
         except IAError as exc:
             turn.error = exc
             return turn
-        if not conv.messages or conv.messages[-1].role != "user":
-            turn.error = IAError("There is nothing to regenerate: send a message first.")
-            return turn
-        turn.user_message = conv.messages[-1]
+        self._session_log(conv, "user", text, edited=True, images=len(turn.user_message.images) or None)
         return turn
 
     def resolve_model(self, conv: Conversation | None = None, model: str | None = None) -> str:
@@ -200,6 +210,7 @@ class ChatTurn:
         self.code_files: list[Path] = []
         self.cancelled = False
         self.ttft_s: float | None = None  # measured here too, for failed requests that have no stats
+        self.new_version = False  # regenerate: the reply becomes a new version of the last reply
         self._asked = model
         self._lock = threading.Lock()
         self._stream: ChatStream | None = None
@@ -268,15 +279,17 @@ class ChatTurn:
             self.model = svc.resolve_model(self.conv, self._asked)
             self._options = svc.request_options(self.conv)
             budget = svc.context_budget(self.model, self._options)
+            if self.save:
+                writer = svc.sessions.start_reply(self.conv, self.model, new_version=self.new_version)
+            else:
+                writer = _UnsavedReply(self.conv, self.model, new_version=self.new_version)
+            self.message = writer.message
+            # After the reply is placed (a regenerated one replaces the last reply on the path): the context
+            # is the path up to the question, the reply being written left out.
             self._messages = svc.sessions.context_messages(self.conv, max_tokens=budget)
             if self.images and self._messages:
                 self._messages[-1] = {**self._messages[-1], "images": list(self.images)}
             prompt_chars = sum(len(m.get("content", "")) for m in self._messages)
-            if self.save:
-                writer = svc.sessions.start_reply(self.conv, self.model)
-            else:
-                writer = _UnsavedReply(self.conv, self.model)
-            self.message = writer.message
             chain = [self.model] + [m for m in svc.settings.fallback_models if m != self.model]
             used, stream, self.notes = with_fallback(svc.backend.client, chain, self._start)
             if used != self.model:
@@ -360,10 +373,13 @@ class _UnsavedReply:
 
     save_error: IAError | None = None
 
-    def __init__(self, conv: Conversation, model: str) -> None:
+    def __init__(self, conv: Conversation, model: str, *, new_version: bool = False) -> None:
+        from core import versions
         from core.sav_manager import Message
 
         self.message = Message("assistant", "", datetime.now(UTC), model=model, status="streaming")
+        if new_version:
+            versions.with_versions(self.message, versions.keep_reply_as_version(conv))
         conv.messages.append(self.message)
 
     def append(self, text: str) -> None:

@@ -21,7 +21,11 @@ STATUSES = ("complete", "streaming", "interrupted", "error")
 @dataclass
 class Message:
     """One message of a conversation; ``images`` are paths relative to the session folder, ``stats`` the
-    reply's timings and token counts (time to first token, tokens/s, ...) as the client measured them."""
+    reply's timings and token counts (time to first token, tokens/s, ...) as the client measured them.
+
+    ``versions`` are the message's other versions (regenerated replies, edited questions), each a list of
+    messages: that version and what followed it; ``version`` is this one's place among all of them, from 0
+    (see core.versions)."""
 
     role: str
     content: str
@@ -32,6 +36,8 @@ class Message:
     status: str = "complete"
     error: str | None = None
     stats: dict[str, Any] | None = None
+    version: int = 0
+    versions: list[list[Message]] = field(default_factory=list)
 
 
 @dataclass

@@ -101,6 +101,9 @@ def to_json(conv: Conversation, attachments: Mapping[str, bytes] | None = None) 
     """Every field of the conversation as indented JSON (times in ISO 8601), with the images it names in
     ``attachments`` (base64) so that importing the file rebuilds the same conversation."""
     data = {"format": EXPORT_FORMAT, **_jsonable(asdict(conv))}
+    for message in data["messages"]:  # the path shown: other versions (core.versions) are not exported
+        message.pop("version", None)
+        message.pop("versions", None)
     data["attachments"] = {
         name: base64.b64encode(content).decode("ascii") for name, content in (attachments or {}).items()
     }

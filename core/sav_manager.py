@@ -25,7 +25,9 @@ Layout::
 
     <!-- ia:eof -->
 
-A block's text is exactly what lies between ``marker line + "\\n"`` + one blank line and a blank line +
+A message with other versions (core.versions) carries ``version=N`` (its place, from 1) and ``versions=[[...]]``
+(the other versions, each a JSON list of message objects: that version and what followed it) on its marker;
+an older parser ignores both and reads the current path. A block's text is exactly what lies between ``marker line + "\\n"`` + one blank line and a blank line +
 ``<!-- ia:end ID -->``; the ID is chosen so ``ia:end ID`` never occurs in the text, so no content can end a
 block early. A fence left open by the text is closed for Markdown viewers by a line recorded in the end
 marker (``closer=``) and removed again when reading.
@@ -205,7 +207,26 @@ def message_heading(msg: Message) -> str:
     if msg.model:
         parts.append(f" · {' '.join(msg.model.split())}")
     parts.append(_STATUS_LABEL.get(msg.status, ""))
+    if msg.versions:
+        parts.append(f" · version {msg.version + 1}/{len(msg.versions) + 1}")
     return "".join(parts)
+
+
+def _message_data(msg: Message) -> dict[str, Any]:
+    """A message of another version as a JSON object (in the ``versions`` attribute of a marker)."""
+    data: dict[str, Any] = {
+        "role": msg.role,
+        "created": _timestamp(msg.created),
+        "status": msg.status,
+        "content": msg.content,
+    }
+    optional = {"model": msg.model, "thinking": msg.thinking or None, "images": msg.images or None}
+    optional |= {"error": msg.error, "stats": msg.stats}
+    data.update({k: v for k, v in optional.items() if v is not None})
+    if msg.versions:
+        data["version"] = msg.version + 1
+        data["versions"] = [[_message_data(m) for m in tail] for tail in msg.versions]
+    return data
 
 
 def _one_line(text: str) -> str:
@@ -248,6 +269,9 @@ def render(conv: Conversation) -> str:
             attrs["error"] = msg.error
         if msg.stats is not None:
             attrs["stats"] = msg.stats
+        if msg.versions:
+            attrs["version"] = msg.version + 1
+            attrs["versions"] = [[_message_data(m) for m in tail] for tail in msg.versions]
         marker = "<!-- ia:message " + " ".join(f"{k}={_attr(v)}" for k, v in attrs.items()) + " -->"
         out += _block(marker, block_id, msg.content)
         out.append("\n")
@@ -352,6 +376,41 @@ def _parse_front(text: str) -> tuple[dict[str, Any], int]:
     return front, end + 5
 
 
+def _versions(attrs: dict[str, Any], msg: Message, ident: str) -> None:
+    """Read ``version`` and ``versions`` (the other versions) of a message into ``msg``."""
+    where = f"message {ident}"
+    raw = attrs.get("versions")
+    if raw is None:
+        if attrs.get("version") not in (None, 1, "1"):
+            raise ValueError(f"{where} says version {attrs['version']} but lists no other versions")
+        return
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{where} has malformed versions (a list of lists of messages)")
+    tails: list[list[Message]] = []
+    for n, tail in enumerate(raw, start=1):
+        if not isinstance(tail, list) or not tail or not all(isinstance(m, dict) for m in tail):
+            raise ValueError(f"{where} has a malformed version {n} (a list of messages)")
+        tails.append([_message_data_read(m, f"{ident} (other version {n})") for m in tail])
+        if tails[-1][0].role != msg.role:
+            raise ValueError(f"{where} has another version {n} that is a {tails[-1][0].role} message")
+    try:
+        place = int(attrs.get("version", len(tails) + 1)) - 1
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} has a malformed version number {attrs.get('version')!r}") from None
+    if not 0 <= place <= len(tails):
+        raise ValueError(f"{where} is version {place + 1} of only {len(tails) + 1}")
+    msg.version, msg.versions = place, tails
+
+
+def _message_data_read(data: dict[str, Any], ident: str) -> Message:
+    if "created" not in data:
+        raise ValueError(f"message {ident} has no created time")
+    content, thinking = data.get("content", ""), data.get("thinking", "")
+    if not isinstance(content, str) or not isinstance(thinking, str):
+        raise ValueError(f"message {ident} has malformed text")
+    return _message({**data, "id": ident}, content, thinking)
+
+
 def _message(attrs: dict[str, Any], content: str, thinking: str) -> Message:
     role, status = attrs.get("role"), attrs.get("status", "complete")
     if role not in ROLES:
@@ -362,7 +421,7 @@ def _message(attrs: dict[str, Any], content: str, thinking: str) -> Message:
     stats = attrs.get("stats")
     if not isinstance(images, list) or not (stats is None or isinstance(stats, dict)):
         raise ValueError(f"message {attrs.get('id')} has malformed images or stats")
-    return Message(
+    msg = Message(
         role=role,
         content=content,
         created=_datetime(str(attrs["created"])),
@@ -373,6 +432,8 @@ def _message(attrs: dict[str, Any], content: str, thinking: str) -> Message:
         error=None if attrs.get("error") is None else str(attrs["error"]),
         stats=stats,
     )
+    _versions(attrs, msg, str(attrs.get("id")))
+    return msg
 
 
 def _parse(text: str, slug: str) -> Conversation:

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core import versions
 from core.conversation import Conversation, Message
-from core.errors import ImportRefused, SessionNotFound, StorageError, StorageWriteError
+from core.errors import IAError, ImportRefused, SessionNotFound, StorageError, StorageWriteError
 from core.fileio import atomic_write, write_error
 from core.sav_manager import extension_for, extract_code_blocks, read_conversation, write_conversation
 from core.search_index import CONVERSATION_FILE, SearchHit, SearchIndex, SessionInfo
@@ -75,7 +76,11 @@ def _key(msg: Message) -> _MessageKey:
 
 def _fingerprint(msg: Message) -> int:
     stats = json.dumps(msg.stats, sort_keys=True, default=str) if msg.stats is not None else None
-    return hash((msg.content, msg.thinking, msg.status, msg.error, msg.model, tuple(msg.images), stats))
+    others = tuple(tuple(_key(m) + (_fingerprint(m),) for m in tail) for tail in msg.versions)
+    return hash(
+        (msg.content, msg.thinking, msg.status, msg.error, msg.model, tuple(msg.images), stats)
+        + (msg.version, others)
+    )
 
 
 _FRONT = ("title", "model", "system_prompt", "options")
@@ -386,9 +391,43 @@ class SessionManager:
             raise
         return msg
 
-    def start_reply(self, conv: Conversation, model: str) -> ReplyWriter:
-        """A writer for the assistant's reply, already on disk with status 'streaming'."""
-        return ReplyWriter(self, conv, model)
+    def add_user_version(self, conv: Conversation, index: int, content: str) -> Message:
+        """Edit and resend: a new version of user message ``index`` with ``content`` and the same images; the
+        old text and the replies that followed it are kept as its previous version (core.versions). Saved
+        before returning; on failure ``conv`` is as it was."""
+        if not 0 <= index < len(conv.messages) or conv.messages[index].role != "user":
+            raise IAError(f"Message {index + 1} is not a message of yours that can be edited.")
+        before = list(conv.messages)
+        old = conv.messages[index]
+        place, others = old.version, old.versions
+        msg = Message("user", content, _now(), images=list(old.images))
+        conv.messages.append(versions.with_versions(msg, versions.detach(conv, index)))
+        try:
+            self.save(conv)
+        except BaseException:
+            conv.messages[:] = before
+            old.version, old.versions = place, others
+            raise
+        return msg
+
+    def switch_version(self, conv: Conversation, index: int, target: int) -> None:
+        """Show version ``target`` (from 0) of message ``index`` and save that choice."""
+        before = list(conv.messages)
+        state = [(m, m.version, m.versions) for m in before]
+        versions.switch(conv, index, target)
+        try:
+            self.save(conv)
+        except BaseException:
+            conv.messages[:] = before
+            for m, place, others in state:
+                m.version, m.versions = place, others
+            raise
+
+    def start_reply(self, conv: Conversation, model: str, *, new_version: bool = False) -> ReplyWriter:
+        """A writer for the assistant's reply, already on disk with status 'streaming'.
+
+        ``new_version``: the reply replaces the last reply (regenerate), which is kept as a previous version."""
+        return ReplyWriter(self, conv, model, new_version=new_version)
 
     def drop_last_reply(self, conv: Conversation) -> Message | None:
         """Remove the last assistant message (to regenerate it); None when the last message is not one."""
@@ -604,7 +643,9 @@ class ReplyWriter:
     """Builds the assistant's reply as it streams: on disk at most every ``save_throttle_s`` (and within that
     time of the last delta), so a killed process leaves the partial reply, which loads as interrupted."""
 
-    def __init__(self, manager: SessionManager, conv: Conversation, model: str) -> None:
+    def __init__(
+        self, manager: SessionManager, conv: Conversation, model: str, *, new_version: bool = False
+    ) -> None:
         self.manager = manager
         self.conv = conv
         self.message = Message("assistant", "", _now(), model=model, status="streaming")
@@ -614,11 +655,18 @@ class ReplyWriter:
         self._timer: threading.Timer | None = None
         self._dirty = False
         self._closed = False
+        before = list(conv.messages)
+        last = before[-1] if before else None
+        state = (last.version, last.versions) if last is not None else (0, [])
+        if new_version:
+            versions.with_versions(self.message, versions.keep_reply_as_version(conv))
         conv.messages.append(self.message)
         try:
             manager.save(conv)
         except BaseException:
-            conv.messages.remove(self.message)
+            conv.messages[:] = before
+            if last is not None:
+                last.version, last.versions = state
             raise
         self._last_save = time.monotonic()
 

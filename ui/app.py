@@ -133,6 +133,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         self.chat_view.bind(
             on_regenerate=lambda _w: self.regenerate(),
             on_edit_resend=lambda _w, index, text: self.edit_resend(index, text),
+            on_switch_version=lambda _w, index, target: self.switch_version(index, target),
         )
         self.input_bar.bind(
             on_send=lambda _w, text, images: self.send(text, images), on_stop=lambda _w: self.stop_reply()

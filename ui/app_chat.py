@@ -1,10 +1,12 @@
 """The app's conversation and chat actions: new/open/rename/delete/search, per-chat settings, and one
-exchange (send, regenerate, edit and resend, stop) streamed through StreamPump. A mixin of IAApp (ui/app.py)."""
+exchange (send, regenerate, edit and resend, stop) streamed through StreamPump; ‹ › between versions. A mixin of IAApp (ui/app.py)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from core import versions
 from core.attachments import summary
 from core.errors import IAError, ServerUnreachable, StreamBroken
 from ui.controller import Problem, describe_error
@@ -171,19 +173,41 @@ class ChatActions:
         self._run_turn(turn)
 
     def edit_resend(self, index: int, text: str) -> None:
-        """A sent message was edited: the conversation is cut back to before it, then the new text is sent."""
+        """A sent message was edited: the new text, with the message's images, becomes its newest version and
+        is sent; the old text and the replies that followed it stay as the previous version (‹ 1/2 ›)."""
         conv = self.conv
         if self.streaming or conv is None or not 0 <= index < len(conv.messages):
             return
-        kept = conv.messages[:index]
-        try:
-            conv.messages = kept
-            self.controller.sessions.save(conv)
-        except IAError as exc:
-            self.show_problem(describe_error(exc))
+        if self.controller.backend is None:  # nothing is changed; the edited text waits in the input box
+            self.input_bar_restore(text)
+            self.show_problem(describe_error(ServerUnreachable(self.settings.ollama_host, "not connected")))
+            return
+        turn = self.controller.chat.edit(conv, index, text, model=self.model or None)
+        if turn.error is not None:  # not saved, nothing changed: the edited text waits in the input box
+            self.input_bar_restore(text)
+            self.show_problem(describe_error(turn.error))
             return
         self.chat_view.show_conversation(conv)
-        self.send(text, [])
+        self.reload_sessions()
+        self._run_turn(turn)
+
+    def switch_version(self, index: int, target: int) -> None:
+        """‹ or › on a message: show version ``target`` of message ``index`` and what followed it; the choice
+        is saved and is the context of the next message."""
+        conv = self.conv
+        if self.streaming or conv is None or not 0 <= index < len(conv.messages):
+            return
+        try:
+            self.controller.sessions.switch_version(conv, index, target)
+        except (IAError, IndexError) as exc:
+            self.show_problem(describe_error(exc) if isinstance(exc, IAError) else Problem(str(exc)))
+            return
+        following = self.chat_view.ids.rv.scroll_y
+        self.chat_view.show_conversation(conv)
+        if index < len(conv.messages) - 1:  # stay near the message switched rather than at the end
+            self.chat_view.ids.rv.scroll_y = following
+            self.chat_view.following = False
+        self.focus_input()
 
     def stop_reply(self) -> None:
         """Esc / Stop: cancel the reply; the partial text is kept and saved as interrupted."""
@@ -197,14 +221,19 @@ class ChatActions:
         self.input_bar.streaming = True
         self.ids.banner.hide()
         shown = self.chat_view.messages
-        if turn.user_message is not None and (not shown or shown[-1] is not turn.user_message):
+        earlier: list[Any] = []
+        if turn.new_version:  # regenerate: the last reply becomes an earlier version of the new one
+            earlier = versions.kept_on_regenerate(self.conv)
+            path = self.conv.messages
+            on_screen = copy.copy(self.conv)
+            on_screen.messages = path[:-1] if path and path[-1].role == "assistant" else list(path)
+            self.chat_view.show_conversation(on_screen)
+        elif turn.user_message is not None and (not shown or shown[-1] is not turn.user_message):
             if len(shown) == len(self.conv.messages) - 1:
                 self.chat_view.append_message(turn.user_message)  # a send: only the new message is added
             else:
-                self.chat_view.show_conversation(self.conv)  # an edit cut the conversation back
-        else:
-            self.chat_view.show_conversation(self.conv)  # regenerate: the old reply is gone
-        self.chat_view.begin_reply(turn.model or self.model)
+                self.chat_view.show_conversation(self.conv)
+        self.chat_view.begin_reply(turn.model or self.model, earlier=earlier)
         self.pump = StreamPump(lambda: turn, self.chat_view.update_reply, self._turn_ended).start()
         self.focus_input()
 

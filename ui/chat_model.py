@@ -27,7 +27,8 @@ A user message is shown as typed, except the text files attached to it (core.att
 Every item is a dict with "viewclass" (HeaderItem, ImagesItem, ThinkingItem, TextItem, CodeItem, FileItem,
 RuleItem, StatusItem), "msg_index", "role", "bubble_first"/"bubble_last" (the item opens/closes its message's
 bubble), "joined" (the next item continues the same block, no gap between them) and the fields of its
-class: HeaderItem role_text, meta_text, can_edit, can_regenerate; ImagesItem sources; ThinkingItem title,
+class: HeaderItem role_text, meta_text, can_edit, can_regenerate, version_text ("2/3", "" for a message with
+one version), can_prev, can_next; ImagesItem sources; ThinkingItem title,
 expanded; FileItem title (markup), file_index, expanded; TextItem markup, style (p, h1-h6, list, quote, table, thinking); CodeItem markup, lang, code_key,
 show_header, code_first, code_last, copied; StatusItem markup. Items are never edited once made: a change
 makes a new dict. Sizes in pixels are the view's business (ui/chat_view.py).
@@ -154,8 +155,11 @@ class ChatModel:
         self._msgs.append(_Msg(message=message))
         return self._refresh_actions() + self._refresh(len(self._msgs) - 1)
 
-    def begin_reply(self, model: str, created: Any = None) -> list[Splice]:
-        """Add an assistant reply in streaming state; update_reply/end_reply fill it."""
+    def begin_reply(
+        self, model: str, created: Any = None, earlier: Sequence[list[Message]] = ()
+    ) -> list[Splice]:
+        """Add an assistant reply in streaming state; update_reply/end_reply fill it. ``earlier``: the versions
+        a regenerated reply comes after (its header shows ‹ n/n ›)."""
         from datetime import UTC, datetime
 
         message = Message(
@@ -164,6 +168,8 @@ class ChatModel:
             created=created or datetime.now(UTC),
             model=model,
             status="streaming",
+            version=len(earlier),
+            versions=list(earlier),
         )
         self._msgs.append(_Msg(message=message, stream=MarkdownStream(self.palette)))
         return self._refresh_actions() + self._refresh(len(self._msgs) - 1)
@@ -348,6 +354,9 @@ class ChatModel:
                 "meta_text": meta,
                 "can_edit": role == "user",
                 "can_regenerate": last_assistant and msg.status != "streaming",
+                "version_text": f"{msg.version + 1}/{len(msg.versions) + 1}" if msg.versions else "",
+                "can_prev": bool(msg.versions) and msg.version > 0 and msg.status != "streaming",
+                "can_next": msg.version < len(msg.versions) and msg.status != "streaming",
             }
         ]
         if msg.images:

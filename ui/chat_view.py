@@ -5,13 +5,15 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
     view = ChatView(session_dir="")                    # session_dir: where Message.images paths live
     view.show_conversation(conv)                       # core.sav_manager.Conversation; replaces the view
     view.append_message(msg)                           # core.sav_manager.Message, e.g. the user message just sent
-    view.begin_reply(model)                            # adds an assistant bubble in streaming state
+    view.begin_reply(model, earlier=())                # adds an assistant bubble in streaming state
     view.update_reply(text, thinking)                  # accumulated text so far (StreamPump calls it)
     view.end_reply(status, stats, error)               # "complete" | "interrupted" | "error"; stats = StreamStats.to_dict()
     view.last_code_block() -> str | None               # code of the last code block of the last reply
     view.scroll_to_end(); view.following               # following: the view sticks to the end while True
     view.selected_text() -> str; view.clear_selection()   # the text selected with the mouse
-    events: on_copy_message(index), on_regenerate(), on_edit_resend(index, text), on_copy_code(code)
+    events: on_copy_message(index), on_regenerate(), on_edit_resend(index, text), on_copy_code(code),
+            on_switch_version(index, target): ‹ › on a message with versions asks for version ``target``
+            (from 0) of message ``index``; the app switches the conversation and shows it again
             (index = position in conv.messages; copying to the clipboard is done by the default handlers)
 
 What to show comes from ui/chat_model.py (messages -> items, without a window); ui/chat_recycle.py applies
@@ -28,6 +30,7 @@ import os
 import re
 import time
 import webbrowser
+from collections.abc import Sequence
 from typing import Any
 
 from kivy.clock import Clock
@@ -72,7 +75,7 @@ class ChatView(FloatLayout):
     streaming = BooleanProperty(False)
     session_dir = StringProperty("")
 
-    __events__ = ("on_copy_message", "on_regenerate", "on_edit_resend", "on_copy_code")
+    __events__ = ("on_copy_message", "on_regenerate", "on_edit_resend", "on_copy_code", "on_switch_version")
 
     def __init__(self, **kwargs: Any) -> None:
         self.model = ChatModel(theme.hex, theme.code_style, LIMITS)
@@ -116,13 +119,14 @@ class ChatView(FloatLayout):
         self.model.session_dir = self.session_dir
         self._apply(self.model.append(message))
 
-    def begin_reply(self, model: str) -> None:
-        """Add an assistant bubble in streaming state; update_reply/end_reply fill it."""
+    def begin_reply(self, model: str, earlier: Sequence[list[Message]] = ()) -> None:
+        """Add an assistant bubble in streaming state; update_reply/end_reply fill it. ``earlier``: the versions
+        a regenerated reply follows (its header shows ‹ n/n ›)."""
         self._cancel_render()
         self._pending = None
         self._last_render = 0.0
         self.render_times = []
-        self._apply(self.model.begin_reply(model))
+        self._apply(self.model.begin_reply(model, earlier=earlier))
         self.streaming = True
         if self.following:
             self.scroll_to_end()
@@ -184,6 +188,16 @@ class ChatView(FloatLayout):
         if not self.streaming:
             self.dispatch("on_regenerate")
 
+    def show_version(self, index: int, step: int) -> None:
+        """‹ (step -1) or › (+1) on message ``index``: dispatches on_switch_version(index, target)."""
+        messages = self.model.messages
+        if self.streaming or not 0 <= index < len(messages):
+            return
+        msg = messages[index]
+        target = msg.version + step
+        if msg.versions and 0 <= target <= len(msg.versions):
+            self.dispatch("on_switch_version", index, target)
+
     def edit_message(self, index: int) -> None:
         """Open an editor on a user message; Resend dispatches on_edit_resend(index, text)."""
         messages = self.model.messages
@@ -234,6 +248,9 @@ class ChatView(FloatLayout):
         pass
 
     def on_edit_resend(self, index: int, text: str) -> None:
+        pass
+
+    def on_switch_version(self, index: int, target: int) -> None:
         pass
 
     def on_copy_code(self, code: str) -> None:

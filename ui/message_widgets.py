@@ -359,6 +359,9 @@ class HeaderItem(ChatItem):
     meta_text = StringProperty("")
     can_edit = BooleanProperty(False)
     can_regenerate = BooleanProperty(False)
+    version_text = StringProperty("")  # "2/3" between ‹ and › when the message has other versions
+    can_prev = BooleanProperty(False)
+    can_next = BooleanProperty(False)
 
 
 class ThinkingItem(ChatItem):

@@ -341,7 +341,9 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
     from cli.commands import commands
 
     usages = [c.usage for c in commands()]
-    assert len(usages) == 27  # the 25 original commands (/copy code K shares /copy's line), /import, /file
+    assert (
+        len(usages) == 28
+    )  # the 25 original commands (/copy code K shares /copy's line), /import, /file, /versions
     for usage in usages:
         assert usage in text
     assert "Alt+Enter" in text and '"""' in text
@@ -931,3 +933,43 @@ def test_a_one_shot_reply_on_a_terminal_is_rendered_as_markdown(scripted_server,
         term.close()
     assert "**bold**" not in shown and "bold" in shown
     assert "•" in shown  # rich draws the list bullet
+
+
+def test_regen_keeps_versions_and_versions_lists_and_switches_them(
+    terminal_factory, scripted_server, ia_home: Path
+) -> None:
+    scripted_server.engine.enqueue(Script(["First try."]), Script(["Second try."]), Script(["Follow-up."]))
+    term = terminal_factory("-m", MODEL, "--plain")
+    term.prompt()
+    term.say("/versions")
+    term.expect("No message here has other versions yet")
+    term.say("Say something")
+    term.expect("First try.")
+    term.say("/regen")
+    term.expect("Second try.")
+    term.expect("Version 2 of 2 of this reply")
+    term.say("/versions")
+    term.expect("Message 2 (reply) has 2 versions:")
+    term.expect("  1. First try.")
+    term.expect("* 2. Second try.")
+    term.say("/versions 3")
+    term.expect("Give a version number from 1 to 2.")
+    term.say("/versions 1")
+    term.expect("Version 1 of 2 of message 2 (reply):")
+    term.expect("Assistant: First try.")
+    term.say("And then?")
+    term.expect("Follow-up.")
+    term.prompt()
+    # only the version shown is context
+    assert [m["content"] for m in scripted_server.engine.bodies("/api/chat")[-1]["messages"]] == [
+        "Say something",
+        "First try.",
+        "And then?",
+    ]
+    saved = only_conversation(ia_home)
+    assert [m.content for m in saved.messages] == ["Say something", "First try.", "And then?", "Follow-up."]
+    assert (saved.messages[1].version, [v[0].content for v in saved.messages[1].versions]) == (
+        0,
+        ["Second try."],
+    )
+    assert term.leave() == 0

@@ -39,6 +39,7 @@ def test_the_issue_commands_all_exist() -> None:
         "image",
         "file",
         "regen",
+        "versions",
         "stats",
         "dev",
         "profile",

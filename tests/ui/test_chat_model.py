@@ -249,3 +249,29 @@ def test_attached_files_are_collapsed_items_that_open_and_close() -> None:
     apply(shown, m.toggle_file(0, 1))
     assert shown == m.items and not any(i["viewclass"] == "CodeItem" for i in m.items)
     assert m.toggle_file(5, 0) == []
+
+
+def test_headers_show_the_version_and_which_arrows_apply() -> None:
+    m = model()
+    first, second = assistant("one"), assistant("two")
+    third = assistant("three", versions=[[first], [second]], version=2)
+    m.load([user("q"), third])
+    head = [i for i in m.items if i["viewclass"] == "HeaderItem"]
+    assert [(h["version_text"], h["can_prev"], h["can_next"]) for h in head] == [
+        ("", False, False),
+        ("3/3", True, False),
+    ]
+    third.versions, third.version = [[first], [second]], 0  # the first of three
+    m.load([user("q"), third])
+    assert [
+        (i["version_text"], i["can_prev"], i["can_next"]) for i in m.items if i["viewclass"] == "HeaderItem"
+    ][1] == ("1/3", False, True)
+    # a regenerated reply streams as the newest version, without arrows until it ends
+    m.load([user("q")])
+    m.begin_reply("smollm2:135m", earlier=[[first], [second]])
+    head = [i for i in m.items if i["viewclass"] == "HeaderItem"][-1]
+    assert (head["version_text"], head["can_prev"], head["can_next"]) == ("3/3", False, False)
+    m.update_reply("thr")
+    m.end_reply("complete")
+    head = [i for i in m.items if i["viewclass"] == "HeaderItem"][-1]
+    assert (head["version_text"], head["can_prev"]) == ("3/3", True)
