@@ -56,6 +56,8 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
     status_text = StringProperty("Connecting…")
     streaming = BooleanProperty(False)
     panel_open = BooleanProperty(True)
+    list_open = BooleanProperty(True)  # the conversation list; collapsed, the chat zone takes its width
+    fullscreen = BooleanProperty(False)  # F11; not remembered: the app always starts in a window
     screen = StringProperty("chat")
     empty_chat = BooleanProperty(True)  # no message on screen: the welcome text shows
     backend_label = StringProperty("server")
@@ -103,6 +105,8 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             Window.size = wanted
         Window.set_icon(str(APP_ICON))
         self.panel_open = bool(ui.get("panel_open", True))
+        self.list_open = bool(ui.get("list_open", True))
+        self._windowed_size: tuple[int, int] | None = None  # the window's size before F11, remembered instead
         root = RootLayout()
         self._build_chat_zone(root)
         self._bind_zones(root)
@@ -212,12 +216,15 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         return self.root.ids
 
     def remember(self) -> None:
-        """Save window size, panel state and the last conversation into settings.ui (config.toml)."""
+        """Save window size (the windowed one while fullscreen), panel and list state and the last conversation
+        into settings.ui (config.toml)."""
         ui = dict(self.settings.ui)
+        width, height = self._windowed_size or (int(Window.width), int(Window.height))
         ui.update(
-            width=int(Window.width),
-            height=int(Window.height),
+            width=int(width),
+            height=int(height),
             panel_open=bool(self.panel_open),
+            list_open=bool(self.list_open),
             last_conversation=self.conv.slug if self.conv is not None else "",
         )
         self.settings.ui = ui
@@ -256,16 +263,38 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         if self.root is not None:
             self.remember()
 
+    def on_list_open(self, *_: Any) -> None:
+        if self.root is not None:
+            self.remember()
+
+    def toggle_fullscreen(self) -> None:
+        """F11: fill the screen, or go back to the window's previous size. The message box keeps the keyboard."""
+        if not self.fullscreen:
+            self._windowed_size = (int(Window.width), int(Window.height))
+        self.fullscreen = not self.fullscreen
+        Window.fullscreen = "auto" if self.fullscreen else False
+        if not self.fullscreen:
+            size, self._windowed_size = self._windowed_size, None
+            if size is not None and tuple(Window.size) != size:
+                Window.size = size
+        if self.screen == "chat":
+            self.focus_input()
+
     # -- keyboard -------------------------------------------------------------------------------------
     def _on_keyboard(
         self, _window: Any, key: int, _scancode: int, _codepoint: str, modifiers: list[str]
     ) -> bool:
         ctrl = "ctrl" in modifiers or "meta" in modifiers
         shift = "shift" in modifiers
-        if key == 27:  # Esc
+        if key == 27:  # Esc: stops a reply, else leaves fullscreen
             if self.streaming:
                 self.stop_reply()
-            return True  # never let Esc close the window
+            elif self.fullscreen:
+                self.toggle_fullscreen()
+            return True  # never let Esc close the window (nor reach the message box, which would lose focus)
+        if key == 292 and not modifiers:  # F11
+            self.toggle_fullscreen()
+            return True
         if not ctrl:
             return False
         char = chr(key) if 0 < key < 0x110000 else ""
@@ -273,6 +302,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             self.new_chat()
         elif char in ("k", "f") and not shift:
             self.show_screen("chat")
+            self.list_open = True  # the search box is in the list
             self.ids.conv_list.focus_search()
         elif char == "c" and shift:
             self.copy_last_code()
