@@ -23,6 +23,16 @@ def _focus_window(d) -> None:
     d.h.xdotool("windowfocus", "--sync", wid[-1])
 
 
+def _scroll_to(widget) -> None:
+    """Scroll the panel so that `widget` is in view (for the screenshot)."""
+    from kivy.uix.scrollview import ScrollView
+
+    parent = widget.parent
+    while not isinstance(parent, ScrollView):
+        parent = parent.parent
+    parent.scroll_to(widget, padding=120, animate=False)
+
+
 def _screen_size() -> tuple[int, int]:
     out = subprocess.run(["xdotool", "getdisplaygeometry"], capture_output=True, text=True, timeout=10).stdout
     w, h = out.split()
@@ -112,3 +122,48 @@ def test_the_conversation_list_collapses_and_is_remembered(
         stop(app, kivy_harness)
     saved = tomllib.loads((ia_home / "config.toml").read_text(encoding="utf-8"))["ui"]
     assert saved["list_open"] is True
+
+
+def test_the_panel_shows_when_the_chat_was_created(app_driver, monkeypatch):
+    """The "this chat" section's first line: the creation moment in local time, written so no locale can
+    misread it; a new chat says it is saved with its first message, and gets its date when it is."""
+    import time
+    from datetime import UTC, datetime
+
+    from config import Settings
+    from core.embedded.scripted import Script
+    from core.session_manager import SessionManager
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        d = app_driver
+        d.ready()
+        label = d.ids.info.ids.created_label
+        assert label.text == "New chat: saved with its first message."
+        sm = SessionManager(Settings(home=d.home))
+        try:
+            conv = sm.create("Dated chat", model="smollm2:135m")
+            conv.created = datetime(2026, 12, 4, 19, 31, 5, tzinfo=UTC)  # 20:31 in Paris (UTC+1 in December)
+            sm.add_user_message(conv, "hello")
+        finally:
+            sm.close()
+        d.app.reload_sessions()
+        d.wait(lambda: any(r.get("slug") == conv.slug for r in d.ids.conv_list.rows()), "the list to show it")
+        d.app.open_conversation(conv.slug)
+        d.wait(lambda: label.text == "Created 4 Dec 2026, 20:31", "the creation date in the panel")
+        d.h.settle(4)
+        _scroll_to(label)
+        d.shot("app_panel_created")
+        # A new chat gets its date on its first message.
+        d.app.new_chat()
+        d.wait(lambda: label.text.startswith("New chat"), "a new chat without a date")
+        d.server.engine.enqueue(Script(["Hi."]))
+        d.type_and_send("first message")
+        d.wait_reply_end()
+        now = datetime.now(UTC).astimezone()
+        d.wait(lambda: label.text.startswith(f"Created {now.day} "), "the new chat's date once saved")
+        assert label.text.endswith(f"{now.year}, {d.app.conv.created.astimezone():%H:%M}")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
