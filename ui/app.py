@@ -28,6 +28,7 @@ from ui.config_ui import theme
 from ui.controller import Controller, Problem, describe_error
 from ui.graphics import DEFAULT_SIZE, MIN_SIZE, renderer, window_size
 from ui.icons import APP_ICON
+from ui.notify import describe_method, notification_method, reply_notice, send_notification
 
 __all__ = ["DEFAULT_SIZE", "MIN_SIZE", "IAApp", "RootLayout", "window_size"]
 
@@ -61,6 +62,8 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
     screen = StringProperty("chat")
     empty_chat = BooleanProperty(True)  # no message on screen: the welcome text shows
     backend_label = StringProperty("server")
+    notify_method = StringProperty("")  # how a reply that ends in the background is announced (ui/notify.py)
+    notify_text = StringProperty("")
 
     def __init__(
         self,
@@ -89,6 +92,8 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         self.pull_cancel: Any = None
         self.pending_send: tuple[str, list[Any]] | None = None  # sent while still connecting
         self._health = None
+        self.notify_method = notification_method()
+        self.notify_text = describe_method(self.notify_method)
         self.icon = str(APP_ICON)
         self.title = "IA_V3"
 
@@ -262,6 +267,20 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
     def on_panel_open(self, *_: Any) -> None:
         if self.root is not None:
             self.remember()
+
+    def on_streaming(self, _app: Any, streaming: bool) -> None:
+        """A reply ended while another window has the keyboard: a desktop notification (once it is final)."""
+        if not streaming and self.root is not None and not Window.focus and self.notify_method:
+            Clock.schedule_once(lambda _dt: self._announce_reply(), 0)
+
+    def _announce_reply(self) -> None:
+        shown = self.chat_view.messages
+        if not shown or shown[-1].role != "assistant" or shown[-1].status == "interrupted":
+            return
+        title, body = reply_notice(self.conversation_title, shown[-1])
+        method = self.notify_method
+        log.info("reply ended in the background: notified through %s", method)
+        self.controller.run(lambda: send_notification(title, body, method))
 
     def on_list_open(self, *_: Any) -> None:
         if self.root is not None:
