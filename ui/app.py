@@ -127,6 +127,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
 
     def _build_chat_zone(self, root: RootLayout) -> None:
         from ui.chat_view import ChatView
+        from ui.context_meter import ContextMeter, ContextWatch
         from ui.input_bar import InputBar
 
         self.chat_view = ChatView()
@@ -134,7 +135,10 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         root.ids.chat_zone.add_widget(
             self.chat_view, index=len(root.ids.chat_zone.children)
         )  # below the welcome
+        self.context_meter = ContextMeter()
+        root.ids.input_zone.add_widget(self.context_meter)  # above the message box
         root.ids.input_zone.add_widget(self.input_bar)
+        self.context_watch = ContextWatch(self, self.context_meter)
         # on_copy_message / on_copy_code keep the chat view's own handlers (they copy to the clipboard).
         self.chat_view.bind(
             on_regenerate=lambda _w: self.regenerate(),
@@ -172,6 +176,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             on_refresh=lambda _w: self.refresh_models(),
             on_dev_switch=lambda _w, on: self.set_dev_mode(on),
         )
+        ids.info.bind(on_chat_settings=lambda *_: self.context_watch.schedule())  # num_ctx may have changed
         ids.info.host_text = self.chosen_host
         ids.info.host_hint = f"default: {self.default_host}"
         ids.banner.bind(on_action=lambda _w, action: self.banner_action(action))

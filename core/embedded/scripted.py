@@ -384,6 +384,12 @@ class ScriptedEngine:
         with self._lock:
             self.models = [c for c in self.models if c.name != card.name] + [fresh]
 
+    def count_tokens(self, name: str, messages: list[dict[str, Any]]) -> int:
+        """The words of the messages, as a scripted reply's prompt_eval_count counts them."""
+        if self.find(name) is None:
+            raise EngineError(404, f"model '{name}' not found")
+        return len(" ".join(str(m.get("content", "")) for m in messages).split())
+
     def chat(
         self,
         name: str,
