@@ -91,3 +91,26 @@ def test_the_embedded_server_counts_debounced_while_typing(embedded_app):
     assert len(asked) <= 5, f"{len(asked)} counts for {len(words)} keys: not debounced"
     assert asked[-1].body == full and meter.text == "Context 10 / 4,096 tokens · 0 %"
     d.shot("app_context_meter_counted")
+
+
+def test_a_slow_count_never_holds_the_window(embedded_app):
+    """The server takes 2 s to count: frames keep coming and typing lands meanwhile; the count shows after."""
+    d = embedded_app
+    d.ready()
+    meter = d.app.context_meter
+    d.wait(lambda: meter.text.startswith("Context 0 /"), "the meter of the empty chat")
+    d.server.engine.count_delay_s = 2.0
+    box = d.app.input_bar.ids.input
+    d.wait(lambda: box.focus, "the message box to have the keyboard")
+    d.h.type_text("alpha beta")
+    slowest, started = 0.0, time.monotonic()
+    while time.monotonic() - started < 1.5:  # the debounce ends after 0.35 s, then the server counts for 2 s
+        before = time.monotonic()
+        d.h.frames(1)
+        slowest = max(slowest, time.monotonic() - before)
+    assert _tokenize_requests(d)[-1].body["messages"] == [{"role": "user", "content": "alpha beta"}]
+    assert slowest < 0.5, f"a frame took {slowest:.2f} s while the server counted"
+    assert meter.text.startswith("Context 0 /")  # not counted yet: the server is still at it
+    d.h.type_text(" gamma")
+    assert box.text == "alpha beta gamma"
+    d.wait(lambda: meter.text == "Context 3 / 4,096 tokens · 0 %", "the slow count of the whole draft", 15)
