@@ -1,9 +1,9 @@
 """Desktop notifications: a reply that finishes while the window is in the background is announced.
 
 How, in this order (``notification_method``):
-- "plyer": plyer's notification, on Windows and macOS, and on Linux when the Python D-Bus binding (``dbus``)
-  is installed (plyer talks to the notification daemon over D-Bus then; without it plyer would only run
-  notify-send itself, with arguments some notify-send versions refuse);
+- "plyer": plyer's notification, on Windows and macOS, and on Linux when plyer talks D-Bus itself (the Python
+  D-Bus binding, python3-dbus, is installed, or the desktop portal in a Flatpak); otherwise plyer would only
+  run notify-send, with arguments some notify-send versions refuse;
 - "notify-send": the notify-send program (libnotify-bin on Debian/Ubuntu), which any freedesktop
   notification daemon (GNOME Shell, KDE Plasma, dunst, xfce4-notifyd…) shows;
 - "": neither, so nothing is sent; the app's welcome text says so.
@@ -19,6 +19,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 from ui.icons import APP_ICON
@@ -36,10 +37,23 @@ def notification_method(platform: str | None = None) -> str:
     platform = platform or sys.platform
     has_plyer = importlib.util.find_spec("plyer") is not None
     if platform.startswith("linux") or platform.startswith("freebsd"):
-        if has_plyer and importlib.util.find_spec("dbus") is not None:
+        if has_plyer and _plyer_speaks_dbus():
             return "plyer"
         return "notify-send" if shutil.which("notify-send") else ""
     return "plyer" if has_plyer else ""
+
+
+def _plyer_speaks_dbus() -> bool:
+    """Whether plyer's Linux notification would talk D-Bus itself (python-dbus installed, or the desktop portal
+    in a Flatpak) rather than run notify-send: plyer's own choice, asked of plyer."""
+    try:
+        from plyer.platforms.linux import notification as linux
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # plyer warns when python-dbus or notify-send is missing
+            return type(linux.instance()).__name__ in ("NotifyDbus", "NotifyDesktopPortals")
+    except Exception:  # noqa: BLE001 — a plyer without this module: notify-send, or nothing
+        return False
 
 
 def describe_method(method: str) -> str:
