@@ -106,6 +106,13 @@ def _panel(d: ImageDraw.ImageDraw, s: int) -> None:
         d.ellipse([s * knob - r, s * y - r, s * knob + r, s * y + r], fill=WHITE)
 
 
+def _sidebar(d: ImageDraw.ImageDraw, s: int) -> None:
+    """A window with a list column on its left: shows or hides the conversation list."""
+    w = _w(s)
+    d.rounded_rectangle([s * 0.14, s * 0.2, s * 0.86, s * 0.8], radius=s * 0.08, outline=WHITE, width=w)
+    d.rectangle([s * 0.14, s * 0.2, s * 0.4, s * 0.8], fill=WHITE)
+
+
 def _refresh(d: ImageDraw.ImageDraw, s: int) -> None:
     w, m = _w(s), s * 0.22
     d.arc([m, m, s - m, s - m], start=40, end=330, fill=WHITE, width=w)
@@ -194,6 +201,7 @@ GLYPHS: dict[str, Draw] = {
     "moon": _moon,
     "chart": _chart,
     "panel": _panel,
+    "sidebar": _sidebar,
     "refresh": _refresh,
     "chat": _chat,
     "warning": _warning,

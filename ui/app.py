@@ -28,6 +28,7 @@ from ui.config_ui import theme
 from ui.controller import Controller, Problem, describe_error
 from ui.graphics import DEFAULT_SIZE, MIN_SIZE, renderer, window_size
 from ui.icons import APP_ICON
+from ui.notify import describe_method, notification_method, reply_notice, send_notification
 
 __all__ = ["DEFAULT_SIZE", "MIN_SIZE", "IAApp", "RootLayout", "window_size"]
 
@@ -56,9 +57,13 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
     status_text = StringProperty("Connecting…")
     streaming = BooleanProperty(False)
     panel_open = BooleanProperty(True)
+    list_open = BooleanProperty(True)  # the conversation list; collapsed, the chat zone takes its width
+    fullscreen = BooleanProperty(False)  # F11; not remembered: the app always starts in a window
     screen = StringProperty("chat")
     empty_chat = BooleanProperty(True)  # no message on screen: the welcome text shows
     backend_label = StringProperty("server")
+    notify_method = StringProperty("")  # how a reply that ends in the background is announced (ui/notify.py)
+    notify_text = StringProperty("")
 
     def __init__(
         self,
@@ -87,6 +92,8 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         self.pull_cancel: Any = None
         self.pending_send: tuple[str, list[Any]] | None = None  # sent while still connecting
         self._health = None
+        self.notify_method = notification_method()
+        self.notify_text = describe_method(self.notify_method)
         self.icon = str(APP_ICON)
         self.title = "IA_V3"
 
@@ -103,6 +110,8 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             Window.size = wanted
         Window.set_icon(str(APP_ICON))
         self.panel_open = bool(ui.get("panel_open", True))
+        self.list_open = bool(ui.get("list_open", True))
+        self._windowed_size: tuple[int, int] | None = None  # the window's size before F11, remembered instead
         root = RootLayout()
         self._build_chat_zone(root)
         self._bind_zones(root)
@@ -118,6 +127,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
 
     def _build_chat_zone(self, root: RootLayout) -> None:
         from ui.chat_view import ChatView
+        from ui.context_meter import ContextMeter, ContextWatch
         from ui.input_bar import InputBar
 
         self.chat_view = ChatView()
@@ -128,7 +138,10 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         root.ids.chat_zone.add_widget(
             self.chat_view, index=len(root.ids.chat_zone.children)
         )  # below the welcome
+        self.context_meter = ContextMeter()
+        root.ids.input_zone.add_widget(self.context_meter)  # above the message box
         root.ids.input_zone.add_widget(self.input_bar)
+        self.context_watch = ContextWatch(self, self.context_meter)
         # on_copy_message / on_copy_code keep the chat view's own handlers (they copy to the clipboard).
         self.chat_view.bind(
             on_regenerate=lambda _w: self.regenerate(),
@@ -167,6 +180,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             on_refresh=lambda _w: self.refresh_models(),
             on_dev_switch=lambda _w, on: self.set_dev_mode(on),
         )
+        ids.info.bind(on_chat_settings=lambda *_: self.context_watch.schedule())  # num_ctx may have changed
         ids.info.host_text = self.chosen_host
         ids.info.host_hint = f"default: {self.default_host}"
         ids.banner.bind(on_action=lambda _w, action: self.banner_action(action))
@@ -216,12 +230,15 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         return self.root.ids
 
     def remember(self) -> None:
-        """Save window size, panel state and the last conversation into settings.ui (config.toml)."""
+        """Save window size (the windowed one while fullscreen), panel and list state and the last conversation
+        into settings.ui (config.toml)."""
         ui = dict(self.settings.ui)
+        width, height = self._windowed_size or (int(Window.width), int(Window.height))
         ui.update(
-            width=int(Window.width),
-            height=int(Window.height),
+            width=int(width),
+            height=int(height),
             panel_open=bool(self.panel_open),
+            list_open=bool(self.list_open),
             last_conversation=self.conv.slug if self.conv is not None else "",
         )
         self.settings.ui = ui
@@ -260,16 +277,52 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         if self.root is not None:
             self.remember()
 
+    def on_streaming(self, _app: Any, streaming: bool) -> None:
+        """A reply ended while another window has the keyboard: a desktop notification (once it is final)."""
+        if not streaming and self.root is not None and not Window.focus and self.notify_method:
+            Clock.schedule_once(lambda _dt: self._announce_reply(), 0)
+
+    def _announce_reply(self) -> None:
+        shown = self.chat_view.messages
+        if not shown or shown[-1].role != "assistant" or shown[-1].status == "interrupted":
+            return
+        title, body = reply_notice(self.conversation_title, shown[-1])
+        method = self.notify_method
+        log.info("reply ended in the background: notified through %s", method)
+        self.controller.run(lambda: send_notification(title, body, method))
+
+    def on_list_open(self, *_: Any) -> None:
+        if self.root is not None:
+            self.remember()
+
+    def toggle_fullscreen(self) -> None:
+        """F11: fill the screen, or go back to the window's previous size. The message box keeps the keyboard."""
+        if not self.fullscreen:
+            self._windowed_size = (int(Window.width), int(Window.height))
+        self.fullscreen = not self.fullscreen
+        Window.fullscreen = "auto" if self.fullscreen else False
+        if not self.fullscreen:
+            size, self._windowed_size = self._windowed_size, None
+            if size is not None and tuple(Window.size) != size:
+                Window.size = size
+        if self.screen == "chat":
+            self.focus_input()
+
     # -- keyboard -------------------------------------------------------------------------------------
     def _on_keyboard(
         self, _window: Any, key: int, _scancode: int, _codepoint: str, modifiers: list[str]
     ) -> bool:
         ctrl = "ctrl" in modifiers or "meta" in modifiers
         shift = "shift" in modifiers
-        if key == 27:  # Esc
+        if key == 27:  # Esc: stops a reply, else leaves fullscreen
             if self.streaming:
                 self.stop_reply()
-            return True  # never let Esc close the window
+            elif self.fullscreen:
+                self.toggle_fullscreen()
+            return True  # never let Esc close the window (nor reach the message box, which would lose focus)
+        if key == 292 and not modifiers:  # F11
+            self.toggle_fullscreen()
+            return True
         if not ctrl:
             return False
         char = chr(key) if 0 < key < 0x110000 else ""
@@ -277,6 +330,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             self.new_chat()
         elif char in ("k", "f") and not shift:
             self.show_screen("chat")
+            self.list_open = True  # the search box is in the list
             self.ids.conv_list.focus_search()
         elif char == "c" and shift:
             self.copy_last_code()

@@ -9,6 +9,7 @@ The panel only shows state and raises events; the app runs the work through the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ __all__ = [
     "PillSwitch",
     "RecommendedRow",
     "StatsChart",
+    "chat_created",
     "fit_sentence",
+    "format_when",
     "human_size",
     "model_label",
     "parse_options",
@@ -46,6 +49,22 @@ OPTION_FIELDS: tuple[tuple[str, type, float, float, str], ...] = (
     ("num_predict", int, -2, 1_048_576, "-1"),
     ("seed", int, -(2**31), 2**31 - 1, "random"),
 )
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_when(when: datetime) -> str:
+    """A moment in local time, unambiguous whatever the locale: "4 Dec 2026, 20:31" (naive = UTC)."""
+    local = (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).astimezone()
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+
+
+def chat_created(conv: Any | None) -> str:
+    """The "this chat" section's first line: when the conversation on screen was created."""
+    if conv is None:
+        return "New chat: saved with its first message."
+    return f"Created {format_when(conv.created)}"
 
 
 def human_size(n: int | float | None) -> str:
@@ -197,6 +216,7 @@ class InfoPanel(BoxLayout):
     options, think), on_pull(name), on_cancel_pull, on_delete_model(name), on_unload(name), on_refresh,
     on_dev_switch(on)."""
 
+    created_line = staticmethod(chat_created)  # the "this chat" section's date, from app.conv in the kv rule
     status = StringProperty("connecting")  # connecting | ready | offline
     note = StringProperty("Connecting…")
     backend_kind = StringProperty("")  # core.backend.Backend.kind: "ollama" | "embedded" | "openai"

@@ -222,6 +222,23 @@ class _Api:
             watcher.cancel()
         return Response(status_code=200)
 
+    async def tokenize(self, request: Request) -> Response:
+        """IA_V3's own route (Ollama has none): {"model", "messages"} -> {"model", "count"}, the tokens of the
+        prompt /api/chat would read for these messages. Not on the generation line: it never waits for one."""
+        body = await self._body(request, "TokenizeRequest")
+        for key, kind in (("model", str), ("messages", list)):
+            check_field(body, key, kind, "TokenizeRequest")
+        name = body.get("model") or ""
+        if not name:
+            raise ProtocolError(400, "model is required")
+        card = await asyncio.to_thread(self._find, name)
+        clean = self._messages(body.get("messages") or [])
+        try:
+            count = await asyncio.to_thread(self.engine.count_tokens, card.name, clean)
+        except EngineError as exc:
+            return error_response(exc.status, exc.message)
+        return json_response({"model": name, "count": count})
+
     # --- chat and generate ---------------------------------------------------------------------------
 
     async def chat(self, request: Request) -> Response:
@@ -453,6 +470,7 @@ def build_app(engine: Engine) -> Starlette:
         Route("/api/ps", _guard(api.ps), methods=["GET", "HEAD"]),
         Route("/api/chat", _guard(api.chat), methods=["POST"]),
         Route("/api/generate", _guard(api.generate), methods=["POST"]),
+        Route("/api/tokenize", _guard(api.tokenize), methods=["POST"]),
         Route("/api/pull", _guard(api.pull), methods=["POST"]),
         Route("/api/delete", _guard(api.delete), methods=["DELETE"]),
     ]

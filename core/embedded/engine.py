@@ -213,6 +213,11 @@ class Engine(Protocol):
         `context`: the tokens a previous generate returned, read before this prompt (never with raw)."""
         ...
 
+    def count_tokens(self, name: str, messages: list[dict[str, Any]]) -> int:
+        """Tokens of the prompt a chat with `messages` would read (POST /api/tokenize, IA_V3's own route: the
+        app's context meter). EngineError 404 for an unknown model, 400 when its template refuses them."""
+        ...
+
     def delete(self, name: str) -> None:
         """Remove a model (DELETE /api/delete); EngineError 404 when unknown, 400 when it cannot be removed."""
         ...

@@ -96,6 +96,8 @@ class LlamaEngine:
         self._cards: dict[str, ModelCard] = {}
         self._lock = threading.RLock()
         self.runs: deque[RunRecord] = deque(maxlen=64)  # recent generations, newest last (tests, diagnostics)
+        self._vocabs: dict[str, Any] = {}  # model path -> vocab-only Llama (count_tokens)
+        self._vocab_lock = threading.Lock()
 
     # --- catalog -------------------------------------------------------------------------------------
 
@@ -189,6 +191,8 @@ class LlamaEngine:
         with self._lock:
             self._close(model.name)
             self._cards.pop(model.name, None)
+        with self._vocab_lock:
+            self._vocabs.pop(str(model.path), None)
         try:
             if model.entry is not None:
                 self.catalog.pulled.remove(model.entry)
@@ -395,6 +399,22 @@ class LlamaEngine:
             built = self._prompt(card, messages)
         options = _with_defaults(card, options)
         return self._run(name, built, options, cancel, keep_alive_s, grammar_for(format), context)
+
+    def count_tokens(self, name: str, messages: list[dict[str, Any]]) -> int:
+        """The prompt chat() would decode for `messages`, in tokens, from the model's own tokenizer (a vocab-only
+        copy of the model, opened once: a few MB, and no wait behind a running generation)."""
+        card = self._usable(name)
+        prompt = self._prompt(card, messages)
+        with self._vocab_lock:
+            vocab = self._vocabs.get(card.path)
+            if vocab is None:
+                try:
+                    vocab = open_llama(card.path, vocab_only=True)
+                except Exception as exc:  # a bad file: said as a load error, as chat() would
+                    raise EngineError(500, f"unable to load model {card.name}: {exc}") from exc
+                self._vocabs[card.path] = vocab
+        tokens = vocab.tokenize(prompt.text.encode("utf-8"), add_bos=not prompt.has_bos, special=True)
+        return len(tokens)
 
     def _usable(self, name: str) -> ModelCard:
         card = self.find(name)

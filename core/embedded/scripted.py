@@ -187,6 +187,7 @@ class ScriptedEngine:
     pulls: list[PullRecord] = field(default_factory=list)
     can_pull: bool = True
     backend: str | None = None
+    count_delay_s: float = 0.0  # how long count_tokens takes (a slow tokenizer: the app must not wait for it)
 
     def __post_init__(self) -> None:
         self._pull_scripts: deque[PullScript] = deque()
@@ -383,6 +384,14 @@ class ScriptedEngine:
         fresh = replace(card, modified_at=datetime.now(UTC))
         with self._lock:
             self.models = [c for c in self.models if c.name != card.name] + [fresh]
+
+    def count_tokens(self, name: str, messages: list[dict[str, Any]]) -> int:
+        """The words of the messages, as a scripted reply's prompt_eval_count counts them."""
+        if self.find(name) is None:
+            raise EngineError(404, f"model '{name}' not found")
+        if self.count_delay_s:
+            time.sleep(self.count_delay_s)
+        return len(" ".join(str(m.get("content", "")) for m in messages).split())
 
     def chat(
         self,
