@@ -6,6 +6,7 @@ model-server actions in ui/app_backend.py.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         self.panel_open = bool(ui.get("panel_open", True))
         self.list_open = bool(ui.get("list_open", True))
         self._windowed_size: tuple[int, int] | None = None  # the window's size before F11, remembered instead
+        # After leaving fullscreen: the size to keep and until when. SDL applies fullscreen asynchronously, so
+        # the screen-sized resize of an F11 pressed twice quickly can arrive after the second press.
+        self._hold_size: tuple[tuple[int, int], float] | None = None
         root = RootLayout()
         self._build_chat_zone(root)
         self._bind_zones(root)
@@ -119,6 +123,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             on_key_down=self._on_keyboard,
             on_textinput=self._on_textinput,
             on_request_close=self._on_request_close,
+            on_resize=self._on_window_resize,
         )
         theme.bind(name=self._on_theme)
         self.bind(conversation_title=self._update_title)
@@ -303,10 +308,24 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         Window.fullscreen = "auto" if self.fullscreen else False
         if not self.fullscreen:
             size, self._windowed_size = self._windowed_size, None
-            if size is not None and tuple(Window.size) != size:
-                Window.size = size
+            if size is not None:
+                self._hold_size = (size, time.monotonic() + 2.0)
+                if tuple(Window.size) != size:
+                    Window.size = size
+        else:
+            self._hold_size = None
         if self.screen == "chat":
             self.focus_input()
+
+    def _on_window_resize(self, _window: Any, width: int, height: int) -> None:
+        """A late screen-sized resize from a fullscreen just left is undone (for 2 s after leaving it)."""
+        if self._hold_size is None or self.fullscreen:
+            return
+        size, until = self._hold_size
+        if time.monotonic() > until:
+            self._hold_size = None
+        elif (int(width), int(height)) != size:
+            Clock.schedule_once(lambda _dt: setattr(Window, "size", size), 0)
 
     # -- keyboard -------------------------------------------------------------------------------------
     def _on_keyboard(

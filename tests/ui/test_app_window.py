@@ -39,11 +39,20 @@ def _screen_size() -> tuple[int, int]:
     return int(w), int(h)
 
 
-def test_f11_toggles_fullscreen_and_the_input_keeps_working(app_driver):
+def test_f11_toggles_fullscreen_and_the_input_keeps_working(app_driver, request):
     d = app_driver
     d.h.real_input()
     d.ready()
     windowed = tuple(d.h.window.size)
+
+    def windowed_again() -> None:  # the window is shared by the session's tests: never leave it fullscreen
+        if d.app.fullscreen:
+            d.app.toggle_fullscreen()
+        d.h.window.fullscreen = False
+        d.h.window.size = windowed
+        d.h.settle(10)
+
+    request.addfinalizer(windowed_again)
     _focus_window(d)
     box = d.app.input_bar.ids.input
     d.wait(lambda: box.focus, "the message box to have the keyboard")
