@@ -240,6 +240,9 @@ class HfPull:
         except StorageWriteError as exc:
             yield ErrorLine(f"cannot write the manifest in {self.store.root}: {exc.reason}")
             return
+        except OSError as exc:  # the store is read-only
+            yield ErrorLine(f"cannot write the manifest in {self.store.root}: {exc.strerror or exc}")
+            return
         if previous is not None:
             stale = set(previous.blobs) - {layer["digest"]}
             if stale:
