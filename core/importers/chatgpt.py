@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.conversation import Message
-from core.importers.records import Images, ImportedConversation, finish_conversation, to_time
+from core.importers.records import Images, ImportedConversation, finish_conversation, to_time, tree_branch
 
 if TYPE_CHECKING:
     from core.importers.files import Assets
@@ -21,26 +21,7 @@ __all__ = ["parse_chatgpt"]
 def _gpt_branch(mapping: dict[str, Any], current: Any) -> tuple[list[dict[str, Any]], bool]:
     """The nodes from the root to ``current_node`` (else to the last child of the last child...), and whether
     other nodes with messages exist (edited questions, regenerated replies)."""
-    if current not in mapping:
-        roots = [k for k, n in mapping.items() if isinstance(n, dict) and n.get("parent") not in mapping]
-        current = roots[0] if roots else next(iter(mapping), None)
-        seen: set[str] = set()
-        while isinstance(current, str) and current not in seen:
-            seen.add(current)
-            children = [c for c in (mapping[current].get("children") or []) if c in mapping]
-            if not children:
-                break
-            current = children[-1]
-    chain: list[dict[str, Any]] = []
-    visited: set[str] = set()
-    while isinstance(current, str) and current in mapping and current not in visited:
-        visited.add(current)
-        node = mapping[current]
-        if not isinstance(node, dict):
-            break
-        chain.append(node)
-        current = node.get("parent")
-    chain.reverse()
+    chain, visited = tree_branch(mapping, current, "parent", "children", first_root=True)
     others = any(
         isinstance(n, dict) and isinstance(n.get("message"), dict) and k not in visited
         and _gpt_visible(n["message"])

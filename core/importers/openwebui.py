@@ -20,6 +20,7 @@ from core.importers.records import (
     sampling_options,
     text_of,
     to_time,
+    tree_branch,
 )
 
 if TYPE_CHECKING:
@@ -72,27 +73,7 @@ def _owui_branch(history: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     nodes = history.get("messages")
     if not isinstance(nodes, dict) or not nodes:
         return [], False
-    current = history.get("currentId")
-    if current not in nodes:
-        roots = [k for k, n in nodes.items() if isinstance(n, dict) and n.get("parentId") not in nodes]
-        current = roots[-1] if roots else next(iter(nodes))
-        seen: set[str] = set()
-        while current not in seen:
-            seen.add(current)
-            children = [c for c in (nodes[current].get("childrenIds") or []) if c in nodes]
-            if not children:
-                break
-            current = children[-1]
-    chain: list[dict[str, Any]] = []
-    visited: set[str] = set()
-    while isinstance(current, str) and current in nodes and current not in visited:
-        visited.add(current)
-        node = nodes[current]
-        if not isinstance(node, dict):
-            break
-        chain.append(node)
-        current = node.get("parentId")
-    chain.reverse()
+    chain, visited = tree_branch(nodes, history.get("currentId"), "parentId", "childrenIds", first_root=False)
     return chain, len(visited) < sum(1 for n in nodes.values() if isinstance(n, dict))
 
 

@@ -104,6 +104,35 @@ class Skip(Exception):
     """This conversation of the file cannot be imported; the message says why."""
 
 
+def tree_branch(
+    nodes: dict[str, Any], current: Any, parent_key: str, children_key: str, *, first_root: bool
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """The nodes of an export's message tree from its root to ``current``, root first, and their ids. When
+    ``current`` is not a node: from the first root (``first_root``) or the last one, down the last child of
+    each node, as the export's own viewer shows it."""
+    if current not in nodes:
+        roots = [k for k, n in nodes.items() if isinstance(n, dict) and n.get(parent_key) not in nodes]
+        current = (roots[0] if first_root else roots[-1]) if roots else next(iter(nodes), None)
+        seen: set[str] = set()
+        while isinstance(current, str) and current not in seen:
+            seen.add(current)
+            children = [c for c in (nodes[current].get(children_key) or []) if c in nodes]
+            if not children:
+                break
+            current = children[-1]
+    chain: list[dict[str, Any]] = []
+    visited: set[str] = set()
+    while isinstance(current, str) and current in nodes and current not in visited:
+        visited.add(current)
+        node = nodes[current]
+        if not isinstance(node, dict):
+            break
+        chain.append(node)
+        current = node.get(parent_key)
+    chain.reverse()
+    return chain, visited
+
+
 def _epoch(value: Any) -> datetime | None:
     """A Unix time in seconds, milliseconds, microseconds or nanoseconds (told apart by size), else None."""
     if (
