@@ -54,6 +54,7 @@ class Settings:
     think: bool | str | None = None
     dev_mode: bool = False
     theme: str = "light"
+    language: str = "auto"  # the interface's: auto (the system locale's), en or fr; core.i18n applies it
     connect_timeout: float = 3.0
     first_token_timeout: float = 600.0
     stall_timeout: float = 120.0
@@ -98,6 +99,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "think": (bool, str),
     "dev_mode": (bool,),
     "theme": (str,),
+    "language": (str,),
     "connect_timeout": (int, float),
     "first_token_timeout": (int, float),
     "stall_timeout": (int, float),
@@ -180,6 +182,8 @@ def _check(key: str, value: Any, where: str | Path) -> Any:
         raise ConfigError(where, f"'embedded' must be one of {', '.join(EMBEDDED_MODES)}, not '{value}'")
     if key == "theme" and value not in ("light", "dark"):
         raise ConfigError(where, f"'theme' must be light or dark, not '{value}'")
+    if key == "language" and value not in ("auto", "en", "fr"):
+        raise ConfigError(where, f"'language' must be auto, en or fr, not '{value}'")
     if key == "context_exchanges" and value < 0:
         raise ConfigError(where, "'context_exchanges' must be 0 or more")
     if key == "fallback_models" and not all(isinstance(m, str) for m in value):
@@ -195,6 +199,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         out["model"] = env["IA_MODEL"]
     if env.get("IA_EMBEDDED"):
         out["embedded"] = env["IA_EMBEDDED"].strip().lower()
+    if env.get("IA_LANG"):
+        out["language"] = env["IA_LANG"].strip().lower()
     if env.get("IA_DEV"):
         out["dev_mode"] = env["IA_DEV"].strip().lower() in ("1", "true", "yes", "on")
     return out

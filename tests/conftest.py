@@ -7,9 +7,12 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from core import i18n
 
 # Fixture modules contributed by each area; loaded only once they exist so areas can land independently.
 pytest_plugins = [
@@ -28,7 +31,7 @@ DEAD_HOST = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
-def ia_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def ia_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh IA_HOME per test; the repository's sav/, logs/ and data/ are never touched."""
     home = tmp_path / "ia_home"
     home.mkdir()
@@ -41,7 +44,13 @@ def ia_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HF_ENDPOINT", DEAD_HOST)
     for var in ("IA_MODEL", "IA_DEV", "OLLAMA_API_KEY", "OPENAI_API_KEY", "HF_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    return home
+    # English unless a test asks for French, whatever the machine's locale (tests compare English text).
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_TIME", "LC_NUMERIC", "IA_LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.set_language("en")
+    yield home
+    i18n.set_language("en")
 
 
 def _display_works(display: str) -> bool:

@@ -156,6 +156,7 @@ print(json.dumps({
     "ia_basic": len(problems.load_problems("ia_basic")),
     "kv": sorted(p.name for p in __import__("pathlib").Path(ui.icons.__file__).parent.glob("*.kv")),
     "hint": str(__import__("core.errors").errors.EmbeddedUnavailable("llama-cpp-python is missing")),
+    "french": (__import__("core.i18n").i18n.set_language("fr"), __import__("core.i18n").i18n.format_size(2e9))[1],
 }))
 """
     home = tmp_path / "home"
@@ -171,6 +172,7 @@ print(json.dumps({
     assert "ia_basic" in found["suites"] and found["ia_basic"] > 10
     assert found["kv"] == sorted(p.name for p in (REPO / "ui").glob("*.kv"))
     assert "Install IA_V3 again with its embedded extra" in found["hint"]  # not `pip install -e .` here
+    assert found["french"] == "2,0 Go"  # the catalogs are package data, compiled outside site-packages
     assert_site_packages_unchanged(installed)
 
 
