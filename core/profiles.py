@@ -13,6 +13,7 @@ import tomli_w
 
 from core.errors import ConfigError
 from core.fileio import atomic_write
+from core.i18n import _
 from core.slugs import is_safe_slug
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ def profile_path(settings: Settings, name: str) -> Path:
     """Where profile ``name`` lives; ConfigError for a name that cannot be a file name everywhere."""
     if not _NAME.fullmatch(name) or not is_safe_slug(name) or name.endswith("."):
         raise ConfigError(
-            f"profile '{name}'",
-            "a profile name uses letters, digits, '-', '_' or '.' (at most 64, no device names)",
+            _("profile '{name}'").format(name=name),
+            _("a profile name uses letters, digits, '-', '_' or '.' (at most 64, no device names)"),
         )
     return settings.profiles_dir / f"{name}.toml"
 
@@ -49,18 +50,21 @@ def _read(path: Path, name: str) -> Profile:
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8").removeprefix("\ufeff"))  # BOM: Windows editors
     except FileNotFoundError:
-        raise ConfigError(path, f"there is no profile named '{name}'") from None
+        raise ConfigError(path, _("there is no profile named '{name}'").format(name=name)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, f"not valid TOML ({exc})") from exc
+        raise ConfigError(path, _("not valid TOML ({error})").format(error=exc)) from exc
     except UnicodeDecodeError:
-        raise ConfigError(path, "not UTF-8 text") from None
+        raise ConfigError(path, _("not UTF-8 text")) from None
     except OSError as exc:
-        raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from exc
+        raise ConfigError(path, _("cannot be read ({error})").format(error=exc.strerror or exc)) from exc
     for key, value in data.items():
         if key not in _KEYS:
-            raise ConfigError(path, f"unknown key '{key}' (use {', '.join(_KEYS)})")
+            raise ConfigError(
+                path, _("unknown key '{key}' (use {choices})").format(key=key, choices=", ".join(_KEYS))
+            )
         if not isinstance(value, _KEYS[key]):
-            raise ConfigError(path, f"'{key}' must be a {'table' if _KEYS[key] is dict else 'string'}")
+            kind = _("'{key}' must be a table") if _KEYS[key] is dict else _("'{key}' must be a string")
+            raise ConfigError(path, kind.format(key=key))
     return Profile(name=name, **data)
 
 
@@ -87,7 +91,7 @@ def save_profile(settings: Settings, profile: Profile) -> Path:
     try:
         text = tomli_w.dumps(data)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(path, f"options cannot be saved as TOML ({exc})") from exc
+        raise ConfigError(path, _("options cannot be saved as TOML ({error})").format(error=exc)) from exc
     atomic_write(path, text.encode("utf-8"))
     return path
 
@@ -98,4 +102,4 @@ def delete_profile(settings: Settings, name: str) -> None:
     try:
         path.unlink()
     except FileNotFoundError:
-        raise ConfigError(path, f"there is no profile named '{name}'") from None
+        raise ConfigError(path, _("there is no profile named '{name}'").format(name=name)) from None

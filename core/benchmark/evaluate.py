@@ -41,6 +41,7 @@ from core.benchmark.records import Malformed, read_rows, write_lines
 from core.benchmark.samples import MALFORMED, NOTHING_EXTRACTED, Job, RowError, prepare
 from core.benchmark.sandbox import Limits, SampleResult, Sandbox
 from core.errors import BenchmarkError, IAError
+from core.i18n import _
 
 __all__ = [
     "EXACT_SCORING",
@@ -64,7 +65,9 @@ def is_vision_suite(problems: Mapping[str, Any] | Sequence[Any]) -> bool:
     items = list(problems.values()) if isinstance(problems, Mapping) else list(problems)
     kinds = {getattr(p, "kind", "code") for p in items}
     if len(kinds) > 1:
-        raise BenchmarkError("A suite cannot mix code problems and vision problems: split it in two files.")
+        raise BenchmarkError(
+            _("A suite cannot mix code problems and vision problems: split it in two files.")
+        )
     return kinds == {"vision"}
 
 
@@ -227,9 +230,11 @@ def evaluate_samples(
     try:
         rows = read_rows(samples_path)
     except FileNotFoundError:
-        raise BenchmarkError(f"{samples_path}: no such file.") from None
+        raise BenchmarkError(_("{path}: no such file.").format(path=samples_path)) from None
     except OSError as error:
-        raise BenchmarkError(f"{samples_path}: cannot be read ({error}).") from None
+        raise BenchmarkError(
+            _("{path}: cannot be read ({error}).").format(path=samples_path, error=error)
+        ) from None
     records = score_rows(
         problems, rows, workers=workers, timeout=timeout, sandbox=sandbox, progress=progress, prefer=prefer
     )
@@ -278,7 +283,7 @@ def selfcheck(
     started = time.monotonic()
     if is_vision_suite(problems):
         failures = check_known_answers(problems)
-        bad = {task for task, _ in failures}
+        bad = {task for task, _why in failures}
         return SelfcheckReport(
             total=len(problems),
             passed=sum(1 for task in problems if task not in bad),
