@@ -8,12 +8,13 @@ the fit verdict is judged from, as for installed models.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.i18n import N_, _
 from core.machine import GIB, FitVerdict, MachineResources, fits
 from core.model_records import ModelInfo
+from core.translated import TranslatedTable
 
 __all__ = ["CATALOGUE", "TIERS", "Recommendation", "Recommended", "machine_class", "recommend"]
 
@@ -85,24 +86,8 @@ CATALOGUE: dict[str, list[Recommendation]] = {
 }  # fmt: skip
 
 
-class _Translated(Mapping[str, str]):
-    """A table of marked English texts read in the interface's language: ``TIERS["cpu"]``."""
-
-    def __init__(self, texts: dict[str, str]) -> None:
-        self._texts = texts
-
-    def __getitem__(self, key: str) -> str:
-        return _(self._texts[key])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._texts)
-
-    def __len__(self) -> int:
-        return len(self._texts)
-
-
 # Each machine class as the list names it ("For a small machine, ..."), in the interface's language.
-TIERS: Mapping[str, str] = _Translated(
+TIERS: Mapping[str, str] = TranslatedTable(
     {"gpu8": N_("a GPU with 8 GB"), "cpu": N_("a CPU with enough RAM"), "small": N_("a small machine")}
 )
 

@@ -41,7 +41,7 @@ from core.benchmark.records import Malformed, read_rows, write_lines
 from core.benchmark.samples import MALFORMED, NOTHING_EXTRACTED, Job, RowError, prepare
 from core.benchmark.sandbox import Limits, SampleResult, Sandbox
 from core.errors import BenchmarkError, IAError
-from core.i18n import _
+from core.i18n import N_, _, format_decimal
 
 __all__ = [
     "EXACT_SCORING",
@@ -252,7 +252,7 @@ class SelfcheckReport:
     missing: list[str] = field(default_factory=list)
     isolation: str = ""
     duration_s: float = 0.0
-    subject: str = "canonical solutions pass"  # what was checked, for describe()
+    subject: str = N_("canonical solutions pass")  # what was checked, for describe() (translated there)
 
     @property
     def ok(self) -> bool:
@@ -262,11 +262,19 @@ class SelfcheckReport:
     def describe(self) -> str:
         """A few lines for a person."""
         lines = [
-            f"selfcheck: {self.passed}/{self.total} {self.subject} "
-            f"(isolation {self.isolation}, {self.duration_s:.1f} s)"
+            _("selfcheck: {passed}/{total} {subject} (isolation {isolation}, {seconds} s)").format(
+                passed=self.passed,
+                total=self.total,
+                subject=_(self.subject),
+                isolation=self.isolation,
+                seconds=format_decimal(self.duration_s, 1),
+            )
         ]
-        lines += [f"  FAIL {task}: {result}" for task, result in self.failures]
-        lines += [f"  NO CANONICAL SOLUTION {task}" for task in self.missing]
+        lines += [
+            "  " + _("FAIL {task}: {result}").format(task=task, result=result)
+            for task, result in self.failures
+        ]
+        lines += ["  " + _("NO CANONICAL SOLUTION {task}").format(task=task) for task in self.missing]
         return "\n".join(lines)
 
 
@@ -290,7 +298,7 @@ def selfcheck(
             failures=failures,
             isolation=EXACT_SCORING,
             duration_s=time.monotonic() - started,
-            subject="known answers score as passed (and wrong ones fail)",
+            subject=N_("known answers score as passed (and wrong ones fail)"),
         )
     sandbox = sandbox or Sandbox.detect()
     present = [p for p in problems.values() if p.canonical_solution]
