@@ -40,7 +40,7 @@ try:
 except ImportError:  # Windows: appends are not locked (a rare blank line, which every reader skips)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["append_lines", "atomic_write", "sync_folder", "temp_name", "write_error"]
+__all__ = ["append_lines", "atomic_write", "english_reason", "sync_folder", "temp_name", "write_error"]
 
 # What a failed write means in plain words (translated where the error is made).
 _REASONS = {
@@ -57,9 +57,16 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def write_error(path: Path | str, exc: OSError) -> StorageWriteError:
-    """A StorageWriteError for ``path`` whose reason says what ``exc`` means in plain words."""
+    """A StorageWriteError for ``path`` whose reason says what ``exc`` means in plain words, in the interface's
+    language."""
     known = _REASONS.get(exc.errno or 0)
     return StorageWriteError(Path(path), _(known) if known else exc.strerror or str(exc))
+
+
+def english_reason(exc: OSError) -> str:
+    """What ``exc`` means in plain English words, whatever the interface's language: for texts other programs
+    read (the embedded server's answers follow Ollama's API, in English)."""
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 def temp_name(path: Path) -> Path:

@@ -17,8 +17,8 @@ import pytest
 from config import Settings, load_settings
 from core import i18n
 from core.attachments import describe_size
-from core.context_meter import ContextUse
 from core.benchmark.evaluate import SelfcheckReport
+from core.context_meter import ContextUse
 from core.errors import (
     CapabilityMissing,
     ConfigError,
@@ -185,7 +185,9 @@ def test_what_core_returns_for_the_screens_reads_in_french(french, sm: SessionMa
     assert tier == "small" and entries[0].model.good_at == "conversation et raisonnement"
     assert describe_size(812) == "812 octets" and describe_size(100 * 1024) == "100,0 ko"
     assert FORMATS["html"] == "page web (HTML)" and "md" in FORMATS
-    check = SelfcheckReport(total=2, passed=1, failures=[("t/1", "failed")], isolation="bwrap", duration_s=1.25)
+    check = SelfcheckReport(
+        total=2, passed=1, failures=[("t/1", "failed")], isolation="bwrap", duration_s=1.25
+    )
     assert check.describe() == (
         "autovérification : 1/2 solutions de référence réussies (isolement bwrap, 1,2 s)\n  ÉCHEC t/1 : failed"
     ).replace(" :", NBSP + ":")
