@@ -131,6 +131,19 @@ _CAPABILITY_ADVICE = {
 }
 
 
+# The capabilities as a message names them (English: the capability itself).
+_CAPABILITY_NAMES = {
+    "thinking": N_("thinking"),
+    "images": N_("images"),
+    "vision": N_("vision"),
+    "tools": N_("tools"),
+    "insert": N_("insert"),
+    "completion": N_("completion"),
+    "chat": N_("chat"),
+    "generate": N_("generate"),
+}
+
+
 class CapabilityMissing(BackendError):
     """The model lacks a capability the request needs (thinking, images, tools, chat, generate, insert)."""
 
@@ -139,14 +152,13 @@ class CapabilityMissing(BackendError):
         self.capability = capability
         self.detail = detail
         known = _CAPABILITY_ADVICE.get(capability)
+        named = _(_CAPABILITY_NAMES[capability]) if capability in _CAPABILITY_NAMES else capability
         advice = (
-            _(known)
-            if known
-            else _("choose a model that supports {capability}").format(capability=capability)
+            _(known) if known else _("choose a model that supports {capability}").format(capability=named)
         )
         super().__init__(
             _("Model '{model}' does not support {capability}: {advice}.").format(
-                model=model, capability=capability, advice=advice
+                model=model, capability=named, advice=advice
             )
         )
 

@@ -151,7 +151,7 @@ def test_messages_are_translated_when_raised_not_when_imported(closed_port, ia_h
         vision = str(CapabilityMissing("tiny", "vision"))  # its advice comes from a table made at import
         assert (
             vision
-            == f"Le modèle 'tiny' ne gère pas vision{NBSP}: retirez l’image, ou choisissez un modèle doté de la vision."
+            == f"Le modèle 'tiny' ne gère pas la vision{NBSP}: retirez l’image, ou choisissez un modèle doté de la vision."
         )
         stalled = str(StreamStalled(2.5, "first token"))
         assert f"pendant 2,5 s (premier jeton){NBSP};" in stalled and "first_token_timeout" in stalled
