@@ -295,3 +295,22 @@ def test_the_benchmark_screen_in_french(app_driver, ia_home, monkeypatch):
     d.h.settle(4)
     assert [w.text for w in reversed(bench.ids.table.children)][:3] == ["Model", "Style", "Suite"]
     assert _card(bench).saved.startswith("Saved as profile “smollm2-135m-sweep-")
+
+
+def test_a_profile_that_cannot_be_written_is_said_on_the_card(app_driver, ia_home):
+    """IA_HOME/profiles is a file (a damaged home, a full or read-only disk acts the same): the card says the
+    profile could not be saved and why; nothing else changes and the button works again."""
+    d = app_driver
+    d.ready()
+    _sweep(d.server.url, ia_home, {"num_ctx": [1024]})
+    (ia_home / "profiles").write_text("not a folder", encoding="utf-8")
+    d.press(d.ids.bench_btn)
+    bench = d.ids.bench
+    d.wait(lambda: d.app.screen == "bench" and bench.sweeps, "the sweep on the benchmark screen")
+    card = _card(bench)
+    d.press(card.ids.save_btn)
+    d.wait(lambda: card.saved, "the failure to be said")
+    assert card.saved.startswith("Could not save the profile: "), card.saved
+    assert str(ia_home / "profiles") in card.saved
+    assert (ia_home / "profiles").read_text(encoding="utf-8") == "not a folder"
+    assert not card.saving and not card.ids.save_btn.disabled
