@@ -331,13 +331,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             ]
         )
     console.print(table)
-    methods = sorted({s.method for _, s in comparison.runs if s.method})
+    methods = sorted({s.method for _store, s in comparison.runs if s.method})
     if methods:
         console.print(_("Intervals: {methods}.").format(methods="; ".join(methods)), markup=False)
     for verdict in comparison.verdicts:
         console.print(verdict, markup=False)
     if args.write:
-        _say_reports(bench.report([store for store, _ in comparison.runs]))
+        _say_reports(bench.report([store for store, _summary in comparison.runs]))
     return 0
 
 
