@@ -106,7 +106,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(scripted_server, ia_home, prob
             proc.kill()
     assert proc.returncode == 130, err
     flat = " ".join(out.split())
-    assert "Stopped: 1 new sample(s) saved" in flat and "--resume" in flat
+    assert "Stopped: 1 new sample saved" in flat and "--resume" in flat
     assert engine.wait_generation_end().stopped_by_cancel
     run_dir = next((ia_home / "data" / "generated" / "smollm2_135m").iterdir())
     lines = (run_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines()
@@ -313,6 +313,6 @@ def test_ctrl_c_before_the_first_token_stops_the_embedded_server_cleanly(ia_home
             proc.kill()
     assert proc.returncode == 130, err
     flat = " ".join(out.split())
-    assert "Stopped: 0 new sample(s) saved" in flat  # interrupted mid-request
+    assert "Stopped: 0 new samples saved" in flat  # interrupted mid-request
     assert "Letting the embedded server finish its current step" in flat
     assert "Traceback" not in err and "graceful shutdown" not in err and "ASGI" not in err, err
