@@ -208,7 +208,7 @@ def test_session_commands(terminal_factory, scripted_server, ia_home: Path, tmp_
     hits = term.expect("Open one with /load NUMBER.")
     assert "Capitals of Europe (capitals-of-europe" in hits and "Other (" not in hits
     term.say("/load 1")
-    term.expect("Loaded Capitals of Europe (capitals-of-europe): 2 messages, 1 replies.")
+    term.expect("Loaded Capitals of Europe (capitals-of-europe): 2 messages, 1 reply.")
     out_md = tmp_path / "export.md"
     out_json = tmp_path / "export.json"
     term.say(f"/export md {out_md}")
@@ -342,8 +342,8 @@ def test_help_lists_commands_and_multiline_keys(terminal_factory) -> None:
 
     usages = [c.usage for c in commands()]
     assert (
-        len(usages) == 28
-    )  # the 25 original commands (/copy code K shares /copy's line), /import, /file, /versions
+        len(usages) == 29
+    )  # the 25 original commands (/copy code K shares /copy's line), /import, /file, /versions, /lang
     for usage in usages:
         assert usage in text
     assert "Alt+Enter" in text and '"""' in text
