@@ -304,7 +304,9 @@ def _stats(state: CliState, arg: str) -> None:
         parts = [
             _("model {name}").format(name=message.model),
             _("total {seconds} s").format(seconds=format_decimal(s.get("total_s") or 0, 2)),
-            _("{count} tokens").format(count=format_number(s.get("eval_count") or 0)),
+            ngettext("{count} token", "{count} tokens", s.get("eval_count") or 0).format(
+                count=format_number(s.get("eval_count") or 0)
+            ),
             _("{rate} tok/s").format(rate=format_decimal(s.get("gen_tps") or 0, 1)),
         ]
         state.out.print(" · ".join(parts), markup=False)

@@ -100,9 +100,12 @@ def format_stats(stats: StreamStats) -> str:
         parts.append(_("tok/s not reported (the server sent no token counts)"))
     parts.append(_("total {seconds} s").format(seconds=format_decimal(stats.total_s, 2)))
     if stats.eval_count is not None:
-        parts.append(_("{count} tokens").format(count=format_number(stats.eval_count)))
+        count = stats.eval_count
+        parts.append(ngettext("{count} token", "{count} tokens", count).format(count=format_number(count)))
     if stats.prompt_eval_count is not None:
-        parts.append(_("prompt {count} tokens").format(count=format_number(stats.prompt_eval_count)))
+        count = stats.prompt_eval_count
+        message = ngettext("prompt {count} token", "prompt {count} tokens", count)
+        parts.append(message.format(count=format_number(count)))
     if stats.load_s:
         parts.append(_("load {seconds} s").format(seconds=format_decimal(stats.load_s, 2)))
     if stats.done_reason and stats.done_reason != "stop":

@@ -239,6 +239,9 @@ def test_dev_timings_use_the_language_s_numbers(scripted_server, ia_home: Path) 
     assert timings.startswith("premier jeton ") and " · total " in timings, timings
     rate = timings.split(" jetons/s")[0].rsplit(" ", 1)[-1]
     assert "," in rate and "." not in rate, timings  # 12,3 jetons/s, not 12.3
+    prompt = next(part for part in timings.split(" · ") if part.startswith("prompt "))
+    count, word = prompt.split()[1:]
+    assert word == ("jeton" if int(count) <= 1 else "jetons"), timings  # French: 0 and 1 are singular
     english = run_cli(["-m", MODEL, "--dev", "--plain", "--lang", "en", "hello"], env)
     line = next(line for line in english.stderr.splitlines() if "tok/s" in line)
     assert line.startswith("first token ") and "." in line.split(" tok/s")[0].rsplit(" ", 1)[-1], line
