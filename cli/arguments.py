@@ -40,11 +40,12 @@ ARGPARSE_MESSAGES = (
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter (description and epilog kept as written) with section titles punctuated as the
-    language does it: "options:" in English, "options :" in French (argparse adds a bare colon itself)."""
+    language does it: "options:" in English, "options :" in French (argparse adds a bare colon itself; a
+    space a catalog puts after the title for the same purpose is not doubled)."""
 
     def start_section(self, heading: str | None) -> None:
         if heading:
-            titled = _("{heading}:").format(heading=heading)
+            titled = _("{heading}:").format(heading=heading.rstrip())
             heading = titled[:-1] if titled.endswith(":") else titled
         super().start_section(heading)
 

@@ -125,7 +125,7 @@ def _recommended(state: CliState, manager: ModelManager, resources: Any, install
         else _("Recommended for {machine}, from Ollama's library: /pull NAME")
     )
     state.out.print(message.format(machine=_(TIERS[tier])), markup=False)
-    table = Table(_("name"), _("size"), _("parameters"), _("good at"), _("fits here"), _("runs"))
+    table = Table(_("name"), _("size"), _("parameters"), _("good at"), _("fits here"), _("would run"))
     for entry in entries:
         verdict = entry.verdict
         label = _("installed") if entry.installed else verdict.label

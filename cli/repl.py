@@ -115,6 +115,7 @@ def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespa
     state.reader = LineReader(settings.data_dir / "cli_history")
     state.chat.format = args.format
     state.pending_images = list(args.attach)  # -a: attached to the first message
+    warm: threading.Thread | None = None
     try:
         if args.cont:
             conv = continued_session(state.sessions, args, state.err)
@@ -137,10 +138,16 @@ def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespa
         if settings.dev_mode:
             _pick_model(state)
         # Build the official client while the user types, so the prompt appears without waiting for it.
-        threading.Thread(target=backend.client.warm, name="ia-warm-client", daemon=True).start()
+        warm = threading.Thread(target=backend.client.warm, name="ia-warm-client", daemon=True)
+        warm.start()
         _loop(state)
     finally:
         state.sessions.close()
+        if warm is not None:
+            # Leaving right after the start: let the import finish. A daemon thread still inside an
+            # extension module's code when Python finalizes can abort the process ("FATAL: exception not
+            # rethrown", exit status 134) after "Bye.".
+            warm.join(timeout=10)
     return 0
 
 

@@ -123,6 +123,24 @@ def test_ctrl_c_at_the_prompt_does_not_leave(terminal_factory) -> None:
     term.expect("Bye.")
 
 
+def test_leaving_right_after_the_start_exits_cleanly(terminal_factory) -> None:
+    """The official client is built on a background thread while the prompt waits; leaving before it is
+    done used to abort the process after "Bye." about one time in five ("FATAL: exception not rethrown",
+    status 134, the thread killed inside an extension module as Python finalized). Ten quick exits in a
+    row all end with status 0."""
+    for _attempt in range(10):
+        term = terminal_factory("-m", MODEL, "--plain")
+        term.prompt()
+        term.say("/quit")
+        term.expect("Bye.")
+        term.child.expect(pexpect.EOF, timeout=20)
+        rest = term.child.before
+        term.child.wait()
+        term.child.close()
+        assert "FATAL" not in rest, rest
+        assert (term.child.exitstatus, term.child.signalstatus) == (0, None), rest
+
+
 def test_multiline_block_is_sent_as_one_message(terminal_factory, scripted_server) -> None:
     term = terminal_factory("-m", MODEL, "--plain")
     term.prompt()
