@@ -2,6 +2,10 @@
 
 Heavy modules (ollama, rich, prompt_toolkit) are imported only after the flags are parsed, so ``--help`` and
 ``--version`` are instant and the interactive prompt appears quickly.
+
+The language (``--lang``, else config.toml's ``language`` / ``IA_LANG``, else the locale) is chosen before
+the parser is built, so ``--help`` and usage errors are in it too (cli.arguments), and again once the
+settings are loaded for good.
 """
 
 from __future__ import annotations
@@ -12,6 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cli.arguments import (
+    LANG_CHOICES,
+    HelpFormatter,
+    language_from_argv,
+    option_from_argv,
+    translate_argparse,
+)
+from core.i18n import N_, _, set_language
+
 if TYPE_CHECKING:
     from config import Settings
 
@@ -21,9 +34,10 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-_EPILOG = """\
+_EPILOG = N_("""\
 exit codes: 0 done, 1 a problem on this machine (files, settings), 2 bad usage, 3 server unreachable,
 4 model not found, 5 other server error, 130 interrupted. Without a PROMPT on a terminal, an interactive chat starts (type /help there).
+The language: --lang en|fr|auto, else config.toml's language or IA_LANG, else the locale (LANG); /lang in the chat.
 Text piped on stdin is added to the prompt: git diff | python main.py "Review this diff"
 One-shot flags as in `ollama run` and `llm`:
   python main.py -o temperature 0.2 -o stop '["\\n\\n"]' -s "Answer in French." "Hello"
@@ -31,7 +45,7 @@ One-shot flags as in `ollama run` and `llm`:
   python main.py -c "And in German?"                  (continue the last conversation)
   python main.py --format json "Three colours as a JSON list"; --format schema.json for a JSON schema
   python main.py --think=high --keepalive 30m -n "A private question"   (-n: nothing is saved)
-"""
+""")
 
 
 def version() -> str:
@@ -60,7 +74,9 @@ def _host(value: str) -> str:
         parse_host(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
-            f"'{value}' is not a server address ({exc}); write it like 127.0.0.1:11434"
+            _("'{value}' is not a server address ({detail}); write it like 127.0.0.1:11434").format(
+                value=value, detail=exc
+            )
         ) from None
     return value
 
@@ -111,7 +127,7 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        print(f"IA_V3 {version()}")
+        print(f"IA_V3 {version()}")  # i18n: the program's name and version
         parser.exit()
 
 
@@ -119,102 +135,132 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line flags of main.py."""
     p = argparse.ArgumentParser(
         prog=None,  # the name it was started by: main.py, or iav3 (the console script)
-        description="Chat with local models served by Ollama or by the embedded llama.cpp backend.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_("Chat with local models served by Ollama or by the embedded llama.cpp backend."),
+        epilog=_(_EPILOG),
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("prompt", nargs="*", help="send this prompt, print the reply and exit (one-shot)")
+    p.add_argument(
+        "prompt",
+        nargs="*",
+        metavar=_("PROMPT"),
+        help=_("send this prompt, print the reply and exit (one-shot)"),
+    )
     p.add_argument(
         "-m",
         "--model",
-        help="model to use (default: the session's, IA_MODEL or config.toml's, else smollm2:135m on the "
-        "embedded backend or the first installed)",
+        metavar=_("MODEL"),
+        help=_(
+            "model to use (default: the session's, IA_MODEL or config.toml's, else smollm2:135m on the "
+            "embedded backend or the first installed)"
+        ),
     )
     continued = p.add_mutually_exclusive_group()
     continued.add_argument(
-        "--session", metavar="NAME", help="continue this session (slug or title); created if new"
+        "--session", metavar=_("NAME"), help=_("continue this session (slug or title); created if new")
     )
     continued.add_argument(
-        "-c", "--continue", dest="cont", action="store_true", help="continue the last conversation"
+        "-c", "--continue", dest="cont", action="store_true", help=_("continue the last conversation")
     )
-    p.add_argument("--json", action="store_true", help="one-shot: print one JSON record instead of the text")
+    p.add_argument(
+        "--json", action="store_true", help=_("one-shot: print one JSON record instead of the text")
+    )
     backend = p.add_mutually_exclusive_group()
-    backend.add_argument("--embedded", action="store_true", help="use the embedded llama.cpp backend")
-    backend.add_argument("--no-embedded", action="store_true", help="never fall back to the embedded backend")
+    backend.add_argument("--embedded", action="store_true", help=_("use the embedded llama.cpp backend"))
+    backend.add_argument(
+        "--no-embedded", action="store_true", help=_("never fall back to the embedded backend")
+    )
     p.add_argument(
         "--host",
         metavar="URL",
         type=_host,
-        help="Ollama server (default: OLLAMA_HOST or 127.0.0.1:11434), or an OpenAI-compatible one: a URL "
-        "ending in /v1 (llama-server, LM Studio, vLLM: http://127.0.0.1:8080/v1) or openai:URL; "
-        "OPENAI_API_KEY is sent when set",
+        help=_(
+            "Ollama server (default: OLLAMA_HOST or 127.0.0.1:11434), or an OpenAI-compatible one: a URL "
+            "ending in /v1 (llama-server, LM Studio, vLLM: http://127.0.0.1:8080/v1) or openai:URL; "
+            "OPENAI_API_KEY is sent when set"
+        ),
     )
-    p.add_argument("--home", metavar="DIR", help="data folder holding sav/, logs/, data/ (default: IA_HOME)")
-    p.add_argument("--profile", metavar="NAME", help="apply a saved profile (model, system prompt, options)")
-    p.add_argument("--plain", action="store_true", help="plain text output instead of rendered Markdown")
+    p.add_argument(
+        "--home", metavar=_("DIR"), help=_("data folder holding sav/, logs/, data/ (default: IA_HOME)")
+    )
+    p.add_argument(
+        "--profile", metavar=_("NAME"), help=_("apply a saved profile (model, system prompt, options)")
+    )
+    p.add_argument("--plain", action="store_true", help=_("plain text output instead of rendered Markdown"))
+    p.add_argument(
+        "--lang",
+        choices=LANG_CHOICES,
+        help=_(
+            "the language of the interface for this run: en, fr, or auto (the locale's); default: "
+            "config.toml's language or IA_LANG, else the locale"
+        ),
+    )
     p.add_argument(
         "-s",
         "--system",
-        metavar="TEXT",
-        help="system prompt (of the new conversation, or replacing the continued one's)",
+        metavar=_("TEXT"),
+        help=_("system prompt (of the new conversation, or replacing the continued one's)"),
     )
     p.add_argument(
         "-o",
         "--option",
         nargs=2,
         action="append",
-        metavar=("KEY", "VALUE"),
+        metavar=(_("KEY"), _("VALUE")),
         default=[],
-        help="a model option for this run, e.g. -o temperature 0.2 -o num_ctx 8192 "
-        "(repeatable; any option of Ollama's API; stop takes a string or a JSON list)",
+        help=_(
+            "a model option for this run, e.g. -o temperature 0.2 -o num_ctx 8192 "
+            "(repeatable; any option of Ollama's API; stop takes a string or a JSON list)"
+        ),
     )
     p.add_argument(
         "-a",
         "--attach",
         "--attachment",
         dest="attach",
-        metavar="FILE",
+        metavar=_("FILE"),
         action="append",
         default=[],
         type=_checked(_image),
-        help="attach an image to the prompt (repeatable; the model needs vision)",
+        help=_("attach an image to the prompt (repeatable; the model needs vision)"),
     )
     p.add_argument(
         "--format",
-        metavar="json|SCHEMA_FILE",
+        metavar=_("json|SCHEMA_FILE"),
         type=_checked(_format),
-        help="structured reply: json, or a JSON schema (a file, or inline {...}); /set format in the chat",
+        help=_("structured reply: json, or a JSON schema (a file, or inline {...}); /set format in the chat"),
     )
     thinking = p.add_mutually_exclusive_group()
     thinking.add_argument(
         "--think",
-        metavar="LEVEL",
+        metavar=_("LEVEL"),
         nargs="?",
         const=True,
         type=_checked(_think),
-        help="ask a thinking model to think (--think=low|medium|high for a level)",
+        help=_("ask a thinking model to think (--think=low|medium|high for a level)"),
     )
     thinking.add_argument(
         "--no-think",
         dest="think",
         action="store_false",
         default=None,
-        help="ask a thinking model not to think",
+        help=_("ask a thinking model not to think"),
     )
     p.add_argument(
         "--keepalive",
-        metavar="DURATION",
+        metavar=_("DURATION"),
         type=_checked(_keepalive),
-        help="how long the model stays loaded after the reply: 5m, 1h, 0 (unload now), -1 (forever)",
+        help=_("how long the model stays loaded after the reply: 5m, 1h, 0 (unload now), -1 (forever)"),
     )
     p.add_argument(
         "-n",
         "--no-log",
         action="store_true",
-        help="one-shot: save nothing of the exchange (no session, logs, DEV records or search index)",
+        help=_("one-shot: save nothing of the exchange (no session, logs, DEV records or search index)"),
     )
-    p.add_argument("--dev", action="store_true", help="DEV mode: pick the model, show timings, log requests")
-    p.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    p.add_argument(
+        "--dev", action="store_true", help=_("DEV mode: pick the model, show timings, log requests")
+    )
+    p.add_argument("--version", action=_VersionAction, help=_("print the version and exit"))
     return p
 
 
@@ -235,6 +281,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "embedded": embedded,
         "think": args.think,
         "keep_alive": args.keepalive,
+        "language": args.lang,
     }
 
 
@@ -246,11 +293,15 @@ def apply_profile(settings: Settings, name: str, args: argparse.Namespace | None
     if not profile_path(settings, name).is_file():
         names = [p.name for p in list_profiles(settings)]
         known = (
-            f"saved ones: {', '.join(names)}" if names else f"none is saved in {settings.profiles_dir} yet"
+            _("saved ones: {names}").format(names=", ".join(names))
+            if names
+            else _("none is saved in {folder} yet").format(folder=settings.profiles_dir)
         )
         raise IAError(
-            f"There is no profile named '{name}' ({known}); create it with "
-            f'python tools/update_system_prompt.py set {name} "SYSTEM PROMPT" --model MODEL.'
+            _(
+                "There is no profile named '{name}' ({known}); create it with "
+                'python tools/update_system_prompt.py set {name} "SYSTEM PROMPT" --model MODEL.'
+            ).format(name=name, known=known)
         )
     profile = load_profile(settings, name)
     if profile.model and not (args is not None and args.model):
@@ -259,6 +310,18 @@ def apply_profile(settings: Settings, name: str, args: argparse.Namespace | None
         settings.system_prompt = profile.system_prompt
     settings.options = {**settings.options, **profile.options}
     return profile.name
+
+
+def _configured_language(raw: list[str]) -> str:
+    """The language config.toml or IA_LANG asks for (the home from ``--home`` when given), read before the
+    flags are parsed; "auto" when they cannot be read (the failure is reported once they are loaded)."""
+    from config import load_settings
+    from core.errors import IAError
+
+    try:
+        return load_settings({"home": option_from_argv(raw, "--home")}).language
+    except (IAError, OSError, ValueError):
+        return "auto"
 
 
 def _fail(message: str, code: int) -> int:
@@ -270,8 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     from cli.flags import normalise_argv
 
+    raw = normalise_argv(sys.argv[1:] if argv is None else list(argv))
+    set_language(language_from_argv(raw) or _configured_language(raw))
+    translate_argparse()
     parser = build_parser()
-    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
+    args = parser.parse_args(raw)
     args.options = {}
     if args.option:
         from cli.flags import parse_options
@@ -280,16 +346,19 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args.options = parse_options(tuple(pair) for pair in args.option)
         except SetValueError as exc:
-            parser.error(f"argument -o/--option: {exc}")
+            parser.error(
+                _("argument %(argument_name)s: %(message)s")
+                % {"argument_name": "-o/--option", "message": exc}
+            )
     prompt = " ".join(args.prompt).strip()
     piped = "" if sys.stdin is None or sys.stdin.isatty() else _read_stdin()
     interactive = not prompt and not piped.strip() and sys.stdin is not None and sys.stdin.isatty()
     if not interactive and not prompt and not piped.strip():
-        parser.error("nothing to send: give a PROMPT or pipe text on stdin")
+        parser.error(_("nothing to send: give a PROMPT or pipe text on stdin"))
     if interactive and args.json:
-        parser.error("--json needs a PROMPT (it is for one-shot use)")
+        parser.error(_("--json needs a PROMPT (it is for one-shot use)"))
     if interactive and args.no_log:
-        parser.error("-n/--no-log needs a PROMPT (it is for one-shot use)")
+        parser.error(_("-n/--no-log needs a PROMPT (it is for one-shot use)"))
 
     from config import load_settings
     from core.errors import IAError, exit_code
@@ -298,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(_flags(args))
     except IAError as exc:
         return _fail(str(exc), exit_code(exc))
+    set_language(settings.language)  # --lang, else config.toml / IA_LANG, else the locale
     if args.profile:
         try:
             apply_profile(settings, args.profile, args)
@@ -307,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(settings, args, prompt, piped, interactive)
     except KeyboardInterrupt:
-        return _fail("Interrupted.", EXIT_INTERRUPTED)
+        return _fail(_("Interrupted."), EXIT_INTERRUPTED)
 
 
 def _run(settings: Settings, args: argparse.Namespace, prompt: str, piped: str, interactive: bool) -> int:
@@ -339,7 +409,13 @@ def _run(settings: Settings, args: argparse.Namespace, prompt: str, piped: str, 
         return _fail(str(exc), exit_code(exc))
     except Exception as exc:  # a bug: say where the details are instead of a bare traceback
         log.exception("unexpected error in the CLI")
-        where = "above (-n writes no log)" if args.no_log else f"in {settings.logs_dir / 'technical.log'}"
-        return _fail(f"Unexpected error ({type(exc).__name__}: {exc}); details are {where}.", 5)
+        message = (
+            _("Unexpected error ({error}); details are above (-n writes no log).")
+            if args.no_log
+            else _("Unexpected error ({error}); details are in {log}.")
+        )
+        return _fail(
+            message.format(error=f"{type(exc).__name__}: {exc}", log=settings.logs_dir / "technical.log"), 5
+        )
     finally:
         backend.close()

@@ -1,10 +1,12 @@
-"""Chat commands: /copy, /code, /system, /set, /image, /file, /regen, /versions, /stats, /dev, /profile."""
+"""Chat commands: /copy, /code, /system, /set, /image, /file, /regen, /versions, /stats, /dev, /profile,
+/lang."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from cli.commands import CommandError, command
+from core.i18n import N_, _, format_decimal, format_number, ngettext
 
 if TYPE_CHECKING:
     from cli.state import CliState
@@ -27,69 +29,81 @@ def _copy(state: CliState, text: str, what: str) -> None:
     except ClipboardError as exc:
         state.err.print(str(exc), style="red", markup=False)
         return
-    state.out.print(f"Copied {what} ({len(text)} characters).")
+    count = len(text)
+    message = ngettext("Copied {what} ({count} character).", "Copied {what} ({count} characters).", count)
+    state.out.print(message.format(what=what, count=format_number(count)))
 
 
-@command("copy", "/copy [N] | /copy code [K]", "copy the last N replies, or code block K of the last reply")
+@command(
+    "copy", N_("/copy [N] | /copy code [K]"), N_("copy the last N replies, or code block K of the last reply")
+)
 def _copy_cmd(state: CliState, arg: str) -> None:
     from core.sav_manager import extract_code_blocks
 
     replies = _replies(state)
     if not replies:
-        raise CommandError("There is no reply to copy yet.")
+        raise CommandError(_("There is no reply to copy yet."))
     words = arg.split()
     if words and words[0].lower() == "code":
         blocks = extract_code_blocks(replies[-1].content)
         if not blocks:
-            raise CommandError("The last reply has no code block.")
+            raise CommandError(_("The last reply has no code block."))
         k = _positive(words[1] if len(words) > 1 else "1", "K")
         if k > len(blocks):
-            raise CommandError(f"The last reply has {len(blocks)} code block(s); there is no block {k}.")
-        _copy(state, blocks[k - 1].code, f"code block {k} of {len(blocks)}")
+            message = ngettext(
+                "The last reply has {count} code block; there is no block {k}.",
+                "The last reply has {count} code blocks; there is no block {k}.",
+                len(blocks),
+            )
+            raise CommandError(message.format(count=len(blocks), k=k))
+        _copy(state, blocks[k - 1].code, _("code block {k} of {count}").format(k=k, count=len(blocks)))
         return
     n = _positive(words[0] if words else "1", "N")
     chosen = replies[-n:]
-    label = "the last reply" if len(chosen) == 1 else f"the last {len(chosen)} replies"
+    label = ngettext("the last reply", "the last {count} replies", len(chosen)).format(count=len(chosen))
     _copy(state, "\n\n".join(m.content for m in chosen), label)
 
 
 def _positive(raw: str, name: str) -> int:
     if not raw.isdigit() or int(raw) < 1:
-        raise CommandError(f"{name} must be a whole number from 1 up, not '{raw}'.")
+        raise CommandError(
+            _("{name} must be a whole number from 1 up, not '{raw}'.").format(name=name, raw=raw)
+        )
     return int(raw)
 
 
-@command("code", "/code", "list the code files saved from this conversation's replies")
+@command("code", N_("/code"), N_("list the code files saved from this conversation's replies"))
 def _code(state: CliState, arg: str) -> None:
     if state.conv is None:
-        state.out.print("No conversation yet.")
+        state.out.print(_("No conversation yet."))
         return
     files = state.sessions.code_files(state.conv)
     if not files:
-        state.out.print("No code file saved in this conversation yet.")
+        state.out.print(_("No code file saved in this conversation yet."))
         return
     for path in files:
         state.out.print(str(path), markup=False)
 
 
-@command("system", "/system [TEXT | --clear]", "show or set the system prompt of this conversation")
+@command("system", N_("/system [TEXT | --clear]"), N_("show or set the system prompt of this conversation"))
 def _system(state: CliState, arg: str) -> None:
     current = state.conv.system_prompt if state.conv is not None else state.settings.system_prompt
     if not arg:
-        state.out.print(f"System prompt: {current}" if current else "No system prompt.", markup=False)
+        shown = _("System prompt: {text}").format(text=current) if current else _("No system prompt.")
+        state.out.print(shown, markup=False)
         return
     text = "" if arg == "--clear" else arg
     state.settings.system_prompt = text
     if state.conv is not None:
         state.conv.system_prompt = text
         state.sessions.save(state.conv)
-    state.out.print("System prompt cleared." if not text else "System prompt set.")
+    state.out.print(_("System prompt cleared.") if not text else _("System prompt set."))
 
 
 @command(
     "set",
-    "/set KEY VALUE",
-    "temperature, top_p, seed, num_ctx, num_predict, context, keep_alive, think, format (json|FILE|off)",
+    N_("/set KEY VALUE"),
+    N_("temperature, top_p, seed, num_ctx, num_predict, context, keep_alive, think, format (json|FILE|off)"),
 )
 def _set(state: CliState, arg: str) -> None:
     from cli.set_values import SETTABLE, SetValueError, parse_value
@@ -98,13 +112,13 @@ def _set(state: CliState, arg: str) -> None:
         from rich.table import Table
 
         options = {**state.settings.options, **(state.conv.options if state.conv else {})}
-        table = Table("key", "value", "takes", box=None, pad_edge=False, header_style="bold")
+        table = Table(_("key"), _("value"), _("takes"), box=None, pad_edge=False, header_style="bold")
         for key, s in SETTABLE.items():
-            table.add_row(key, _shown(_current(state, key, options), key), s.takes)
+            table.add_row(key, _shown(_current(state, key, options), key), _(s.takes))
         state.out.print(table)
-        state.out.print("Reset one with /set KEY default.")
+        state.out.print(_("Reset one with /set KEY default."))
         return
-    key, _, raw = arg.partition(" ")
+    key, _sep, raw = arg.partition(" ")
     try:
         settable, value = parse_value(key, raw)
     except SetValueError as exc:
@@ -134,7 +148,8 @@ def _set(state: CliState, arg: str) -> None:
 
 
 def _shown(value: object, key: str = "") -> str:
-    """A /set value as the user types it: default, on/off, or the value (a format: json, schema ..., off)."""
+    """A /set value as the user types it: default, on/off, or the value (a format: json, schema ..., off).
+    These words are what /set takes, so they stay as they are in every language."""
     if key == "format":
         from cli.set_values import format_label
 
@@ -156,13 +171,14 @@ def _current(state: CliState, key: str, options: dict) -> object:
     return options.get(key)
 
 
-@command("image", "/image PATH", "attach an image to your next message")
+@command("image", N_("/image PATH"), N_("attach an image to your next message"))
 def _image(state: CliState, arg: str) -> None:
     if not arg:
         if state.pending_images:
-            state.out.print("Attached: " + ", ".join(str(p) for p in state.pending_images), markup=False)
+            names = ", ".join(str(p) for p in state.pending_images)
+            state.out.print(_("Attached: {names}").format(names=names), markup=False)
             return
-        raise CommandError("Give the path of an image file.")
+        raise CommandError(_("Give the path of an image file."))
     from cli.flags import check_image
     from cli.set_values import SetValueError
 
@@ -171,16 +187,19 @@ def _image(state: CliState, arg: str) -> None:
     except SetValueError as exc:
         raise CommandError(str(exc)) from None
     state.pending_images.append(path)
-    state.out.print(f"Attached {path.name}; it goes with your next message.", markup=False)
+    state.out.print(
+        _("Attached {name}; it goes with your next message.").format(name=path.name), markup=False
+    )
 
 
-@command("file", "/file PATH", "attach a text or code file to your next message")
+@command("file", N_("/file PATH"), N_("attach a text or code file to your next message"))
 def _file(state: CliState, arg: str) -> None:
     if not arg:
         if state.pending_files:
-            state.out.print("Attached: " + ", ".join(f.label for f in state.pending_files), markup=False)
+            names = ", ".join(f.label for f in state.pending_files)
+            state.out.print(_("Attached: {names}").format(names=names), markup=False)
             return
-        raise CommandError("Give the path of a text or code file.")
+        raise CommandError(_("Give the path of a text or code file."))
     from core.attachments import AttachmentRefused, read_attachment
 
     try:
@@ -188,13 +207,17 @@ def _file(state: CliState, arg: str) -> None:
     except AttachmentRefused as exc:
         raise CommandError(str(exc)) from None
     state.pending_files.append(attachment)
-    state.out.print(f"Attached {attachment.label}; it goes with your next message.", markup=False)
+    state.out.print(
+        _("Attached {name}; it goes with your next message.").format(name=attachment.label), markup=False
+    )
 
 
-@command("regen", "/regen", "answer the last message again (the earlier replies are kept as versions)")
+@command(
+    "regen", N_("/regen"), N_("answer the last message again (the earlier replies are kept as versions)")
+)
 def _regen(state: CliState, arg: str) -> None:
     if state.conv is None or not state.conv.messages:
-        raise CommandError("There is nothing to regenerate yet.")
+        raise CommandError(_("There is nothing to regenerate yet."))
     turn = state.chat.regenerate(state.conv, model=state.model or None)
     if turn.error is not None and turn.user_message is None:
         state.err.print(str(turn.error), style="red", markup=False)
@@ -203,7 +226,9 @@ def _regen(state: CliState, arg: str) -> None:
     reply = turn.message
     if reply is not None and reply.versions and state.conv.messages and state.conv.messages[-1] is reply:
         state.out.print(
-            f"Version {reply.version + 1} of {len(reply.versions) + 1} of this reply (/versions lists them).",
+            _("Version {n} of {total} of this reply (/versions lists them).").format(
+                n=reply.version + 1, total=len(reply.versions) + 1
+            ),
             markup=False,
         )
 
@@ -220,41 +245,52 @@ def _preview(text: str, width: int = 70) -> str:
 
 
 @command(
-    "versions", "/versions [N]", "the versions of the last regenerated or edited message; N shows version N"
+    "versions",
+    N_("/versions [N]"),
+    N_("the versions of the last regenerated or edited message; N shows version N"),
 )
 def _versions(state: CliState, arg: str) -> None:
     from core import versions
 
     index = _versioned(state)
     if state.conv is None or index is None:
-        raise CommandError("No message here has other versions yet (/regen makes one).")
+        raise CommandError(_("No message here has other versions yet (/regen makes one)."))
     head = state.conv.messages[index]
-    total, what = versions.count(head), "reply" if head.role == "assistant" else "message"
+    total, what = versions.count(head), _("reply") if head.role == "assistant" else _("message")
     if not arg:
         current = head.version
         alternatives = versions.alternatives(state.conv, index)
-        state.out.print(f"Message {index + 1} ({what}) has {total} versions:", markup=False)
+        state.out.print(
+            _("Message {n} ({what}) has {total} versions:").format(n=index + 1, what=what, total=total),
+            markup=False,
+        )
         for n, tail in enumerate(alternatives, start=1):
             mark = "*" if n == current + 1 else " "
-            after = f"  (+{len(tail) - 1} after it)" if len(tail) > 1 else ""
-            state.out.print(f"{mark} {n}. {_preview(tail[0].content) or '(empty)'}{after}", markup=False)
-        state.out.print("/versions N shows version N (* = shown, and sent as context).", markup=False)
+            after = _("  (+{count} after it)").format(count=len(tail) - 1) if len(tail) > 1 else ""
+            preview = _preview(tail[0].content) or _("(empty)")
+            state.out.print(f"{mark} {n}. {preview}{after}", markup=False)
+        state.out.print(_("/versions N shows version N (* = shown, and sent as context)."), markup=False)
         return
     if not arg.isdigit() or not 1 <= int(arg) <= total:
-        raise CommandError(f"Give a version number from 1 to {total}.")
+        raise CommandError(_("Give a version number from 1 to {total}.").format(total=total))
     from core.errors import IAError
 
     try:
         state.sessions.switch_version(state.conv, index, int(arg) - 1)
     except IAError as exc:
         raise CommandError(str(exc)) from None
-    state.out.print(f"Version {arg} of {total} of message {index + 1} ({what}):", markup=False)
+    state.out.print(
+        _("Version {n} of {total} of message {index} ({what}):").format(
+            n=arg, total=total, index=index + 1, what=what
+        ),
+        markup=False,
+    )
     for msg in state.conv.messages[index:]:
-        who = "You" if msg.role == "user" else "Assistant" if msg.role == "assistant" else "System"
-        state.out.print(f"{who}: {msg.content}", markup=False)
+        who = _("You") if msg.role == "user" else _("Assistant") if msg.role == "assistant" else _("System")
+        state.out.print(_("{who}: {text}").format(who=who, text=msg.content), markup=False)
 
 
-@command("stats", "/stats", "timings and token counts of the last reply")
+@command("stats", N_("/stats"), N_("timings and token counts of the last reply"))
 def _stats(state: CliState, arg: str) -> None:
     from cli.render import format_stats
 
@@ -262,37 +298,51 @@ def _stats(state: CliState, arg: str) -> None:
     if turn is None or turn.stats is None:
         message = next((m for m in reversed(_replies(state)) if m.stats), None)
         if message is None:
-            state.out.print("No finished reply yet.")
+            state.out.print(_("No finished reply yet."))
             return
         s = message.stats or {}
-        state.out.print(
-            f"model {message.model} · total {s.get('total_s') or 0:.2f} s · "
-            f"{s.get('eval_count') or 0} tokens · {s.get('gen_tps') or 0:.1f} tok/s",
-            markup=False,
-        )
+        parts = [
+            _("model {name}").format(name=message.model),
+            _("total {seconds} s").format(seconds=format_decimal(s.get("total_s") or 0, 2)),
+            ngettext("{count} token", "{count} tokens", s.get("eval_count") or 0).format(
+                count=format_number(s.get("eval_count") or 0)
+            ),
+            _("{rate} tok/s").format(rate=format_decimal(s.get("gen_tps") or 0, 1)),
+        ]
+        state.out.print(" · ".join(parts), markup=False)
         return
-    state.out.print(f"model {turn.model} · {format_stats(turn.stats)}", markup=False)
+    model = _("model {name}").format(name=turn.model)
+    state.out.print(f"{model} · {format_stats(turn.stats)}", markup=False)
     if state.conv is not None:
-        state.out.print(
-            f"conversation: {len(state.conv.messages)} messages in {state.conv.slug}", markup=False
+        count = len(state.conv.messages)
+        message = ngettext(
+            "conversation: {count} message in {slug}", "conversation: {count} messages in {slug}", count
         )
+        state.out.print(message.format(count=format_number(count), slug=state.conv.slug), markup=False)
 
 
-@command("dev", "/dev on|off", "DEV mode: timings after each reply, every request logged in data/")
+@command("dev", N_("/dev on|off"), N_("DEV mode: timings after each reply, every request logged in data/"))
 def _dev(state: CliState, arg: str) -> None:
     word = arg.lower()
     if word not in ("on", "off", ""):
-        raise CommandError(f"Say on or off, not '{arg}'.")
+        raise CommandError(_("Say on or off, not '{word}'.").format(word=arg))
     if word:
         state.settings.dev_mode = word == "on"
     where = state.settings.data_dir / "dev_responses.jsonl"
     if state.settings.dev_mode:
-        state.out.print(f"DEV mode on: timings after each reply; requests logged in {where}", markup=False)
+        state.out.print(
+            _("DEV mode on: timings after each reply; requests logged in {path}").format(path=where),
+            markup=False,
+        )
     else:
-        state.out.print("DEV mode off.")
+        state.out.print(_("DEV mode off."))
 
 
-@command("profile", "/profile [NAME]", "apply a saved profile (model, system prompt, options), or list them")
+@command(
+    "profile",
+    N_("/profile [NAME]"),
+    N_("apply a saved profile (model, system prompt, options), or list them"),
+)
 def _profile(state: CliState, arg: str) -> None:
     from cli.app import apply_profile
     from core.profiles import list_profiles
@@ -300,9 +350,9 @@ def _profile(state: CliState, arg: str) -> None:
     if not arg:
         names = [p.name for p in list_profiles(state.settings)]
         state.out.print(
-            "Profiles: " + ", ".join(names)
+            _("Profiles: {names}").format(names=", ".join(names))
             if names
-            else f"No profile yet (they live in {state.settings.profiles_dir}).",
+            else _("No profile yet (they live in {folder}).").format(folder=state.settings.profiles_dir),
             markup=False,
         )
         return
@@ -314,4 +364,62 @@ def _profile(state: CliState, arg: str) -> None:
         state.conv.system_prompt = state.settings.system_prompt
         state.conv.options.update(state.settings.options)
         state.sessions.save(state.conv)
-    state.out.print(f"Profile {name}: model {state.model or '(first installed)'}", markup=False)
+    model = state.model or _("(first installed)")
+    state.out.print(_("Profile {name}: model {model}").format(name=name, model=model), markup=False)
+
+
+@command(
+    "lang",
+    N_("/lang [en|fr|auto]"),
+    N_("show or change the language of the interface (remembered in config.toml; auto: the locale's)"),
+)
+def _lang(state: CliState, arg: str) -> None:
+    import os
+
+    from cli.arguments import LANG_CHOICES
+    from config import save_settings
+    from core.errors import IAError
+    from core.i18n import current_language, language_name, set_language
+
+    word = arg.strip().lower()
+    if not word:
+        lang = current_language()
+        state.out.print(
+            _("Language: {name} ({code}); the setting is {setting}.").format(
+                name=language_name(lang), code=lang, setting=state.settings.language
+            ),
+            markup=False,
+        )
+        return
+    if word not in LANG_CHOICES:
+        raise CommandError(
+            _("There is no interface language '{value}': say en, fr or auto.").format(value=arg)
+        )
+    lang = set_language(word)
+    state.settings.language = word
+    try:
+        save_settings(state.settings, ["language"])
+    except (IAError, OSError) as exc:  # a broken or unwritable config.toml: the change holds for this session
+        state.err.print(
+            _("Language: {name}, for this session only: it could not be saved ({reason}).").format(
+                name=language_name(lang), reason=exc
+            ),
+            style="yellow",
+            markup=False,
+        )
+        return
+    state.out.print(
+        _("Language: {name}; remembered in {path}.").format(
+            name=language_name(lang), path=state.settings.config_path
+        ),
+        markup=False,
+    )
+    env = os.environ.get("IA_LANG", "").strip()
+    if env and env.lower() != word:
+        state.out.print(
+            _("IA_LANG={value} is set: it still chooses the language when the chat starts.").format(
+                value=env
+            ),
+            style="yellow",
+            markup=False,
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _
+
 __all__ = ["ClipboardError", "copy_text"]
 
 
@@ -17,8 +19,10 @@ def copy_text(text: str) -> None:
         pyperclip.copy(text)
     except pyperclip.PyperclipException as exc:
         raise ClipboardError(
-            "Cannot use the clipboard: it needs xclip or xsel and a graphical session (DISPLAY) on Linux "
-            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})."
+            _(
+                "Cannot use the clipboard: it needs xclip or xsel and a graphical session (DISPLAY) on Linux "
+                "({reason})."
+            ).format(reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         ) from exc
     except OSError as exc:
-        raise ClipboardError(f"Cannot use the clipboard: {exc}.") from exc
+        raise ClipboardError(_("Cannot use the clipboard: {reason}.").format(reason=exc)) from exc

@@ -3,6 +3,9 @@
 Each group of commands lives in its own module (model_commands, session_commands, chat_commands) and
 registers its handlers with ``@command``. A handler gets the CLI state and the rest of the line; it raises
 ``CommandError`` for bad usage and lets ``IAError`` through (both are shown as one sentence).
+
+A command's usage and help are marked with ``N_()`` where it is registered and translated where shown; the
+command names themselves (``/help``) are the same in every language.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.i18n import N_, _
+
 if TYPE_CHECKING:
     from cli.state import CliState
 
-__all__ = ["QUIT", "Command", "CommandError", "command", "commands", "dispatch"]
+__all__ = ["QUIT", "Command", "CommandError", "command", "commands", "dispatch"]  # i18n: names of this module
 
 QUIT = "quit"
 _GROUPS = ("cli.model_commands", "cli.session_commands", "cli.chat_commands")
@@ -31,7 +36,7 @@ Handler = Callable[["CliState", str], "str | None"]
 
 @dataclass(frozen=True)
 class Command:
-    """A slash command: its name, usage line, one-line help and handler."""
+    """A slash command: its name, usage line, one-line help (both in English, marked) and handler."""
 
     name: str
     usage: str
@@ -72,42 +77,46 @@ def dispatch(state: CliState, line: str) -> str | None:
     from core.errors import IAError
 
     all_commands = commands()
-    word, _, arg = line.strip()[1:].partition(" ")
+    word, _sep, arg = line.strip()[1:].partition(" ")
     name = word.lower()
     cmd = _REGISTRY.get(name)
     if cmd is None:
         names = sorted({c.name for c in all_commands} | {a for c in all_commands for a in c.aliases})
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-        hint = f" Did you mean /{close[0]}?" if close else ""
-        state.err.print(f"Unknown command /{word}.{hint} Type /help for the list.", style="red")
+        message = (
+            _("Unknown command /{word}. Did you mean /{close}? Type /help for the list.")
+            if close
+            else _("Unknown command /{word}. Type /help for the list.")
+        )
+        state.err.print(message.format(word=word, close=close[0] if close else ""), style="red")
         return None
     try:
         return cmd.handler(state, arg.strip())
     except CommandError as exc:
-        state.err.print(f"{exc} Usage: {cmd.usage}", style="red")
+        state.err.print(_("{error} Usage: {usage}").format(error=exc, usage=_(cmd.usage)), style="red")
     except IAError as exc:
         state.err.print(str(exc), style="red")
     return None
 
 
-@command("help", "/help", "show the commands and the input keys", aliases=("?",))
+@command("help", N_("/help"), N_("show the commands and the input keys"), aliases=("?",))
 def _help(state: CliState, arg: str) -> None:
     from rich.table import Table
 
     from cli.line_input import MULTILINE_HELP
 
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(style="bold cyan", no_wrap=True)  # i18n: a style
     table.add_column()
     for cmd in commands():
-        table.add_row(cmd.usage, cmd.help)
+        table.add_row(_(cmd.usage), _(cmd.help))
     state.out.print(table)
-    state.out.print(MULTILINE_HELP)
+    state.out.print(_(MULTILINE_HELP))
     state.out.print(
-        "Ctrl-C stops a reply (the partial text is kept); Ctrl-D at an empty prompt, or /quit, leaves."
+        _("Ctrl-C stops a reply (the partial text is kept); Ctrl-D at an empty prompt, or /quit, leaves.")
     )
 
 
-@command("quit", "/quit", "leave (Ctrl-D does the same)", aliases=("exit", "q"))
+@command("quit", N_("/quit"), N_("leave (Ctrl-D does the same)"), aliases=("exit", "q"))
 def _quit(state: CliState, arg: str) -> str:
     return QUIT

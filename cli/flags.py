@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from core.i18n import N_, _
+
 # cli.set_values (and json, difflib, PIL) are imported where used: main.py imports this module on every start.
 
 __all__ = [
@@ -30,15 +32,17 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 
 # The options of Ollama's API (api/types.go Options and Runner), with those ollama-python's Options still
 # lists for older servers (mirostat, tfs_z, penalize_newline, numa, ...).
-_FLOATS = (
+_FLOATS = (  # i18n: Ollama's option names
     "temperature top_p min_p typical_p repeat_penalty presence_penalty frequency_penalty tfs_z mirostat_tau "
     "mirostat_eta"
 )
-_INTS = (
+_INTS = (  # i18n: Ollama's option names
     "seed num_predict num_ctx top_k num_keep repeat_last_n num_batch num_gpu main_gpu num_thread mirostat "
     "draft_num_predict"
 )
-_BOOLS = "use_mmap use_mlock numa low_vram f16_kv vocab_only logits_all embedding_only penalize_newline"
+_BOOLS = (  # i18n: Ollama's option names
+    "use_mmap use_mlock numa low_vram f16_kv vocab_only logits_all embedding_only penalize_newline"
+)
 OPTION_TYPES: dict[str, str] = {
     **dict.fromkeys(_FLOATS.split(), "float"),
     **dict.fromkeys(_INTS.split(), "int"),
@@ -48,11 +52,16 @@ OPTION_TYPES: dict[str, str] = {
 _TRUE = ("true", "t", "1", "yes", "on")
 _FALSE = ("false", "f", "0", "no", "off")
 _TAKES = {
-    "float": "a number",
-    "int": "a whole number",
-    "bool": "true or false",
-    "strings": 'a string, or a JSON list of strings like \'["\\n\\n", "User:"]\'',
+    "float": N_("a number"),
+    "int": N_("a whole number"),
+    "bool": N_("true or false"),
+    "strings": N_("a string, or a JSON list of strings like {example}"),
 }
+_STRINGS_EXAMPLE = '\'["\\n\\n", "User:"]\''
+
+
+def _takes(kind: str) -> str:
+    return _(_TAKES[kind]).format(example=_STRINGS_EXAMPLE)
 
 
 def _option_value(key: str, raw: str) -> Any:
@@ -74,10 +83,14 @@ def _option_value(key: str, raw: str) -> Any:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SetValueError(
-                f"{key} takes {_TAKES[kind]}; that list is not valid JSON ({exc.msg}: column {exc.colno})."
+                _("{key} takes {takes}; that list is not valid JSON ({reason}: column {column}).").format(
+                    key=key, takes=_takes(kind), reason=exc.msg, column=exc.colno
+                )
             ) from None
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            raise SetValueError(f"{key} takes {_TAKES[kind]}; not {text}.")
+            raise SetValueError(
+                _("{key} takes {takes}; not {value}.").format(key=key, takes=_takes(kind), value=text)
+            )
         return value
     try:
         if kind == "int":
@@ -90,7 +103,9 @@ def _option_value(key: str, raw: str) -> Any:
             return text.lower() in _TRUE
     except ValueError:
         pass
-    raise SetValueError(f"{key} takes {_TAKES[kind]}; not '{raw}'.")
+    raise SetValueError(
+        _("{key} takes {takes}; not '{value}'.").format(key=key, takes=_takes(kind), value=raw)
+    )
 
 
 def parse_options(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -106,9 +121,15 @@ def parse_options(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             from cli.set_values import SetValueError
 
             close = difflib.get_close_matches(key, list(OPTION_TYPES), n=1)
-            hint = f" Did you mean {close[0]}?" if close else ""
+            message = (
+                _("Unknown option '{key}'. Did you mean {close}? Options: {keys}.")
+                if close
+                else _("Unknown option '{key}'. Options: {keys}.")
+            )
             raise SetValueError(
-                f"Unknown option '{raw_key}'.{hint} Options: {', '.join(sorted(OPTION_TYPES))}."
+                message.format(
+                    key=raw_key, close=close[0] if close else "", keys=", ".join(sorted(OPTION_TYPES))
+                )
             )
         value = _option_value(key, raw)
         if key == "stop" and key in options:
@@ -124,16 +145,22 @@ def check_image(raw: str) -> Path:
 
     path = Path(raw.strip().strip("'\"")).expanduser()
     if not path.is_file():
-        raise SetValueError(f"No file at {path}.")
+        raise SetValueError(_("No file at {path}.").format(path=path))
     if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise SetValueError(f"{path.name} is not an image ({', '.join(IMAGE_SUFFIXES)}).")
+        raise SetValueError(
+            _("{name} is not an image ({suffixes}).").format(
+                name=path.name, suffixes=", ".join(IMAGE_SUFFIXES)
+            )
+        )
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise SetValueError(f"{path.name} cannot be read as an image ({exc}).") from None
+        raise SetValueError(
+            _("{name} cannot be read as an image ({reason}).").format(name=path.name, reason=exc)
+        ) from None
     return path.resolve()
 
 
@@ -166,7 +193,7 @@ def _sessions_newest_first(sav_dir: Path) -> list[str]:
             found.append((os.stat(os.path.join(entry.path, CONVERSATION_FILE)).st_mtime_ns, entry.name))
         except OSError:
             continue
-    return [name for _, name in sorted(found, reverse=True)]
+    return [name for _mtime, name in sorted(found, reverse=True)]
 
 
 def latest_session(sav_dir: Path) -> str | None:

@@ -21,14 +21,17 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output, create_output
 
+from core.i18n import N_, _
+
 __all__ = ["BLOCK_CLOSED_NOTE", "BLOCK_QUOTE", "MULTILINE_HELP", "LineReader"]
 
 BLOCK_QUOTE = '"""'
-MULTILINE_HELP = (
+# Marked here, translated where shown.
+MULTILINE_HELP = N_(
     'Multiline input: Alt+Enter (or Esc, Enter) adds a new line; or start with """ and end with """. '
     "Ctrl-D inside a block closes it without sending: the text comes back at the prompt to edit."
 )
-BLOCK_CLOSED_NOTE = "Block closed by Ctrl-D, nothing sent: Enter sends it, Ctrl-C clears it."
+BLOCK_CLOSED_NOTE = N_("Block closed by Ctrl-D, nothing sent: Enter sends it, Ctrl-C clears it.")
 
 
 def _bindings() -> KeyBindings:
@@ -95,7 +98,7 @@ class LineReader:
             except EOFError:
                 self._pending = "\n".join(lines).strip("\n")
                 if self._pending:
-                    print_formatted_text(BLOCK_CLOSED_NOTE, output=self._output)
+                    print_formatted_text(_(BLOCK_CLOSED_NOTE), output=self._output)
                 return None
             if line.rstrip().endswith(BLOCK_QUOTE):
                 lines.append(line.rstrip()[: -len(BLOCK_QUOTE)])

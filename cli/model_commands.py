@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli.background import run_interruptible
 from cli.commands import CommandError, command
+from core.i18n import N_, _, format_number, format_size, format_time
 
 if TYPE_CHECKING:
     from cli.state import CliState
@@ -23,13 +24,27 @@ def _manager(state: CliState) -> ModelManager:
 
 
 def _size(n: int | None) -> str:
-    if not n:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return "-"
+    """A size in the locale's units (1.5 GB, 1,5 Go); "-" when unknown."""
+    return format_size(n) if n else "-"
+
+
+def _progress_columns() -> tuple[Any, Any]:
+    """Rich progress columns for the bytes done and the speed, in the locale's units."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class Bytes(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            total = format_size(task.total) if task.total is not None else "?"
+            return Text(f"{format_size(task.completed)}/{total}", style="progress.download")
+
+    class Speed(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            shown = _("{size}/s").format(size=format_size(speed)) if speed is not None else "?"
+            return Text(shown, style="progress.data.speed")
+
+    return Bytes(), Speed()
 
 
 def same_model(a: str, b: str) -> bool:
@@ -46,11 +61,13 @@ def fit_style(verdict: FitVerdict) -> str:
     """Colour of a fit label: red when the model does not fit, yellow when tight, none when it fits."""
     if not verdict.fits:
         return "red"
-    return "yellow" if verdict.label == "tight" else ""
+    return "yellow" if verdict.label in ("tight", _("tight")) else ""
 
 
 @command(
-    "models", "/models", "installed models, whether each fits this machine (* = current), and models to pull"
+    "models",
+    N_("/models"),
+    N_("installed models, whether each fits this machine (* = current), and models to pull"),
 )
 def _models(state: CliState, arg: str) -> None:
     from rich.table import Table
@@ -61,16 +78,25 @@ def _models(state: CliState, arg: str) -> None:
     resources = machine_resources()
     manager = _manager(state)
     judged = manager.fit(resources)  # one /api/tags request: fit is judged from the listed sizes
-    state.out.print(f"This machine: {resources.summary()}", markup=False)
+    state.out.print(_("This machine: {summary}").format(summary=resources.summary()), markup=False)
     if not judged:
-        state.out.print(f"No model is installed on {state.backend.host}: pull one with /pull NAME.")
+        state.out.print(
+            _("No model is installed on {host}: pull one with /pull NAME.").format(host=state.backend.host)
+        )
     else:
         table = Table(
-            "", "name", "size", "parameters", "quantization", "context", "capabilities", "fits here"
+            "",
+            _("name"),
+            _("size"),
+            _("parameters"),
+            _("quantization"),
+            _("context"),
+            _("capabilities"),
+            _("fits here"),
         )
         for m, verdict in judged:
             mark = "*" if state.model and same_model(m.name, state.model) else ""
-            ctx = str(m.context_length) if m.context_length else "-"
+            ctx = format_number(m.context_length) if m.context_length else "-"
             table.add_row(
                 mark,
                 m.name,
@@ -93,84 +119,95 @@ def _recommended(state: CliState, manager: ModelManager, resources: Any, install
     from core.recommended import TIERS
 
     tier, entries = manager.recommended(resources, installed)
-    kind = "from Hugging Face (GGUF, Q4_K_M)" if state.backend.kind == "embedded" else "from Ollama's library"
-    state.out.print(f"Recommended for {TIERS[tier]}, {kind}: /pull NAME", markup=False)
-    table = Table("name", "size", "parameters", "good at", "fits here", "runs")
+    message = (
+        _("Recommended for {machine}, from Hugging Face (GGUF, Q4_K_M): /pull NAME")
+        if state.backend.kind == "embedded"
+        else _("Recommended for {machine}, from Ollama's library: /pull NAME")
+    )
+    state.out.print(message.format(machine=_(TIERS[tier])), markup=False)
+    table = Table(_("name"), _("size"), _("parameters"), _("good at"), _("fits here"), _("would run"))
     for entry in entries:
         verdict = entry.verdict
-        label = "installed" if entry.installed else verdict.label
+        label = _("installed") if entry.installed else verdict.label
         runs = verdict.gpu.split(":")[0] if verdict.fits else "-"
         table.add_row(
             entry.name,
             _size(entry.size),
             entry.model.parameters,
-            entry.model.good_at,
+            _(entry.model.good_at),
             Text(label, style="green" if entry.installed else fit_style(verdict)),
             runs,
         )
     state.out.print(table)
 
 
-@command("model", "/model NAME", "use another model for this conversation")
+@command("model", N_("/model NAME"), N_("use another model for this conversation"))
 def _model(state: CliState, arg: str) -> None:
     if not arg:
-        current = state.model or "(first installed)"
-        raise CommandError(f"Current model: {current}.")
+        current = state.model or _("(first installed)")
+        raise CommandError(_("Current model: {name}.").format(name=current))
     models = _manager(state).list()
     found = find_model(models, arg)
     if found is None:
         import difflib
 
         close = difflib.get_close_matches(arg, [m.name for m in models], n=1, cutoff=0.4)
-        hint = f" Did you mean {close[0]}?" if close else " See /models, or /pull it."
-        state.err.print(f"Model '{arg}' is not installed on {state.backend.host}.{hint}", style="red")
+        message = (
+            _("Model '{name}' is not installed on {host}. Did you mean {close}?")
+            if close
+            else _("Model '{name}' is not installed on {host}. See /models, or /pull it.")
+        )
+        state.err.print(
+            message.format(name=arg, host=state.backend.host, close=close[0] if close else ""), style="red"
+        )
         return
     state.model = found.name
     if state.conv is not None:
         state.conv.model = found.name
         state.sessions.save(state.conv)
-    state.out.print(f"Model: {found.name}")
+    state.out.print(_("Model: {name}").format(name=found.name))
 
 
-@command("show", "/show [NAME]", "details of the current model (or NAME)")
+@command("show", N_("/show [NAME]"), N_("details of the current model (or NAME)"))
 def _show(state: CliState, arg: str) -> None:
     name = arg or state.model
     if not name:
-        raise CommandError("No model chosen yet.")
+        raise CommandError(_("No model chosen yet."))
     d = _manager(state).show(name)
     rows = [
-        ("name", d.name),
-        ("family", d.family),
-        ("parameters", d.parameter_size),
-        ("quantization", d.quantization),
-        ("context length", str(d.context_length or "-")),
-        ("capabilities", ", ".join(d.capabilities)),
-        ("system prompt", d.system.strip()),
-        ("options", d.parameters.strip()),
-        ("template", d.template.strip()),
-        ("license", (d.license or "").strip().splitlines()[0] if d.license else ""),
+        (_("name"), d.name),
+        (_("family"), d.family),
+        (_("parameters"), d.parameter_size),
+        (_("quantization"), d.quantization),
+        (_("context length"), format_number(d.context_length) if d.context_length else "-"),
+        (_("capabilities"), ", ".join(d.capabilities)),
+        (_("system prompt"), d.system.strip()),
+        (_("options"), d.parameters.strip()),
+        (_("template"), d.template.strip()),
+        (_("license"), (d.license or "").strip().splitlines()[0] if d.license else ""),
     ]
-    width = max(len(k) for k, _ in rows)
+    width = max(len(k) for k, _value in rows)
     for key, value in rows:
         if value:  # a value of several lines (template, options) stays in its column
             shown = value.replace("\n", "\n" + " " * (width + 2))
             state.out.print(f"{key:<{width}}  {shown}", markup=False)
 
 
-@command("pull", "/pull NAME", "download a model (Ctrl-C stops)")
+@command("pull", N_("/pull NAME"), N_("download a model (Ctrl-C stops)"))
 def _pull(state: CliState, arg: str) -> None:
     import threading
 
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, Progress, TextColumn
 
     if not arg:
-        raise CommandError("Name the model to pull.")
+        raise CommandError(_("Name the model to pull."))
     cancel = threading.Event()
+    done_bytes, speed = _progress_columns()
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        done_bytes,
+        speed,
         console=state.out,
         transient=False,
     )
@@ -190,47 +227,50 @@ def _pull(state: CliState, arg: str) -> None:
             progress.remove_task(tasks.pop(p.digest))
             progress.refresh()
             finished.add(p.digest)
-            progress.console.print(f"{p.status[:40]}  {_size(p.total)}  done")
+            progress.console.print(_("{step}  {size}  done").format(step=p.status[:40], size=_size(p.total)))
 
     with progress:
-        _, interrupted = run_interruptible(lambda: _manager(state).pull(arg, on_progress, cancel), cancel.set)
+        _result, interrupted = run_interruptible(
+            lambda: _manager(state).pull(arg, on_progress, cancel), cancel.set
+        )
     if interrupted:
-        state.err.print(f"Pull of {arg} stopped.", style="yellow")
+        state.err.print(_("Pull of {name} stopped.").format(name=arg), style="yellow")
     else:
-        state.out.print(f"Pulled {arg}.")
+        state.out.print(_("Pulled {name}.").format(name=arg))
 
 
-@command("rm", "/rm NAME", "delete an installed model (asks first)")
+@command("rm", N_("/rm NAME"), N_("delete an installed model (asks first)"))
 def _rm(state: CliState, arg: str) -> None:
     if not arg:
-        raise CommandError("Name the model to delete.")
-    if not state.confirm(f"Delete model {arg} from {state.backend.host}?"):
-        state.out.print("Kept.")
+        raise CommandError(_("Name the model to delete."))
+    if not state.confirm(_("Delete model {name} from {host}?").format(name=arg, host=state.backend.host)):
+        state.out.print(_("Kept."))
         return
     _manager(state).delete(arg)
-    state.out.print(f"Deleted {arg}.")
+    state.out.print(_("Deleted {name}.").format(name=arg))
 
 
-@command("ps", "/ps", "models loaded in memory now")
+@command("ps", N_("/ps"), N_("models loaded in memory now"))
 def _ps(state: CliState, arg: str) -> None:
     from rich.table import Table
 
     running = _manager(state).running()
     if not running:
-        state.out.print("No model is loaded.")
+        state.out.print(_("No model is loaded."))
         return
-    table = Table("name", "size", "on GPU", "context", "until")
+    table = Table(_("name"), _("size"), _("on GPU"), _("context"), _("until"))
     for r in running:
-        until = r.expires_at.strftime("%H:%M:%S") if r.expires_at else "-"
-        table.add_row(r.name, _size(r.size), _size(r.size_vram), str(r.context_length or "-"), until)
+        until = format_time(r.expires_at.astimezone(), "medium") if r.expires_at else "-"
+        context = format_number(r.context_length) if r.context_length else "-"
+        table.add_row(r.name, _size(r.size), _size(r.size_vram), context, until)
     state.out.print(table)
 
 
-@command("unload", "/unload [NAME]", "free the memory held by the current model (or NAME)")
+@command("unload", N_("/unload [NAME]"), N_("free the memory held by the current model (or NAME)"))
 def _unload(state: CliState, arg: str) -> None:
     name = arg or state.model
     if not name:
-        raise CommandError("No model chosen yet.")
+        raise CommandError(_("No model chosen yet."))
     from core.errors import NotSupported
 
     manager = _manager(state)
@@ -240,8 +280,12 @@ def _unload(state: CliState, arg: str) -> None:
         manager.unload(name)
         return
     if not any(same_model(n, name) for n in loaded):
-        others = f"loaded now: {', '.join(loaded)}" if loaded else "no model is loaded"
-        state.out.print(f"{name} is not loaded ({others}); nothing to unload.", markup=False)
+        message = (
+            _("{name} is not loaded (loaded now: {loaded}); nothing to unload.")
+            if loaded
+            else _("{name} is not loaded (no model is loaded); nothing to unload.")
+        )
+        state.out.print(message.format(name=name, loaded=", ".join(loaded)), markup=False)
         return
     manager.unload(name)
-    state.out.print(f"Unloaded {name}.")
+    state.out.print(_("Unloaded {name}.").format(name=name))

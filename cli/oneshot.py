@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from cli.render import make_consoles
 from cli.state import title_from
 from cli.turns import play_turn
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NOTHING_TO_CONTINUE", "apply_flags", "continued_session", "run_oneshot", "turn_record"]
 
-NOTHING_TO_CONTINUE = "There is no conversation to continue yet (-c); starting a new one."
+NOTHING_TO_CONTINUE = N_("There is no conversation to continue yet (-c); starting a new one.")
 
 
 def continued_session(
@@ -42,7 +43,7 @@ def continued_session(
     if args.cont:
         slug = latest_session(sessions.sav_dir)
         if slug is None:
-            err.print(NOTHING_TO_CONTINUE, style="yellow", markup=False)
+            err.print(_(NOTHING_TO_CONTINUE), style="yellow", markup=False)
             return None
         return sessions.load(slug)
     if args.session and getattr(

@@ -16,6 +16,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.text import Text
 
+from core.i18n import _, format_decimal, format_number, ngettext
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.live import Live
@@ -76,7 +78,9 @@ class _LiveReply:
             from rich.markdown import Markdown
 
             body: RenderableType = (
-                Markdown(text) if text else Text(f"Thinking… {thinking}", style="dim italic")
+                Markdown(text)
+                if text
+                else Text(_("Thinking… {text}").format(text=thinking), style="dim italic")  # i18n: a style
             )
             self._lines = console.render_lines(body, options, pad=False)[-height:]
             self._key = key
@@ -89,20 +93,23 @@ def format_stats(stats: StreamStats) -> str:
     """One line of timings for DEV mode: time to first token, generation speed, total time, tokens."""
     parts = []
     if stats.ttft_s is not None:
-        parts.append(f"first token {stats.ttft_s:.2f} s")
+        parts.append(_("first token {seconds} s").format(seconds=format_decimal(stats.ttft_s, 2)))
     if stats.gen_tps is not None:
-        parts.append(f"{stats.gen_tps:.1f} tok/s")
+        parts.append(_("{rate} tok/s").format(rate=format_decimal(stats.gen_tps, 1)))
     elif not stats.counts_from:
-        parts.append("tok/s not reported (the server sent no token counts)")
-    parts.append(f"total {stats.total_s:.2f} s")
+        parts.append(_("tok/s not reported (the server sent no token counts)"))
+    parts.append(_("total {seconds} s").format(seconds=format_decimal(stats.total_s, 2)))
     if stats.eval_count is not None:
-        parts.append(f"{stats.eval_count} tokens")
+        count = stats.eval_count
+        parts.append(ngettext("{count} token", "{count} tokens", count).format(count=format_number(count)))
     if stats.prompt_eval_count is not None:
-        parts.append(f"prompt {stats.prompt_eval_count} tokens")
+        count = stats.prompt_eval_count
+        message = ngettext("prompt {count} token", "prompt {count} tokens", count)
+        parts.append(message.format(count=format_number(count)))
     if stats.load_s:
-        parts.append(f"load {stats.load_s:.2f} s")
+        parts.append(_("load {seconds} s").format(seconds=format_decimal(stats.load_s, 2)))
     if stats.done_reason and stats.done_reason != "stop":
-        parts.append(f"done: {stats.done_reason}")
+        parts.append(_("done: {reason}").format(reason=stats.done_reason))
     return " · ".join(parts)
 
 
@@ -172,7 +179,10 @@ class ReplyRenderer:
             live.stop()
             text, thinking = self.snapshot()
             if thinking:
-                self.console.print(Text(f"(thought for {len(thinking)} characters)", style="dim italic"))
+                count = len(thinking)
+                note = ngettext("(thought for {count} character)", "(thought for {count} characters)", count)
+                shown = note.format(count=format_number(count))
+                self.console.print(Text(shown, style="dim italic"))  # i18n: a style
             if text:
                 from rich.markdown import Markdown
 

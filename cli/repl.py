@@ -12,6 +12,7 @@ from cli.line_input import LineReader
 from cli.render import make_consoles
 from cli.session_commands import describe
 from cli.state import CliState
+from core.i18n import _
 
 if TYPE_CHECKING:
     from config import Settings
@@ -49,12 +50,13 @@ def _pick_model(state: CliState) -> None:
         return
     if not judged:
         state.err.print(
-            f"No model is installed on {state.backend.host}: pull one with /pull NAME.", style="red"
+            _("No model is installed on {host}: pull one with /pull NAME.").format(host=state.backend.host),
+            style="red",
         )
         return
     models = [m for m, _v in judged]
-    state.out.print(f"This machine: {resources.summary()}", markup=False)
-    state.out.print("Installed models:")
+    state.out.print(_("This machine: {summary}").format(summary=resources.summary()), markup=False)
+    state.out.print(_("Installed models:"))
     width = max(len(m.name) for m in models)
     for n, (m, verdict) in enumerate(judged, 1):
         mark = "*" if m.name == state.model else " "
@@ -64,7 +66,7 @@ def _pick_model(state: CliState) -> None:
         state.out.print(line)
     assert state.reader is not None
     state.model = _ask_model(state, [m.name for m in models])
-    state.out.print(f"Model: {state.model}", markup=False)
+    state.out.print(_("Model: {name}").format(name=state.model), markup=False)
 
 
 def _ask_model(state: CliState, names: list[str]) -> str:
@@ -72,7 +74,9 @@ def _ask_model(state: CliState, names: list[str]) -> str:
     assert state.reader is not None
     default = state.model or names[0]
     while True:
-        answer = state.reader.ask(f"Pick a model [1-{len(names)}, Enter = {default}]: ")
+        answer = state.reader.ask(
+            _("Pick a model [1-{count}, Enter = {default}]: ").format(count=len(names), default=default)
+        )
         if not answer:
             return default
         if answer.isdigit() and 1 <= int(answer) <= len(names):
@@ -80,18 +84,26 @@ def _ask_model(state: CliState, names: list[str]) -> str:
         match = next((n for n in names if n == answer or n == f"{answer}:latest"), None)
         if match:
             return match
-        state.err.print(f"'{answer}' is not in the list: type a number from 1 to {len(names)}.", style="red")
+        state.err.print(
+            _("'{answer}' is not in the list: type a number from 1 to {count}.").format(
+                answer=answer, count=len(names)
+            ),
+            style="red",
+        )
 
 
 def _banner(state: CliState) -> None:
     from cli.app import version
 
     state.out.print(f"IA_V3 {version()} chat · {state.backend.note}", markup=False)
+    model = state.model or _("(none installed)")
     state.out.print(
-        f"Model: {state.model or '(none installed)'} · Session: {describe(state.conv)}", markup=False
+        _("Model: {model} · Session: {session}").format(model=model, session=describe(state.conv)),
+        markup=False,
     )
-    dev = " · DEV mode on" if state.settings.dev_mode else ""
-    state.out.print(f"Type /help for commands; Ctrl-C stops a reply, Ctrl-D leaves.{dev}", markup=False)
+    keys = _("Type /help for commands; Ctrl-C stops a reply, Ctrl-D leaves.")
+    dev = " · " + _("DEV mode on") if state.settings.dev_mode else ""
+    state.out.print(keys + dev, markup=False)
 
 
 def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespace) -> int:
@@ -103,6 +115,7 @@ def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespa
     state.reader = LineReader(settings.data_dir / "cli_history")
     state.chat.format = args.format
     state.pending_images = list(args.attach)  # -a: attached to the first message
+    warm: threading.Thread | None = None
     try:
         if args.cont:
             conv = continued_session(state.sessions, args, state.err)
@@ -119,14 +132,22 @@ def run_interactive(settings: Settings, backend: Backend, args: argparse.Namespa
         _banner(state)
         if state.pending_images:
             names = ", ".join(p.name for p in state.pending_images)
-            state.out.print(f"Attached {names}; it goes with your first message.", markup=False)
+            state.out.print(
+                _("Attached {names}; it goes with your first message.").format(names=names), markup=False
+            )
         if settings.dev_mode:
             _pick_model(state)
         # Build the official client while the user types, so the prompt appears without waiting for it.
-        threading.Thread(target=backend.client.warm, name="ia-warm-client", daemon=True).start()
+        warm = threading.Thread(target=backend.client.warm, name="ia-warm-client", daemon=True)
+        warm.start()
         _loop(state)
     finally:
         state.sessions.close()
+        if warm is not None:
+            # Leaving right after the start: let the import finish. A daemon thread still inside an
+            # extension module's code when Python finalizes can abort the process ("FATAL: exception not
+            # rethrown", exit status 134) after "Bye.".
+            warm.join(timeout=10)
     return 0
 
 
@@ -140,24 +161,28 @@ def _loop(state: CliState) -> None:
         except KeyboardInterrupt:
             continue  # Ctrl-C at the prompt clears the line, as in a shell
         except EOFError:
-            state.out.print("Bye.")
+            state.out.print(_("Bye."))
             return
         if not line.strip():
             continue
         try:
             if line.lstrip().startswith("/"):
                 if dispatch(state, line) == QUIT:
-                    state.out.print("Bye.")
+                    state.out.print(_("Bye."))
                     return
             else:
                 state.send(line)
         except KeyboardInterrupt:  # Ctrl-C during a slow command (a server that does not answer): stop it
-            state.err.print("Stopped.", style="yellow")
+            state.err.print(_("Stopped."), style="yellow")
         except IAError as exc:  # storage failures while creating a session, and the like
             state.err.print(str(exc), style="red", markup=False)
         except Exception as exc:  # a bug must not end the session: log it and keep the prompt
-            logging.getLogger("ia.cli").exception("command failed: %s", line[:200])
+            log = logging.getLogger("ia.cli")
+            log.exception("command failed: %s", line[:200])
             where = state.settings.logs_dir / "technical.log"
             state.err.print(
-                f"Unexpected error ({type(exc).__name__}: {exc}); details in {where}.", style="red"
+                _("Unexpected error ({error}); details in {log}.").format(
+                    error=f"{type(exc).__name__}: {exc}", log=where
+                ),
+                style="red",
             )

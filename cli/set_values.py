@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = [
+from core.i18n import N_, _
+
+__all__ = [  # i18n: names of this module
     "RESET_WORDS",
     "SETTABLE",
     "SetValueError",
@@ -39,7 +41,7 @@ class Settable:
 
     key: str
     kind: str  # "option" | "setting"
-    takes: str  # what a valid value looks like, for messages and /help
+    takes: str  # what a valid value looks like, for messages and /help (marked: translated where shown)
     parse: Callable[[str], Any]
 
 
@@ -48,9 +50,15 @@ def _number(key: str, cast: type, low: float | None, high: float | None, takes: 
         try:
             value = cast(raw)
         except ValueError:
-            raise SetValueError(f"{key} takes {takes}; '{raw}' is not a number of that kind.") from None
+            raise SetValueError(
+                _("{key} takes {takes}; '{raw}' is not a number of that kind.").format(
+                    key=key, takes=_(takes), raw=raw
+                )
+            ) from None
         if value != value or (low is not None and value < low) or (high is not None and value > high):
-            raise SetValueError(f"{key} takes {takes}; {raw} is out of range.")
+            raise SetValueError(
+                _("{key} takes {takes}; {raw} is out of range.").format(key=key, takes=_(takes), raw=raw)
+            )
         return value
 
     return parse
@@ -64,7 +72,9 @@ def parse_keep_alive(raw: str) -> str | int:
     if _GO_DURATION.fullmatch(raw):
         return raw
     raise SetValueError(
-        f"keep_alive takes seconds (e.g. 300, 0, -1) or a duration like 5m or 1h30m; not '{raw}'."
+        _("keep_alive takes seconds (e.g. 300, 0, -1) or a duration like 5m or 1h30m; not '{raw}'.").format(
+            raw=raw
+        )
     )
 
 
@@ -77,7 +87,7 @@ def parse_think(raw: str) -> bool | str:
         return False
     if low in ("low", "medium", "high"):
         return low
-    raise SetValueError(f"think takes on, off, low, medium or high; not '{raw}'.")
+    raise SetValueError(_("think takes on, off, low, medium or high; not '{raw}'.").format(raw=raw))
 
 
 _FORMAT_OFF = ("off", "none", "text")
@@ -92,26 +102,36 @@ def parse_format(raw: str) -> str | dict[str, Any] | None:
     if text.lower() in _FORMAT_OFF:
         return None
     if text.startswith("{"):
-        return _schema(text, "The inline schema")
+        return _schema(text, _("The inline schema"))
     path = Path(text.strip("'\"")).expanduser()
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise SetValueError(
-            f"format takes json, off, or a JSON schema file; there is no file at {path}."
+            _("format takes json, off, or a JSON schema file; there is no file at {path}.").format(path=path)
         ) from None
     except IsADirectoryError:
-        raise SetValueError(f"format takes a JSON schema file; {path} is a folder.") from None
+        raise SetValueError(
+            _("format takes a JSON schema file; {path} is a folder.").format(path=path)
+        ) from None
     except OSError as exc:
-        raise SetValueError(f"Cannot read the schema file {path}: {exc.strerror or exc}.") from None
+        raise SetValueError(
+            _("Cannot read the schema file {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+        ) from None
     try:
         decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SetValueError(f"The schema file {path} is not UTF-8 text.") from None
-    return _schema(decoded, f"The schema file {path}")
+        raise SetValueError(_("The schema file {path} is not UTF-8 text.").format(path=path)) from None
+    return _schema(decoded, _("The schema file {path}").format(path=path))
 
 
-_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+_JSON_KINDS = {
+    list: N_("an array"),
+    str: N_("a string"),
+    int: N_("a number"),
+    float: N_("a number"),
+    bool: N_("a boolean"),
+}
 
 
 def _schema(text: str, what: str) -> dict[str, Any]:
@@ -120,18 +140,22 @@ def _schema(text: str, what: str) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SetValueError(
-            f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+            _("{what} is not valid JSON (line {line}, column {column}: {reason}).").format(
+                what=what, line=exc.lineno, column=exc.colno, reason=exc.msg
+            )
         ) from None
     if not isinstance(value, dict):
-        kind = _JSON_KINDS.get(type(value), "null")
+        kind = _(_JSON_KINDS[type(value)]) if type(value) in _JSON_KINDS else "null"
         raise SetValueError(
-            f'{what} holds {kind}, not a JSON schema object like {{"type": "object", "properties": {{...}}}}.'
+            _("{what} holds {kind}, not a JSON schema object like {example}.").format(
+                what=what, kind=kind, example='{"type": "object", "properties": {...}}'
+            )
         )
     return value
 
 
 def format_label(value: str | dict[str, Any] | None) -> str:
-    """How a format is shown: off, json, or the schema on one line (shortened)."""
+    """How a format is shown: off, json, or the schema on one line (shortened); the words /set takes."""
     if value is None:
         return "off"
     if isinstance(value, str):
@@ -146,34 +170,39 @@ SETTABLE: dict[str, Settable] = {
         Settable(
             "temperature",
             "option",
-            "a number from 0 to 2",
-            _number("temperature", float, 0, 2, "a number from 0 to 2"),
+            N_("a number from 0 to 2"),
+            _number("temperature", float, 0, 2, N_("a number from 0 to 2")),
         ),
         Settable(
-            "top_p", "option", "a number from 0 to 1", _number("top_p", float, 0, 1, "a number from 0 to 1")
+            "top_p",
+            "option",
+            N_("a number from 0 to 1"),
+            _number("top_p", float, 0, 1, N_("a number from 0 to 1")),
         ),
-        Settable("seed", "option", "a whole number", _number("seed", int, None, None, "a whole number")),
+        Settable(
+            "seed", "option", N_("a whole number"), _number("seed", int, None, None, N_("a whole number"))
+        ),
         Settable(
             "num_ctx",
             "option",
-            "a whole number from 256 to 1048576",
-            _number("num_ctx", int, 256, 1_048_576, "a whole number from 256 to 1048576"),
+            N_("a whole number from 256 to 1048576"),
+            _number("num_ctx", int, 256, 1_048_576, N_("a whole number from 256 to 1048576")),
         ),
         Settable(
             "num_predict",
             "option",
-            "a whole number (-1 = no limit, -2 = fill the context)",
-            _number("num_predict", int, -2, None, "a whole number, -2 or more"),
+            N_("a whole number (-1 = no limit, -2 = fill the context)"),
+            _number("num_predict", int, -2, None, N_("a whole number, -2 or more")),
         ),
         Settable(
             "context",
             "setting",
-            "the number of past exchanges sent (0 or more)",
-            _number("context", int, 0, 1000, "a whole number from 0 to 1000"),
+            N_("the number of past exchanges sent (0 or more)"),
+            _number("context", int, 0, 1000, N_("a whole number from 0 to 1000")),
         ),
-        Settable("keep_alive", "setting", "seconds or a duration like 5m", parse_keep_alive),
-        Settable("think", "setting", "on, off, low, medium or high", parse_think),
-        Settable("format", "setting", "json, a JSON schema file (or {...}), or off", parse_format),
+        Settable("keep_alive", "setting", N_("seconds or a duration like 5m"), parse_keep_alive),
+        Settable("think", "setting", N_("on, off, low, medium or high"), parse_think),
+        Settable("format", "setting", N_("json, a JSON schema file (or {...}), or off"), parse_format),
     )
 }
 
@@ -185,11 +214,19 @@ def parse_value(key: str, raw: str) -> tuple[Settable, Any]:
         import difflib
 
         close = difflib.get_close_matches(key.lower(), list(SETTABLE), n=1)
-        hint = f" Did you mean {close[0]}?" if close else ""
-        raise SetValueError(f"Unknown setting '{key}'.{hint} Settable: {', '.join(SETTABLE)}.")
+        message = (
+            _("Unknown setting '{key}'. Did you mean {close}? Settable: {keys}.")
+            if close
+            else _("Unknown setting '{key}'. Settable: {keys}.")
+        )
+        raise SetValueError(
+            message.format(key=key, close=close[0] if close else "", keys=", ".join(SETTABLE))
+        )
     raw = raw.strip()
     if not raw:
-        raise SetValueError(f"{settable.key} needs a value: {settable.takes}.")
+        raise SetValueError(
+            _("{key} needs a value: {takes}.").format(key=settable.key, takes=_(settable.takes))
+        )
     if raw.lower() in RESET_WORDS:
         return settable, None
     return settable, settable.parse(raw)

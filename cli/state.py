@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cli.turns import play_turn
 from core.attachments import Attachment, message_with_files
+from core.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,7 +27,7 @@ _TITLE_CHARS = 60
 
 def title_from(text: str) -> str:
     """A conversation title from its first message: the first non-empty line, shortened."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "") or "Chat"
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "") or _("Chat")
     return line if len(line) <= _TITLE_CHARS else line[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
@@ -103,4 +104,5 @@ class CliState:
         """Ask a yes/no question; only an explicit yes counts."""
         if self.reader is None:
             return False
-        return self.reader.ask(f"{question} [y/N] ").lower() in ("y", "yes")
+        answer = self.reader.ask(_("{question} [y/N] ").format(question=question)).lower()
+        return answer in ("y", "yes") or answer in _("y|yes").split("|")

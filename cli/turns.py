@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cli.background import run_interruptible
 from cli.render import ReplyRenderer, format_stats
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["INTERRUPTED_MARK", "LENGTH_NOTE", "play_turn"]
 
-INTERRUPTED_MARK = "[interrupted: the partial reply is kept]"
-LENGTH_NOTE = "[the reply reached its length limit: raise it with /set num_predict N, or -1 for no limit]"
+INTERRUPTED_MARK = N_("[interrupted: the partial reply is kept]")
+LENGTH_NOTE = N_("[the reply reached its length limit: raise it with /set num_predict N, or -1 for no limit]")
 
 
 def play_turn(
@@ -29,23 +30,23 @@ def play_turn(
 
     def work() -> None:
         if not show:
-            for _ in turn:
+            for _chunk in turn:
                 pass
             return
         with renderer:
             for chunk in turn:
                 renderer.add(chunk)
 
-    _, interrupted = run_interruptible(work, turn.cancel)
+    _result, interrupted = run_interruptible(work, turn.cancel)
     for note in turn.notes:
         err.print(note, style="yellow")
     if turn.cancelled or interrupted:
-        err.print(INTERRUPTED_MARK, style="yellow")
+        err.print(_(INTERRUPTED_MARK), style="yellow")
     if turn.error is not None:
-        err.print(str(turn.error), style="bold red")
+        err.print(str(turn.error), style="bold red")  # i18n: a style
         return interrupted or turn.cancelled
     if turn.stats is not None and turn.stats.done_reason == "length":
-        err.print(LENGTH_NOTE, style="yellow")
+        err.print(_(LENGTH_NOTE), style="yellow")
     if dev and turn.stats is not None:
         err.print(format_stats(turn.stats), style="dim")
     return interrupted or turn.cancelled

@@ -115,8 +115,8 @@ def test_import_from_the_cli_then_search_and_load(terminal_factory, tmp_path: Pa
     term.say(f"/import '{chatgpt}'")
     listing = term.expect("Open one with /load NUMBER.")
     assert f"Imported 2 conversations from {chatgpt} (ChatGPT export):" in listing
-    assert "1. Fibonacci, tested (fibonacci-tested, 2024-12-12, 4 messages)" in listing
-    assert "2. Quokka notes (quokka-notes, 2024-12-12, 4 messages)" in listing
+    assert "1. Fibonacci, tested (fibonacci-tested, Dec 12, 2024, 4 messages)" in listing
+    assert "2. Quokka notes (quokka-notes, Dec 12, 2024, 4 messages)" in listing
     assert "Note: 2 conversations had other branches" in listing
     term.say("/search quokka")
     term.expect("1. Quokka notes (quokka-notes")
@@ -124,7 +124,7 @@ def test_import_from_the_cli_then_search_and_load(terminal_factory, tmp_path: Pa
     term.expect("Loaded Quokka notes (quokka-notes): 4 messages, 2 replies.")
     term.say(f"/import {owui}")
     term.expect(f"Imported 1 conversation from {owui} (Open WebUI export):")
-    term.expect("1. Primes in Python 🐍 (primes-in-python, 2024-11-07, 4 messages)")
+    term.expect("1. Primes in Python 🐍 (primes-in-python, Nov 7, 2024, 4 messages)")
     term.prompt()
     assert term.leave() == 0
     titles = sorted(c.title for c in conversations(ia_home))

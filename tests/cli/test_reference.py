@@ -45,6 +45,7 @@ def test_the_issue_commands_all_exist() -> None:
         "profile",
         "export",
         "import",
+        "lang",
         "quit",
     ]
     assert names == set(wanted)
