@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,3 +264,34 @@ def test_docs_main_window_in_each_language(lang, kivy_harness, scripted_server, 
             shutil.copyfile(shot, DOCS / f"app_{lang}.png")
     finally:
         stop(d.app, kivy_harness)
+
+
+def _main_ui(args: list[str], env_extra: dict[str, str], home: Path) -> subprocess.CompletedProcess:
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, IA_HOME=str(home), KIVY_NO_FILELOG="1", LANG="C.UTF-8", **env_extra)
+    env.pop("KIVY_NO_ARGS", None)
+    return subprocess.run(
+        [sys.executable, str(root / "main_ui.py"), *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_main_ui_lang_flag_speaks_french_for_one_run(ia_home):
+    """`main_ui.py --lang fr`: its help and its messages in French, whatever LANG and config.toml say, and the
+    setting is left as it was (the flag is for one run); a language IA_V3 has not is refused."""
+    (ia_home / "config.toml").write_text('language = "en"\n', encoding="utf-8")
+    shown = _main_ui(["--lang", "fr", "--help"], {}, ia_home)
+    assert shown.returncode == 0 and "IA_V3, discussion de bureau avec des modèles locaux" in shown.stdout
+    assert "langue de l’interface pour cette session" in shown.stdout
+    english = _main_ui(["--help"], {}, ia_home)
+    assert "IA_V3 desktop chat for local models" in english.stdout
+    failed = _main_ui(["--lang", "fr"], {"KIVY_WINDOW": "no_such_provider"}, ia_home)
+    assert failed.returncode == 1
+    assert f"erreur{NBSP}: Kivy n’a pas pu ouvrir de fenêtre" in failed.stderr, failed.stderr[-2000:]
+    assert tomllib.loads((ia_home / "config.toml").read_text(encoding="utf-8"))["language"] == "en"
+    refused = _main_ui(["--lang", "de", "--help"], {}, ia_home)
+    assert refused.returncode == 2 and "--lang" in refused.stderr
