@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+import ui.i18n  # noqa: F401  (first: _() in every kv rule loaded below)
 from config import Settings, load_settings, save_settings
+from core import i18n
 from core.errors import IAError
+from core.i18n import N_, _
 from ui import benchmark_screen, clip, conversation_list, info_panel, layer  # noqa: F401  (kv rules by class name)
 from ui.app_backend import BackendActions, remembered_host
 from ui.app_chat import ChatActions
@@ -52,10 +56,10 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
     passes False when --host is given: the command line wins for that run)."""
 
     conv = ObjectProperty(None, allownone=True)  # the Conversation on screen; None = a new, unsaved chat
-    conversation_title = StringProperty("New chat")
+    conversation_title = StringProperty(N_("New chat"))  # translated by new_chat
     model = StringProperty("")
     backend_status = StringProperty("connecting")
-    status_text = StringProperty("Connecting…")
+    status_text = StringProperty(N_("Connecting…"))  # translated by connect
     streaming = BooleanProperty(False)
     panel_open = BooleanProperty(True)
     list_open = BooleanProperty(True)  # the conversation list; collapsed, the chat zone takes its width
@@ -72,10 +76,18 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         *,
         engine: Any = None,
         use_remembered_host: bool = True,
+        language: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings or load_settings()
+        # The interface's language: ``language`` (main_ui.py's --lang, for this run only), else the settings'
+        # choice ("auto": the system locale's). Before any text is made.
+        i18n.set_language(language or self.settings.language)
+        self._status_source: Callable[[], str] = lambda: _("Connecting…")
+        self._note_source: Callable[[], str] | None = None
+        self._problem_source: Callable[[], Problem] | None = None
+        self._recommended: tuple[str, list[Any]] | None = None
         self.default_host = self.settings.ollama_host  # what an empty host box means: OLLAMA_HOST or config
         self.chosen_host = remembered_host(self.settings) if use_remembered_host else ""
         if self.chosen_host:
@@ -126,6 +138,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             on_resize=self._on_window_resize,
         )
         theme.bind(name=self._on_theme)
+        i18n.add_listener(self._on_language)
         self.bind(conversation_title=self._update_title)
         self._update_title()
         return root
@@ -185,9 +198,11 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             on_refresh=lambda _w: self.refresh_models(),
             on_dev_switch=lambda _w, on: self.set_dev_mode(on),
         )
-        ids.info.bind(on_chat_settings=lambda *_: self.context_watch.schedule())  # num_ctx may have changed
+        ids.info.bind(
+            on_chat_settings=lambda *_args: self.context_watch.schedule()
+        )  # num_ctx may have changed
         ids.info.host_text = self.chosen_host
-        ids.info.host_hint = f"default: {self.default_host}"
+        ids.info.host_hint = _("default: {host}").format(host=self.default_host)
         ids.banner.bind(on_action=lambda _w, action: self.banner_action(action))
         ids.bench.bind(
             on_back=lambda _w: self.show_screen("chat"),
@@ -222,10 +237,11 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
             on_request_close=self._on_request_close,
         )
         theme.unbind(name=self._on_theme)
+        i18n.remove_listener(self._on_language)
         self.remember()
         self.controller.close()
 
-    def _on_request_close(self, *_: Any) -> bool:
+    def _on_request_close(self, *_args: Any) -> bool:
         self.remember()
         return False
 
@@ -255,14 +271,63 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         except IAError as exc:
             self.show_problem(describe_error(exc))
 
-    def _update_title(self, *_: Any) -> None:
+    # -- language -------------------------------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        """The settings' choice of interface language: "auto" (the system locale's), "en" or "fr". It applies
+        at once (kv texts follow by themselves, texts set from Python are made again: status, notes, banner,
+        list rows, the chat's labels) and is saved in config.toml for the next start. ValueError for another
+        value."""
+        choice = (lang or "auto").strip().lower()
+        if choice not in ("auto", *i18n.LANGUAGES):
+            raise ValueError(
+                _("No interface language {value!r}: choose one of {choices}.").format(
+                    value=lang, choices=", ".join(("auto", *i18n.LANGUAGES))
+                )
+            )
+        i18n.set_language(choice)  # tells _on_language when the language changes
+        if self.settings.language != choice:
+            self.settings.language = choice
+            self._save_settings("language")
+
+    def _on_language(self, _lang: str) -> None:
+        if self.root is not None:
+            self.refresh_texts()
+
+    def refresh_texts(self) -> None:
+        """Make again, in the current language, every text this app set from Python."""
+        if self.conv is None:
+            self.conversation_title = _("New chat")
+        self.status_text = self._status_source()
+        if self._note_source is not None:
+            self.ids.info.note = self._note_source()
+        self.ids.info.host_hint = _("default: {host}").format(host=self.default_host)
+        self.notify_text = describe_method(self.notify_method)
+        self.backend_label = self._backend_label()
+        if self._recommended is not None:
+            self._recommended_listed(self._recommended)
+        self.ids.conv_list.retranslate()
+        self.input_bar.retranslate()
+        self.context_watch.schedule()
+        if self.ids.banner.shown and self._problem_source is not None:
+            self.ids.banner.show(self._problem_source())
+        else:
+            self.ids.banner.retranslate()
+        if not self.streaming:  # the chat's labels (You, Assistant, speeds); a reply in progress keeps them
+            view = self.chat_view
+            scroll, following = view.ids.rv.scroll_y, view.following
+            self._show(self.conv)
+            if not following:
+                view.ids.rv.scroll_y = scroll
+                view.following = False
+
+    def _update_title(self, *_args: Any) -> None:
         Window.set_title(f"IA_V3 — {self.conversation_title}")
         self.title = f"IA_V3 — {self.conversation_title}"
 
     def toggle_theme(self) -> None:
         theme.name = "dark" if theme.name == "light" else "light"
 
-    def _on_theme(self, *_: Any) -> None:
+    def _on_theme(self, *_args: Any) -> None:
         Window.clearcolor = theme.colors["window_bg"]
         self.settings.theme = theme.name
         self._save_settings("theme")
@@ -278,7 +343,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         else:
             self.focus_input()
 
-    def on_panel_open(self, *_: Any) -> None:
+    def on_panel_open(self, *_args: Any) -> None:
         if self.root is not None:
             self.remember()
 
@@ -296,7 +361,7 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         log.info("reply ended in the background: notified through %s", method)
         self.controller.run(lambda: send_notification(title, body, method))
 
-    def on_list_open(self, *_: Any) -> None:
+    def on_list_open(self, *_args: Any) -> None:
         if self.root is not None:
             self.remember()
 
@@ -405,15 +470,21 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
 
         code = self.chat_view.last_code_block()
         if not code:
-            self.show_problem(Problem("There is no code block in this conversation yet.", kind="warning"))
+            self.show_problem(
+                lambda: Problem(_("There is no code block in this conversation yet."), kind="warning")
+            )
             return False
         Clipboard.copy(code)
         return True
 
     # -- problems -------------------------------------------------------------------------------------
-    def show_problem(self, problem: Problem) -> None:
-        log.warning("shown to the user: %s", problem.message)
-        self.ids.banner.show(problem)
+    def show_problem(self, problem: Problem | Callable[[], Problem]) -> None:
+        """Show a problem in the banner. Given as a function that makes it, it is made again in the new
+        language when the language changes (a core error's message stays in the language it was made in)."""
+        self._problem_source = problem if callable(problem) else None
+        shown = problem() if callable(problem) else problem
+        log.warning("shown to the user: %s", shown.message)
+        self.ids.banner.show(shown)
 
     def banner_action(self, action: str) -> None:
         self.ids.banner.hide()

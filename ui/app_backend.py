@@ -7,23 +7,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kivy.clock import Clock
-
 from config import EMBEDDED_DEFAULT_MODEL, Settings, parse_host
 from core.errors import ModelNotFound, ServerUnreachable
+from core.i18n import N_, _, format_number, format_percent, format_size
 from ui.controller import describe_error
-from ui.info_panel import human_size
 
 __all__ = ["BackendActions", "remembered_host"]
 
 log = logging.getLogger("ia.ui")
 
 # How the status bar and the welcome line name each kind of backend (core.backend.Backend.kind).
-_KIND_SHORT = {"ollama": "Ollama", "embedded": "Embedded", "openai": "OpenAI API"}
+_KIND_SHORT = {"ollama": "Ollama", "embedded": N_("Embedded"), "openai": N_("OpenAI API")}
 _KIND_LONG = {
-    "ollama": "Ollama server",
-    "embedded": "embedded llama.cpp backend",
-    "openai": "OpenAI-compatible server",
+    "ollama": N_("Ollama server"),
+    "embedded": N_("embedded llama.cpp backend"),
+    "openai": N_("OpenAI-compatible server"),
 }
 
 
@@ -47,9 +45,10 @@ class BackendActions:
     def connect(self) -> None:
         """(Re)connect in the background; the window says "Connecting…" at once."""
         self.backend_status = "connecting"
-        self.status_text = "Connecting…"
+        self._say_status(lambda: _("Connecting…"))
         info = self.ids.info
-        info.status, info.note = "connecting", "Looking for Ollama, else starting the embedded backend…"
+        info.status = "connecting"
+        self._say_note(lambda: _("Looking for Ollama, else starting the embedded backend…"))
         self.controller.connect(self._connected)
 
     def switch_host(self, text: str) -> None:
@@ -57,32 +56,39 @@ class BackendActions:
         server keeps serving until the new one answers; the choice is remembered for the next start."""
         info = self.ids.info
         if self.bench_cancel is not None or self.pull_cancel is not None:
-            info.host_error = (
+            info.host_error = _(
                 "A benchmark run or a pull is using the current server: let it end or cancel it first."
             )
             return
         try:
             host = parse_host(text) if text else ""
         except ValueError as exc:
-            info.host_error = (
-                f"'{text}' is not a server address ({exc}): write it like http://127.0.0.1:11434, or "
+            info.host_error = _(
+                "“{text}” is not a server address ({reason}): write it like http://127.0.0.1:11434, or "
                 "http://127.0.0.1:8080/v1 for an OpenAI-compatible server."
-            )
+            ).format(text=text, reason=exc)
             return
         if self.streaming:
             self.stop_reply()
         info.host_error = ""
         info.switching = True
         target = host or self.default_host
-        self.status_text = f"Connecting to {target}…"
+        self._say_status(lambda: _("Connecting to {host}…").format(host=target))
 
         def done(backend: Any, error: BaseException | None) -> None:
             info.switching = False
             if error is not None:
                 current = self.controller.backend
-                still = f" Still using {current.host}." if current is not None else ""
+                still = (
+                    " " + _("Still using {host}.").format(host=current.host) if current is not None else ""
+                )
                 if isinstance(error, ServerUnreachable):
-                    info.host_error = f"Nothing answers at {error.host}: start the server there, or check the address.{still}"
+                    info.host_error = (
+                        _("Nothing answers at {host}: start the server there, or check the address.").format(
+                            host=error.host
+                        )
+                        + still
+                    )
                 else:
                     info.host_error = f"{error}{still}"
                 self._set_status_text()
@@ -103,25 +109,45 @@ class BackendActions:
         info = self.ids.info
         if error is not None:
             self.backend_status = info.status = "offline"
-            self.status_text = "Offline"
-            info.note = str(error)
+            self._say_status(lambda: _("Offline"))
+            self._say_note(lambda: str(error))
             self.show_problem(describe_error(error))
             self._flush_pending_send(False)
             return
         self.backend_status = info.status = "ready"
-        info.note = backend.note
+        self._say_note(lambda: backend.note)
         info.backend_kind = backend.kind
         self.ids.banner.hide()
         self._set_status_text()
         self.refresh_models()
 
+    def _say_status(self, source: Any) -> None:
+        """The status bar's text, made by ``source()`` now and again when the language changes."""
+        self._status_source = source
+        self.status_text = source()
+
+    def _say_note(self, source: Any) -> None:
+        """The backend section's note, made by ``source()`` now and again when the language changes."""
+        self._note_source = source
+        self.ids.info.note = source()
+
+    def _backend_label(self) -> str:
+        """How the welcome line names the backend: "Ollama server", "embedded llama.cpp backend", ..."""
+        backend = self.controller.backend
+        kind = backend.kind if backend is not None else ""
+        return _(_KIND_LONG[kind]) if kind in _KIND_LONG else _("server")
+
     def _set_status_text(self) -> None:
         backend = self.controller.backend
         if backend is None:
             return
-        kind = _KIND_SHORT.get(backend.kind, backend.kind)
-        self.backend_label = _KIND_LONG.get(backend.kind, "server")
-        self.status_text = f"{kind}  ·  {self.model}" if self.model else kind
+        self.backend_label = self._backend_label()
+
+        def status() -> str:
+            kind = _(_KIND_SHORT[backend.kind]) if backend.kind in _KIND_SHORT else backend.kind
+            return f"{kind}  ·  {self.model}" if self.model else kind
+
+        self._say_status(status)
 
     def _check_health(self) -> None:
         """While a backend is set, ping it: a server that went away or came back updates status and banner."""
@@ -135,17 +161,20 @@ class BackendActions:
         info = self.ids.info
         if alive and self.backend_status == "offline":
             self.backend_status = info.status = "ready"
-            info.note = self.controller.backend.note
+            note = self.controller.backend.note
+            self._say_note(lambda: note)
             self._set_status_text()
             if self.ids.banner.action_id in ("reconnect", "regenerate"):
                 self.ids.banner.hide()
             self.refresh_models()
         elif not alive and self.backend_status == "ready":
             self.backend_status = info.status = "offline"
-            self.status_text = "Server not answering"
+            self._say_status(lambda: _("Server not answering"))
             host, kind = self.controller.backend.host, self.controller.backend.kind
-            info.note = f"The server at {host} stopped answering."
-            self.show_problem(describe_error(ServerUnreachable(host, "it stopped answering", backend=kind)))
+            self._say_note(lambda: _("The server at {host} stopped answering.").format(host=host))
+            self.show_problem(
+                lambda: describe_error(ServerUnreachable(host, _("it stopped answering"), backend=kind))
+            )
 
     def refresh_models(self) -> None:
         self.controller.fit_models(self._models_listed, self._backend_failed)
@@ -164,14 +193,20 @@ class BackendActions:
         """Models to pull for this machine's class (ModelManager.recommended), each in one click."""
         from core.recommended import TIERS
 
+        self._recommended = listing
         tier, entries = listing
         backend = self.controller.backend
         where = (
-            "Hugging Face GGUFs (Q4_K_M)"
+            _("Hugging Face GGUFs (Q4_K_M)")
             if backend is not None and backend.kind == "embedded"
-            else "Ollama's library"
+            else _("Ollama's library")
         )
-        self.ids.info.set_recommended(f"For {TIERS[tier]}, from {where}: pull one in a click.", entries)
+        self.ids.info.set_recommended(
+            _("For {machine}, from {where}: pull one in a click.").format(
+                machine=_(TIERS[tier]), where=where
+            ),
+            entries,
+        )
 
     def _models_listed(self, listing: tuple[Any, list[tuple[Any, Any]]]) -> None:
         """The installed models, each judged against this machine (Controller.fit_models)."""
@@ -233,7 +268,7 @@ class BackendActions:
         self._flush_pending_send(self.controller.backend is not None)
         if isinstance(exc, ServerUnreachable):
             self.backend_status = self.ids.info.status = "offline"
-            self.status_text = "Offline"
+            self._say_status(lambda: _("Offline"))
 
     def _storage_failed(self, exc: BaseException) -> None:
         self.show_problem(describe_error(exc))
@@ -243,30 +278,34 @@ class BackendActions:
         info = self.ids.info
         if self.pull_cancel is not None:
             return
-        info.pull_progress(f"Pulling {name}…", 0.0)
+        info.pull_progress(_("Pulling {name}…").format(name=name), 0.0)
 
         def progress(p: Any) -> None:
             status = f"{name}: {p.status}"
             if p.total:  # downloading a layer: how much of it, as people read sizes
-                status += f"  ·  {human_size(p.completed or 0)} of {human_size(p.total)} ({p.fraction:.0%})"
+                status += "  ·  " + _("{done} of {total} ({percent})").format(
+                    done=format_size(p.completed or 0),
+                    total=format_size(p.total),
+                    percent=format_percent(p.fraction),
+                )
             info.pull_progress(status, p.fraction)
 
         def done(error: BaseException | None, cancelled: bool) -> None:
             self.pull_cancel = None
             if cancelled:
-                info.pull_finished(f"Pull of {name} cancelled.")
+                info.pull_finished(_("Pull of {name} cancelled.").format(name=name))
             elif error is not None:
                 info.pull_finished(str(error))
                 self.show_problem(describe_error(error))
             else:
-                info.pull_finished(f"{name} is ready.")
+                info.pull_finished(_("{name} is ready.").format(name=name))
                 self.refresh_models()
 
         self.pull_cancel = self.controller.pull(name, progress, done)
 
     def delete_model(self, name: str) -> None:
         def deleted(_r: Any) -> None:
-            self.ids.info.pull_status = f"Deleted {name}."
+            self.ids.info.pull_status = _("Deleted {name}.").format(name=name)
             if self.model == name:
                 self.model = ""
             self.refresh_models()
@@ -308,16 +347,16 @@ class BackendActions:
         bench = self.ids.bench
         backend = self.controller.backend
         if backend is None or not self.model or self.bench_cancel is not None:
-            bench.run_finished("Connect to a server and pick a model first.")
+            bench.run_finished(_("Connect to a server and pick a model first."))
             return
         cancel = threading.Event()
         self.bench_cancel = cancel
         bench.run_progress(0, 1)
-        bench.status = f"Starting the built-in suite on {self.model}…"
+        bench.status = _("Starting the built-in suite on {model}…").format(model=self.model)
         model, home = self.model, self.settings.home
 
         def progress(done: int, total: int) -> None:
-            Clock.schedule_once(lambda _dt: bench.run_progress(done, total), 0)
+            self.controller.post(lambda: bench.run_progress(done, total))
 
         def work() -> tuple[Any, list[Any]]:
             outcome = run_builtin_suite(backend, home, model, progress, cancel, limit)
@@ -329,15 +368,23 @@ class BackendActions:
             if outcome.status == "complete":
                 p1 = outcome.summary.pass1
                 score = (
-                    f"pass@1 {100 * p1.value:.0f}% [{100 * p1.low:.0f}, {100 * p1.high:.0f}]"
+                    _("pass@1 {value} [{low}, {high}]").format(
+                        value=format_percent(p1.value),
+                        low=format_number(round(100 * p1.low)),
+                        high=format_number(round(100 * p1.high)),
+                    )
                     if p1
-                    else "scored"
+                    else _("scored")
                 )
-                bench.run_finished(f"Run complete on {model}: {score}. Reports written to data/benchmarks/.")
+                bench.run_finished(
+                    _("Run complete on {model}: {score}. Reports written to data/benchmarks/.").format(
+                        model=model, score=score
+                    )
+                )
                 bench.show_run(outcome.summary, failures)
             elif outcome.status == "interrupted":
                 bench.run_finished(
-                    "Run cancelled; it can be resumed with `python main_benchmark.py run --resume`."
+                    _("Run cancelled; it can be resumed with `python main_benchmark.py run --resume`.")
                 )
             else:
                 bench.run_finished(str(outcome.error))

@@ -9,6 +9,7 @@ from typing import Any
 from core import versions
 from core.attachments import summary
 from core.errors import IAError, ServerUnreachable, StreamBroken
+from core.i18n import _
 from ui.controller import Problem, describe_error
 from ui.stream_pump import PumpResult, StreamPump
 
@@ -34,7 +35,7 @@ class ChatActions:
         if self.streaming:
             self.stop_reply()
         self.conv = None
-        self.conversation_title = "New chat"
+        self.conversation_title = _("New chat")
         self.draft_system, self.draft_options = self.settings.system_prompt, {}
         self._show(None)
         self.ids.conv_list.current = ""
@@ -53,7 +54,7 @@ class ChatActions:
         self.empty_chat = conv is None or not conv.messages
         if conv is None:
             now = datetime.now(UTC)
-            conv = Conversation(title="New chat", slug="", created=now, updated=now)
+            conv = Conversation(title=_("New chat"), slug="", created=now, updated=now)
             self.chat_view.session_dir = ""
         else:
             self.chat_view.session_dir = str(self.settings.sav_dir / conv.slug)
@@ -127,15 +128,17 @@ class ChatActions:
                 self.pending_send = (text, list(images))
                 self.input_bar.clear()
                 self.input_bar.show_notice(
-                    "Connecting… your message will be sent as soon as the model is ready.", False
+                    lambda: _("Connecting… your message will be sent as soon as the model is ready."), False
                 )
                 return
             self.input_bar_restore(text)
-            self.show_problem(describe_error(ServerUnreachable(self.settings.ollama_host, "not connected")))
+            self.show_problem(
+                describe_error(ServerUnreachable(self.settings.ollama_host, _("not connected")))
+            )
             return
         try:
             if self.conv is None:
-                title = " ".join(summary(text).split())[:60] or "Image"
+                title = " ".join(summary(text).split())[:60] or _("Image")
                 self.conv = self.controller.sessions.create(
                     title, model=self.model, system_prompt=self.draft_system, options=self.draft_options
                 )
@@ -180,7 +183,9 @@ class ChatActions:
             return
         if self.controller.backend is None:  # nothing is changed; the edited text waits in the input box
             self.input_bar_restore(text)
-            self.show_problem(describe_error(ServerUnreachable(self.settings.ollama_host, "not connected")))
+            self.show_problem(
+                describe_error(ServerUnreachable(self.settings.ollama_host, _("not connected")))
+            )
             return
         turn = self.controller.chat.edit(conv, index, text, model=self.model or None)
         if turn.error is not None:  # not saved, nothing changed: the edited text waits in the input box

@@ -8,13 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from core.i18n import N_, _, format_number, ngettext
 from ui.controller import describe_error
 
 __all__ = ["ImportExportActions"]
 
-IMPORT_FILTERS = [("Conversation exports", ["*.json", "*.zip"])]
+# Filter names are translated where the dialog shows them.
+IMPORT_FILTERS = [(N_("Conversation exports"), ["*.json", "*.zip"])]
 EXPORT_FILTERS = {
-    "html": [("Web page", ["*.html"])],
+    "html": [(N_("Web page"), ["*.html"])],
     "md": [("Markdown", ["*.md"])],
     "json": [("JSON", ["*.json"])],
 }
@@ -24,12 +26,18 @@ _SHOWN = 8  # imported titles listed in the summary
 def import_summary(result: Any) -> str:
     """The summary shown after an import: how many, from what, their titles, what was left out."""
     count = len(result.conversations)
-    lines = [f"{count} conversation{'s' if count != 1 else ''} from {result.path.name} ({result.source}):"]
+    lines = [
+        ngettext(
+            "{count} conversation from {file} ({source}):",
+            "{count} conversations from {file} ({source}):",
+            count,
+        ).format(count=format_number(count), file=result.path.name, source=result.source)
+    ]
     lines += [f"•  {conv.title}" for conv in result.conversations[:_SHOWN]]
     if count > _SHOWN:
-        lines.append(f"…and {count - _SHOWN} more.")
-    lines += [f"Skipped {line}." for line in result.skipped]
-    lines += [f"Note: {line}." for line in result.notes]
+        lines.append(_("…and {count} more.").format(count=format_number(count - _SHOWN)))
+    lines += [_("Skipped {what}.").format(what=line) for line in result.skipped]
+    lines += [_("Note: {what}.").format(what=line) for line in result.notes]
     return "\n".join(lines)
 
 
@@ -54,19 +62,20 @@ class ImportExportActions:
         from ui.file_dialog import choose_file
 
         return choose_file(
-            title="Import conversations (IA_V3, Open WebUI, ChatGPT)",
+            title=_("Import conversations (IA_V3, Open WebUI, ChatGPT)"),
             filters=IMPORT_FILTERS,
             on_path=self.import_path,
             folder=self._dialog_folder(),
-            accept_label="Import",
+            accept_label=_("Import"),
             mode=self._dialog_mode(),
+            post=self.controller.post,
         )
 
     def import_path(self, path: Path) -> None:
         from ui.dialogs import inform
 
         self._remember_folder(path)
-        self.import_notice = inform("Importing…", f"Reading {path.name}.", busy=True)
+        self.import_notice = inform(_("Importing…"), _("Reading {file}.").format(file=path.name), busy=True)
         self.controller.run(
             lambda: self.controller.sessions.import_file(path), self._imported, self._import_failed
         )
@@ -85,7 +94,7 @@ class ImportExportActions:
         self.reload_sessions()
         newest = max(result.conversations, key=lambda c: c.updated)
         self.open_conversation(newest.slug)
-        self.import_summary = inform("Imported", import_summary(result))
+        self.import_summary = inform(_("Imported"), import_summary(result))
 
     def _import_failed(self, exc: BaseException) -> None:
         self._close_notice()
@@ -98,13 +107,14 @@ class ImportExportActions:
         from ui.file_dialog import choose_file
 
         return choose_file(
-            title=f"Export as {FORMATS[fmt]}",
+            title=_("Export as {format}").format(format=FORMATS[fmt]),
             filters=EXPORT_FILTERS[fmt],
             on_path=lambda path: self.export_to(slug, fmt, path),
             folder=self._dialog_folder(),
             save_name=f"{slug}.{fmt}",
-            accept_label="Export",
+            accept_label=_("Export"),
             mode=self._dialog_mode(),
+            post=self.controller.post,
         )
 
     def export_to(self, slug: str, fmt: str, path: Path) -> None:
@@ -113,7 +123,7 @@ class ImportExportActions:
         self._remember_folder(path)
 
         def done(target: Path) -> None:
-            self.export_notice = inform("Exported", f"Saved to {target}")
+            self.export_notice = inform(_("Exported"), _("Saved to {path}").format(path=target))
 
         self.controller.run(
             lambda: self.controller.sessions.export(slug, fmt, path), done, self._storage_failed

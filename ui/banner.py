@@ -6,14 +6,15 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from core.i18n import N_, _
 from ui import clip  # noqa: F401  (FlatImage in the kv rules)
 from ui.controller import Problem
 
 __all__ = ["ErrorBanner"]
 
-ACTION_LABELS = {"reconnect": "Reconnect", "pull": "Pull model", "regenerate": "Regenerate"}
+ACTION_LABELS = {"reconnect": N_("Reconnect"), "pull": N_("Pull model"), "regenerate": N_("Regenerate")}
 
-Builder.load_string(
+Builder.load_string(  # i18n: kv rules, no text of their own
     """
 #:import theme ui.config_ui.theme
 #:import SIZES ui.config_ui.SIZES
@@ -99,9 +100,17 @@ class ErrorBanner(BoxLayout):
         """Display the problem (replacing any previous one)."""
         self.message = problem.message
         self.action_id = problem.action
-        self.action_text = ACTION_LABELS.get(problem.action, problem.action.title())
+        self.action_text = self._action_label(problem.action)
         self.kind = problem.kind
         self.shown = True
+
+    @staticmethod
+    def _action_label(action: str) -> str:
+        return _(ACTION_LABELS[action]) if action in ACTION_LABELS else action.title()
+
+    def retranslate(self) -> None:
+        """The button's label in the current language (the message is the app's: IAApp.show_problem)."""
+        self.action_text = self._action_label(self.action_id)
 
     def hide(self) -> None:
         self.shown = False

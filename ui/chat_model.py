@@ -41,16 +41,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import i18n
 from core.attachments import Attachment, split_attachments
 from core.conversation import Message
+from core.i18n import N_
 from core.sav_manager import extract_code_blocks
 from ui.fonts import logical_text, markup_text
 from ui.highlight import highlight_markup
 from ui.markdown_render import Block, MarkdownStream, markup_plain, render_blocks, split_lines, split_markup
 
-__all__ = ["ChatModel", "Splice"]
+__all__ = ["ChatModel", "Splice"]  # i18n: names of this module
 
-_ROLE_TEXT = {"user": "You", "assistant": "Assistant", "system": "System"}
+_ROLE_TEXT = {"user": N_("You"), "assistant": N_("Assistant"), "system": N_("System")}
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 SELECTABLE = ("TextItem", "CodeItem", "StatusItem")
 
@@ -341,16 +343,16 @@ class ChatModel:
         """Header, images and thinking of a message, placed (the header opens the bubble)."""
         msg = m.message
         local = msg.created.astimezone() if msg.created.tzinfo else msg.created
-        meta = local.strftime("%H:%M")
+        meta = i18n.format_time(local)
         if msg.model and role == "assistant":
             meta += f"  ·  {msg.model}"
         if msg.status == "streaming":
-            meta += "  ·  generating…"
+            meta += "  ·  " + i18n._(N_("generating…"))
         last_assistant = index == len(self._msgs) - 1 and role == "assistant"
         items: list[dict[str, Any]] = [
             {
                 "viewclass": "HeaderItem",
-                "role_text": _ROLE_TEXT[role],
+                "role_text": i18n._(_ROLE_TEXT[role]),
                 "meta_text": meta,
                 "can_edit": role == "user",
                 "can_regenerate": last_assistant and msg.status != "streaming",
@@ -364,7 +366,9 @@ class ChatModel:
             sources = [str(base / p) if base and not Path(p).is_absolute() else str(p) for p in msg.images]
             items.append({"viewclass": "ImagesItem", "sources": sources})
         if msg.thinking:
-            title = f"Thinking ({len(msg.thinking):,} characters)"
+            title = i18n._(N_("Thinking ({count} characters)")).format(
+                count=i18n.format_number(len(msg.thinking))
+            )
             items.append({"viewclass": "ThinkingItem", "title": title, "expanded": m.expanded})
             if m.expanded:
                 seps: list[str] = []
@@ -396,23 +400,29 @@ class ChatModel:
         h = self.palette
         parts: list[str] = []
         if msg.status == "interrupted":
-            parts.append(f"[color={h['warning']}]Interrupted[/color]")
+            parts.append("[color={c}]{t}[/color]".format(c=h["warning"], t=i18n._(N_("Interrupted"))))
         elif msg.status == "error":
-            parts.append(f"[color={h['danger']}]Error[/color]")
+            parts.append("[color={c}]{t}[/color]".format(c=h["danger"], t=i18n._(N_("Error"))))
         stats = msg.stats or {}
         tps = stats.get("gen_tps")
         if tps is None and stats.get("eval_count") and stats.get("eval_duration_ns"):
             tps = stats["eval_count"] / (stats["eval_duration_ns"] / 1e9)
         if tps:
-            parts.append(f"{tps:.1f} tok/s")
+            parts.append(i18n._(N_("{rate} tok/s")).format(rate=i18n.format_decimal(tps, 1)))
         elif stats.get("counts_from") == "":
-            parts.append("tok/s not reported")
+            parts.append(i18n._(N_("tok/s not reported")))
         if stats.get("eval_count"):
-            parts.append(f"{stats['eval_count']} tokens")
+            parts.append(
+                i18n.ngettext("{count} token", "{count} tokens", stats["eval_count"]).format(
+                    count=i18n.format_number(stats["eval_count"])
+                )
+            )
         if stats.get("ttft_s") is not None:
-            parts.append(f"first token {stats['ttft_s']:.2f} s")
+            parts.append(
+                i18n._(N_("first token {seconds} s")).format(seconds=i18n.format_decimal(stats["ttft_s"], 2))
+            )
         if stats.get("total_s") is not None:
-            parts.append(f"{stats['total_s']:.1f} s")
+            parts.append(i18n._(N_("{seconds} s")).format(seconds=i18n.format_decimal(stats["total_s"], 1)))
         line = "  ·  ".join(parts)
         if msg.error:
             line += ("\n" if line else "") + f"[color={h['danger']}]{markup_text(msg.error)}[/color]"

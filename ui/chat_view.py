@@ -45,7 +45,8 @@ from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
 
 from core.conversation import Conversation, Message
-from ui import chat_recycle, message_widgets  # noqa: F401  (classes the kv rules name)
+from core.i18n import N_
+from ui import chat_recycle, i18n, message_widgets  # noqa: F401  (classes the kv rules name; _() in them)
 from ui.chat_model import SELECTABLE, ChatModel, Splice
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
 from ui.fonts import logical_text
@@ -206,13 +207,13 @@ class ChatView(FloatLayout):
         box = BoxLayout(orientation="vertical", spacing=SIZES["bar_padding"], padding=SIZES["bar_padding"])
         editor = TextInput(text=messages[index].content, font_size=SIZES["font"])
         buttons = BoxLayout(size_hint_y=None, height=SIZES["input_min_height"], spacing=SIZES["bar_padding"])
-        cancel = Button(text="Cancel")
-        resend = Button(text="Resend")
+        cancel = Button(text=i18n.tr(N_("Cancel")))
+        resend = Button(text=i18n.tr(N_("Resend")))
         buttons.add_widget(cancel)
         buttons.add_widget(resend)
         box.add_widget(editor)
         box.add_widget(buttons)
-        popup = Popup(title="Edit and resend", content=box, size_hint=(0.8, 0.7))
+        popup = Popup(title=i18n.tr(N_("Edit and resend")), content=box, size_hint=(0.8, 0.7))
         cancel.bind(on_release=popup.dismiss)
 
         def _resend(*_: Any) -> None:

@@ -20,7 +20,7 @@ from core.attachments import MAX_FILE_BYTES
 from ui.fonts import FONTS
 from ui.graphics import GRAPHICS
 
-__all__ = [
+__all__ = [  # i18n: names of this module
     "FONTS",
     "GRAPHICS",
     "LIMITS",

@@ -17,13 +17,14 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from core.context_meter import ContextUse, chat_messages, measure
+from core.i18n import _
 
 __all__ = ["DEBOUNCE_S", "ContextMeter", "ContextWatch"]
 
 log = logging.getLogger("ia.ui")
 DEBOUNCE_S = 0.35
 
-Builder.load_string(
+Builder.load_string(  # i18n: kv rules, no text of their own
     """
 #:import theme ui.config_ui.theme
 #:import SIZES ui.config_ui.SIZES
@@ -80,7 +81,7 @@ class ContextMeter(BoxLayout):
             return
         self.fraction = min(1.0, use.fraction or 0.0)
         self.level = use.level
-        self.text = f"Context {use.label()}"
+        self.text = _("Context {usage}").format(usage=use.label())
         self.exact = "counted" if use.exact else "estimated"
 
 
@@ -97,7 +98,7 @@ class ContextWatch:
         app.bind(conv=self.schedule, model=self.schedule, streaming=self.schedule)
         app.input_bar.ids.input.bind(text=self.schedule)
 
-    def schedule(self, *_: Any) -> None:
+    def schedule(self, *_args: Any) -> None:
         """Something changed: count again once typing pauses for DEBOUNCE_S."""
         self._trigger()
 

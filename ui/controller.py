@@ -26,6 +26,7 @@ from core.errors import (
     StreamBroken,
     StreamStalled,
 )
+from core.i18n import _
 
 if TYPE_CHECKING:
     from config import Settings
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from core.model_records import ModelInfo, PullProgress
     from core.models import ModelManager
 
-__all__ = ["Controller", "Problem", "clock_post", "describe_error"]
+__all__ = ["Controller", "Problem", "clock_post", "describe_error"]  # i18n: names of this module
 
 T = TypeVar("T")
 Post = Callable[[Callable[[], None]], None]
@@ -70,7 +71,9 @@ def describe_error(exc: BaseException) -> Problem:
     if isinstance(exc, IAError):
         return Problem(str(exc))
     return Problem(
-        f"Unexpected error: {type(exc).__name__}: {exc}. The app keeps working; see logs/technical.log."
+        _("Unexpected error: {kind}: {detail}. The app keeps working; see logs/technical.log.").format(
+            kind=type(exc).__name__, detail=exc
+        )
     )
 
 
@@ -149,7 +152,7 @@ class Controller:
     def chat(self) -> Any:
         """The ChatService on the current backend; ServerUnreachable when not connected."""
         if self.backend is None:
-            raise ServerUnreachable(self.settings.ollama_host, "not connected yet")
+            raise ServerUnreachable(self.settings.ollama_host, _("not connected yet"))
         if self._chat is None or self._chat.backend is not self.backend:
             from core.chat import ChatService
 
@@ -161,7 +164,7 @@ class Controller:
         from core.models import ModelManager
 
         if self.backend is None:
-            raise ServerUnreachable(self.settings.ollama_host, "not connected yet")
+            raise ServerUnreachable(self.settings.ollama_host, _("not connected yet"))
         return ModelManager(self.backend.client)
 
     # -- backend --------------------------------------------------------------------------------------

@@ -20,32 +20,35 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+import ui.i18n  # noqa: F401  (_() in the kv rules)
+from core.i18n import N_, _, format_date, format_number, format_time, ngettext
 from ui import clip  # noqa: F401  (ClipScrollView / ClipRecycleView in the kv rules)
 
 __all__ = ["EXPORT_CHOICES", "ConversationList", "build_rows", "day_label", "search_rows"]
 
 ROW_HEIGHT = 56
 HEADER_HEIGHT = 30
-# The export menu: (format, label, what it is for).
+# The export menu: (format, label, what it is for); translated where the menu shows them.
 EXPORT_CHOICES = [
-    ("html", "Web page (.html)", "For reading and sharing in any browser, offline, images included"),
-    ("md", "Markdown (.md)", "Plain text with headings, for notes and wikis"),
-    ("json", "JSON (.json)", "Every field and the images: imports back into IA_V3 exactly"),
+    ("html", N_("Web page (.html)"), N_("For reading and sharing in any browser, offline, images included")),
+    ("md", N_("Markdown (.md)"), N_("Plain text with headings, for notes and wikis")),
+    ("json", N_("JSON (.json)"), N_("Every field and the images: imports back into IA_V3 exactly")),
 ]
 
 
 def day_label(day: date, today: date) -> str:
-    """'Today', 'Yesterday', a weekday within the last week, else the date (with the year when not this year)."""
+    """'Today', 'Yesterday', a weekday within the last week, else the date (with the year when not this year),
+    in the interface's language (CLDR names: "mardi", "4 décembre")."""
     delta = (today - day).days
     if delta == 0:
-        return "Today"
+        return _("Today")
     if delta == 1:
-        return "Yesterday"
+        return _("Yesterday")
     if 1 < delta < 7:
-        return f"{day:%A}"
+        return format_date(day, "EEEE")
     if day.year == today.year:
-        return f"{day:%d %B}".lstrip("0")
-    return f"{day:%d %B %Y}".lstrip("0")
+        return format_date(day, "d MMMM")
+    return format_date(day, "d MMMM y")
 
 
 def _local(when: datetime) -> datetime:
@@ -54,17 +57,18 @@ def _local(when: datetime) -> datetime:
 
 def _subtitle(info: Any) -> str:
     if getattr(info, "damaged", None):
-        return f"Cannot be read: {info.damaged}"
+        return _("Cannot be read: {reason}").format(reason=info.damaged)
     when = _local(info.updated)
     count = getattr(info, "message_count", 0) or 0
-    return f"{when:%H:%M}  ·  {count} message{'s' if count != 1 else ''}"
+    messages = ngettext("{count} message", "{count} messages", count).format(count=format_number(count))
+    return f"{format_time(when)}  ·  {messages}"
 
 
 def _row(info: Any, subtitle: str, current: str) -> dict[str, Any]:
     return {
         "viewclass": "ConvRow",
         "slug": info.slug,
-        "title": info.title or "Untitled",
+        "title": info.title or _("Untitled"),
         "subtitle": subtitle,
         "selected": info.slug == current,
         "editing": False,
@@ -99,16 +103,16 @@ def search_rows(
     seen = {i.slug for i in title_matches}
     rows: list[dict[str, Any]] = []
     if title_matches:
-        rows.append(_header(f"Titles matching “{query.strip()}”"))
+        rows.append(_header(_("Titles matching “{query}”").format(query=query.strip())))
         rows.extend(_row(i, _subtitle(i), current) for i in title_matches)
     text_hits = [h for h in hits if h.slug not in seen]
     if text_hits:
-        rows.append(_header("In messages"))
+        rows.append(_header(_("In messages")))
         for hit in text_hits:
             snippet = " ".join((hit.snippet or "").replace("[", "").replace("]", "").split())
             rows.append(_row(hit, snippet[:90], current))
     if not rows:
-        rows.append(_header(f"No conversation matches “{query.strip()}”"))
+        rows.append(_header(_("No conversation matches “{query}”").format(query=query.strip())))
     return rows
 
 
@@ -232,6 +236,10 @@ class ConversationList(BoxLayout):
         """The rows on display (for tests and the app)."""
         return list(self.ids.rv.data)
 
+    def retranslate(self) -> None:
+        """Make the rows again in the current language (day headers, dates, counts, "Untitled")."""
+        self.set_sessions(self.sessions)
+
     # -- search ---------------------------------------------------------------------------------------
     def focus_search(self) -> None:
         self.ids.search.focus = True
@@ -279,8 +287,10 @@ class ConversationList(BoxLayout):
         from ui.dialogs import confirm
 
         confirm(
-            "Delete this conversation?",
-            f"“{title}” and its saved code files will be removed from disk. This cannot be undone.",
+            _("Delete this conversation?"),
+            _("“{title}” and its saved code files will be removed from disk. This cannot be undone.").format(
+                title=title
+            ),
             lambda: self.dispatch("on_delete", slug),
         )
 
@@ -289,9 +299,9 @@ class ConversationList(BoxLayout):
         from ui.dialogs import choose
 
         return choose(
-            "Export this conversation",
-            f"“{title}” as:",
-            EXPORT_CHOICES,
+            _("Export this conversation"),
+            _("“{title}” as:").format(title=title),
+            [(key, _(label), _(detail)) for key, label, detail in EXPORT_CHOICES],
             lambda fmt: self.dispatch("on_export", slug, fmt),
         )
 

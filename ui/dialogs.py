@@ -14,7 +14,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
-__all__ = [
+import ui.i18n  # noqa: F401  (_() in the kv rules below)
+from core.i18n import N_, _
+
+__all__ = [  # i18n: names of this module
     "ChoiceDialog",
     "ConfirmDialog",
     "Dialog",
@@ -26,7 +29,10 @@ __all__ = [
     "inform",
 ]
 
-Builder.load_string(
+# The texts of the kv rules below, for the catalog (the scan does not read kv inside Python strings).
+_KV_TEXTS = (N_("Cancel"), N_("Rename"), N_("OK"))
+
+Builder.load_string(  # i18n: kv rules; their texts are _() calls, listed in _KV_TEXTS
     """
 #:import theme ui.config_ui.theme
 #:import SIZES ui.config_ui.SIZES
@@ -84,7 +90,7 @@ Builder.load_string(
             Widget:
             DialogButton:
                 id: cancel_btn
-                text: "Cancel"
+                text: _("Cancel")
                 background_color: theme.colors["surface_alt"]
                 color: theme.colors["text"]
                 on_release: root.dismiss()
@@ -121,13 +127,13 @@ Builder.load_string(
             spacing: dp(10)
             Widget:
             DialogButton:
-                text: "Cancel"
+                text: _("Cancel")
                 background_color: theme.colors["surface_alt"]
                 color: theme.colors["text"]
                 on_release: root.dismiss()
             DialogButton:
                 id: confirm_btn
-                text: "Rename"
+                text: _("Rename")
                 background_color: theme.colors["accent"]
                 color: theme.colors["accent_text"]
                 on_release: root.accept()
@@ -189,7 +195,7 @@ Builder.load_string(
             Widget:
             DialogButton:
                 id: cancel_btn
-                text: "Cancel"
+                text: _("Cancel")
                 background_color: theme.colors["surface_alt"]
                 color: theme.colors["text"]
                 on_release: root.dismiss()
@@ -217,7 +223,7 @@ Builder.load_string(
             Widget:
             DialogButton:
                 id: ok_btn
-                text: "OK"
+                text: _("OK")
                 background_color: theme.colors["accent"]
                 color: theme.colors["accent_text"]
                 on_release: root.dismiss()
@@ -263,7 +269,7 @@ class ConfirmDialog(Dialog):
 
     title = StringProperty("")
     message = StringProperty("")
-    confirm_label = StringProperty("Delete")
+    confirm_label = StringProperty("")
     confirm_action = ObjectProperty(None, allownone=True)
 
     def accept(self) -> None:
@@ -275,7 +281,7 @@ class ConfirmDialog(Dialog):
 class RenameDialog(Dialog):
     """Asks for a new name; ``name_action(text)`` receives the stripped, non-empty text."""
 
-    title = StringProperty("Rename")
+    title = StringProperty("")
     value = StringProperty("")
     name_action = ObjectProperty(None, allownone=True)
 
@@ -294,11 +300,12 @@ class RenameDialog(Dialog):
 
 
 def confirm(
-    title: str, message: str, on_confirm: Callable[[], None], confirm_label: str = "Delete"
+    title: str, message: str, on_confirm: Callable[[], None], confirm_label: str = ""
 ) -> ConfirmDialog:
-    """Open a confirmation popup and return it (tests press its buttons)."""
+    """Open a confirmation popup and return it (tests press its buttons); the button says "Delete" unless
+    ``confirm_label`` says otherwise."""
     dialog = ConfirmDialog(
-        title=title, message=message, confirm_action=on_confirm, confirm_label=confirm_label
+        title=title, message=message, confirm_action=on_confirm, confirm_label=confirm_label or _("Delete")
     )
     dialog.open()
     return dialog

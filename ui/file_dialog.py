@@ -2,7 +2,7 @@
 
 The system's own dialog comes first, through plyer: zenity, kdialog or yad on Linux (whichever is installed),
 the Windows or macOS dialog elsewhere. It runs on a worker thread (plyer waits for it), so the window keeps
-drawing; the choice comes back on the main thread. Where there is none (no plyer, no such program, or it
+drawing; the choice comes back on the main thread through the app's ``Controller.post``. Where there is none (no plyer, no such program, or it
 fails), the app's own dialog opens instead: a themed popup with a folder bar (type a path, Enter), the folder's
 entries (folders first, then the files of the types asked for), a name field when saving, and a question
 before replacing a file. ``settings.ui["file_dialog"]`` chooses: "auto" (default), "native" or "kivy".
@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+import ui.i18n  # noqa: F401  (_() in the kv rules below)
+from core.i18n import N_, _, format_size
 from ui.dialogs import Dialog  # and its kv rules: DialogCard, DialogButton, DialogTitle
 
 __all__ = ["FileDialog", "choose_file", "native_backend"]
@@ -34,7 +35,10 @@ log = logging.getLogger("ia.ui")
 Filters = Sequence[tuple[str, Sequence[str]]]  # (name shown, patterns such as "*.json")
 _LINUX_DIALOGS = (("zenity", "gnome"), ("kdialog", "kde"), ("yad", "yad"))
 
-Builder.load_string(
+# The texts of the kv rules below, for the catalog (the scan does not read kv inside Python strings).
+_KV_TEXTS = (N_("Up"), N_("Name"), N_("Cancel"))
+
+Builder.load_string(  # i18n: kv rules; their texts are _() calls, listed in _KV_TEXTS
     """
 #:import theme ui.config_ui.theme
 #:import SIZES ui.config_ui.SIZES
@@ -88,7 +92,7 @@ Builder.load_string(
             spacing: dp(8)
             DialogButton:
                 id: up_btn
-                text: "Up"
+                text: _("Up")
                 size: dp(56), dp(36)
                 background_color: theme.colors["surface_alt"]
                 color: theme.colors["text"]
@@ -136,7 +140,7 @@ Builder.load_string(
             disabled: not root.save_mode
             spacing: dp(8)
             Label:
-                text: "Name"
+                text: _("Name")
                 color: theme.colors["text_muted"]
                 font_size: SIZES["font"]
                 size_hint_x: None
@@ -176,7 +180,7 @@ Builder.load_string(
                 shorten: True
             DialogButton:
                 id: cancel_btn
-                text: "Cancel"
+                text: _("Cancel")
                 background_color: theme.colors["surface_alt"]
                 color: theme.colors["text"]
                 on_release: root.dismiss()
@@ -211,10 +215,12 @@ def choose_file(
     save_name: str | None = None,
     accept_label: str = "",
     mode: str = "auto",
+    post: Callable[[Callable[[], None]], None] | None = None,
 ) -> FileDialog | None:
     """Ask for a file to open (or, with ``save_name``, where to save one); ``on_path(path)`` runs on the main
-    thread with the choice, never on cancel. Returns the app's own dialog when it is the one shown (tests drive
-    it), None when the system dialog runs."""
+    thread with the choice, never on cancel. Filter names are translated here. Returns the app's own dialog
+    when it is the one shown (tests drive it), None when the system dialog runs; its answer reaches the main
+    thread through ``post`` (the app's ``Controller.post``; by default the running app's)."""
     start = folder if folder is not None and folder.is_dir() else Path.home()
 
     def own_dialog() -> FileDialog:
@@ -222,9 +228,9 @@ def choose_file(
             title=title,
             save_mode=save_name is not None,
             filename=save_name or "",
-            patterns=[p for _, patterns in filters for p in patterns],
-            hint=" ".join(f"{name}: {', '.join(patterns)}" for name, patterns in filters),
-            accept_label=accept_label or ("Save" if save_name is not None else "Open"),
+            patterns=[p for _name, patterns in filters for p in patterns],
+            hint=" ".join(f"{_(name)}: {', '.join(patterns)}" for name, patterns in filters),
+            accept_label=accept_label or (_("Save") if save_name is not None else _("Open")),
             path_action=on_path,
         )
         dialog.open()
@@ -234,7 +240,22 @@ def choose_file(
     backend = native_backend() if mode != "kivy" else None
     if backend is None:
         return own_dialog()
-    _run_native(backend, title, filters, start, save_name, on_path, own_dialog)
+    if post is None:
+        from kivy.app import App
+
+        from ui.controller import clock_post
+
+        post = getattr(getattr(App.get_running_app(), "controller", None), "post", None) or clock_post
+    _run_native(
+        backend,
+        title,
+        [(_(name), patterns) for name, patterns in filters],
+        start,
+        save_name,
+        on_path,
+        own_dialog,
+        post,
+    )
     return None
 
 
@@ -246,10 +267,8 @@ def _run_native(
     save_name: str | None,
     on_path: Callable[[Path], None],
     fallback: Callable[[], Any],
+    post: Callable[[Callable[[], None]], None],
 ) -> None:
-    def post(fn: Callable[[], Any]) -> None:
-        Clock.schedule_once(lambda _dt: fn(), 0)
-
     def work() -> None:
         try:
             from plyer import filechooser
@@ -297,14 +316,6 @@ class FileRow(ButtonBehavior, BoxLayout):
             self.dialog.select(self.path, self.is_dir)
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
-
-
 class FileDialog(Dialog):
     """The app's own file dialog; ``path_action(Path)`` receives the file chosen (open) or to write (save)."""
 
@@ -313,7 +324,7 @@ class FileDialog(Dialog):
     filename = StringProperty("")
     error = StringProperty("")
     hint = StringProperty("")
-    accept_label = StringProperty("Open")
+    accept_label = StringProperty("")
     save_mode = BooleanProperty(False)
     patterns = ListProperty([])
     selection = StringProperty("")
@@ -327,13 +338,13 @@ class FileDialog(Dialog):
             self.select(str(path), False)
             return
         if not path.is_dir():
-            self.error = f"There is no folder {path}."
+            self.error = _("There is no folder {path}.").format(path=path)
             self.ids.folder_input.text = self.folder
             return
         try:
             entries = list(os.scandir(path))
         except OSError as exc:
-            self.error = f"Cannot open {path}: {exc.strerror or exc}."
+            self.error = _("Cannot open {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
             self.ids.folder_input.text = self.folder
             return
         self.error = ""
@@ -354,13 +365,13 @@ class FileDialog(Dialog):
             except OSError:
                 continue
             if is_dir:
-                folders.append((entry.name.casefold(), entry.name, entry.path, "folder", True))
+                folders.append((entry.name.casefold(), entry.name, entry.path, _("folder"), True))
             elif not self.patterns or any(
                 fnmatch.fnmatch(entry.name.lower(), p.lower()) for p in self.patterns
             ):
-                files.append((entry.name.casefold(), entry.name, entry.path, _size(size), False))
+                files.append((entry.name.casefold(), entry.name, entry.path, format_size(size), False))
         rows = []
-        for _, name, path, detail, is_dir in sorted(folders) + sorted(files):
+        for _key, name, path, detail, is_dir in sorted(folders) + sorted(files):
             rows.append(
                 {
                     "name": name,
@@ -409,13 +420,13 @@ class FileDialog(Dialog):
     def accept(self) -> None:
         if not self.save_mode:
             if not self.selection:
-                self.error = "Choose a file first (a double click opens a folder)."
+                self.error = _("Choose a file first (a double click opens a folder).")
                 return
             self._done(Path(self.selection))
             return
         name = self.filename.strip()
         if not name:
-            self.error = "Give the file a name."
+            self.error = _("Give the file a name.")
             return
         target = Path(os.path.expanduser(name))
         target = target if target.is_absolute() else Path(self.folder) / target
@@ -423,16 +434,18 @@ class FileDialog(Dialog):
             self.go_to(str(target))
             return
         if not target.parent.is_dir():
-            self.error = f"There is no folder {target.parent}."
+            self.error = _("There is no folder {path}.").format(path=target.parent)
             return
         if target.exists():
             from ui.dialogs import confirm
 
             confirm(
-                "Replace the file?",
-                f"{target.name} already exists in {target.parent}. Replacing it overwrites its content.",
+                _("Replace the file?"),
+                _("{name} already exists in {folder}. Replacing it overwrites its content.").format(
+                    name=target.name, folder=target.parent
+                ),
                 lambda: self._done(target),
-                confirm_label="Replace",
+                confirm_label=_("Replace"),
             )
             return
         self._done(target)

@@ -37,6 +37,7 @@ __all__ = [
     "fontconfig_available",
     "logical_text",
     "markup_text",
+    "text_width",
 ]
 
 log = logging.getLogger("ia.ui.fonts")
@@ -78,7 +79,7 @@ class _Fontconfig:
     def __init__(self) -> None:
         name = ctypes.util.find_library("fontconfig")
         if not name:
-            raise OSError("fontconfig not found")
+            raise OSError("fontconfig not found")  # i18n: a reason for the log
         fc = ctypes.CDLL(name)
         vp, cp, ci = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
         for fn, restype, argtypes in (
@@ -107,7 +108,7 @@ class _Fontconfig:
         self.fc = fc
         self.config = fc.FcInitLoadConfigAndFonts()
         if not self.config:
-            raise OSError("fontconfig could not load its configuration")
+            raise OSError("fontconfig could not load its configuration")  # i18n: a reason for the log
         self._coverage: dict[str, ctypes.c_void_p | None] = {}
 
     def base_has(self, base: str, char: int) -> bool:
@@ -235,6 +236,13 @@ def _escape(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
+def text_width(text: str, font_size: float, bold: bool = False) -> float:
+    """The width ``text`` takes on one line in the default font (a layout gives way to it)."""
+    from kivy.core.text import Label as CoreLabel
+
+    return float(CoreLabel(text=text, font_size=font_size, bold=bold).get_extents(text)[0])
+
+
 def markup_text(text: str, base: str = "text") -> str:
     """Escaped Kivy markup showing plain `text` in the base font ("text" or "mono"), with each run that
     font lacks in a system font that has it; right-to-left runs shaped and in display order."""

@@ -19,6 +19,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from core.i18n import _
+
 __all__ = [
     "DEFAULT_SIZE",
     "GRAPHICS",
@@ -142,8 +144,12 @@ def no_display_message(driver: str | None = None, environ: Mapping[str, str] | N
     if driver not in _INVISIBLE_DRIVERS or env.get("SDL_VIDEODRIVER", "").lower() == driver:
         return None
     name = next((name for name in ("DISPLAY", "WAYLAND_DISPLAY") if env.get(name)), None)
-    why = f"nothing answers at {name}={env[name]}" if name else "neither DISPLAY nor WAYLAND_DISPLAY is set"
-    return (
-        f"No display to open the window on ({why}). Start the app from a desktop session, or on a server "
-        "under a virtual display (`xvfb-run -a python main_ui.py`), or use the terminal chat: `python main.py`."
+    why = (
+        _("nothing answers at {name}={value}").format(name=name, value=env[name])
+        if name
+        else _("neither DISPLAY nor WAYLAND_DISPLAY is set")
     )
+    return _(
+        "No display to open the window on ({why}). Start the app from a desktop session, or on a server "
+        "under a virtual display (`xvfb-run -a python main_ui.py`), or use the terminal chat: `python main.py`."
+    ).format(why=why)

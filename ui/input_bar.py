@@ -37,6 +37,7 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.textinput import TextInput
 
+import ui.i18n  # noqa: F401  (_() in the kv rules)
 from core.attachments import (
     Attachment,
     AttachmentRefused,
@@ -44,6 +45,7 @@ from core.attachments import (
     read_attachment,
     split_attachments,
 )
+from core.i18n import N_, _, format_decimal, format_number, ngettext
 from ui import clip  # noqa: F401  (FlatImage in the kv rules)
 from ui.config_ui import LIMITS
 
@@ -58,26 +60,32 @@ def describe_paste(text: str) -> str:
     """Chip label for a large paste: its size and line count."""
     size = len(text.encode("utf-8"))
     if size >= 1024 * 1024:
-        human = f"{size / (1024 * 1024):.1f} MB"
+        human = _("{size} MB").format(size=format_decimal(size / (1024 * 1024), 1))
     else:
-        human = f"{size / 1024:.0f} KB"
+        human = _("{size} KB").format(size=format_number(round(size / 1024)))
     lines = text.count("\n") + 1
-    return f"Pasted text ({human}, {lines:,} lines)"
+    return ngettext(
+        "Pasted text ({size}, {count} line)", "Pasted text ({size}, {count} lines)", lines
+    ).format(size=human, count=format_number(lines))
 
 
 def check_image(path: Path) -> str | None:
     """None when `path` is a readable image file, else a sentence saying why it is refused."""
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
-        return f"Not an image: {path.name} (attach {', '.join(IMAGE_EXTENSIONS)} files)."
+        return _("Not an image: {name} (attach {types} files).").format(
+            name=path.name, types=", ".join(IMAGE_EXTENSIONS)
+        )
     if not path.is_file():
-        return f"Cannot attach {path.name}: the file does not exist."
+        return _("Cannot attach {name}: the file does not exist.").format(name=path.name)
     try:
         from PIL import Image
 
         with Image.open(path) as img:
             img.verify()
     except Exception as exc:  # PIL raises many types for broken files
-        return f"Cannot attach {path.name}: it is not a readable image ({type(exc).__name__})."
+        return _("Cannot attach {name}: it is not a readable image ({reason}).").format(
+            name=path.name, reason=type(exc).__name__
+        )
     return None
 
 
@@ -119,7 +127,7 @@ class InputBar(BoxLayout):
     dialog_mode = StringProperty("auto")  # ui/file_dialog.py's mode: "auto", "native" or "kivy"
     dialog_folder = StringProperty("")  # where Attach's dialog opens: the folder of the last file chosen
     accept_drops = BooleanProperty(True)
-    hint_text = StringProperty("Message  (Shift+Enter: new line)")
+    hint_text = StringProperty("")  # "": the kv rule's translated "Message  (Shift+Enter: new line)"
 
     __events__ = ("on_send", "on_stop")
 
@@ -145,11 +153,13 @@ class InputBar(BoxLayout):
     def send(self) -> None:
         """Dispatch on_send(text, images) unless there is nothing to send or a reply is streaming."""
         if self.streaming:
-            self.show_notice("A reply is still coming: press Stop first, or wait for it to finish.")
+            self.show_notice(
+                lambda: _("A reply is still coming: press Stop first, or wait for it to finish.")
+            )
             return
         text = self.message_text()
         if not text.strip() and not self.images:
-            self.show_notice("Type a message or attach a file first.")
+            self.show_notice(lambda: _("Type a message or attach a file first."))
             return
         self.show_notice("")
         self.dispatch("on_send", text, [Path(p) for p in self.images])
@@ -180,11 +190,21 @@ class InputBar(BoxLayout):
         self.files = [p for p in parts if isinstance(p, Attachment)]
 
     def focus_input(self) -> None:
-        Clock.schedule_once(lambda *_: setattr(self.ids.input, "focus", True), 0)
+        Clock.schedule_once(lambda *_args: setattr(self.ids.input, "focus", True), 0)
 
-    def show_notice(self, text: str, error: bool = True) -> None:
-        self.notice = text
-        self.notice_is_error = error and bool(text)
+    def show_notice(self, text: str | Any, error: bool = True) -> None:
+        """The line under the box; given as a function that makes it, it is made again when the language
+        changes (retranslate)."""
+        self._notice_source = text if callable(text) else None
+        self.notice = text() if callable(text) else text
+        self.notice_is_error = error and bool(self.notice)
+
+    def retranslate(self) -> None:
+        """Make again, in the current language, the texts set from Python: the notice, the paste chips."""
+        source = getattr(self, "_notice_source", None)
+        if source is not None:
+            self.notice = source()
+        self._refresh_chips()
 
     def add_images(self, paths: list[Path | str]) -> list[str]:
         """Attach each readable image; refused files are listed in the notice. Returns the refusals."""
@@ -206,7 +226,12 @@ class InputBar(BoxLayout):
 
     def add_pasted(self, text: str) -> None:
         self.pasted = [*self.pasted, text]
-        self.show_notice(f"{describe_paste(text)} is kept as an attachment and sent with the message.", False)
+        self.show_notice(
+            lambda: _("{what} is kept as an attachment and sent with the message.").format(
+                what=describe_paste(text)
+            ),
+            False,
+        )
 
     def remove_pasted(self, index: int) -> None:
         self.pasted = [t for i, t in enumerate(self.pasted) if i != index]
@@ -254,14 +279,14 @@ class InputBar(BoxLayout):
             self.focus_input()
 
         self.file_popup = choose_file(
-            title="Attach a file",
+            title=_("Attach a file"),
             filters=[
-                ("Text and code files, images", ["*"]),
-                ("Images", [f"*{e}" for e in IMAGE_EXTENSIONS]),
+                (N_("Text and code files, images"), ["*"]),
+                (N_("Images"), [f"*{e}" for e in IMAGE_EXTENSIONS]),
             ],
             on_path=chosen,
             folder=Path(self.dialog_folder) if self.dialog_folder else None,
-            accept_label="Attach",
+            accept_label=_("Attach"),
             mode=self.dialog_mode,
         )
 
@@ -273,13 +298,13 @@ class InputBar(BoxLayout):
     def on_stop(self) -> None:
         pass
 
-    def _on_window_drop(self, _window: Any, filename: bytes | str, *_: Any) -> None:
+    def _on_window_drop(self, _window: Any, filename: bytes | str, *_args: Any) -> None:
         if not self.accept_drops or self.get_root_window() is None:
             return
         path = filename.decode("utf-8", errors="surrogateescape") if isinstance(filename, bytes) else filename
         self.handle_drop(path)
 
-    def _refresh_chips(self, *_: Any) -> None:
+    def _refresh_chips(self, *_args: Any) -> None:
         from kivy.factory import Factory
 
         box = self.ids.chips

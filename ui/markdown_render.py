@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from core import i18n
+from core.i18n import N_
 from ui.fonts import FONTS, markup_text
 
-__all__ = [
+__all__ = [  # i18n: names of this module
     "Block",
     "MarkdownStream",
     "markup_plain",
@@ -94,10 +96,9 @@ def _inline(children: Sequence[Token] | None, palette: Mapping[str, str]) -> tup
         elif kind == "image":
             alt = tok.content or "image"
             href = _clean_ref(str(tok.attrs.get("src", "")))
-            markup.append(
-                f"[ref={href}][color={palette['link']}]{markup_text(f'[image: {alt}]')}[/color][/ref]"
-            )
-            plain.append(f"[image: {alt}]")
+            shown = i18n._(N_("[image: {alt}]")).format(alt=alt)
+            markup.append(f"[ref={href}][color={palette['link']}]{markup_text(shown)}[/color][/ref]")
+            plain.append(shown)
         else:  # any other inline token: keep its text rather than lose it
             markup.append(markup_text(tok.content))
             plain.append(tok.content)

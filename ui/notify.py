@@ -22,6 +22,7 @@ import sys
 import warnings
 from typing import Any
 
+from core.i18n import _
 from ui.icons import APP_ICON
 
 __all__ = ["describe_method", "notification_method", "reply_notice", "send_notification"]
@@ -59,21 +60,21 @@ def _plyer_speaks_dbus() -> bool:
 def describe_method(method: str) -> str:
     """One line for the app's welcome text: how a reply finished in the background is announced."""
     if method == "plyer":
-        return "A reply that ends while the window is in the background is announced (plyer)."
+        return _("A reply that ends while the window is in the background is announced (plyer).")
     if method == "notify-send":
-        return "A reply that ends while the window is in the background is announced (notify-send)."
-    return "No desktop notifications: install notify-send (libnotify-bin) to be told when a reply ends."
+        return _("A reply that ends while the window is in the background is announced (notify-send).")
+    return _("No desktop notifications: install notify-send (libnotify-bin) to be told when a reply ends.")
 
 
 def reply_notice(conversation_title: str, message: Any) -> tuple[str, str]:
     """Title and body of the notification for a finished reply (a Message: content, status, error)."""
     status = getattr(message, "status", "complete")
     if status == "error":
-        title = f"Reply failed — {conversation_title}"
-        body = str(getattr(message, "error", "") or "The reply did not finish.")
+        title = _("Reply failed — {title}").format(title=conversation_title)
+        body = str(getattr(message, "error", "") or _("The reply did not finish."))
     else:
-        title = f"Reply ready — {conversation_title}"
-        body = " ".join(str(getattr(message, "content", "")).split()) or "(an empty reply)"
+        title = _("Reply ready — {title}").format(title=conversation_title)
+        body = " ".join(str(getattr(message, "content", "")).split()) or _("(an empty reply)")
     if len(body) > BODY_CHARS:
         body = body[: BODY_CHARS - 1].rstrip() + "…"
     return title, body
@@ -93,8 +94,13 @@ def send_notification(title: str, body: str, method: str) -> bool:
             program = shutil.which("notify-send")
             if program is None:
                 return False
-            done = subprocess.run(
-                [program, f"--app-name={APP_NAME}", f"--icon={APP_ICON}", f"--expire-time={TIMEOUT_S * 1000}"]
+            done = subprocess.run(  # i18n: a command and its flags
+                [
+                    program,
+                    f"--app-name={APP_NAME}",
+                    f"--icon={APP_ICON}",
+                    f"--expire-time={TIMEOUT_S * 1000}",
+                ]
                 + ["--", title, body],
                 capture_output=True,
                 text=True,

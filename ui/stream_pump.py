@@ -75,7 +75,7 @@ class StreamPump:
     def start(self) -> StreamPump:
         """Start the worker thread; returns self."""
         if self._thread is not None:
-            raise RuntimeError("a StreamPump can be started only once")
+            raise RuntimeError("a StreamPump can be started only once")  # i18n: a programming error
         self._thread = threading.Thread(target=self._work, name="ia-stream-pump", daemon=True)
         self._thread.start()
         return self

@@ -213,7 +213,7 @@ def test_pull_shows_real_progress_then_the_model_is_installed(app_driver):
     )
     assert info.ids.pull_bar.value == info.pull_fraction and info.ids.pull_bar.opacity == 1
     assert info.ids.pull_btn.text == "Cancel"
-    assert "tinyllama:latest" in info.pull_status and " of 40 MB (" in info.pull_status
+    assert "tinyllama:latest" in info.pull_status and " of 40.0 MB (" in info.pull_status
     scroller = info.ids.pull_label.parent
     while not hasattr(scroller, "scroll_to"):
         scroller = scroller.parent

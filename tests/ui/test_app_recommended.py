@@ -120,7 +120,7 @@ def test_a_suggested_hugging_face_model_is_pulled_in_a_click(embedded_app, hf_hu
     assert all(r.busy and not _button(r).primary for r in _rows(info))  # one pull at a time
     d.press(_button(_rows(info)[1]))  # a click meanwhile starts nothing
     assert info.pull_status.startswith(f"{first.display}: ")
-    assert info.pull_status.startswith(f"{first.display}: pulling ") and " of 98 MB (" in info.pull_status
+    assert info.pull_status.startswith(f"{first.display}: pulling ") and " of 98.4 MB (" in info.pull_status
     _show_list(d)
     d.shot("app_recommended_pull")
     d.wait(lambda: not info.pulling, "the pull to end", timeout=120)

@@ -14,6 +14,7 @@ from core.backend import connect
 from core.chat import ChatService
 from core.conversation import Conversation, Message
 from core.embedded.scripted import Delay, Script, Think
+from core.i18n import format_time
 from core.sav_manager import read_conversation
 from core.session_manager import SessionManager
 
@@ -139,7 +140,7 @@ def test_markdown_reply_renders_as_bubble_blocks(kivy_harness: Any, chat_view: A
     data = chat_view.ids.rv.data
     assert data[0]["side"] == "right" and data[2]["side"] == "left"
     assert data[0]["role_text"] == "You" and data[2]["role_text"] == "Assistant"
-    local_time = NOW.astimezone().strftime("%H:%M")
+    local_time = format_time(NOW.astimezone())  # the locale's way: "2:05 PM" in English, "14:05" in French
     assert data[2]["meta_text"] == f"{local_time}  ·  {MODEL}"
     code = next(d for d in data if d["viewclass"] == "CodeItem")
     assert "[color=" in code["markup"] and "&bl;not markup&br;" in code["markup"]
