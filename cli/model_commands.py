@@ -61,7 +61,7 @@ def fit_style(verdict: FitVerdict) -> str:
     """Colour of a fit label: red when the model does not fit, yellow when tight, none when it fits."""
     if not verdict.fits:
         return "red"
-    return "yellow" if verdict.label in ("tight", _("tight")) else ""
+    return "yellow" if verdict.tight else ""
 
 
 @command(
