@@ -43,6 +43,7 @@ from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
 
 from core.conversation import Conversation, Message
 from ui import chat_recycle, message_widgets  # noqa: F401  (classes the kv rules name)
@@ -50,6 +51,7 @@ from ui.chat_model import SELECTABLE, ChatModel, Splice
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
 from ui.fonts import logical_text
 from ui.highlight import warm_up
+from ui.layer import CachedLayer
 from ui.markdown_render import markup_plain
 
 __all__ = ["ChatView"]
@@ -80,7 +82,7 @@ class ChatView(FloatLayout):
     def __init__(self, **kwargs: Any) -> None:
         self.model = ChatModel(theme.hex, theme.code_style, LIMITS)
         self._pending: tuple[str, str] | None = None
-        self._last_render = 0.0  # perf_counter of the last streaming update shown
+        self._next_render = 0.0  # perf_counter when the next streaming update is due (a fixed cadence)
         self._render_event: Any = None
         self._last_width = 0.0
         self._natural: dict[tuple[int, str], float] = {}
@@ -124,7 +126,7 @@ class ChatView(FloatLayout):
         a regenerated reply follows (its header shows ‹ n/n ›)."""
         self._cancel_render()
         self._pending = None
-        self._last_render = 0.0
+        self._next_render = 0.0
         self.render_times = []
         self._apply(self.model.begin_reply(model, earlier=earlier))
         self.streaming = True
@@ -139,7 +141,7 @@ class ChatView(FloatLayout):
             return
         self._pending = (text, thinking)
         now = time.perf_counter()
-        due = self._last_render + float(LIMITS["stream_interval"])
+        due = self._next_render
         if now >= due:
             self._render_pending()
         elif self._render_event is None:
@@ -405,6 +407,15 @@ class ChatView(FloatLayout):
 
     # ----- streaming ---------------------------------------------------------------------------------------
 
+    def on_streaming(self, _view: Any, streaming: bool) -> None:
+        """While a reply streams the chat changes at nearly every frame: its CachedLayer (ui/layer.py) draws
+        it straight into the window instead of into its texture first."""
+        node = self.parent
+        while isinstance(node, Widget) and not isinstance(node, CachedLayer):  # the window is its own parent
+            node = node.parent
+        if isinstance(node, CachedLayer):
+            node.live = streaming
+
     def _cancel_render(self) -> None:
         if self._render_event is not None:
             self._render_event.cancel()
@@ -417,9 +428,14 @@ class ChatView(FloatLayout):
         text, thinking = self._pending
         self._pending = None
         self._apply(self.model.update_reply(text, thinking))
-        self._last_render = time.perf_counter()
+        now = time.perf_counter()
+        # A fixed cadence: the next update is due one interval after this one was, not after it was shown,
+        # so a late frame does not slow the pace down (the rate stays 1/interval on a loaded machine); it is
+        # never sooner than half an interval after this one, whatever the delays.
+        interval = float(LIMITS["stream_interval"])
+        self._next_render = max(self._next_render + interval, now + interval / 2)
         self.render_count += 1
-        self.render_times.append(self._last_render)
+        self.render_times.append(now)
 
     # ----- items -------------------------------------------------------------------------------------------
 

@@ -143,6 +143,8 @@ def test_the_conversation_is_listed_as_soon_as_its_first_message_is_sent(app_dri
     d.type_and_send("A brand new topic")
     d.wait(lambda: d.app.streaming and d.app.conv is not None, "the reply to start")
     slug = d.app.conv.slug
+    chat_layer = d.ids.chat_zone.parent
+    assert chat_layer.live, "the streaming chat is drawn straight into the window (ui/layer.py)"
     d.wait(
         lambda: any(r.get("slug") == slug and r["selected"] for r in d.ids.conv_list.rows()),
         "the new conversation in the list, selected",
@@ -153,3 +155,4 @@ def test_the_conversation_is_listed_as_soon_as_its_first_message_is_sent(app_dri
     assert row["title"] == "A brand new topic"
     d.shot("app_listed_while_streaming")
     d.wait_reply_end()
+    d.wait(lambda: not chat_layer.live, "the chat cached in its layer again once the reply ended")
