@@ -21,8 +21,11 @@ under Xvfb: the CPU rasterizing the frame on other threads, which a loaded machi
   font runs emptied) and paging through
   it so that every block is drawn once (target: streaming <= 1.5x). The ratio with the idle loop's CPU per
   second subtracted instead, and the raw one, are printed too, and so is the part of the streaming CPU that
-  only drawing the updates costs: a redraw of the chat zone with nothing else to do, measured in the same
-  run, times the number of updates.
+  only drawing the updates costs: a frame drawing the chat zone (live, as while streaming) with nothing
+  else to do, measured in the same run, times the number of updates; beside it a frame of the window with
+  every zone cached (the window cleared and each zone's texture copied: the floor of any visible update).
+  CPU is the main thread's (time.thread_time): with Mesa's llvmpipe the rasterizing runs on its own threads
+  (a GPU's work elsewhere) and is not counted on either side.
 
     python bench/ui_stream.py [--tokens 10000] [--rate 200] [--interval SECONDS]
     (--interval overrides LIMITS["stream_interval"], the pace of the updates, to see what it costs)
@@ -479,9 +482,15 @@ def main(argv: list[str] | None = None) -> int:
         print("slow frame:", line)
     rate_ok = rate >= 10 and tail_rate >= 10
     ok = rate_ok and p99 < 33 and ratio <= 1.5
+    idle_p99 = pct(idle.work, 0.99) * 1000
+    loaded = (
+        f" (the idle app's own p99 is {idle_p99:.1f} ms in this run: a loaded machine)"
+        if idle_p99 >= 33
+        else ""
+    )
     print(
-        f"update rate: {'PASS' if rate_ok else 'FAIL'}; frame time: {'PASS' if p99 < 33 else 'FAIL'}; "
-        f"CPU ratio: {'PASS' if ratio <= 1.5 else 'FAIL'}"
+        f"update rate: {'PASS' if rate_ok else 'FAIL'}; frame time: {'PASS' if p99 < 33 else 'FAIL'}{loaded}; "
+        f"CPU ratio: {'PASS' if ratio <= 1.5 else 'FAIL'} (drawing the updates alone: {draw_floor / once_work:.2f}x)"
     )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

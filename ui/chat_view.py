@@ -18,8 +18,9 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
 
 What to show comes from ui/chat_model.py (messages -> items, without a window); ui/chat_recycle.py applies
 its changes to the RecycleView. This module adds what needs the window: sizes, the pace of a streaming
-reply (shown again every LIMITS["stream_interval"] while text arrives: each update re-renders only the
-block being written, so the pace holds however long the reply), scrolling, text selection with the mouse
+reply (shown again at a fixed cadence of LIMITS["stream_interval"] while text arrives: each update
+re-renders only the block being written, so the pace holds however long the reply; the chat's CachedLayer is
+live meanwhile, drawn straight into the window), scrolling, text selection with the mouse
 (drag, double-click for a word; Ctrl+C copies it), links (opened in the browser) and the actions of the
 bubbles' buttons.
 """

@@ -12,6 +12,10 @@ place its scissor in the layer's pixels.
         InfoPanel:
             id: info
 
+A zone that changes at nearly every frame for a while is better drawn straight into the window: ``live =
+True`` moves the children's canvases out of the Fbo (the chat while a reply streams, ui/chat_view.py), and
+``live = False`` puts them back and renders the Fbo once.
+
 The layer's texture starts each render cleared to the window's background color, so it is opaque and the
 pixels are those the zone would have drawn straight into the window (text antialiasing included).
 """
