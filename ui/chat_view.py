@@ -90,6 +90,7 @@ class ChatView(FloatLayout):
         self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, focus)
         self.render_count = 0  # streaming updates shown (for benchmarks and tests)
         self.render_times: list[float] = []  # perf_counter of each of them
+        self._live_layer: CachedLayer | None = None  # the layer drawn live while this view streams
         super().__init__(**kwargs)
         rv = self.ids.rv
         rv.owner = self
@@ -383,6 +384,7 @@ class ChatView(FloatLayout):
             rv.scroll_y = max(0.0, rv.scroll_y - step)
 
     def _on_parent(self, *_: Any) -> None:
+        self.on_streaming(self, self.streaming)  # a view moved while streaming: its old layer caches again
         # Ctrl+C copies the selection while the view is in the window.
         if self.parent is not None:
             Window.fbind("on_key_down", self._on_key_down)
@@ -411,11 +413,15 @@ class ChatView(FloatLayout):
     def on_streaming(self, _view: Any, streaming: bool) -> None:
         """While a reply streams the chat changes at nearly every frame: its CachedLayer (ui/layer.py) draws
         it straight into the window instead of into its texture first."""
+        if self._live_layer is not None:
+            self._live_layer.live = False
+            self._live_layer = None
         node = self.parent
         while isinstance(node, Widget) and not isinstance(node, CachedLayer):  # the window is its own parent
             node = node.parent
-        if isinstance(node, CachedLayer):
-            node.live = streaming
+        if streaming and isinstance(node, CachedLayer):
+            node.live = True
+            self._live_layer = node
 
     def _cancel_render(self) -> None:
         if self._render_event is not None:

@@ -136,6 +136,33 @@ def test_blocks_that_ended_keep_their_widgets_and_textures(kivy_harness: Any, ch
     kivy_harness.screenshot("chat_stream_kept_widgets")
 
 
+def test_the_layer_of_a_streaming_view_is_live_until_the_reply_ends_or_the_view_leaves(
+    kivy_harness: Any,
+) -> None:
+    """ChatView.on_streaming: the enclosing CachedLayer draws live while a reply streams, and caches again
+    when it ends or when the view is taken out of the layer mid-reply."""
+    from ui.chat_view import ChatView
+    from ui.layer import CachedLayer
+
+    layer = CachedLayer()
+    view = ChatView()
+    layer.add_widget(view)
+    kivy_harness.mount(layer)
+    kivy_harness.settle()
+    assert not layer.live
+    view.begin_reply("m")
+    view.update_reply("Some words")
+    kivy_harness.settle()
+    assert layer.live
+    view.end_reply("complete", None, None)
+    assert not layer.live
+    view.begin_reply("m")
+    assert layer.live
+    layer.remove_widget(view)
+    assert not layer.live and view.streaming
+    view.end_reply("complete", None, None)
+
+
 def test_the_conversation_is_listed_as_soon_as_its_first_message_is_sent(app_driver: Any) -> None:
     d = app_driver
     d.ready()
