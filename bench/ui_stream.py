@@ -21,8 +21,11 @@ under Xvfb: the CPU rasterizing the frame on other threads, which a loaded machi
   font runs emptied) and paging through
   it so that every block is drawn once (target: streaming <= 1.5x). The ratio with the idle loop's CPU per
   second subtracted instead, and the raw one, are printed too, and so is the part of the streaming CPU that
-  only drawing the updates costs: a redraw of the chat zone with nothing else to do, measured in the same
-  run, times the number of updates.
+  only drawing the updates costs: a frame drawing the chat zone (live, as while streaming) with nothing
+  else to do, measured in the same run, times the number of updates; beside it a frame of the window with
+  every zone cached (the window cleared and each zone's texture copied: the floor of any visible update).
+  CPU is the main thread's (time.thread_time): with Mesa's llvmpipe the rasterizing runs on its own threads
+  (a GPU's work elsewhere) and is not counted on either side.
 
     python bench/ui_stream.py [--tokens 10000] [--rate 200] [--interval SECONDS]
     (--interval overrides LIMITS["stream_interval"], the pace of the updates, to see what it costs)
@@ -353,15 +356,22 @@ def main(argv: list[str] | None = None) -> int:
         renders = view.render_count
         items = len(view.ids.rv.data)
 
-        # --- drawing alone: a redraw of the chat zone with nothing else to do -------------------------------
+        # --- drawing alone: a frame of the window with nothing else to do -----------------------------------
+        # redraw: what a streaming update draws (the chat zone straight into the window: its layer is live
+        # while a reply streams, ui/layer.py); composite: the window with every zone's layer cached (a
+        # frame's floor: the window cleared and every zone's texture copied into it)
         layer = view.parent
         while layer is not None and not hasattr(layer, "fbo"):
             layer = layer.parent
-        redraw = Frames()
-        for _ in range(60):
-            layer.fbo.ask_update()
-            timed_step(redraw)
-            step()
+        redraw, composite = Frames(), Frames()
+        for k in range(120):
+            layer.live = k % 2 == 0
+            for _ in range(2):
+                step()
+            Window.canvas.ask_update()
+            timed_step(redraw if layer.live else composite)
+        layer.live = False
+        step()
 
         # --- rendering the same final text once -----------------------------------------------------------
         # rendering once must not reuse what the stream computed: highlighted code, measured words, font runs
@@ -412,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     stream_rate_work = stream_cpu - idle_cpu_per_s * stream_wall
     once_rate_work = once_all_cpu - idle_cpu_per_s * once_all_wall
     redraw_cost = max(0.0, pct(redraw.cpu, 0.5) - base)
+    composite_cost = max(0.0, pct(composite.cpu, 0.5) - base)
     draw_floor = redraw_cost * renders
     span = shown_at[-1] - shown_at[0] if len(shown_at) > 1 else 0.0
     rate = (len(shown_at) - 1) / span if span else 0.0
@@ -460,8 +471,9 @@ def main(argv: list[str] | None = None) -> int:
         f"({len(seen)} of {len(rv.data)} items)"
     )
     print(
-        f"drawing alone: a redraw of the chat zone costs {redraw_cost * 1000:.2f} ms of main-thread CPU above an "
-        f"idle frame; {renders} updates x that = {draw_floor:.2f} s = {draw_floor / once_work:.2f}x rendering once"
+        f"drawing alone: a frame drawing the chat zone costs {redraw_cost * 1000:.2f} ms of main-thread CPU above "
+        f"an idle frame ({composite_cost * 1000:.2f} ms of it the window with every zone cached); {renders} "
+        f"updates x that = {draw_floor:.2f} s = {draw_floor / once_work:.2f}x rendering once"
     )
     print(f"ratio streaming / render once (work):            {ratio:.2f}  (target <= 1.5)")
     print(f"ratio streaming / render once (above idle rate): {stream_rate_work / once_rate_work:.2f}")
@@ -470,9 +482,15 @@ def main(argv: list[str] | None = None) -> int:
         print("slow frame:", line)
     rate_ok = rate >= 10 and tail_rate >= 10
     ok = rate_ok and p99 < 33 and ratio <= 1.5
+    idle_p99 = pct(idle.work, 0.99) * 1000
+    loaded = (
+        f" (the idle app's own p99 is {idle_p99:.1f} ms in this run: a loaded machine)"
+        if idle_p99 >= 33
+        else ""
+    )
     print(
-        f"update rate: {'PASS' if rate_ok else 'FAIL'}; frame time: {'PASS' if p99 < 33 else 'FAIL'}; "
-        f"CPU ratio: {'PASS' if ratio <= 1.5 else 'FAIL'}"
+        f"update rate: {'PASS' if rate_ok else 'FAIL'}; frame time: {'PASS' if p99 < 33 else 'FAIL'}{loaded}; "
+        f"CPU ratio: {'PASS' if ratio <= 1.5 else 'FAIL'} (drawing the updates alone: {draw_floor / once_work:.2f}x)"
     )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -18,8 +18,9 @@ Public API (used by ui/app.py; see docs/INTERFACES.md "ui (chat zone)"):
 
 What to show comes from ui/chat_model.py (messages -> items, without a window); ui/chat_recycle.py applies
 its changes to the RecycleView. This module adds what needs the window: sizes, the pace of a streaming
-reply (shown again every LIMITS["stream_interval"] while text arrives: each update re-renders only the
-block being written, so the pace holds however long the reply), scrolling, text selection with the mouse
+reply (shown again at a fixed cadence of LIMITS["stream_interval"] while text arrives: each update
+re-renders only the block being written, so the pace holds however long the reply; the chat's CachedLayer is
+live meanwhile, drawn straight into the window), scrolling, text selection with the mouse
 (drag, double-click for a word; Ctrl+C copies it), links (opened in the browser) and the actions of the
 bubbles' buttons.
 """
@@ -43,6 +44,7 @@ from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
 
 from core.conversation import Conversation, Message
 from core.i18n import N_
@@ -51,6 +53,7 @@ from ui.chat_model import SELECTABLE, ChatModel, Splice
 from ui.config_ui import FONTS, LIMITS, SIZES, theme
 from ui.fonts import logical_text
 from ui.highlight import warm_up
+from ui.layer import CachedLayer
 from ui.markdown_render import markup_plain
 
 __all__ = ["ChatView"]
@@ -81,13 +84,14 @@ class ChatView(FloatLayout):
     def __init__(self, **kwargs: Any) -> None:
         self.model = ChatModel(theme.hex, theme.code_style, LIMITS)
         self._pending: tuple[str, str] | None = None
-        self._last_render = 0.0  # perf_counter of the last streaming update shown
+        self._next_render = 0.0  # perf_counter when the next streaming update is due (a fixed cadence)
         self._render_event: Any = None
         self._last_width = 0.0
         self._natural: dict[tuple[int, str], float] = {}
         self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, focus)
         self.render_count = 0  # streaming updates shown (for benchmarks and tests)
         self.render_times: list[float] = []  # perf_counter of each of them
+        self._live_layer: CachedLayer | None = None  # the layer drawn live while this view streams
         super().__init__(**kwargs)
         rv = self.ids.rv
         rv.owner = self
@@ -125,7 +129,7 @@ class ChatView(FloatLayout):
         a regenerated reply follows (its header shows ‹ n/n ›)."""
         self._cancel_render()
         self._pending = None
-        self._last_render = 0.0
+        self._next_render = 0.0
         self.render_times = []
         self._apply(self.model.begin_reply(model, earlier=earlier))
         self.streaming = True
@@ -140,7 +144,7 @@ class ChatView(FloatLayout):
             return
         self._pending = (text, thinking)
         now = time.perf_counter()
-        due = self._last_render + float(LIMITS["stream_interval"])
+        due = self._next_render
         if now >= due:
             self._render_pending()
         elif self._render_event is None:
@@ -381,6 +385,7 @@ class ChatView(FloatLayout):
             rv.scroll_y = max(0.0, rv.scroll_y - step)
 
     def _on_parent(self, *_: Any) -> None:
+        self.on_streaming(self, self.streaming)  # a view moved while streaming: its old layer caches again
         # Ctrl+C copies the selection while the view is in the window.
         if self.parent is not None:
             Window.fbind("on_key_down", self._on_key_down)
@@ -406,6 +411,19 @@ class ChatView(FloatLayout):
 
     # ----- streaming ---------------------------------------------------------------------------------------
 
+    def on_streaming(self, _view: Any, streaming: bool) -> None:
+        """While a reply streams the chat changes at nearly every frame: its CachedLayer (ui/layer.py) draws
+        it straight into the window instead of into its texture first."""
+        if self._live_layer is not None:
+            self._live_layer.live = False
+            self._live_layer = None
+        node = self.parent
+        while isinstance(node, Widget) and not isinstance(node, CachedLayer):  # the window is its own parent
+            node = node.parent
+        if streaming and isinstance(node, CachedLayer):
+            node.live = True
+            self._live_layer = node
+
     def _cancel_render(self) -> None:
         if self._render_event is not None:
             self._render_event.cancel()
@@ -418,9 +436,14 @@ class ChatView(FloatLayout):
         text, thinking = self._pending
         self._pending = None
         self._apply(self.model.update_reply(text, thinking))
-        self._last_render = time.perf_counter()
+        now = time.perf_counter()
+        # A fixed cadence: the next update is due one interval after this one was, not after it was shown,
+        # so a late frame does not slow the pace down (the rate stays 1/interval on a loaded machine); it is
+        # never sooner than half an interval after this one, whatever the delays.
+        interval = float(LIMITS["stream_interval"])
+        self._next_render = max(self._next_render + interval, now + interval / 2)
         self.render_count += 1
-        self.render_times.append(self._last_render)
+        self.render_times.append(now)
 
     # ----- items -------------------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from ui.layer import layer_offset
+from ui.layer import CachedLayer, layer_offset
 
 __all__ = [
     "ClipRecycleView",
@@ -95,10 +95,14 @@ class ScissorClip:
         """Follow every ancestor's position, size and parent (a re-parenting anywhere changes the chain)."""
         for widget in self._watched:
             widget.unbind(pos=self._trigger_clip, size=self._trigger_clip, parent=self._watch)
+            if isinstance(widget, CachedLayer):
+                widget.unbind(live=self._trigger_clip)
         self._watched = []
         node = self.parent  # type: ignore[attr-defined]
         while node is not None and isinstance(node, Widget):
             node.bind(pos=self._trigger_clip, size=self._trigger_clip, parent=self._watch)
+            if isinstance(node, CachedLayer):  # live or not: window pixels or the layer's
+                node.bind(live=self._trigger_clip)
             self._watched.append(node)
             node = node.parent
         self._trigger_clip()

@@ -206,7 +206,7 @@ LIMITS: dict[str, int | float] = {
     "file_max_bytes": MAX_FILE_BYTES,  # an attached text file larger than this is refused (core.attachments)
     # A streaming reply is shown again at most this often (seconds): every update re-renders only the block
     # being written, so the cost of an update does not grow with the reply (bench/ui_stream.py).
-    "stream_interval": 0.08,
+    "stream_interval": 0.09,
     "pump_interval": 1 / 20,  # StreamPump hands new text to the main thread at most this often (seconds)
     "follow_epsilon": 0.002,  # scroll_y at or below this counts as "at the end"
 }

@@ -12,6 +12,10 @@ place its scissor in the layer's pixels.
         InfoPanel:
             id: info
 
+A zone that changes at nearly every frame for a while is better drawn straight into the window: ``live =
+True`` moves the children's canvases out of the Fbo (the chat while a reply streams, ui/chat_view.py), and
+``live = False`` puts them back and renders the Fbo once.
+
 The layer's texture starts each render cleared to the window's background color, so it is opaque and the
 pixels are those the zone would have drawn straight into the window (text antialiasing included).
 """
@@ -29,11 +33,13 @@ from kivy.graphics import (
     ClearColor,
     Color,
     Fbo,
+    InstructionGroup,
     PopMatrix,
     PushMatrix,
     Rectangle,
     Translate,
 )
+from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
@@ -43,14 +49,25 @@ __all__ = ["CachedLayer", "layer_offset"]
 
 
 class CachedLayer(BoxLayout):
-    """A BoxLayout whose children are drawn into an Fbo that is re-rendered only when they change."""
+    """A BoxLayout whose children are drawn into an Fbo that is re-rendered only when they change.
+
+    ``live = True`` draws the children straight into the window instead, for a zone that changes at
+    nearly every frame for a while (the chat while a reply streams): caching it would cost an Fbo render,
+    a wait for it and a textured copy per frame for nothing."""
+
+    live = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         self.canvas = Canvas()
-        with self.canvas:
-            self.fbo = Fbo(size=(1, 1), with_stencilbuffer=True)
-            Color(1, 1, 1, 1)
-            self._quad = Rectangle(pos=(0, 0), size=(1, 1))
+        self._cached = InstructionGroup()  # the Fbo and the quad showing its texture (when not live)
+        self._direct = InstructionGroup()  # the children's canvases when live
+        self.canvas.add(self._cached)
+        self.canvas.add(self._direct)
+        self.fbo = Fbo(size=(1, 1), with_stencilbuffer=True)
+        self._cached.add(self.fbo)
+        self._cached.add(Color(1, 1, 1, 1))
+        self._quad = Rectangle(pos=(0, 0), size=(1, 1))
+        self._cached.add(self._quad)
         with self.fbo.before:
             self._clear = ClearColor(*theme.colors["window_bg"])
             ClearBuffers()
@@ -66,8 +83,9 @@ class CachedLayer(BoxLayout):
 
     @contextmanager
     def _children_into_fbo(self) -> Iterator[None]:
-        """Children go into the Fbo instead of the layer's own canvas (Kivy's FboFloatLayout example)."""
-        canvas, self.canvas = self.canvas, self.fbo
+        """Children go into the Fbo (or the direct group when live) instead of the layer's own canvas (Kivy's
+        FboFloatLayout example)."""
+        canvas, self.canvas = self.canvas, self._direct if self.live else self.fbo
         try:
             yield
         finally:
@@ -80,6 +98,18 @@ class CachedLayer(BoxLayout):
     def remove_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
         with self._children_into_fbo():
             super().remove_widget(widget, *args, **kwargs)
+
+    def on_live(self, _layer: Any, live: bool) -> None:
+        """Move the children's canvases between the Fbo and the direct group (in the same order)."""
+        source, target = (self.fbo, self._direct) if live else (self._direct, self.fbo)
+        for child in reversed(self.children):  # children[0] is drawn last
+            source.remove(child.canvas)
+            target.add(child.canvas)
+        if live:
+            self.canvas.remove(self._cached)
+        else:
+            self.canvas.insert(0, self._cached)
+            self.fbo.ask_update()
 
     def _attach_texture(self) -> None:
         texture = self.fbo.texture
@@ -109,7 +139,7 @@ def layer_offset(widget: Widget) -> tuple[float, float] | None:
     subtract from window coordinates to get the layer's pixel coordinates. None when drawn on the window."""
     node = widget.parent
     while node is not None and isinstance(node, Widget):
-        if isinstance(node, CachedLayer):
+        if isinstance(node, CachedLayer) and not node.live:
             ox, oy = node.origin
             parent = node.parent
             if parent is not None and isinstance(parent, Widget):

@@ -266,14 +266,27 @@ def _top_level_starts(tokens: Sequence[Token]) -> list[int]:
     return [tok.map[0] for tok in tokens if tok.level == 0 and tok.nesting >= 0 and tok.map is not None]
 
 
+# Characters that never change how the text before them is read when appended to the last line of a text
+# block: no inline syntax (emphasis, code, links, escapes, entities, autolinks, strikethrough, tables, heading
+# closers), no line break.
+_PLAIN_TAIL = re.compile(r"[^\n\r*_`\\\[\]!<>&~|#=+\-]*[^\s*_`\\\[\]!<>&~|#=+\-]")
+_MARKERS = re.compile(r"^[ \t]*(?:(?:[-+*]|\d{1,9}[.)]|>|#{1,6})(?:[ \t]+|$))*")
+_APPENDABLE = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "list", "quote")
+
+
 class MarkdownStream:
-    """Incremental rendering of a growing Markdown text: only the unfinished tail is parsed again."""
+    """Incremental rendering of a growing Markdown text: only the unfinished tail is parsed again, and not
+    even that when the new text only adds plain words to its last line (the append-only fast path)."""
 
     def __init__(self, palette: Mapping[str, str] | None = None) -> None:
         self.palette = _palette(palette)
         self.offset = 0  # characters of the source already rendered into final blocks
         self.final: list[Block] = []
         self._checked = ""  # complete lines of the tail already found to hold a single block
+        self._tail = ""  # the tail last rendered, and its blocks
+        self._tail_blocks: list[Block] = []
+        self.parsed = 0  # tails parsed with markdown-it (for tests and benchmarks)
+        self.appended = 0  # tails extended by the fast path instead
 
     def update(self, text: str) -> tuple[list[Block], list[Block]]:
         """Feed the whole text so far; returns (blocks that became final now, blocks of the unfinished tail)."""
@@ -290,7 +303,51 @@ class MarkdownStream:
                 self.final.extend(new_final)
                 self.offset += cut
                 tail = tail[cut:]
-        return new_final, _Walker(self.palette).walk(_MD.parse(tail))
+        blocks = self._appended(tail) if not new_final else None
+        if blocks is None:
+            blocks = _Walker(self.palette).walk(_MD.parse(tail))
+            self.parsed += 1
+        else:
+            self.appended += 1
+        self._tail, self._tail_blocks = tail, blocks
+        return new_final, blocks
+
+    def _appended(self, tail: str) -> list[Block] | None:
+        """The tail's blocks without parsing, when `tail` is the last tail plus plain words on its last line
+        (" more words."): the last text block's markup gets them, escaped; None when that is not certain."""
+        last, blocks = self._tail, self._tail_blocks
+        if not last or len(tail) <= len(last) or not tail.startswith(last) or last[-1].isspace():
+            return None
+        added = tail[len(last) :]
+        if not _PLAIN_TAIL.fullmatch(added) or not blocks:
+            return None
+        block = blocks[-1]
+        if block.kind != "text" or block.style not in _APPENDABLE or not block.markup:
+            return None
+        # The last line must already hold text after its block markers ("1." becomes a list item once
+        # text follows it, "1" once "." does), and end with a plain word that the last block shows last (so that
+        # line is the end of that block, not of a block that ended without showing anything).
+        line = last[last.rfind("\n") + 1 :]
+        if len(_MARKERS.sub("", line).split()) < 2:  # "1" + "." would start a list: two words at least
+            return None
+        word = line.split()[-1]
+        if not _PLAIN_TAIL.fullmatch(word) or not markup_plain(block.markup).endswith(word):
+            return None
+        return [
+            *blocks[:-1],
+            Block("text", markup=_join(block.markup, markup_text(added)), style=block.style),
+        ]
+
+
+def _join(left: str, right: str) -> str:
+    """left + right, one font run where a run of a fallback font (ui.fonts) ends left and starts right:
+    the markup markdown-it's parse of the whole would give."""
+    if left.endswith("[/font]") and right.startswith("[font="):
+        tag = right[: right.index("]") + 1]
+        opened = left.rfind("[font=")
+        if opened >= 0 and left.startswith(tag, opened):
+            return left[: -len("[/font]")] + right[len(tag) :]
+    return left + right
 
 
 def _line_offset(text: str, line: int) -> int:

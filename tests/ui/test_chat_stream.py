@@ -136,6 +136,33 @@ def test_blocks_that_ended_keep_their_widgets_and_textures(kivy_harness: Any, ch
     kivy_harness.screenshot("chat_stream_kept_widgets")
 
 
+def test_the_layer_of_a_streaming_view_is_live_until_the_reply_ends_or_the_view_leaves(
+    kivy_harness: Any,
+) -> None:
+    """ChatView.on_streaming: the enclosing CachedLayer draws live while a reply streams, and caches again
+    when it ends or when the view is taken out of the layer mid-reply."""
+    from ui.chat_view import ChatView
+    from ui.layer import CachedLayer
+
+    layer = CachedLayer()
+    view = ChatView()
+    layer.add_widget(view)
+    kivy_harness.mount(layer)
+    kivy_harness.settle()
+    assert not layer.live
+    view.begin_reply("m")
+    view.update_reply("Some words")
+    kivy_harness.settle()
+    assert layer.live
+    view.end_reply("complete", None, None)
+    assert not layer.live
+    view.begin_reply("m")
+    assert layer.live
+    layer.remove_widget(view)
+    assert not layer.live and view.streaming
+    view.end_reply("complete", None, None)
+
+
 def test_the_conversation_is_listed_as_soon_as_its_first_message_is_sent(app_driver: Any) -> None:
     d = app_driver
     d.ready()
@@ -143,6 +170,8 @@ def test_the_conversation_is_listed_as_soon_as_its_first_message_is_sent(app_dri
     d.type_and_send("A brand new topic")
     d.wait(lambda: d.app.streaming and d.app.conv is not None, "the reply to start")
     slug = d.app.conv.slug
+    chat_layer = d.ids.chat_zone.parent
+    assert chat_layer.live, "the streaming chat is drawn straight into the window (ui/layer.py)"
     d.wait(
         lambda: any(r.get("slug") == slug and r["selected"] for r in d.ids.conv_list.rows()),
         "the new conversation in the list, selected",
@@ -153,3 +182,4 @@ def test_the_conversation_is_listed_as_soon_as_its_first_message_is_sent(app_dri
     assert row["title"] == "A brand new topic"
     d.shot("app_listed_while_streaming")
     d.wait_reply_end()
+    d.wait(lambda: not chat_layer.live, "the chat cached in its layer again once the reply ended")

@@ -186,6 +186,59 @@ def test_touches_and_scissors_work_inside_a_layer(kivy_harness):
     assert not close(pixel(shot, 3 * width // 4, height - 50, height), GREEN)  # the button, not content
 
 
+def test_a_live_layer_draws_its_children_straight_into_the_window_then_caches_again(kivy_harness):
+    """live = True: a change inside is drawn without rendering the layer's Fbo, at the right place, and a
+    scroll view inside clips in window pixels; live = False: the Fbo shows the current content again."""
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
+
+    from ui.clip import ClipScrollView
+    from ui.layer import CachedLayer
+
+    root = BoxLayout()
+    root.add_widget(painted(RED))
+    layer = CachedLayer(orientation="vertical")
+    layer.add_widget(Button(text="top", size_hint_y=None, height=100))
+    scroll = ClipScrollView(do_scroll_x=False)
+    content = painted(GREEN, size_hint_y=None, height=3000)
+    scroll.add_widget(content)
+    layer.add_widget(scroll)
+    root.add_widget(layer)
+    kivy_harness.mount(root)
+    kivy_harness.settle()
+    width, height = kivy_harness.window.size
+    renders = _count_renders(layer)
+    layer.live = True
+    kivy_harness.settle()
+    renders.clear()
+    content.paint.rgba = BLUE
+    scroll.scroll_y = 0.4
+    kivy_harness.settle()
+    assert renders == []  # drawn straight: the Fbo was not rendered
+    assert scroll.clip_rect == (width // 2, 0, width // 2, height - 100)  # window pixels
+    shot = kivy_harness.screenshot("layer_live")
+    assert close(pixel(shot, width // 4, height // 2, height), RED)
+    assert close(pixel(shot, 3 * width // 4, height // 3, height), BLUE)
+    assert not close(pixel(shot, 3 * width // 4, height - 50, height), BLUE)  # clipped under the button
+
+    layer.live = False
+    content.paint.rgba = GREEN
+    kivy_harness.settle()
+    assert renders  # cached again: the Fbo renders the current content
+    assert scroll.clip_rect == (0, 0, width // 2, height - 100)  # the layer's pixels
+    from kivy.animation import Animation
+
+    kivy_harness.wait_until(lambda: not Animation._instances, message="the scroll bar's fade-out")
+    kivy_harness.settle(30)
+    renders.clear()
+    kivy_harness.settle()
+    assert renders == []  # nothing changes: nothing is rendered
+    shot = kivy_harness.screenshot("layer_cached_again")
+    assert close(pixel(shot, width // 4, height // 2, height), RED)
+    assert close(pixel(shot, 3 * width // 4, height // 3, height), GREEN)
+    assert not close(pixel(shot, 3 * width // 4, height - 50, height), GREEN)
+
+
 def test_the_app_zones_are_layers_and_nothing_clips_with_the_stencil(app_driver):
     """The shape of the app's window these economies rely on, and a frame where only the input's cursor
     blinks re-renders the input's layer alone."""

@@ -156,6 +156,50 @@ def test_stream_parses_only_the_tail() -> None:
     assert len(stream.final) == 200
 
 
+def test_stream_appends_plain_words_without_parsing_and_shows_what_a_parse_would() -> None:
+    """Plain words added to the last line skip markdown-it (MarkdownStream.appended counts them); at every
+    step, received word by word or character by character, the tail is exactly what parsing it gives, also
+    where one more character changes the structure ("1" + ".", "-" + " item", "**" closing, an entity,
+    a CJK run in a fallback font)."""
+    atoms = ["word", "a", "1", "1.", "2)", "-", "*", "**", "_", "`", "#", "##", ">", "|", "---", "===", "[x]"]
+    atoms += [
+        "(y)",
+        "&",
+        "&amp;",
+        "\\",
+        "~~",
+        "<a>",
+        "  ",
+        " ",
+        "\n",
+        "\n\n",
+        "    ",
+        "```",
+        "é",
+        "日本",
+        "!",
+    ]
+    rng = random.Random(11)
+    texts = [
+        "A paragraph with **bold** words and `code()` then plain words that go on.\n\n- item one\n- item two",
+        "see 1.\n1. x\n\nTitle\n---\nword a >\n\n> quote goes on\n\n## Title here ##\n\ntext 日本 more",
+    ]
+    texts += [
+        "".join(rng.choice(atoms) + rng.choice(["", " ", " ", "\n"]) for _ in range(60)) for _ in range(60)
+    ]
+    appended = 0
+    for text in texts:
+        for pieces in (list(text), re.findall(r"\s*\S+|\s+$", text)):
+            stream = MarkdownStream(PALETTE)
+            shown = ""
+            for piece in pieces:
+                shown += piece
+                _, tail = stream.update(shown)
+                assert tail == render_blocks(shown[stream.offset :], PALETTE), repr(shown)
+            appended += stream.appended
+    assert appended > 300  # the fast path was taken, and often
+
+
 def test_half_received_line_does_not_end_a_list_early() -> None:
     stream = MarkdownStream(PALETTE)
     stream.update("- item\n*")  # "*" could be a new list; it is the start of "*word*"
