@@ -258,3 +258,20 @@ def test_profiles_changed_lists_a_profile_saved_elsewhere(app_driver):
     App.get_running_app().profiles_changed()  # what the benchmark screen's "Save as profile" calls
     d.wait(lambda: section.loaded > before and "bench-best" in section.rows(), "the saved profile listed")
     assert section.rows()["bench-best"].detail == "smollm2:135m  ·  1 option"
+
+
+def test_a_profile_that_cannot_be_written_says_why_and_keeps_what_was_typed(app_driver):
+    d = app_driver
+    d.ready()
+    info = d.ids.info
+    section = _profiles(d)
+    (d.home / "profiles").write_text("not a folder", encoding="utf-8")  # the profiles folder cannot be made
+    d.press(info.ids.profile_new_btn)
+    _type_into(d, info.ids.profile_system_input, "Keep me.")
+    _type_into(d, info.ids.profile_name_input, "kept")
+    d.press(info.ids.profile_save_btn)
+    d.wait(lambda: section.status_error, "the reason it was not saved")
+    assert "profiles" in section.status
+    assert section.editing and info.ids.profile_system_input.text == "Keep me."
+    assert info.ids.profile_name_input.text == "kept"
+    d.shot("app_profiles_unwritable")
