@@ -94,6 +94,7 @@ def test_the_panel_in_french_from_the_language_chooser(app_driver):
     assert info.ids.reconnect_btn.text == "Reconnecter"
     assert info.ids.profile_new_btn.text == "Nouveau profil depuis cette discussion"
     assert info.ids.refresh_btn.text == "Actualiser" and info.ids.language_fr.primary
+    assert info.ids.language_auto.text == "Automatique (English)"  # the system's language, named in itself
     # texts made in Python follow at once, numbers and dates the French way
     assert info.details.startswith("[b]Famille[/b]") or "[b]Paramètres[/b]" in info.details
     assert "[b]Premier token[/b]" in info.dev_stats and " s" in info.dev_stats

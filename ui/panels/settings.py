@@ -18,10 +18,12 @@ __all__ = ["LANGUAGE_CHOICES", "SettingsSection", "language_label"]
 LANGUAGE_CHOICES = ("auto", "en", "fr")  # config.Settings.language's values
 
 
-def language_label(code: str) -> str:
-    """A choice's button text: a language's name in itself; "auto" says which one the system asks for."""
+def language_label(code: str, template: str = "") -> str:
+    """A choice's button text: a language's name in itself; "auto" says which one the system asks for
+    (``template``: the translated "Automatic ({language})", passed by the kv rule so that it follows a change)."""
     if code == "auto":
-        return _("Automatic ({language})").format(language=i18n.language_name(i18n.detect_language()))
+        template = template or _("Automatic ({language})")
+        return template.format(language=i18n.language_name(i18n.detect_language()))
     return i18n.language_name(code)
 
 
