@@ -20,6 +20,7 @@ import tomli_w
 
 from core.errors import ConfigError
 from core.fileio import atomic_write
+from core.i18n import N_, _
 from core.locations import PROJECT_ROOT, default_home
 
 __all__ = [
@@ -118,7 +119,7 @@ def parse_host(host: str | None) -> str:
     text = (host or "").strip()
     if text[:7].lower() == "openai:":
         url = _parse_url(text[7:])
-        _, _, path = url.partition("://")[2].partition("/")
+        _host, _sep, path = url.partition("://")[2].partition("/")
         if not path:
             return f"{url}/v1"
         return url if path.rsplit("/", 1)[-1] == "v1" else f"openai:{url}"
@@ -127,7 +128,7 @@ def parse_host(host: str | None) -> str:
 
 def _parse_url(host: str | None) -> str:
     host, port = host or "", 11434
-    scheme, _, hostport = host.partition("://")
+    scheme, _sep, hostport = host.partition("://")
     if not hostport:
         scheme, hostport = "http", host
     elif scheme == "http":
@@ -154,40 +155,58 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, f"not valid TOML ({exc})") from exc
+        raise ConfigError(path, _("not valid TOML ({error})").format(error=exc)) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, "not UTF-8 text") from exc
+        raise ConfigError(path, _("not UTF-8 text")) from exc
     except OSError as exc:
-        raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from exc
+        raise ConfigError(path, _("cannot be read ({error})").format(error=exc.strerror or exc)) from exc
+
+
+# Where a value came from when it is not a file, named in the interface's language when it is refused.
+_ENVIRONMENT, _COMMAND_LINE, _DEFAULTS = N_("the environment"), N_("the command line"), N_("the defaults")
+
+
+def _refused(where: str | Path, reason: str) -> ConfigError:
+    """The ConfigError for a wrong value from ``where`` (a file, or one of the layers above)."""
+    named = _(where) if where in (_ENVIRONMENT, _COMMAND_LINE, _DEFAULTS) else where
+    return ConfigError(named, reason)
 
 
 def _check(key: str, value: Any, where: str | Path) -> Any:
     if key == "home":
-        raise ConfigError(
-            where, "'home' is where config.toml lives: set IA_HOME in the environment or use --home"
+        raise _refused(
+            where, _("'home' is where config.toml lives: set IA_HOME in the environment or use --home")
         )
     if key not in _FIELD_TYPES:
-        raise ConfigError(where, f"unknown setting '{key}'")
+        raise _refused(where, _("unknown setting '{key}'").format(key=key))
     if value is None and key in ("keep_alive", "think"):
         return None
     types = _FIELD_TYPES[key]
     # bool is an int in Python: refuse true/false where a number is expected.
     if isinstance(value, bool) and bool not in types:
-        raise ConfigError(where, f"'{key}' must be {' or '.join(t.__name__ for t in types)}, not a boolean")
+        wanted = _(" or ").join(t.__name__ for t in types)
+        raise _refused(where, _("'{key}' must be {types}, not a boolean").format(key=key, types=wanted))
     if not isinstance(value, types):
-        raise ConfigError(
-            where, f"'{key}' must be {' or '.join(t.__name__ for t in types)}, not {type(value).__name__}"
+        wanted = _(" or ").join(t.__name__ for t in types)
+        raise _refused(
+            where,
+            _("'{key}' must be {types}, not {type}").format(key=key, types=wanted, type=type(value).__name__),
         )
     if key == "embedded" and value not in EMBEDDED_MODES:
-        raise ConfigError(where, f"'embedded' must be one of {', '.join(EMBEDDED_MODES)}, not '{value}'")
+        raise _refused(
+            where,
+            _("'embedded' must be one of {choices}, not '{value}'").format(
+                choices=", ".join(EMBEDDED_MODES), value=value
+            ),
+        )
     if key == "theme" and value not in ("light", "dark"):
-        raise ConfigError(where, f"'theme' must be light or dark, not '{value}'")
+        raise _refused(where, _("'theme' must be light or dark, not '{value}'").format(value=value))
     if key == "language" and value not in ("auto", "en", "fr"):
-        raise ConfigError(where, f"'language' must be auto, en or fr, not '{value}'")
+        raise _refused(where, _("'language' must be auto, en or fr, not '{value}'").format(value=value))
     if key == "context_exchanges" and value < 0:
-        raise ConfigError(where, "'context_exchanges' must be 0 or more")
+        raise _refused(where, _("'context_exchanges' must be 0 or more"))
     if key == "fallback_models" and not all(isinstance(m, str) for m in value):
-        raise ConfigError(where, "'fallback_models' must be a list of model names")
+        raise _refused(where, _("'fallback_models' must be a list of model names"))
     return value
 
 
@@ -216,10 +235,10 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     path = settings.config_path
     layers: list[tuple[str | Path, dict[str, Any]]] = [
         (path, _read_toml(path)),
-        ("the environment", _from_env(env)),
-        ("the command line", dict(flags)),
+        (_ENVIRONMENT, _from_env(env)),
+        (_COMMAND_LINE, dict(flags)),
     ]
-    host_from: str | Path = "the defaults"
+    host_from: str | Path = _DEFAULTS
     for where, values in layers:
         for key, value in values.items():
             if key in ("options", "ui") and isinstance(value, dict):
@@ -233,9 +252,11 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     try:
         settings.ollama_host = parse_host(settings.ollama_host)
     except ValueError as exc:  # e.g. "http://[bad": urllib's own complaint says what is wrong
-        raise ConfigError(
+        raise _refused(
             host_from,
-            f"'{settings.ollama_host}' is not a server address ({exc}); write it like 127.0.0.1:11434",
+            _("'{host}' is not a server address ({error}); write it like 127.0.0.1:11434").format(
+                host=settings.ollama_host, error=exc
+            ),
         ) from None
     return settings
 
@@ -246,7 +267,7 @@ def save_settings(settings: Settings, keys: Iterable[str]) -> None:
     current = _read_toml(path)  # a broken file raises ConfigError: never overwrite what we cannot read
     for key in keys:
         if key not in _FIELD_TYPES:
-            raise ConfigError(path, f"unknown setting '{key}'")
+            raise ConfigError(path, _("unknown setting '{key}'").format(key=key))
         value = getattr(settings, key)
         if value is None:
             current.pop(key, None)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core.i18n import _, format_decimal, format_number, ngettext
+
 __all__ = [
     "MAX_FILE_BYTES",
     "Attachment",
@@ -73,17 +75,18 @@ class Attachment:
 
     @property
     def label(self) -> str:
-        """What a chip or a collapsed block shows: "notes.py · 42 lines"."""
-        return f"{self.name} · {self.lines:,} line{'' if self.lines == 1 else 's'}"
+        """What a chip or a collapsed block shows: "notes.py · 42 lines" (in the interface's language)."""
+        count = ngettext("{count} line", "{count} lines", self.lines).format(count=format_number(self.lines))
+        return f"{self.name} · {count}"
 
 
 def describe_size(n: int) -> str:
-    """A size for people: "812 bytes", "97.7 KB", "2.4 MB"."""
+    """A size for people: "812 bytes", "97.7 KB", "2.4 MB" (French: "812 octets", "97,7 ko", "2,4 Mo")."""
     if n < 1024:
-        return f"{n} bytes"
+        return ngettext("{size} byte", "{size} bytes", n).format(size=format_number(n))
     if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / (1024 * 1024):.1f} MB"
+        return _("{size} KB").format(size=format_decimal(n / 1024, 1))
+    return _("{size} MB").format(size=format_decimal(n / (1024 * 1024), 1))
 
 
 @lru_cache(maxsize=256)
@@ -108,30 +111,38 @@ def read_attachment(path: Path | str, max_bytes: int = MAX_FILE_BYTES) -> Attach
     path = Path(path).expanduser()
     name = path.name or str(path)
     if path.is_dir():
-        raise AttachmentRefused(f"Cannot attach {name}: it is a folder (attach the files in it one by one).")
+        raise AttachmentRefused(
+            _("Cannot attach {name}: it is a folder (attach the files in it one by one).").format(name=name)
+        )
     if not path.exists():
-        raise AttachmentRefused(f"Cannot attach {name}: the file does not exist.")
+        raise AttachmentRefused(_("Cannot attach {name}: the file does not exist.").format(name=name))
     if not path.is_file():
-        raise AttachmentRefused(f"Cannot attach {name}: it is not a regular file.")
+        raise AttachmentRefused(_("Cannot attach {name}: it is not a regular file.").format(name=name))
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise AttachmentRefused(f"Cannot attach {name}: it cannot be read ({exc.strerror or exc}).") from None
+        raise AttachmentRefused(
+            _("Cannot attach {name}: it cannot be read ({error}).").format(
+                name=name, error=exc.strerror or exc
+            )
+        ) from None
     if len(data) > max_bytes:
         try:
             size = describe_size(path.stat().st_size)
         except OSError:
-            size = f"more than {describe_size(max_bytes)}"
+            size = _("more than {size}").format(size=describe_size(max_bytes))
         raise AttachmentRefused(
-            f"Cannot attach {name}: it is too big ({size}; the limit is {describe_size(max_bytes)})."
+            _("Cannot attach {name}: it is too big ({size}; the limit is {limit}).").format(
+                name=name, size=size, limit=describe_size(max_bytes)
+            )
         )
     if b"\x00" in data:
-        raise AttachmentRefused(f"Cannot attach {name}: it is a binary file, not text.")
+        raise AttachmentRefused(_("Cannot attach {name}: it is a binary file, not text.").format(name=name))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise AttachmentRefused(f"Cannot attach {name}: it is not UTF-8 text.") from None
+        raise AttachmentRefused(_("Cannot attach {name}: it is not UTF-8 text.").format(name=name)) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     return Attachment(name=name, lang=language_for(name), text=text)
 
@@ -154,7 +165,7 @@ def file_block(name: str, text: str, lang: str | None = None) -> str:
     # JSON keeps the name on one line; "`" never occurs in a backtick fence's info string.
     quoted = json.dumps(name, ensure_ascii=False)
     body = text if not text or text.endswith("\n") else text + "\n"
-    return f"File: {_header_name(name)}\n{fence}{lang} file={quoted}\n{body}{fence}"
+    return f"File: {_header_name(name)}\n{fence}{lang} file={quoted}\n{body}{fence}"  # i18n: message format
 
 
 def message_with_files(text: str, files: list[Attachment]) -> str:
@@ -192,7 +203,7 @@ def split_attachments(content: str) -> list[str | Attachment]:
 
 def _attachment_at(lines: list[str], i: int) -> tuple[Attachment, int] | None:
     """The attachment whose "File:" line is lines[i], and the index of its closing fence line; else None."""
-    if not lines[i].startswith("File: "):
+    if not lines[i].startswith("File: "):  # i18n: message format
         return None
     opener = _OPENER.fullmatch(lines[i + 1])
     if opener is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from config import parse_host
 from core.errors import ConfigError, EmbeddedUnavailable, ServerUnreachable
+from core.i18n import N_, _
 from core.ollama_client import OllamaClient
 from core.openai_client import OpenAIClient, is_openai_host
 
@@ -47,13 +48,13 @@ class Backend:
 def embedded_missing() -> str | None:
     """Why the embedded backend cannot run here, or None when llama-cpp-python and its engine import."""
     for module, why in (
-        ("llama_cpp", "llama-cpp-python is not installed"),
-        ("core.embedded.llama_engine", "its llama.cpp engine cannot be loaded"),
+        ("llama_cpp", N_("llama-cpp-python is not installed")),
+        ("core.embedded.llama_engine", N_("its llama.cpp engine cannot be loaded")),
     ):
         try:
             importlib.import_module(module)
         except Exception as exc:  # an ImportError, or a broken native library raising anything
-            return f"{why} ({type(exc).__name__}: {exc})"
+            return f"{_(why)} ({type(exc).__name__}: {exc})"
     return None
 
 
@@ -92,7 +93,9 @@ def _start_embedded(settings: Settings, engine: Engine | None) -> tuple[Embedded
         server = EmbeddedServer(engine, home=settings.home)
         return server, server.start()
     except Exception as exc:
-        raise EmbeddedUnavailable(f"it failed to start ({type(exc).__name__}: {exc})") from exc
+        raise EmbeddedUnavailable(
+            _("it failed to start ({error})").format(error=f"{type(exc).__name__}: {exc}")
+        ) from exc
 
 
 def _answering(settings: Settings, host: str) -> Backend | None:
@@ -100,13 +103,16 @@ def _answering(settings: Settings, host: str) -> Backend | None:
     client = _client(settings, host)
     answers = client.identify()
     if answers == "embedded":  # `python -m core.embedded` started by hand: same API, say which it is
-        note = f"Using IA_V3's embedded backend (llama.cpp) at {client.host}."
+        note = _("Using IA_V3's embedded backend (llama.cpp) at {host}.").format(host=client.host)
         return Backend("embedded", client.host, client, note)
     if answers == "ollama":
-        return Backend("ollama", client.host, client, f"Using Ollama at {client.host}.")
+        return Backend("ollama", client.host, client, _("Using Ollama at {host}.").format(host=client.host))
     if answers == "openai":
-        ours = " (IA_V3's embedded backend)" if getattr(client, "embedded", False) else ""
-        note = f"Using the OpenAI-compatible server at {client.host}{ours}."
+        if getattr(client, "embedded", False):
+            note = _("Using the OpenAI-compatible server at {host} (IA_V3's embedded backend).")
+        else:
+            note = _("Using the OpenAI-compatible server at {host}.")
+        note = note.format(host=client.host)
         return Backend("openai", client.host, client, note)
     client.close()
     return None
@@ -133,7 +139,7 @@ def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
     """
     mode = settings.embedded
     if mode not in ("auto", "force", "off"):
-        raise ConfigError("embedded", f"must be auto, force or off, not '{mode}'")
+        raise ConfigError("embedded", _("must be auto, force or off, not '{mode}'").format(mode=mode))
     host = settings.ollama_host
     if mode != "force":
         backend = _answering(settings, host)
@@ -142,19 +148,27 @@ def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
         expected = "openai" if is_openai_host(host) else "ollama"
         if mode == "off":
             raise ServerUnreachable(
-                host, "the embedded backend is turned off (--no-embedded / IA_EMBEDDED=off)", backend=expected
+                host,
+                _("the embedded backend is turned off (--no-embedded / IA_EMBEDDED=off)"),
+                backend=expected,
             )
         if engine is None and (reason := embedded_missing()):
             raise ServerUnreachable(
-                host, f"the embedded backend cannot take over: {reason}", backend=expected
+                host,
+                _("the embedded backend cannot take over: {reason}").format(reason=reason),
+                backend=expected,
             )
     server, url = _start_embedded(settings, engine)
     client = _client(settings, url)
     client.server_kind = "embedded"
     if mode == "force":
-        note = f"Using the embedded backend (llama.cpp) at {url}, as requested."
+        note = _("Using the embedded backend (llama.cpp) at {url}, as requested.").format(url=url)
     elif is_openai_host(host):
-        note = f"No server answers at {host}; using the embedded backend (llama.cpp) at {url}."
+        note = _("No server answers at {host}; using the embedded backend (llama.cpp) at {url}.").format(
+            host=host, url=url
+        )
     else:
-        note = f"No Ollama at {host}; using the embedded backend (llama.cpp) at {url}."
+        note = _("No Ollama at {host}; using the embedded backend (llama.cpp) at {url}.").format(
+            host=host, url=url
+        )
     return Backend("embedded", url, client, note, server)

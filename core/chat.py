@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from config import EMBEDDED_DEFAULT_MODEL
 from core.errors import IAError, StreamBroken
+from core.i18n import _
 from core.models import with_fallback
 from core.ollama_client import ChatStream, Chunk, ContentChunk, FinalChunk, StreamStats, ThinkingChunk
 
@@ -93,7 +94,7 @@ class ChatService:
         turn = ChatTurn(self, conv, model, save=save)
         ask = len(conv.messages) - (2 if conv.messages and conv.messages[-1].role == "assistant" else 1)
         if ask < 0 or conv.messages[ask].role != "user":
-            turn.error = IAError("There is nothing to regenerate: send a message first.")
+            turn.error = IAError(_("There is nothing to regenerate: send a message first."))
             return turn
         turn.user_message = conv.messages[ask]
         turn.new_version = True
@@ -119,8 +120,9 @@ class ChatService:
         installed = [m.name for m in self.backend.client.list_models()]
         if not installed:
             raise IAError(
-                f"The server at {self.backend.host} has no model installed: pull one with /pull NAME "
-                "(or `ollama pull NAME`)."
+                _(
+                    "The server at {host} has no model installed: pull one with /pull NAME (or `ollama pull NAME`)."
+                ).format(host=self.backend.host)
             )
         if self.backend.kind == "embedded" and EMBEDDED_DEFAULT_MODEL in installed:
             return EMBEDDED_DEFAULT_MODEL
@@ -306,7 +308,7 @@ class ChatTurn:
                     self.stats = chunk.stats
                 yield chunk
             if self.stats is None and not (self.cancelled or stream.cancelled):
-                raise StreamBroken("the stream ended without its final record")
+                raise StreamBroken(_("the stream ended without its final record"))
             if self.stats is None:
                 self.cancelled = True
                 writer.fail(STOPPED_BY_USER, interrupted=True)

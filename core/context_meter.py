@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from core.errors import IAError
+from core.i18n import _, format_number, ngettext
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -58,13 +59,19 @@ class ContextUse:
         return "over" if share > 1 else "high" if share > 0.8 else "ok"
 
     def label(self) -> str:
-        """e.g. "1,234 / 4,096 tokens · 30 %", or "≈ 1,234 / 4,096 tokens · 30 %" when estimated."""
+        """e.g. "1,234 / 4,096 tokens · 30 %", or "≈ 1,234 / 4,096 tokens · 30 %" when estimated, in the
+        interface's language with its numbers (French: "1 234 / 4 096 jetons · 30 %")."""
         mark = "" if self.exact else "≈ "
+        used = format_number(self.used)
         if not self.limit:
-            return f"{mark}{self.used:,} tokens"
-        text = f"{mark}{self.used:,} / {self.limit:,} tokens · {round(100 * self.used / self.limit)} %"
+            return mark + ngettext("{used} token", "{used} tokens", self.used).format(used=used)
+        text = mark + _("{used} / {limit} tokens · {percent} %").format(
+            used=used,
+            limit=format_number(self.limit),
+            percent=format_number(round(100 * self.used / self.limit)),
+        )
         if self.level == "over":
-            text += " — over the context: the oldest messages will be cut"
+            text += _(" — over the context: the oldest messages will be cut")
         return text
 
 
@@ -92,14 +99,20 @@ def count_exact(host: str, model: str, messages: Sequence[dict[str, str]]) -> in
             timeout=TOKENIZE_TIMEOUT_S,
         )
     except httpx.HTTPError as exc:
-        raise IAError(f"the server at {host} did not count the tokens: {exc}") from exc
+        raise IAError(
+            _("the server at {host} did not count the tokens: {error}").format(host=host, error=exc)
+        ) from exc
     try:
         body: Any = r.json()
     except ValueError:
         body = None
     if r.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("count"), int):
         error = body.get("error") if isinstance(body, dict) else r.text[:200]
-        raise IAError(f"the server at {host} did not count the tokens ({r.status_code}): {error}")
+        raise IAError(
+            _("the server at {host} did not count the tokens ({status}): {error}").format(
+                host=host, status=r.status_code, error=error
+            )
+        )
     return int(body["count"])
 
 

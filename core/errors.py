@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.i18n import N_, _, format_number
+
 __all__ = [
     "BackendError",
     "BenchmarkError",
@@ -83,22 +85,22 @@ class ServerUnreachable(BackendError):
         if backend == "embedded":
             port = host.rstrip("/").rsplit(":", 1)[-1]
             port = port if port.isdigit() else "PORT"
-            text = (
-                f"Cannot reach IA_V3's embedded backend at {host}: it stopped. If you started it yourself, "
-                f"start it again (`python -m core.embedded --port {port}`); else restart the chat, which "
+            text = _(
+                "Cannot reach IA_V3's embedded backend at {host}: it stopped. If you started it yourself, "
+                "start it again (`python -m core.embedded --port {port}`); else restart the chat, which "
                 "starts its own."
-            )
+            ).format(host=host, port=port)
         elif backend == "openai":
-            text = (
-                f"Cannot reach the OpenAI-compatible server at {host}: is it running? Start it (for example "
+            text = _(
+                "Cannot reach the OpenAI-compatible server at {host}: is it running? Start it (for example "
                 "`llama-server -m MODEL.gguf --port PORT`), or check the address (--host, or the app's backend "
                 "panel)."
-            )
+            ).format(host=host)
         else:
-            text = (
-                f"Cannot reach Ollama at {host}: is it running? Start it with `ollama serve`, set OLLAMA_HOST, "
+            text = _(
+                "Cannot reach Ollama at {host}: is it running? Start it with `ollama serve`, set OLLAMA_HOST, "
                 "or use the embedded backend (--embedded)."
-            )
+            ).format(host=host)
         super().__init__(text + (f" ({detail})" if detail else ""))
 
 
@@ -110,19 +112,35 @@ class ModelNotFound(BackendError):
         self.detail = detail
         super().__init__(
             message
-            or f"Model '{model}' is not installed on this server: pull it with /pull {model} "
-            f"(or `ollama pull {model}`), or pick another with /models."
+            or _(
+                "Model '{model}' is not installed on this server: pull it with /pull {model} "
+                "(or `ollama pull {model}`), or pick another with /models."
+            ).format(model=model)
         )
 
 
-# What to do when a model lacks a capability; the default is to choose another model.
+# What to do when a model lacks a capability; the default is to choose another model (translated when raised).
 _CAPABILITY_ADVICE = {
-    "thinking": "turn thinking off (/set think off in a chat, --no-think for one prompt), or choose a model that "
-    "thinks",
-    "images": "remove the image, or choose a model with vision",
-    "vision": "remove the image, or choose a model with vision",
-    "tools": "send the request without tools, or choose a model that supports tools",
-    "insert": "send the prompt without a suffix, or choose a model that supports insert",
+    "thinking": N_(
+        "turn thinking off (/set think off in a chat, --no-think for one prompt), or choose a model that thinks"
+    ),
+    "images": N_("remove the image, or choose a model with vision"),
+    "vision": N_("remove the image, or choose a model with vision"),
+    "tools": N_("send the request without tools, or choose a model that supports tools"),
+    "insert": N_("send the prompt without a suffix, or choose a model that supports insert"),
+}
+
+
+# The capabilities as a message names them (English: the capability itself).
+_CAPABILITY_NAMES = {
+    "thinking": N_("thinking"),
+    "images": N_("images"),
+    "vision": N_("vision"),
+    "tools": N_("tools"),
+    "insert": N_("insert"),
+    "completion": N_("completion"),
+    "chat": N_("chat"),
+    "generate": N_("generate"),
 }
 
 
@@ -133,8 +151,16 @@ class CapabilityMissing(BackendError):
         self.model = model
         self.capability = capability
         self.detail = detail
-        advice = _CAPABILITY_ADVICE.get(capability, f"choose a model that supports {capability}")
-        super().__init__(f"Model '{model}' does not support {capability}: {advice}.")
+        known = _CAPABILITY_ADVICE.get(capability)
+        named = _(_CAPABILITY_NAMES[capability]) if capability in _CAPABILITY_NAMES else capability
+        advice = (
+            _(known) if known else _("choose a model that supports {capability}").format(capability=named)
+        )
+        super().__init__(
+            _("Model '{model}' does not support {capability}: {advice}.").format(
+                model=model, capability=named, advice=advice
+            )
+        )
 
 
 class ServerError(BackendError):
@@ -149,13 +175,15 @@ class ServerError(BackendError):
         self.detail = detail
         self.advice = advice
         if status == 501:
-            head, tail = "The server does not offer this", advice or "use an Ollama server for it"
+            head = _("The server does not offer this (HTTP {status}): {detail}.")
+            tail = advice or _("use an Ollama server for it")
         elif 400 <= status < 500:
-            head = "The server refused the request"
-            tail = advice or "change what was asked (model, options, prompt) and send it again"
+            head = _("The server refused the request (HTTP {status}): {detail}.")
+            tail = advice or _("change what was asked (model, options, prompt) and send it again")
         else:
-            head, tail = "The server failed", advice or "try again; if it persists, check the server's log"
-        super().__init__(f"{head} (HTTP {status}): {detail}. {tail[0].upper()}{tail[1:]}.")
+            head = _("The server failed (HTTP {status}): {detail}.")
+            tail = advice or _("try again; if it persists, check the server's log")
+        super().__init__(f"{head.format(status=status, detail=detail)} {tail[0].upper()}{tail[1:]}.")
 
 
 class StreamBroken(BackendError):
@@ -165,22 +193,35 @@ class StreamBroken(BackendError):
         self.detail = detail
         super().__init__(
             message
-            or f"The reply was cut off: {detail}. The partial reply is kept; send again or regenerate."
+            or _(
+                "The reply was cut off: {detail}. The partial reply is kept; send again or regenerate."
+            ).format(detail=detail)
         )
 
 
+# The phases of a stall (identifiers the stream code passes, in English) as the message names them.
+_PHASES = {  # i18n: the keys are identifiers, the values are shown
+    "first token": N_("first token"),
+    "between chunks": N_("between chunks"),
+}
+
+
 class StreamStalled(BackendError):
-    """No data arrived within the allowed time (phase: 'first token' or 'between chunks')."""
+    """No data arrived within the allowed time (phase: 'first token' or 'between chunks', kept in English in
+    ``phase``; the message names it in the interface's language)."""
 
     def __init__(self, seconds: float, phase: str, *, message: str | None = None) -> None:
         self.seconds = seconds
         self.phase = phase
-        setting = "first_token_timeout" if phase == "first token" else "stall_timeout"
+        setting = "first_token_timeout" if phase == "first token" else "stall_timeout"  # i18n: phase id
+        shown = _(_PHASES[phase]) if phase in _PHASES else phase
         super().__init__(
             message
-            or f"The server sent nothing for {seconds:g} s ({phase}); the request was stopped. "
-            f"The model may be too large for this machine: try a smaller one or raise the timeout "
-            f"({setting} in IA_HOME/config.toml)."
+            or _(
+                "The server sent nothing for {seconds} s ({phase}); the request was stopped. "
+                "The model may be too large for this machine: try a smaller one or raise the timeout "
+                "({setting} in IA_HOME/config.toml)."
+            ).format(seconds=format_number(seconds), phase=shown, setting=setting)
         )
 
 
@@ -192,8 +233,9 @@ class EmbeddedUnavailable(BackendError):
 
         self.reason = reason
         super().__init__(
-            f"The embedded backend is not available: {reason}. "
-            f"{extra_install_hint('embedded')}, or run an Ollama server."
+            _("The embedded backend is not available: {reason}. {install}, or run an Ollama server.").format(
+                reason=reason, install=extra_install_hint("embedded")
+            )
         )
 
 
@@ -202,14 +244,16 @@ class NotSupported(BackendError):
     say which models are loaded), or this server lacks one the API has (``why``: no /v1/models);
     ``advice`` says how to get it done another way."""
 
-    def __init__(
-        self, host: str, action: str, advice: str, *, why: str = "the OpenAI API has no such call"
-    ) -> None:
+    def __init__(self, host: str, action: str, advice: str, *, why: str | None = None) -> None:
         self.host = host
         self.action = action
         self.advice = advice
-        self.why = why
-        super().__init__(f"The OpenAI-compatible server at {host} cannot {action}: {why}. {advice}")
+        self.why = why if why is not None else _("the OpenAI API has no such call")
+        super().__init__(
+            _("The OpenAI-compatible server at {host} cannot {action}: {why}. {advice}").format(
+                host=host, action=action, why=self.why, advice=advice
+            )
+        )
 
 
 class StorageError(IAError):
@@ -221,7 +265,7 @@ class SessionNotFound(StorageError):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"No conversation named '{name}': list them with /sessions.")
+        super().__init__(_("No conversation named '{name}': list them with /sessions.").format(name=name))
 
 
 class ConversationCorrupt(StorageError):
@@ -231,8 +275,9 @@ class ConversationCorrupt(StorageError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(
-            f"Cannot read {self.path}: {reason}. The file was left untouched; fix it in an editor "
-            "or move it away."
+            _(
+                "Cannot read {path}: {reason}. The file was left untouched; fix it in an editor or move it away."
+            ).format(path=self.path, reason=reason)
         )
 
 
@@ -243,8 +288,10 @@ class StorageWriteError(StorageError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(
-            f"Cannot write {self.path}: {reason}. Free some disk space or fix the folder's permissions "
-            "(IA_HOME); what was saved before is intact."
+            _(
+                "Cannot write {path}: {reason}. Free some disk space or fix the folder's permissions "
+                "(IA_HOME); what was saved before is intact."
+            ).format(path=self.path, reason=reason)
         )
 
 
@@ -256,8 +303,11 @@ class ImportRefused(StorageError):
         self.path = Path(path)
         self.reason = reason
         self.advice = advice
-        tail = f"; {advice}" if advice else ""
-        super().__init__(f"Cannot import {self.path}: {reason}. Nothing was imported{tail}.")
+        if advice:
+            text = _("Cannot import {path}: {reason}. Nothing was imported; {advice}.")
+        else:
+            text = _("Cannot import {path}: {reason}. Nothing was imported.")
+        super().__init__(text.format(path=self.path, reason=reason, advice=advice))
 
 
 class ConfigError(IAError):
@@ -266,7 +316,7 @@ class ConfigError(IAError):
     def __init__(self, where: str | Path, reason: str) -> None:
         self.where = str(where)
         self.reason = reason
-        super().__init__(f"Bad setting in {self.where}: {reason}.")
+        super().__init__(_("Bad setting in {where}: {reason}.").format(where=self.where, reason=reason))
 
 
 class BenchmarkError(IAError):
@@ -279,7 +329,9 @@ class SandboxUnavailable(BenchmarkError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(
-            f"Cannot sandbox generated code: {reason}. Install bubblewrap (`apt-get install bubblewrap`)."
+            _(
+                "Cannot sandbox generated code: {reason}. Install bubblewrap (`apt-get install bubblewrap`)."
+            ).format(reason=reason)
         )
 
 

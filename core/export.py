@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from core.conversation import Conversation
+from core.i18n import N_
 from core.sav_manager import fence_closer, message_heading
+from core.translated import TranslatedTable
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -36,7 +38,10 @@ log = logging.getLogger("ia.export")
 
 EXPORT_FORMAT = "ia-conversation-export/1"
 # Export formats by file extension, with the name people know them by.
-FORMATS: dict[str, str] = {"md": "Markdown", "json": "JSON", "html": "web page (HTML)"}
+# (Read in the interface's language: FORMATS["html"] is "page web (HTML)" in French.)
+FORMATS: Mapping[str, str] = TranslatedTable(
+    {"md": N_("Markdown"), "json": N_("JSON"), "html": N_("web page (HTML)")}
+)
 
 _IMAGE_TYPES = [
     (b"\x89PNG\r\n\x1a\n", ".png", "image/png"),

@@ -33,30 +33,40 @@ import stat
 from pathlib import Path
 
 from core.errors import StorageWriteError
+from core.i18n import N_, _
 
 try:
     import fcntl
 except ImportError:  # Windows: appends are not locked (a rare blank line, which every reader skips)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["append_lines", "atomic_write", "sync_folder", "temp_name", "write_error"]
+__all__ = ["append_lines", "atomic_write", "english_reason", "sync_folder", "temp_name", "write_error"]
 
+# What a failed write means in plain words (translated where the error is made).
 _REASONS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EFBIG: "the file is larger than this system allows",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the file system is read-only",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "it is a folder",
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EDQUOT: N_("the disk quota is exceeded"),
+    errno.EFBIG: N_("the file is larger than this system allows"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("permission denied"),
+    errno.EROFS: N_("the file system is read-only"),
+    errno.ENOTDIR: N_("a part of the path is a file, not a folder"),
+    errno.EISDIR: N_("it is a folder"),
 }
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def write_error(path: Path | str, exc: OSError) -> StorageWriteError:
-    """A StorageWriteError for ``path`` whose reason says what ``exc`` means in plain words."""
-    return StorageWriteError(Path(path), _REASONS.get(exc.errno or 0, exc.strerror or str(exc)))
+    """A StorageWriteError for ``path`` whose reason says what ``exc`` means in plain words, in the interface's
+    language."""
+    known = _REASONS.get(exc.errno or 0)
+    return StorageWriteError(Path(path), _(known) if known else exc.strerror or str(exc))
+
+
+def english_reason(exc: OSError) -> str:
+    """What ``exc`` means in plain English words, whatever the interface's language: for texts other programs
+    read (the embedded server's answers follow Ollama's API, in English)."""
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 def temp_name(path: Path) -> Path:

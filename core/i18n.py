@@ -58,7 +58,7 @@ LANGUAGES = ("en", "fr")  # English is the source language
 SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 # Each language's name in itself, for the settings' choice.
-_NAMES = {"en": "English", "fr": "Français"}
+_NAMES = {"en": "English", "fr": "Français"}  # i18n: each language named in itself, in every language
 
 _lock = threading.Lock()
 _language: str | None = None  # None: not chosen yet, detect_language() at first use

@@ -49,9 +49,13 @@ def shipped(name: str, installed: Path) -> Path:
 
 def extra_install_hint(extra: str) -> str:
     """A sentence (no final stop) saying how to add an optional part (``embedded``, ``dev``) to this copy."""
+    from core.i18n import _
+
     if is_source_checkout():
-        return f'Install it with `pip install -e ".[{extra}]"` in {PROJECT_ROOT}'
-    return (
-        f'Install IA_V3 again with its {extra} extra: `pip install "SOURCE[{extra}]"` (or `pipx install '
-        f"--force`, `uv tool install`), SOURCE being the wheel or source folder it was installed from"
-    )
+        return _('Install it with `pip install -e ".[{extra}]"` in {folder}').format(
+            extra=extra, folder=PROJECT_ROOT
+        )
+    return _(
+        'Install IA_V3 again with its {extra} extra: `pip install "SOURCE[{extra}]"` (or `pipx install '
+        "--force`, `uv tool install`), SOURCE being the wheel or source folder it was installed from"
+    ).format(extra=extra)

@@ -10,6 +10,7 @@ from logging.handlers import RotatingFileHandler
 from typing import TYPE_CHECKING, Any
 
 from core.fileio import append_lines, write_error
+from core.i18n import _
 from core.slugs import is_folder_name
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class _TechnicalLogFile(RotatingFileHandler):
         if self.disabled_by is None:
             self.disabled_by = str(write_error(self.baseFilename, exc))
             try:
-                sys.stderr.write(f"technical log disabled: {self.disabled_by}\n")
+                sys.stderr.write(_("technical log disabled: {reason}").format(reason=self.disabled_by) + "\n")
                 sys.stderr.flush()
             except (OSError, ValueError):
                 pass

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from core.i18n import _, format_decimal, format_number, ngettext
 from core.model_records import ModelInfo
 
 __all__ = [
@@ -55,13 +56,21 @@ class MachineResources:
     gpus: list[GpuInfo] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line a person reads: "31 GiB RAM (20 GiB free) · 8 CPU cores · no GPU"."""
-        ram = f"{_gib_short(self.ram_total)} RAM ({_gib_short(self.ram_available)} free)"
-        cores = f"{self.cpu_count} CPU core{'s' if self.cpu_count != 1 else ''}"
-        gpus = ", ".join(
-            f"{g.name} {_gib_short(g.memory_total)} ({_gib_short(g.memory_free)} free)" for g in self.gpus
+        """One line a person reads: "31 GiB RAM (20 GiB free) · 8 CPU cores · no GPU" (in the interface's
+        language)."""
+        ram = _("{total} RAM ({free} free)").format(
+            total=_gib_short(self.ram_total), free=_gib_short(self.ram_available)
         )
-        return f"{ram} · {cores} · {gpus or 'no GPU'}"
+        cores = ngettext("{count} CPU core", "{count} CPU cores", self.cpu_count).format(
+            count=format_number(self.cpu_count)
+        )
+        gpus = ", ".join(
+            _("{name} {total} ({free} free)").format(
+                name=g.name, total=_gib_short(g.memory_total), free=_gib_short(g.memory_free)
+            )
+            for g in self.gpus
+        )
+        return f"{ram} · {cores} · {gpus or _('no GPU')}"
 
 
 @dataclass(frozen=True)
@@ -70,13 +79,15 @@ class FitVerdict:
 
     ``label`` is the few words a list shows ("fits", "fits on GPU", "tight", "too large for 16 GiB RAM");
     ``reason`` the sentence with the figures and what to do; ``gpu`` whether the GPU is used, and if not why
-    ("on the GPU (RTX 4060)", "on the CPU: no GPU found", "on the CPU: this llama.cpp has no GPU support")."""
+    ("on the GPU (RTX 4060)", "on the CPU: no GPU found", "on the CPU: this llama.cpp has no GPU support").
+    These three are in the interface's language: code tells a tight fit by ``tight``, not by the label."""
 
     fits: bool
     where: str  # "gpu" | "cpu" | "none"
     reason: str
     label: str = ""
     gpu: str = ""
+    tight: bool = False  # it fits, but leaves little memory to other programs
 
 
 def parse_nvidia_smi(text: str) -> list[GpuInfo]:
@@ -131,13 +142,14 @@ def machine_resources() -> MachineResources:
 
 
 def _gib(n: float) -> str:
-    return f"{n / GIB:.1f} GiB"
+    """Memory with one decimal: "3.5 GiB" ("3,5 Gio" in French)."""
+    return _("{size} GiB").format(size=format_decimal(n / GIB, 1))
 
 
 def _gib_short(n: float) -> str:
     """Memory as a list shows it: "24 GiB", "3.5 GiB", "0.5 GiB"."""
     value = n / GIB
-    return f"{value:.0f} GiB" if value >= 10 else f"{value:.1f} GiB"
+    return _("{size} GiB").format(size=format_decimal(value, 0 if value >= 10 else 1))
 
 
 # A model that would leave less than this share of the free RAM to everything else is "tight".
@@ -152,50 +164,61 @@ def fits(model: ModelInfo, res: MachineResources, *, gpu_usable: bool = True) ->
     built for the CPU only): the model is then judged against RAM alone, and ``gpu`` says why."""
     best_gpu = max(res.gpus, key=lambda g: g.memory_free, default=None)
     if best_gpu is None:
-        on_cpu = "on the CPU: no GPU found"
+        on_cpu = _("on the CPU: no GPU found")
     elif not gpu_usable:
-        on_cpu = (
-            f"on the CPU: the embedded backend's llama.cpp has no GPU support, so {best_gpu.name} is not used"
-        )
+        on_cpu = _(
+            "on the CPU: the embedded backend's llama.cpp has no GPU support, so {gpu} is not used"
+        ).format(gpu=best_gpu.name)
     else:
-        on_cpu = f"on the CPU: {best_gpu.name} has too little free memory ({_gib(best_gpu.memory_free)})"
-    if model.size <= 0:
-        return FitVerdict(
-            True, "cpu", f"size of {model.name} unknown; assuming it fits in RAM", "size unknown", on_cpu
+        on_cpu = _("on the CPU: {gpu} has too little free memory ({free})").format(
+            gpu=best_gpu.name, free=_gib(best_gpu.memory_free)
         )
+    if model.size <= 0:
+        reason = _("size of {model} unknown; assuming it fits in RAM").format(model=model.name)
+        return FitVerdict(True, "cpu", reason, _("size unknown"), on_cpu)
     need = int(model.size * _OVERHEAD_FACTOR) + _OVERHEAD_BYTES
     if best_gpu is not None and gpu_usable and best_gpu.memory_free >= need:
         return FitVerdict(
             True,
             "gpu",
-            f"needs about {_gib(need)}; {best_gpu.name} has {_gib(best_gpu.memory_free)} free",
-            "fits on GPU",
-            f"on the GPU ({best_gpu.name})",
+            _("needs about {need}; {gpu} has {free} free").format(
+                need=_gib(need), gpu=best_gpu.name, free=_gib(best_gpu.memory_free)
+            ),
+            _("fits on GPU"),
+            _("on the GPU ({gpu})").format(gpu=best_gpu.name),
         )
     if res.ram_available >= need:
         tight = need > _TIGHT_SHARE * res.ram_available
-        label = "tight" if tight else "fits in RAM" if res.gpus else "fits"
-        tail = "; little is left for other programs" if tight else ""
+        label = _("tight") if tight else _("fits in RAM") if res.gpus else _("fits")
+        if tight:
+            reason = _("needs about {need}; {free} of RAM available; little is left for other programs")
+        else:
+            reason = _("needs about {need}; {free} of RAM available")
         return FitVerdict(
             True,
             "cpu",
-            f"needs about {_gib(need)}; {_gib(res.ram_available)} of RAM available{tail}",
+            reason.format(need=_gib(need), free=_gib(res.ram_available)),
             label,
             on_cpu,
+            tight=tight,
         )
     if res.ram_total >= need:
         return FitVerdict(
             False,
             "none",
-            f"needs about {_gib(need)} but only {_gib(res.ram_available)} of RAM is free "
-            f"(of {_gib(res.ram_total)}): close other programs or pick a smaller model",
-            f"too large for the {_gib_short(res.ram_available)} of RAM free",
+            _(
+                "needs about {need} but only {free} of RAM is free (of {total}): close other programs or pick "
+                "a smaller model"
+            ).format(need=_gib(need), free=_gib(res.ram_available), total=_gib(res.ram_total)),
+            _("too large for the {free} of RAM free").format(free=_gib_short(res.ram_available)),
         )
     return FitVerdict(
         False,
         "none",
-        f"needs about {_gib(need)}, more than this machine's {_gib(res.ram_total)} of RAM",
-        f"too large for {_gib_short(res.ram_total)} RAM",
+        _("needs about {need}, more than this machine's {total} of RAM").format(
+            need=_gib(need), total=_gib(res.ram_total)
+        ),
+        _("too large for {total} RAM").format(total=_gib_short(res.ram_total)),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.errors import ModelNotFound, ServerError, StreamBroken, StreamStalled
+from core.i18n import _, format_number
 from core.machine import FitVerdict, MachineResources, fits, llama_gpu_offload, machine_resources
 from core.model_records import ModelDetails, ModelInfo, PullProgress, RunningModel
 from core.recommended import Recommended, recommend
@@ -49,13 +50,20 @@ def with_fallback(
             if not isinstance(exc, ModelNotFound) and not is_out_of_memory(exc):
                 raise
             first_error = first_error or exc
-            why = "is not installed" if isinstance(exc, ModelNotFound) else "does not fit in memory"
+            missing = isinstance(exc, ModelNotFound)
             nxt = models[i + 1] if i + 1 < len(models) else None
-            tail = f"trying '{nxt}' instead." if nxt else "no fallback model left."
-            notes.append(f"Model '{name}' {why} on {client.host}; {tail}")
+            if nxt and missing:
+                note = _("Model '{name}' is not installed on {host}; trying '{next}' instead.")
+            elif nxt:
+                note = _("Model '{name}' does not fit in memory on {host}; trying '{next}' instead.")
+            elif missing:
+                note = _("Model '{name}' is not installed on {host}; no fallback model left.")
+            else:
+                note = _("Model '{name}' does not fit in memory on {host}; no fallback model left.")
+            notes.append(note.format(name=name, host=client.host, next=nxt))
             continue
         if i:
-            notes.append(f"Answered with fallback model '{name}'.")
+            notes.append(_("Answered with fallback model '{name}'.").format(name=name))
         return name, stream, notes
     assert first_error is not None
     raise first_error
@@ -148,23 +156,30 @@ def _pull_error(
         return StreamStalled(
             exc.seconds,
             exc.phase,
-            message=f"The pull of '{name}' stopped: the server sent nothing for {exc.seconds:g} s. "
-            "Check the server's network and try the pull again (what was downloaded is kept by Ollama).",
+            message=_(
+                "The pull of '{name}' stopped: the server sent nothing for {seconds} s. "
+                "Check the server's network and try the pull again (what was downloaded is kept by Ollama)."
+            ).format(name=name, seconds=format_number(exc.seconds)),
         )
     if isinstance(exc, ModelNotFound):
         where = (
-            "the repository on https://huggingface.co"
+            _("the repository on {site}").format(site="https://huggingface.co")
             if name.lower().startswith(("hf.co/", "huggingface.co/"))
             else "https://ollama.com/library"
         )
         return ModelNotFound(
             name,
             exc.detail,
-            message=f"There is no model called '{name}' to pull: check the name (see {where}) and try again.",
+            message=_(
+                "There is no model called '{name}' to pull: check the name (see {where}) and try again."
+            ).format(name=name, where=where),
         )
     # The server's own words when it sent an {"error"} line, else how the transfer broke.
     said = getattr(exc.__cause__, "error", None)
-    detail = f"the server said: {said}" if isinstance(said, str) and said else exc.detail
+    detail = _("the server said: {text}").format(text=said) if isinstance(said, str) and said else exc.detail
     return StreamBroken(
-        detail, message=f"The pull of '{name}' failed: {detail}. Nothing was installed; try the pull again."
+        detail,
+        message=_("The pull of '{name}' failed: {detail}. Nothing was installed; try the pull again.").format(
+            name=name, detail=detail
+        ),
     )

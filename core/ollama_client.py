@@ -15,6 +15,7 @@ import httpx
 
 from config import parse_host
 from core.errors import IAError, ServerError, ServerUnreachable, StreamBroken
+from core.i18n import _, format_number
 from core.model_records import ModelDetails, ModelInfo, RunningModel
 from core.ollama_errors import response_error, translate_error
 from core.ollama_stream import (
@@ -65,7 +66,9 @@ def _image(value: Any) -> Any:
         return bytes(value)
     path = Path(value)
     if not path.is_file():
-        raise IAError(f"Cannot attach image {path}: the file does not exist; attach it again.")
+        raise IAError(
+            _("Cannot attach image {path}: the file does not exist; attach it again.").format(path=path)
+        )
     return path
 
 
@@ -298,7 +301,9 @@ class OllamaClient:
             except httpx.ReadTimeout as exc:
                 raise ServerUnreachable(
                     self.host,
-                    f"it took the request but sent no answer within {self.stall_timeout:g} s",
+                    _("it took the request but sent no answer within {seconds} s").format(
+                        seconds=format_number(self.stall_timeout)
+                    ),
                     backend=self.server_kind or "ollama",
                 ) from exc
 
@@ -308,9 +313,13 @@ class OllamaClient:
         try:
             data = r.json()
         except ValueError as exc:
-            raise ServerError(r.status_code, f"the answer to {path} was not JSON") from exc
+            raise ServerError(
+                r.status_code, _("the answer to {path} was not JSON").format(path=path)
+            ) from exc
         if not isinstance(data, dict):
-            raise ServerError(r.status_code, f"the answer to {path} was not a JSON object")
+            raise ServerError(
+                r.status_code, _("the answer to {path} was not a JSON object").format(path=path)
+            )
         return data
 
 
@@ -325,12 +334,12 @@ def _error_text(body: str) -> str:
 
 def _check_model(model: str) -> None:
     if not model or not model.strip():
-        raise IAError("No model was chosen: pick one with /models (or set IA_MODEL) and try again.")
+        raise IAError(_("No model was chosen: pick one with /models (or set IA_MODEL) and try again."))
 
 
 def _collect(stream: ChatStream) -> Reply:
-    for _ in stream:
+    for _chunk in stream:
         pass
     if stream.stats is None:  # cancelled: ChatStream ends quietly, a call that returns must still say so
-        raise StreamBroken("the request was cancelled before the reply was complete")
+        raise StreamBroken(_("the request was cancelled before the reply was complete"))
     return Reply(stream.text, stream.thinking, stream.stats)

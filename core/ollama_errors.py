@@ -17,6 +17,7 @@ from core.errors import (
     StreamBroken,
     StreamStalled,
 )
+from core.i18n import _, ngettext
 
 __all__ = ["response_error", "translate_error"]
 
@@ -31,33 +32,39 @@ def _loaded_type(module: str, name: str) -> type | None:
 # Ollama's capability refusals: `"x" does not support thinking`, `registry.ollama.ai/library/x:latest does not
 # support tools` (and our embedded server's `"x" does not support images: …`). Not `raw mode does not support
 # template, system, or context`, which is a refused request, not a model's limit.
-_CAPABILITY = re.compile(r"""(?:model )?(?:"[^"]*"|'[^']*'|\S+) does not support (\w+)""", re.IGNORECASE)
-_CONTEXT_FULL = "exceeds the context length"
+_CAPABILITY = re.compile(  # i18n: matches the server's English error text
+    r"""(?:model )?(?:"[^"]*"|'[^']*'|\S+) does not support (\w+)""", re.IGNORECASE
+)
+_CONTEXT_FULL = "exceeds the context length"  # i18n: matches the server's English error text
 
 
 def response_error(detail: str, status: int, model: str) -> IAError:
     """The error for an HTTP error status (or -1: an error line mid-stream) and the server's text."""
     low = detail.lower()
     if status == -1:
-        if "file does not exist" in low or "not found" in low and "model" in low:
+        if "file does not exist" in low or "not found" in low and "model" in low:  # i18n: the server's words
             return ModelNotFound(model, detail)
-        return StreamBroken(f"the server reported an error in the middle of the reply ({detail})")
+        return StreamBroken(
+            _("the server reported an error in the middle of the reply ({detail})").format(detail=detail)
+        )
     if match := _CAPABILITY.match(detail):
         return CapabilityMissing(model, match.group(1).lower(), detail)
-    if status == 404 and "model" in low and "not found" in low:
+    if status == 404 and "model" in low and "not found" in low:  # i18n: the server's words
         return ModelNotFound(model, detail)
     if status == 404:
         return ServerError(
             404,
-            f"this server does not offer that API ({detail})",
-            "check that OLLAMA_HOST points at an Ollama server, or update Ollama",
+            _("this server does not offer that API ({detail})").format(detail=detail),
+            _("check that OLLAMA_HOST points at an Ollama server, or update Ollama"),
         )
     if _CONTEXT_FULL in low:
         return ServerError(
             status,
             detail,
-            "the prompt is longer than the model's context: send fewer past exchanges (/set context N), "
-            "a larger num_ctx (/set num_ctx N), or start a new conversation",
+            _(
+                "the prompt is longer than the model's context: send fewer past exchanges (/set context N), "
+                "a larger num_ctx (/set num_ctx N), or start a new conversation"
+            ),
         )
     return ServerError(status, detail)
 
@@ -80,19 +87,29 @@ def translate_error(
     if response_error_type is not None and isinstance(exc, response_error_type):
         return response_error(str(exc.error), exc.status_code, model)
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return ServerUnreachable(host, "no answer within the connect timeout", backend=backend)
+        return ServerUnreachable(host, _("no answer within the connect timeout"), backend=backend)
     if isinstance(exc, httpx.TimeoutException):
-        return StreamStalled(read_timeout, "between chunks" if got_data else "first token")
+        phase = "between chunks" if got_data else "first token"  # i18n: phase ids, StreamStalled names them
+        return StreamStalled(read_timeout, phase)
     if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
         return ServerUnreachable(host, backend=backend)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        return StreamBroken(f"the connection was dropped before the reply was complete ({exc})")
+        return StreamBroken(
+            _("the connection was dropped before the reply was complete ({error})").format(error=exc)
+        )
     if isinstance(exc, json.JSONDecodeError):
-        return StreamBroken(f"the server sent a line that is not JSON: {exc.doc[:80]!r}")
+        return StreamBroken(
+            _("the server sent a line that is not JSON: {line}").format(line=repr(exc.doc[:80]))
+        )
     validation_error_type = _loaded_type("pydantic", "ValidationError")
     if validation_error_type is not None and isinstance(exc, validation_error_type):
+        count = exc.error_count()
         return StreamBroken(
-            f"the server sent a message of an unexpected shape ({exc.error_count()} problems)"
+            ngettext(
+                "the server sent a message of an unexpected shape ({count} problem)",
+                "the server sent a message of an unexpected shape ({count} problems)",
+                count,
+            ).format(count=count)
         )
     if isinstance(exc, ConnectionError):  # ollama-python's own "Failed to connect" for non-streaming calls
         return ServerUnreachable(host, backend=backend)

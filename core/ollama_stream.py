@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from core.errors import IAError, StreamBroken, StreamStalled
+from core.i18n import _
 from core.model_records import PullProgress
 from core.ollama_errors import translate_error
 
@@ -276,7 +277,9 @@ class _HttpStream(abc.ABC):
             parts = self._open_parts()  # builds and validates the request; it is sent on the first next()
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             raise IAError(
-                f"Cannot send this request: {_first_line(exc)}. Check the messages and options."
+                _("Cannot send this request: {error}. Check the messages and options.").format(
+                    error=_first_line(exc)
+                )
             ) from exc
         _local.stream = self
         return parts
@@ -300,7 +303,7 @@ class _HttpStream(abc.ABC):
         if self.cancelled:
             return
         if exc is None:
-            raise StreamBroken(detail or "the server closed the stream before the reply was complete")
+            raise StreamBroken(detail or _("the server closed the stream before the reply was complete"))
         error = translate_error(
             exc,
             host=self.host,
@@ -436,6 +439,6 @@ class PullStream(_HttpStream):
                 self._raise_failure(exc)
                 return
             if self.last is None or self.last.status != "success":
-                self._raise_failure(None, "the transfer ended before the server said 'success'")
+                self._raise_failure(None, _("the transfer ended before the server said 'success'"))
         finally:
             self._end(parts)

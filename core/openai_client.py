@@ -32,6 +32,7 @@ import httpx
 
 from config import parse_host
 from core.errors import IAError, NotSupported, ServerError, ServerUnreachable, StreamBroken
+from core.i18n import _, format_number
 from core.models import ModelDetails, ModelInfo, RunningModel
 from core.ollama_client import BACKEND_HEADER, Reply, _check_model, _collect
 from core.ollama_errors import translate_error
@@ -206,8 +207,10 @@ class OpenAIClient:
             return self.chat_stream(model, messages, options=options, think=think)
         if images:
             raise IAError(
-                "Images go with a chat message on an OpenAI-compatible server: use the chat style (not a raw "
-                "completion) to ask about an image."
+                _(
+                    "Images go with a chat message on an OpenAI-compatible server: use the chat style (not a raw "
+                    "completion) to ask about an image."
+                )
             )
         body: dict[str, Any] = {"model": model, "prompt": prompt}
         if suffix:
@@ -255,10 +258,12 @@ class OpenAIClient:
                 whole = response.json()
             except ValueError:
                 raise StreamBroken(
-                    f"the server answered {path} with neither events nor JSON: {response.text[:80]!r}"
+                    _("the server answered {path} with neither events nor JSON: {text}").format(
+                        path=path, text=repr(response.text[:80])
+                    )
                 ) from None
             if not isinstance(whole, dict):
-                raise StreamBroken(f"the answer to {path} is not a JSON object")
+                raise StreamBroken(_("the answer to {path} is not a JSON object").format(path=path))
             yield from completion_events(whole, chat=chat)
 
     def _served_name(self, model: str) -> str:
@@ -294,14 +299,19 @@ class OpenAIClient:
                 self._no_list = True
             raise NotSupported(
                 self.host,
-                "list its models",
-                "Name the model yourself: -m NAME in the CLI, the model box in the app.",
-                why=f"it answered GET {self.base_url}/models with HTTP {r.status_code} (it has no model list)",
+                _("list its models"),
+                _("Name the model yourself: -m NAME in the CLI, the model box in the app."),
+                why=_("it answered GET {url} with HTTP {status} (it has no model list)").format(
+                    url=f"{self.base_url}/models", status=r.status_code
+                ),
             )
         data = self._json(r, "models")
         entries = data.get("data")
         if not isinstance(entries, list):
-            raise ServerError(r.status_code, f"the answer to {self.base_url}/models is not a model list")
+            raise ServerError(
+                r.status_code,
+                _("the answer to {url} is not a model list").format(url=f"{self.base_url}/models"),
+            )
         models = [model_info(e) for e in entries if isinstance(e, dict) and e.get("id")]
         with self._lock:
             self._served, self._no_list = [m.name for m in models], False
@@ -337,33 +347,39 @@ class OpenAIClient:
     def ps(self) -> list[RunningModel]:
         raise NotSupported(
             self.host,
-            "say which models are loaded in memory",
-            "The server loads and frees its models itself.",
+            _("say which models are loaded in memory"),
+            _("The server loads and frees its models itself."),
         )
 
     def pull(self, model: str) -> PullStream:
         raise NotSupported(
             self.host,
-            "pull models",
-            "Download the model with the server's own tools (llama-server -hf USER/REPO, LM Studio's search, "
-            "vllm serve NAME), or pull it on Ollama or the embedded backend.",
+            _("pull models"),
+            _(
+                "Download the model with the server's own tools (llama-server -hf USER/REPO, LM Studio's search, "
+                "vllm serve NAME), or pull it on Ollama or the embedded backend."
+            ),
         )
 
     def create(self, model: str, **_kwargs: Any) -> PullStream:
         raise NotSupported(
             self.host,
-            "create models",
-            "Create it on Ollama (ollama create) or load it in the server with its own settings.",
+            _("create models"),
+            _("Create it on Ollama (ollama create) or load it in the server with its own settings."),
         )
 
     def delete(self, model: str) -> None:
         raise NotSupported(
-            self.host, "delete models", "Remove the model with the server's own tools, or from its disk."
+            self.host,
+            _("delete models"),
+            _("Remove the model with the server's own tools, or from its disk."),
         )
 
     def unload(self, model: str) -> None:
         raise NotSupported(
-            self.host, "unload a model", "Stop or restart the server to free the memory its model holds."
+            self.host,
+            _("unload a model"),
+            _("Stop or restart the server to free the memory its model holds."),
         )
 
     def close(self) -> None:
@@ -383,7 +399,9 @@ class OpenAIClient:
         except httpx.ReadTimeout as exc:
             raise ServerUnreachable(
                 self.host,
-                f"it took the request but sent no answer within {self.stall_timeout:g} s",
+                _("it took the request but sent no answer within {seconds} s").format(
+                    seconds=format_number(self.stall_timeout)
+                ),
                 backend="openai",
             ) from exc
         except Exception as exc:
@@ -400,7 +418,12 @@ class OpenAIClient:
         try:
             data = r.json()
         except (ValueError, json.JSONDecodeError) as exc:
-            raise ServerError(r.status_code, f"the answer to {self.base_url}/{path} was not JSON") from exc
+            raise ServerError(
+                r.status_code, _("the answer to {path} was not JSON").format(path=f"{self.base_url}/{path}")
+            ) from exc
         if not isinstance(data, dict):
-            raise ServerError(r.status_code, f"the answer to {self.base_url}/{path} was not a JSON object")
+            raise ServerError(
+                r.status_code,
+                _("the answer to {path} was not a JSON object").format(path=f"{self.base_url}/{path}"),
+            )
         return data

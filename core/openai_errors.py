@@ -11,12 +11,13 @@ import json
 from typing import Any
 
 from core.errors import IAError, ModelNotFound, ServerError, StreamBroken
+from core.i18n import _, ngettext
 
 __all__ = ["error_text", "event_error", "http_error", "not_served"]
 
 # How servers say a prompt does not fit: OpenAI and vLLM "maximum context length", llama-cpp-python
 # "exceed context window", llama-server "exceeds the available context size".
-_CONTEXT_FULL = ("context length", "context window", "context size")
+_CONTEXT_FULL = ("context length", "context window", "context size")  # i18n: matches the servers' words
 
 
 def error_text(body: str | bytes | Any) -> tuple[str, str]:
@@ -45,14 +46,21 @@ def error_text(body: str | bytes | Any) -> tuple[str, str]:
 def not_served(model: str, host: str, served: list[str] | None = None) -> ModelNotFound:
     """The model is not one the server serves: name those it does, since it cannot pull another."""
     if served:
-        shown = ", ".join(served[:8]) + (f" and {len(served) - 8} more" if len(served) > 8 else "")
-        choice = f"it serves {shown}: pick one with /models (or -m NAME)"
+        shown = ", ".join(served[:8])
+        if len(served) > 8:
+            more = len(served) - 8
+            shown = ngettext("{names} and {count} more", "{names} and {count} more", more).format(
+                names=shown, count=more
+            )
+        choice = _("it serves {names}: pick one with /models (or -m NAME)").format(names=shown)
     else:
-        choice = "pick one it serves with /models (or -m NAME)"
+        choice = _("pick one it serves with /models (or -m NAME)")
     return ModelNotFound(
         model,
-        message=f"Model '{model}' is not served by the OpenAI-compatible server at {host}: {choice}. "
-        "Such a server cannot pull models; load another one with the server's own tools.",
+        message=_(
+            "Model '{model}' is not served by the OpenAI-compatible server at {host}: {choice}. "
+            "Such a server cannot pull models; load another one with the server's own tools."
+        ).format(model=model, host=host, choice=choice),
     )
 
 
@@ -64,28 +72,34 @@ def http_error(
     low = message.lower()
     if status in (401, 403):
         advice = (
-            "the key in OPENAI_API_KEY was refused: set the key this server expects"
+            _("the key in OPENAI_API_KEY was refused: set the key this server expects")
             if key_sent
-            else "this server wants an API key: set OPENAI_API_KEY to it and try again"
+            else _("this server wants an API key: set OPENAI_API_KEY to it and try again")
         )
         return ServerError(status, message or "unauthorised", advice)
-    if code == "model_not_found" or (
+    if code == "model_not_found" or (  # i18n: matches the server's English error text
         status in (400, 404) and "model" in low and ("not found" in low or "does not exist" in low)
     ):
         return not_served(model, host)
     if status in (404, 405):
         return ServerError(
             status,
-            f"this server does not offer {path} ({message or 'not found'})",
-            "check the address: an OpenAI-compatible API usually ends in /v1 (give another base URL as "
-            "openai:URL)",
+            _("this server does not offer {path} ({detail})").format(
+                path=path, detail=message or _("not found")
+            ),
+            _(
+                "check the address: an OpenAI-compatible API usually ends in /v1 (give another base URL as "
+                "openai:URL)"
+            ),
         )
     if any(phrase in low for phrase in _CONTEXT_FULL):
         return ServerError(
             status,
             message,
-            "the prompt is longer than the model's context: send fewer past exchanges (/set context N), "
-            "start a new conversation, or give the server a larger context (llama-server -c N)",
+            _(
+                "the prompt is longer than the model's context: send fewer past exchanges (/set context N), "
+                "start a new conversation, or give the server a larger context (llama-server -c N)"
+            ),
         )
     return ServerError(status, message or f"HTTP {status}")
 
@@ -94,6 +108,10 @@ def event_error(error: Any, model: str, host: str) -> IAError:
     """The error for an error event in the middle of a stream (`data: {"error": ...}`)."""
     message, code = error_text({"error": error})
     low = message.lower()
-    if code == "model_not_found" or ("model" in low and ("not found" in low or "does not exist" in low)):
+    if code == "model_not_found" or (  # i18n: matches the server's English error text
+        "model" in low and ("not found" in low or "does not exist" in low)
+    ):
         return not_served(model, host)
-    return StreamBroken(f"the server reported an error in the middle of the reply ({message})")
+    return StreamBroken(
+        _("the server reported an error in the middle of the reply ({detail})").format(detail=message)
+    )

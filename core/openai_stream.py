@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from core.errors import StreamBroken
+from core.i18n import _
 from core.ollama_stream import ChatStream, Chunk, ContentChunk, FinalChunk, StreamStats, ThinkingChunk
 from core.openai_errors import event_error
 
@@ -56,9 +57,15 @@ def sse_events(lines: Iterable[str]) -> Iterator[dict[str, Any] | _Done]:
         try:
             event = json.loads(payload)
         except ValueError:
-            raise StreamBroken(f"the server sent an event that is not JSON: {payload[:80]!r}") from None
+            raise StreamBroken(
+                _("the server sent an event that is not JSON: {text}").format(text=repr(payload[:80]))
+            ) from None
         if not isinstance(event, dict):
-            raise StreamBroken(f"the server sent an event that is not a JSON object: {payload[:80]!r}")
+            raise StreamBroken(
+                _("the server sent an event that is not a JSON object: {text}").format(
+                    text=repr(payload[:80])
+                )
+            )
         return event
 
     for line in lines:
@@ -71,7 +78,7 @@ def sse_events(lines: Iterable[str]) -> Iterator[dict[str, Any] | _Done]:
             continue
         if line.startswith(":"):
             continue
-        name, _, value = line.partition(":")
+        name, _sep, value = line.partition(":")
         if name == "data":
             data.append(value[1:] if value.startswith(" ") else value)
     if data:  # the last event without its blank line: a server that closed right after it
@@ -108,7 +115,9 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise StreamBroken(f"the server sent text of an unexpected shape ({type(value).__name__})")
+        raise StreamBroken(
+            _("the server sent text of an unexpected shape ({type})").format(type=type(value).__name__)
+        )
     return value
 
 
@@ -159,7 +168,7 @@ class OpenAIStream(ChatStream):
                 return
             if not done and self._finish_reason is None:
                 self._raise_failure(
-                    None, "the server closed the stream before it said the reply was complete"
+                    None, _("the server closed the stream before it said the reply was complete")
                 )
                 return
             if self._last is None:
@@ -175,7 +184,9 @@ class OpenAIStream(ChatStream):
             raise event_error(event["error"], self.model, self.host)
         choices = event.get("choices") or []
         if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
-            raise StreamBroken("the server sent an event of an unexpected shape (its choices are not a list)")
+            raise StreamBroken(
+                _("the server sent an event of an unexpected shape (its choices are not a list)")
+            )
         now = _monotonic()
         for key in ("usage", "timings"):
             if isinstance(event.get(key), dict):
@@ -188,7 +199,7 @@ class OpenAIStream(ChatStream):
             delta = choice.get("delta") or choice.get("message") or {}
             if not isinstance(delta, dict):
                 raise StreamBroken(
-                    "the server sent an event of an unexpected shape (its delta is not an object)"
+                    _("the server sent an event of an unexpected shape (its delta is not an object)")
                 )
             content = _text(delta.get("content"))
             reasoning = _text(delta.get("reasoning_content") or delta.get("reasoning"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import IAError
+from core.i18n import _
 from core.models import ModelInfo
 from core.ollama_client import _image
 
@@ -76,7 +77,7 @@ def response_format(format: str | dict | None) -> dict[str, Any] | None:
         return {"type": "json_object"}
     if isinstance(format, dict):
         return {"type": "json_schema", "json_schema": {"name": "reply", "schema": format, "strict": True}}
-    raise IAError(f"Unknown format '{format}': use json, or a JSON schema.")
+    raise IAError(_("Unknown format '{format}': use json, or a JSON schema.").format(format=format))
 
 
 def same_model(a: str, b: str) -> bool:

@@ -80,20 +80,19 @@ def _read(path: Path, name: str) -> Profile:
     except FileNotFoundError:
         raise ConfigError(path, _("there is no profile named '{name}'").format(name=name)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, _("not valid TOML ({detail})").format(detail=exc)) from exc
+        raise ConfigError(path, _("not valid TOML ({error})").format(error=exc)) from exc
     except UnicodeDecodeError:
         raise ConfigError(path, _("not UTF-8 text")) from None
     except OSError as exc:
-        raise ConfigError(path, _("cannot be read ({detail})").format(detail=exc.strerror or exc)) from exc
+        raise ConfigError(path, _("cannot be read ({error})").format(error=exc.strerror or exc)) from exc
     for key, value in data.items():
         if key not in _KEYS:
             raise ConfigError(
-                path, _("unknown key '{key}' (use {keys})").format(key=key, keys=", ".join(_KEYS))
+                path, _("unknown key '{key}' (use {choices})").format(key=key, choices=", ".join(_KEYS))
             )
         if not isinstance(value, _KEYS[key]):
-            if _KEYS[key] is dict:
-                raise ConfigError(path, _("'{key}' must be a table").format(key=key))
-            raise ConfigError(path, _("'{key}' must be a string").format(key=key))
+            kind = _("'{key}' must be a table") if _KEYS[key] is dict else _("'{key}' must be a string")
+            raise ConfigError(path, kind.format(key=key))
     return Profile(name=name, **data)
 
 
@@ -141,7 +140,7 @@ def save_profile(settings: Settings, profile: Profile) -> Path:
     try:
         text = tomli_w.dumps(data)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(path, _("options cannot be saved as TOML ({detail})").format(detail=exc)) from exc
+        raise ConfigError(path, _("options cannot be saved as TOML ({error})").format(error=exc)) from exc
     atomic_write(path, text.encode("utf-8"))
     return path
 
@@ -176,11 +175,11 @@ def model_defaults(settings: Settings) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, _("not valid TOML ({detail})").format(detail=exc)) from exc
+        raise ConfigError(path, _("not valid TOML ({error})").format(error=exc)) from exc
     except UnicodeDecodeError:
         raise ConfigError(path, _("not UTF-8 text")) from None
     except OSError as exc:
-        raise ConfigError(path, _("cannot be read ({detail})").format(detail=exc.strerror or exc)) from exc
+        raise ConfigError(path, _("cannot be read ({error})").format(error=exc.strerror or exc)) from exc
     models = data.get("models", {})
     if set(data) - {"models"} or not isinstance(models, dict):
         raise ConfigError(path, _("it must hold one [models] table of model = profile names"))

@@ -8,10 +8,13 @@ the fit verdict is judged from, as for installed models.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.i18n import N_, _
 from core.machine import GIB, FitVerdict, MachineResources, fits
 from core.model_records import ModelInfo
+from core.translated import TranslatedTable
 
 __all__ = ["CATALOGUE", "TIERS", "Recommendation", "Recommended", "machine_class", "recommend"]
 
@@ -28,7 +31,12 @@ class Recommendation:
     ollama_size: int
     hf_size: int
     parameters: str  # "8B"
-    good_at: str  # a few words
+    purpose: str  # a few words, in English (marked with N_)
+
+    @property
+    def good_at(self) -> str:
+        """What it is good at, in the interface's language."""
+        return _(self.purpose)
 
     def name_for(self, backend: str) -> str:
         return self.hf if backend == "embedded" else self.ollama
@@ -37,46 +45,51 @@ class Recommendation:
         return self.hf_size if backend == "embedded" else self.ollama_size
 
 
-def _r(ollama: str, hf: str, ollama_size: int, hf_size: int, parameters: str, good_at: str) -> Recommendation:
-    return Recommendation(ollama, hf, ollama_size, hf_size, parameters, good_at)
+def _r(ollama: str, hf: str, ollama_size: int, hf_size: int, parameters: str, purpose: str) -> Recommendation:
+    return Recommendation(ollama, hf, ollama_size, hf_size, parameters, purpose)
 
 
 # The "top 5" of each machine class, best first.
 CATALOGUE: dict[str, list[Recommendation]] = {
     "gpu8": [
-        _r("qwen3:8b", "hf.co/unsloth/Qwen3-8B-GGUF:Q4_K_M", 5200 * MB, 5030 * MB, "8B", "chat and reasoning"),
+        _r("qwen3:8b", "hf.co/unsloth/Qwen3-8B-GGUF:Q4_K_M", 5200 * MB, 5030 * MB, "8B", N_("chat and reasoning")),
         _r("llama3.1:8b", "hf.co/bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M", 4900 * MB, 4920 * MB, "8B",
-           "general chat"),
+           N_("general chat")),
         _r("qwen2.5-coder:7b", "hf.co/bartowski/Qwen2.5-Coder-7B-Instruct-GGUF:Q4_K_M", 4700 * MB, 4680 * MB,
-           "7B", "code"),
+           "7B", N_("code")),
         _r("gemma3:4b", "hf.co/bartowski/google_gemma-3-4b-it-GGUF:Q4_K_M", 3300 * MB, 2490 * MB, "4B",
-           "chat, many languages"),
+           N_("chat, many languages")),
         _r("mistral:7b", "hf.co/bartowski/Mistral-7B-Instruct-v0.3-GGUF:Q4_K_M", 4400 * MB, 4370 * MB, "7B",
-           "general chat"),
+           N_("general chat")),
     ],
     "cpu": [
-        _r("qwen3:4b", "hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M", 2500 * MB, 2500 * MB, "4B", "chat and reasoning"),
+        _r("qwen3:4b", "hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M", 2500 * MB, 2500 * MB, "4B", N_("chat and reasoning")),
         _r("llama3.2:3b", "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M", 2000 * MB, 2020 * MB, "3B",
-           "general chat"),
+           N_("general chat")),
         _r("qwen2.5-coder:3b", "hf.co/bartowski/Qwen2.5-Coder-3B-Instruct-GGUF:Q4_K_M", 1900 * MB, 1930 * MB,
-           "3B", "code"),
+           "3B", N_("code")),
         _r("phi4-mini:3.8b", "hf.co/bartowski/microsoft_Phi-4-mini-instruct-GGUF:Q4_K_M", 2500 * MB, 2490 * MB,
-           "3.8B", "reasoning, English"),
+           "3.8B", N_("reasoning, English")),
         _r("gemma3:1b", "hf.co/unsloth/gemma-3-1b-it-GGUF:Q4_K_M", 815 * MB, 806 * MB, "1B",
-           "quick answers, many languages"),
+           N_("quick answers, many languages")),
     ],
     "small": [
-        _r("qwen3:1.7b", "hf.co/unsloth/Qwen3-1.7B-GGUF:Q4_K_M", 1400 * MB, 1110 * MB, "1.7B", "chat and reasoning"),
+        _r("qwen3:1.7b", "hf.co/unsloth/Qwen3-1.7B-GGUF:Q4_K_M", 1400 * MB, 1110 * MB, "1.7B", N_("chat and reasoning")),
         _r("llama3.2:1b", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", 1300 * MB, 808 * MB, "1B",
-           "general chat"),
+           N_("general chat")),
         _r("gemma3:1b", "hf.co/unsloth/gemma-3-1b-it-GGUF:Q4_K_M", 815 * MB, 806 * MB, "1B",
-           "quick answers, many languages"),
-        _r("qwen3:0.6b", "hf.co/unsloth/Qwen3-0.6B-GGUF:Q4_K_M", 523 * MB, 397 * MB, "0.6B", "the smallest that reasons"),
+           N_("quick answers, many languages")),
+        _r("qwen3:0.6b", "hf.co/unsloth/Qwen3-0.6B-GGUF:Q4_K_M", 523 * MB, 397 * MB, "0.6B", N_("the smallest that reasons")),
         _r("qwen2.5:0.5b", "hf.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", 398 * MB, 491 * MB, "0.5B",
-           "tiny, fast"),
+           N_("tiny, fast")),
     ],
 }  # fmt: skip
-TIERS = {"gpu8": "a GPU with 8 GB", "cpu": "a CPU with enough RAM", "small": "a small machine"}
+
+
+# Each machine class as the list names it ("For a small machine, ..."), in the interface's language.
+TIERS: Mapping[str, str] = TranslatedTable(
+    {"gpu8": N_("a GPU with 8 GB"), "cpu": N_("a CPU with enough RAM"), "small": N_("a small machine")}
+)
 
 
 @dataclass(frozen=True)

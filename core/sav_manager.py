@@ -50,6 +50,7 @@ from typing import Any
 from core.conversation import ROLES, STATUSES, Conversation, Message
 from core.errors import ConversationCorrupt
 from core.fileio import atomic_write
+from core.i18n import _
 
 __all__ = [
     "FORMAT",
@@ -498,11 +499,15 @@ def read_conversation(path: Path) -> Conversation:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise ConversationCorrupt(path, f"it cannot be read ({exc.strerror or exc})") from exc
+        raise ConversationCorrupt(
+            path, _("it cannot be read ({error})").format(error=exc.strerror or exc)
+        ) from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConversationCorrupt(path, f"it is not valid UTF-8 (bad byte at offset {exc.start})") from None
+        raise ConversationCorrupt(
+            path, _("it is not valid UTF-8 (bad byte at offset {offset})").format(offset=exc.start)
+        ) from None
     return parse(text, path.parent.name, path=path)
 
 

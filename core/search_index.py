@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from core.conversation import Conversation
 from core.errors import ConversationCorrupt, StorageError
+from core.i18n import _
 
 __all__ = [
     "CONVERSATION_FILE",
@@ -167,8 +168,10 @@ def _is_damaged(exc: sqlite3.Error) -> bool:
 
 def _unreadable(path: Path, exc: sqlite3.Error) -> StorageError:
     return StorageError(
-        f"The search index {path} cannot be read ({exc}): close other copies of the app, "
-        "or delete the file to have it rebuilt from sav/."
+        _(
+            "The search index {path} cannot be read ({error}): close other copies of the app, "
+            "or delete the file to have it rebuilt from sav/."
+        ).format(path=path, error=exc)
     )
 
 
@@ -474,7 +477,7 @@ class SearchIndex:
             entries = self._entries()
             if self._sorted is None:
                 ordered = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))
-                self._sorted = [entry[2] for _, entry in ordered]
+                self._sorted = [entry[2] for _key, entry in ordered]
             return list(self._sorted)
 
         return self._guard(read)

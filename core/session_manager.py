@@ -26,6 +26,7 @@ from core import versions
 from core.conversation import Conversation, Message
 from core.errors import IAError, ImportRefused, SessionNotFound, StorageError, StorageWriteError
 from core.fileio import atomic_write, write_error
+from core.i18n import _
 from core.sav_manager import extension_for, extract_code_blocks, read_conversation, write_conversation
 from core.search_index import CONVERSATION_FILE, SearchHit, SearchIndex, SessionInfo
 from core.slugs import is_folder_name, slugify, unique_slug
@@ -355,7 +356,9 @@ class SessionManager:
                 continue
             path = Path(image)
             if not path.is_file():
-                raise StorageError(f"Cannot attach {path}: no such file. Check the path and send again.")
+                raise StorageError(
+                    _("Cannot attach {path}: no such file. Check the path and send again.").format(path=path)
+                )
             suffix = re.sub(r"[^a-z0-9]", "", path.suffix.lower())[:10]
             stem = slugify(path.stem) if any(ch.isalnum() for ch in path.stem) else "image"
             sources.append((path, f"{stem}.{suffix}" if suffix else stem))
@@ -396,7 +399,9 @@ class SessionManager:
         old text and the replies that followed it are kept as its previous version (core.versions). Saved
         before returning; on failure ``conv`` is as it was."""
         if not 0 <= index < len(conv.messages) or conv.messages[index].role != "user":
-            raise IAError(f"Message {index + 1} is not a message of yours that can be edited.")
+            raise IAError(
+                _("Message {number} is not a message of yours that can be edited.").format(number=index + 1)
+            )
         before = list(conv.messages)
         old = conv.messages[index]
         place, others = old.version, old.versions
@@ -492,7 +497,7 @@ class SessionManager:
                     found.append((int(match.group(1)), Path(entry.path)))
         except FileNotFoundError:
             return []
-        return [path for _, path in sorted(found)]
+        return [path for _key, path in sorted(found)]
 
     def save_code_blocks(self, conv: Conversation, text: str) -> list[Path]:
         """Write each fenced block of ``text`` to code_<n>.<ext>, numbering after the files already there."""
@@ -512,7 +517,11 @@ class SessionManager:
         from core.export import FORMATS, export_text
 
         if fmt not in FORMATS:
-            raise StorageError(f"Unknown export format '{fmt}': use one of {', '.join(FORMATS)}.")
+            raise StorageError(
+                _("Unknown export format '{format}': use one of {choices}.").format(
+                    format=fmt, choices=", ".join(FORMATS)
+                )
+            )
         conv = self.load(name)
         target = path / f"{conv.slug}.{fmt}" if path.is_dir() else path
         text = export_text(conv, fmt, self.session_dir(conv), target)
@@ -580,15 +589,15 @@ class SessionManager:
                     reason = str(exc)
                 raise ImportRefused(
                     source,
-                    f"writing into {self.sav_dir} failed ({reason})",
-                    "free some disk space or fix the folder's permissions, then import again",
+                    _("writing into {path} failed ({reason})").format(path=self.sav_dir, reason=reason),
+                    _("free some disk space or fix the folder's permissions, then import again"),
                 ) from exc
             shutil.rmtree(stage, ignore_errors=True)
             for target, conv in claimed:
                 st = (target / CONVERSATION_FILE).stat()
                 self._known[conv.slug] = _Saved.of(conv, st)
                 self.index.put(conv, st.st_mtime_ns, st.st_size)
-        return [conv for _, conv in claimed]
+        return [conv for _target, conv in claimed]
 
     def _claim(self, base: str, taken: set[str]) -> Path:
         """An empty folder sav/<slug> made for an imported conversation (mkdir is the claim, as in create)."""

@@ -41,6 +41,7 @@ from core.benchmark.records import Malformed, read_rows, write_lines
 from core.benchmark.samples import MALFORMED, NOTHING_EXTRACTED, Job, RowError, prepare
 from core.benchmark.sandbox import Limits, SampleResult, Sandbox
 from core.errors import BenchmarkError, IAError
+from core.i18n import N_, _, format_decimal
 
 __all__ = [
     "EXACT_SCORING",
@@ -64,7 +65,9 @@ def is_vision_suite(problems: Mapping[str, Any] | Sequence[Any]) -> bool:
     items = list(problems.values()) if isinstance(problems, Mapping) else list(problems)
     kinds = {getattr(p, "kind", "code") for p in items}
     if len(kinds) > 1:
-        raise BenchmarkError("A suite cannot mix code problems and vision problems: split it in two files.")
+        raise BenchmarkError(
+            _("A suite cannot mix code problems and vision problems: split it in two files.")
+        )
     return kinds == {"vision"}
 
 
@@ -227,9 +230,11 @@ def evaluate_samples(
     try:
         rows = read_rows(samples_path)
     except FileNotFoundError:
-        raise BenchmarkError(f"{samples_path}: no such file.") from None
+        raise BenchmarkError(_("{path}: no such file.").format(path=samples_path)) from None
     except OSError as error:
-        raise BenchmarkError(f"{samples_path}: cannot be read ({error}).") from None
+        raise BenchmarkError(
+            _("{path}: cannot be read ({error}).").format(path=samples_path, error=error)
+        ) from None
     records = score_rows(
         problems, rows, workers=workers, timeout=timeout, sandbox=sandbox, progress=progress, prefer=prefer
     )
@@ -247,7 +252,7 @@ class SelfcheckReport:
     missing: list[str] = field(default_factory=list)
     isolation: str = ""
     duration_s: float = 0.0
-    subject: str = "canonical solutions pass"  # what was checked, for describe()
+    subject: str = N_("canonical solutions pass")  # what was checked, for describe() (translated there)
 
     @property
     def ok(self) -> bool:
@@ -257,11 +262,19 @@ class SelfcheckReport:
     def describe(self) -> str:
         """A few lines for a person."""
         lines = [
-            f"selfcheck: {self.passed}/{self.total} {self.subject} "
-            f"(isolation {self.isolation}, {self.duration_s:.1f} s)"
+            _("selfcheck: {passed}/{total} {subject} (isolation {isolation}, {seconds} s)").format(
+                passed=self.passed,
+                total=self.total,
+                subject=_(self.subject),
+                isolation=self.isolation,
+                seconds=format_decimal(self.duration_s, 1),
+            )
         ]
-        lines += [f"  FAIL {task}: {result}" for task, result in self.failures]
-        lines += [f"  NO CANONICAL SOLUTION {task}" for task in self.missing]
+        lines += [
+            "  " + _("FAIL {task}: {result}").format(task=task, result=result)
+            for task, result in self.failures
+        ]
+        lines += ["  " + _("NO CANONICAL SOLUTION {task}").format(task=task) for task in self.missing]
         return "\n".join(lines)
 
 
@@ -278,14 +291,14 @@ def selfcheck(
     started = time.monotonic()
     if is_vision_suite(problems):
         failures = check_known_answers(problems)
-        bad = {task for task, _ in failures}
+        bad = {task for task, _why in failures}
         return SelfcheckReport(
             total=len(problems),
             passed=sum(1 for task in problems if task not in bad),
             failures=failures,
             isolation=EXACT_SCORING,
             duration_s=time.monotonic() - started,
-            subject="known answers score as passed (and wrong ones fail)",
+            subject=N_("known answers score as passed (and wrong ones fail)"),
         )
     sandbox = sandbox or Sandbox.detect()
     present = [p for p in problems.values() if p.canonical_solution]

@@ -21,6 +21,7 @@ from core.benchmark.extraction import STOP_SEQUENCES, STYLES, build_program
 from core.benchmark.metrics import ResourceMonitor, ResourceUsage
 from core.benchmark.samples import extract_reply, was_cut
 from core.errors import BenchmarkError, CapabilityMissing, IAError, ModelNotFound, ServerUnreachable
+from core.i18n import _
 from core.ollama_client import ChatStream, OllamaClient, StreamStats
 
 __all__ = [
@@ -106,8 +107,10 @@ def build_request(problem: Any, style: str, options: dict[str, Any]) -> tuple[st
     if is_vision(problem):
         if style != "chat":
             raise BenchmarkError(
-                f"Vision problems ({problem.task_id}) are questions about an image asked in a chat message: "
-                f"use --style chat, not {style}."
+                _(
+                    "Vision problems ({task}) are questions about an image asked in a chat message: "
+                    "use --style chat, not {style}."
+                ).format(task=problem.task_id, style=style)
             )
         message = {"role": "user", "content": problem.prompt, "images": _problem_images(problem)}
         return "chat", [message], dict(options)

@@ -35,6 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 from core.benchmark.extraction import clean_reply
 from core.benchmark.problems import VISION_SUITE, read_jsonl, write_jsonl
 from core.errors import BenchmarkError
+from core.i18n import _
 
 __all__ = [
     "PALETTE",
@@ -183,7 +184,7 @@ def _colour_problem(rng: random.Random, task_id: str) -> VisionProblem:
 
 
 def _text_problem(rng: random.Random, task_id: str) -> VisionProblem:
-    word = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(rng.randint(4, 6)))
+    word = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _letter in range(rng.randint(4, 6)))
     image = Image.new("RGB", (_SIZE, _SIZE // 2), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=64)
@@ -261,7 +262,11 @@ def check_answer(problem: VisionProblem, reply: str) -> tuple[bool, str]:
             False,
             f"failed: expected {problem.answer}, got {text[:60] + ('...' if len(text) > 60 else '')!r}",
         )
-    raise BenchmarkError(f"{problem.task_id}: unknown scorer {problem.scorer!r} (use {', '.join(_SCORERS)}).")
+    raise BenchmarkError(
+        _("{task}: unknown scorer {scorer} (use {choices}).").format(
+            task=problem.task_id, scorer=repr(problem.scorer), choices=", ".join(_SCORERS)
+        )
+    )
 
 
 def score_answer(problem: VisionProblem, reply: str) -> bool:
@@ -337,16 +342,36 @@ def load_vision_suite(path: str | Path) -> dict[str, VisionProblem]:
                 tier=record.get("tier", "easy"),
             )
         except (KeyError, IndexError, TypeError) as error:
-            raise BenchmarkError(f"{path}, record {index}: not a vision problem (missing {error}).") from None
+            raise BenchmarkError(
+                _("{path}, record {index}: not a vision problem (missing {field}).").format(
+                    path=path, index=index, field=error
+                )
+            ) from None
         if problem.scorer not in _SCORERS:
-            raise BenchmarkError(f"{path}, record {index}: unknown scorer {problem.scorer!r}.")
+            raise BenchmarkError(
+                _("{path}, record {index}: unknown scorer {scorer}.").format(
+                    path=path, index=index, scorer=repr(problem.scorer)
+                )
+            )
         if not _answer_fits(problem):
             raise BenchmarkError(
-                f"{path}, record {index}: answer {problem.answer!r} cannot be scored as a {problem.scorer} "
-                "(a number needs digits, a colour one of " + ", ".join(PALETTE) + ", a text one word)."
+                _(
+                    "{path}, record {index}: answer {answer} cannot be scored as a {scorer} "
+                    "(a number needs digits, a colour one of {colours}, a text one word)."
+                ).format(
+                    path=path,
+                    index=index,
+                    answer=repr(problem.answer),
+                    scorer=problem.scorer,
+                    colours=", ".join(PALETTE),
+                )
             )
         if problem.task_id in problems:
-            raise BenchmarkError(f"{path}, record {index}: task_id {problem.task_id!r} appears twice.")
+            raise BenchmarkError(
+                _("{path}, record {index}: task_id {task} appears twice.").format(
+                    path=path, index=index, task=repr(problem.task_id)
+                )
+            )
         problems[problem.task_id] = problem
     return problems
 

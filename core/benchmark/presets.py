@@ -23,6 +23,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.fileio import temp_name
+from core.i18n import _
 from core.locations import is_source_checkout, shipped
 
 __all__ = [
@@ -79,7 +80,7 @@ def _preset_file(directory: Path) -> Path:
     for candidate in ("preset.toml", "preset.json"):
         if (directory / candidate).exists():
             return directory / candidate
-    raise ConfigError(str(directory), "no preset.toml or preset.json in this folder")
+    raise ConfigError(str(directory), _("no preset.toml or preset.json in this folder"))
 
 
 def preset_dirs(configs_dir: Path | None = None, home: Path | None = None) -> list[Path]:
@@ -110,7 +111,7 @@ def load_preset(
     if not path.is_dir():
         path = _find(str(name_or_dir), preset_dirs(configs_dir, home))
     if not path.is_dir():
-        raise ConfigError(str(path), "preset folder not found")
+        raise ConfigError(str(path), _("preset folder not found"))
     file = _preset_file(path)
     try:
         if file.suffix == ".toml":
@@ -118,31 +119,39 @@ def load_preset(
         else:
             data = json.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(file), f"cannot be parsed: {exc}") from exc
+        raise ConfigError(str(file), _("cannot be parsed: {error}").format(error=exc)) from exc
     return _build(path, file, data)
 
 
 def _build(directory: Path, file: Path, data: dict[str, Any]) -> Preset:
     model = data.get("model")
     if not isinstance(model, str) or not model:
-        raise ConfigError(str(file), "'model' must be a non-empty string")
+        raise ConfigError(str(file), _("'model' must be a non-empty string"))
     style = data.get("style", "chat")
     if style not in _STYLES:
-        raise ConfigError(str(file), f"'style' must be one of {', '.join(_STYLES)}, not {style!r}")
+        raise ConfigError(
+            str(file),
+            _("'style' must be one of {choices}, not {value}").format(
+                choices=", ".join(_STYLES), value=repr(style)
+            ),
+        )
     suite = data.get("suite", "ia_basic")
     if suite not in _SUITES and not (directory / suite).exists():
-        raise ConfigError(str(file), f"'suite' must be one of {', '.join(_SUITES)} or a problems file")
+        raise ConfigError(
+            str(file),
+            _("'suite' must be one of {choices} or a problems file").format(choices=", ".join(_SUITES)),
+        )
     if suite not in _SUITES:
         suite = str(directory / suite)
     options = data.get("options", {})
     if not isinstance(options, dict):
-        raise ConfigError(str(file), "'options' must be a table of Ollama options")
+        raise ConfigError(str(file), _("'options' must be a table of Ollama options"))
     n = data.get("n", 1)
     if not isinstance(n, int) or n < 1:
-        raise ConfigError(str(file), "'n' must be a positive integer")
+        raise ConfigError(str(file), _("'n' must be a positive integer"))
     limit = data.get("limit")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ConfigError(str(file), "'limit' must be a positive integer")
+        raise ConfigError(str(file), _("'limit' must be a positive integer"))
     name = directory.name.removesuffix("_tests")
     return Preset(
         name=name,
@@ -184,7 +193,9 @@ def editable_dir(directory: Path, home: Path) -> Path:
         partial.replace(target)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        raise ConfigError(target, f"cannot copy the preset here to edit it ({exc.strerror or exc})") from exc
+        raise ConfigError(
+            target, _("cannot copy the preset here to edit it ({error})").format(error=exc.strerror or exc)
+        ) from exc
     return target
 
 
@@ -216,10 +227,10 @@ def parse_modelfile(text: str, source: str = "Modelfile") -> Modelfile:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        word, _, arg = line.partition(" ")
+        word, _sep, arg = line.partition(" ")
         word = word.upper()
         if word == "PARAMETER":
-            key, _, raw = arg.strip().partition(" ")
+            key, _sep, raw = arg.strip().partition(" ")
             value = _value(raw)
             if key == "stop":
                 params.setdefault("stop", []).append(value)
@@ -228,7 +239,7 @@ def parse_modelfile(text: str, source: str = "Modelfile") -> Modelfile:
         elif word in ("FROM", "SYSTEM", "TEMPLATE"):
             fields[word] = str(_value(arg)) if word != "FROM" else arg.strip()
     if not fields.get("FROM"):
-        raise ConfigError(source, "the Modelfile has no FROM line")
+        raise ConfigError(source, _("the Modelfile has no FROM line"))
     return Modelfile(
         from_=fields["FROM"],
         system=fields.get("SYSTEM"),
@@ -240,7 +251,7 @@ def parse_modelfile(text: str, source: str = "Modelfile") -> Modelfile:
 def set_modelfile_system(text: str, system: str) -> str:
     """Return the Modelfile text with its SYSTEM instruction replaced (or added after FROM)."""
     if '"""' in system:
-        raise ConfigError("SYSTEM", 'the system prompt cannot contain three double quotes (""")')
+        raise ConfigError("SYSTEM", _('the system prompt cannot contain three double quotes (""")'))
     block = f'SYSTEM """{system}"""' if "\n" in system or '"' in system else f'SYSTEM "{system}"'
     without = _TRIPLE.sub(lambda m: "" if m.group(1).upper() == "SYSTEM" else m.group(0), text)
     lines = [ln for ln in without.splitlines() if not ln.strip().upper().startswith("SYSTEM ")]

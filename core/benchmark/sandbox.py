@@ -81,6 +81,7 @@ from core.benchmark.sandbox_host import (
     write_boot,
 )
 from core.errors import SandboxUnavailable
+from core.i18n import _
 
 __all__ = [
     "ISOLATION_LEVELS",
@@ -293,7 +294,9 @@ class Sandbox:
     def __init__(self, level: str, python: str) -> None:
         if level not in ISOLATION_LEVELS:
             raise SandboxUnavailable(
-                f"unknown isolation level {level!r} (choose from {', '.join(ISOLATION_LEVELS)})"
+                _("unknown isolation level {level} (choose from {choices})").format(
+                    level=repr(level), choices=", ".join(ISOLATION_LEVELS)
+                )
             )
         self.level = level
         self.python = python
@@ -349,7 +352,7 @@ class Sandbox:
                         return box
                     failures.append(f"{candidate_level} with {python}: {probe.result}")
             raise SandboxUnavailable(
-                "; ".join(failures) or "no Python interpreter usable by an unprivileged user"
+                "; ".join(failures) or _("no Python interpreter usable by an unprivileged user")
             )
 
     # -- starting harness processes ----------------------------------------------------------------------
@@ -416,7 +419,9 @@ class Sandbox:
                     os.close(fd)
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
-            raise SandboxUnavailable(f"cannot start the sandbox ({self.level}): {error}") from error
+            raise SandboxUnavailable(
+                _("cannot start the sandbox ({level}): {error}").format(level=self.level, error=error)
+            ) from error
         if info_write is not None:
             os.close(info_write)
         return Child(proc, uid, workdir, info_read, tmpfs_mb=limits.tmpfs_mb), frame
@@ -445,7 +450,7 @@ class Sandbox:
                 stdout=subprocess.PIPE if control is None else subprocess.DEVNULL,
             )
         except OSError as error:
-            raise SandboxUnavailable(f"cannot start the judge: {error}") from error
+            raise SandboxUnavailable(_("cannot start the judge: {error}").format(error=error)) from error
         return Child(proc), frame
 
     def _finish(self, child: Child, kill: bool) -> None:
@@ -627,7 +632,7 @@ def _read_verdict(proc: subprocess.Popen, deadline: float) -> dict | None:
     import json
 
     try:
-        out, _ = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
+        out, _err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         return None
     if len(out) < 4:

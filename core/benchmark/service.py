@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BenchmarkError, IAError, ServerUnreachable
+from core.i18n import _, format_percent, ngettext
 
 if TYPE_CHECKING:  # the heavy modules load when a command needs them (`--help` stays fast)
     from core.benchmark.leaderboard import LeaderboardEntry
@@ -119,8 +120,8 @@ class Hosts:
                     raise ServerUnreachable(client.host, backend=client.server_kind or "ollama")
                 kinds.append(kind)
             self.kind = "+".join(dict.fromkeys(kinds))
-            self.note = "Using " + ", ".join(
-                f"{c.host} ({k})" for c, k in zip(self.clients, kinds, strict=True)
+            self.note = _("Using {hosts}").format(
+                hosts=", ".join(f"{c.host} ({k})" for c, k in zip(self.clients, kinds, strict=True))
             )
         else:
             from core.backend import connect
@@ -152,7 +153,7 @@ class Hosts:
         if not self._owned or self.backend is None or self.backend.server is None:
             return
         if notify is not None:
-            notify("Letting the embedded server finish its current step (Ctrl-C again to quit now)...")
+            notify(_("Letting the embedded server finish its current step (Ctrl-C again to quit now)..."))
         try:
             self.clients[0].unload(model)
         except (IAError, KeyboardInterrupt):
@@ -262,24 +263,29 @@ class Rescore:
         """e.g. "pass@1 0/5 -> 2/5; 3 samples re-extracted, 2 verdicts changed; extraction 1a2b.. -> 3c4d..";"""
         passed, total = _tally(self.after)
         if self.before is None or self.before.pass1 is None:
-            score = f"pass@1 not scored before -> {passed}/{total}"
+            score = _("pass@1 not scored before -> {passed}/{total}").format(passed=passed, total=total)
         else:
             was, was_total = _tally(self.before)
             score = f"pass@1 {was}/{was_total} -> {passed}/{total}"
             if self.after.n > 1 and self.after.pass1 is not None:
-                score += (
-                    f" samples ({100 * self.before.pass1.value:.1f}% -> {100 * self.after.pass1.value:.1f}%)"
+                score += " " + _("samples ({before} -> {after})").format(
+                    before=format_percent(self.before.pass1.value, 1),
+                    after=format_percent(self.after.pass1.value, 1),
                 )
         parts = [
             score,
-            f"{self.reextracted} sample(s) re-extracted",
-            f"{self.verdicts_changed} verdict(s) changed",
+            ngettext("{count} sample re-extracted", "{count} samples re-extracted", self.reextracted).format(
+                count=self.reextracted
+            ),
+            ngettext("{count} verdict changed", "{count} verdicts changed", self.verdicts_changed).format(
+                count=self.verdicts_changed
+            ),
         ]
-        old = (self.before.extraction if self.before else "") or "not recorded"
+        old = (self.before.extraction if self.before else "") or _("not recorded")
         if old != self.after.extraction:
-            parts.append(f"extraction {old} -> {self.after.extraction}")
+            parts.append(_("extraction {old} -> {new}").format(old=old, new=self.after.extraction))
         else:
-            parts.append(f"extraction {self.after.extraction} (unchanged)")
+            parts.append(_("extraction {name} (unchanged)").format(name=self.after.extraction))
         return "; ".join(parts)
 
 
@@ -410,7 +416,9 @@ class Benchmark:
             chosen.append(store)
         if not chosen:
             raise IAError(
-                "No benchmark run with samples yet: start one with `python main_benchmark.py run --model NAME`."
+                _(
+                    "No benchmark run with samples yet: start one with `python main_benchmark.py run --model NAME`."
+                )
             )
         return self.report(chosen)
 
@@ -443,7 +451,7 @@ class Benchmark:
         old_completions = {_key(s): s.get("completion") for s in store.load_samples()}
         old_verdicts = {_key(r): bool(r.get("passed")) for r in store.load_results() if "task_id" in r}
         if not old_completions:
-            raise BenchmarkError(f"Run {store.dir.name} has no samples to score yet.")
+            raise BenchmarkError(_("Run {run} has no samples to score yet.").format(run=store.dir.name))
         after = evaluate_run(store)
         new_completions = {_key(s): s.get("completion") for s in store.load_samples()}
         new_verdicts = {_key(r): bool(r.get("passed")) for r in store.load_results() if "task_id" in r}
@@ -460,15 +468,17 @@ class Benchmark:
         from core.benchmark.scoring import paired_comparison
 
         comparison = Comparison(runs)
-        names = _distinct_labels([s for _, s in runs])
-        scored = [(name, s) for name, (_, s) in zip(names, runs, strict=True) if s.pass1 is not None]
+        names = _distinct_labels([s for _store, s in runs])
+        scored = [(name, s) for name, (_store, s) in zip(names, runs, strict=True) if s.pass1 is not None]
         for i, (name_a, a) in enumerate(scored):
             for name_b, b in scored[i + 1 :]:
                 try:
                     pair = paired_comparison(a.counts(), b.counts(), k=1)
                 except ValueError:
                     comparison.verdicts.append(
-                        f"{name_a} vs {name_b}: no problem in common, so no paired comparison."
+                        _("{a} vs {b}: no problem in common, so no paired comparison.").format(
+                            a=name_a, b=name_b
+                        )
                     )
                     continue
                 comparison.pairs.append(pair)

@@ -21,6 +21,7 @@ from core.benchmark import records
 from core.benchmark.records import Malformed
 from core.errors import BenchmarkError
 from core.fileio import append_lines
+from core.i18n import _
 
 if TYPE_CHECKING:
     from core.benchmark.summary import RunSummary
@@ -170,13 +171,15 @@ class RunStore:
 
     def load_info(self) -> RunInfo:
         if not self.run_json.exists():
-            raise BenchmarkError(f"{self.dir} is not a benchmark run (no run.json).")
+            raise BenchmarkError(_("{path} is not a benchmark run (no run.json).").format(path=self.dir))
         try:
             data = json.loads(self.run_json.read_bytes().decode("utf-8", errors="surrogateescape"))
             return RunInfo.from_dict(data)
         except (json.JSONDecodeError, TypeError, AttributeError) as exc:
             raise BenchmarkError(
-                f"{self.run_json} cannot be read ({exc}); the run folder is left untouched."
+                _("{path} cannot be read ({error}); the run folder is left untouched.").format(
+                    path=self.run_json, error=exc
+                )
             ) from exc
 
     def save_info(self, info: RunInfo) -> None:
@@ -261,6 +264,14 @@ def find_run(home: Path, ref: str) -> RunStore:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise BenchmarkError(f"No benchmark run '{ref}' under {base}: see `python main_benchmark.py list`.")
+        raise BenchmarkError(
+            _("No benchmark run '{ref}' under {path}: see `python main_benchmark.py list`.").format(
+                ref=ref, path=base
+            )
+        )
     names = ", ".join(f"{m.dir.parent.name}/{m.dir.name}" for m in matches)
-    raise BenchmarkError(f"'{ref}' matches several runs ({names}): give the full <model>/<run> name.")
+    raise BenchmarkError(
+        _("'{ref}' matches several runs ({names}): give the full <model>/<run> name.").format(
+            ref=ref, names=names
+        )
+    )

@@ -19,6 +19,7 @@ from core.benchmark import charts
 from core.benchmark.generation import Sample, generate_sample
 from core.benchmark.metrics import ResourceMonitor, speed_stats
 from core.errors import ConfigError
+from core.i18n import _
 from core.ollama_client import OllamaClient
 
 __all__ = ["SweepPoint", "parse_grid", "recommend", "run_sweep", "write_sweep_report"]
@@ -47,10 +48,10 @@ class SweepPoint:
     def row(self) -> dict[str, Any]:
         ttft, ttft90 = self._stats("ttft_s")
         tps, tps90 = self._stats("gen_tps")
-        ptps, _ = self._stats("prompt_tps")
+        ptps, _ptps90 = self._stats("prompt_tps")
         load = max((s.load_s for s in self.samples if s.load_s is not None), default=None)
-        cpu, _ = self._stats("cpu_percent")
-        _, rss = self._stats("rss_mb")
+        cpu, _cpu90 = self._stats("cpu_percent")
+        _rss_median, rss = self._stats("rss_mb")
         return {
             "settings": self.label,
             "requests": len(self.samples),
@@ -83,7 +84,7 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
         key = key.strip()
         parsed = [_parse_value(v.strip()) for v in values.split(",") if v.strip()]
         if not sep or not key or not parsed:
-            raise ConfigError(item, "a sweep axis is written name=value1,value2 (e.g. num_ctx=2048,4096)")
+            raise ConfigError(item, _("a sweep axis is written name=value1,value2 (e.g. num_ctx=2048,4096)"))
         grid[key] = parsed
     return grid
 
@@ -112,7 +113,7 @@ def run_sweep(
         points.append(point)
         options = dict(base_options or {})
         options.update({k: v for k, v in combo.items() if k not in _REQUEST_FIELDS})
-        for _ in range(repeat):
+        for _repeat in range(repeat):
             for problem in problems:
                 if cancel is not None and cancel.is_set():
                     return points
@@ -167,7 +168,7 @@ def write_sweep_report(points: list[SweepPoint], model: str, out_dir: Path, name
     header = list(rows[0]) if rows else []
     if header:
         lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---" for _ in header) + "|")
+        lines.append("|" + "|".join("---" for _cell in header) + "|")
         for r in ordered:
             cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()]
             lines.append("| " + " | ".join(cells) + " |")

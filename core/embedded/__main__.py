@@ -37,15 +37,25 @@ def main(argv: list[str] | None = None) -> int:
         server = EmbeddedServer(engine, host=args.host, port=args.port)
         url = server.start()
     except ImportError as exc:
+        from core.i18n import _
         from core.locations import extra_install_hint
 
         print(
-            f"The embedded backend is not installed ({exc}). {extra_install_hint('embedded')}.",
+            _("The embedded backend is not installed ({error}). {install}.").format(
+                error=exc, install=extra_install_hint("embedded")
+            ),
             file=sys.stderr,
         )
         return 3
     except (OSError, RuntimeError) as exc:
-        print(f"Cannot start the embedded server on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        from core.i18n import _
+
+        print(
+            _("Cannot start the embedded server on {address}: {error}").format(
+                address=f"{args.host}:{args.port}", error=exc
+            ),
+            file=sys.stderr,
+        )
         return 3
     print(f"IA_V3 embedded Ollama-compatible server (llama.cpp) at {url}", flush=True)
     for card in cards:

@@ -38,6 +38,7 @@ from core.embedded.engine import ErrorLine, Progress, PullEvent
 from core.embedded.model_store import LAYER_MODEL, ModelName, ModelStore, parse_name
 from core.embedded.scripted_pull import MANIFEST_MISSING
 from core.errors import StorageWriteError
+from core.fileio import english_reason
 
 __all__ = [
     "DEFAULT_QUANT",
@@ -237,8 +238,10 @@ class HfPull:
         layer = {"mediaType": LAYER_MODEL, "digest": f"sha256:{chosen.sha256}", "size": chosen.size}
         try:
             self.store.write_manifest(self.name.model_name, config, [layer])
-        except StorageWriteError as exc:
-            yield ErrorLine(f"cannot write the manifest in {self.store.root}: {exc.reason}")
+        except StorageWriteError as exc:  # in English: an Ollama API error line, whatever the app's language
+            cause = exc.__cause__
+            reason = english_reason(cause) if isinstance(cause, OSError) else exc.reason
+            yield ErrorLine(f"cannot write the manifest in {self.store.root}: {reason}")
             return
         except OSError as exc:  # the store is read-only
             yield ErrorLine(f"cannot write the manifest in {self.store.root}: {exc.strerror or exc}")

@@ -12,6 +12,7 @@ import uvicorn
 
 from core.embedded.app import build_app
 from core.embedded.engine import Engine
+from core.i18n import _, format_number
 
 __all__ = ["BACKEND_HEADER", "EmbeddedServer", "build_app"]
 
@@ -75,7 +76,9 @@ class EmbeddedServer:
         while True:
             if not thread.is_alive():
                 raise RuntimeError(
-                    f"the embedded server could not start on {self.host}:{port}: the port is taken or not allowed"
+                    _(
+                        "the embedded server could not start on {address}: the port is taken or not allowed"
+                    ).format(address=f"{self.host}:{port}")
                 )
             try:  # `started` first: another server on a reused port must not be mistaken for ours
                 if (
@@ -87,7 +90,11 @@ class EmbeddedServer:
                 pass
             if time.monotonic() > deadline:
                 server.should_exit = True
-                raise RuntimeError(f"the embedded server did not answer on {url} within {timeout:.0f} s")
+                raise RuntimeError(
+                    _("the embedded server did not answer on {url} within {seconds} s").format(
+                        url=url, seconds=format_number(round(timeout))
+                    )
+                )
             time.sleep(0.02)
         self._server, self._thread, self.port, self.url = server, thread, port, url
         return url

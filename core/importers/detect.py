@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ImportRefused
+from core.i18n import _, format_number, ngettext
 from core.importers.chatgpt import parse_chatgpt
 from core.importers.ia import parse_ia
 from core.importers.openwebui import parse_openwebui
@@ -35,21 +36,24 @@ def _kind(item: Any) -> str | None:
     return None
 
 
-def parse_export(data: Any, *, name: Path | str = "the file", assets: Assets | None = None) -> ParsedExport:
+def parse_export(data: Any, *, name: Path | str = "", assets: Assets | None = None) -> ParsedExport:
     """The conversations in decoded export JSON ``data``; ImportRefused when there is none to import."""
+    name = name or _("the file")
     items = data if isinstance(data, list) else [data]
     kinds = [_kind(item) for item in items]
     if not any(kinds):
         if isinstance(data, list) and not data:
-            raise ImportRefused(name, "it holds no conversation (an empty list)", WHAT_WE_READ)
-        raise ImportRefused(name, "it is JSON, but not a conversation export this app reads", WHAT_WE_READ)
+            raise ImportRefused(name, _("it holds no conversation (an empty list)"), _(WHAT_WE_READ))
+        raise ImportRefused(
+            name, _("it is JSON, but not a conversation export this app reads"), _(WHAT_WE_READ)
+        )
     found = sorted({k for k in kinds if k})
-    source = KINDS[found[0]] if len(found) == 1 else "mixed export"
+    source = _(KINDS[found[0]]) if len(found) == 1 else _("mixed export")
     result = ParsedExport(source=source, conversations=[])
     branches = missing_images = 0
     for number, (item, kind) in enumerate(zip(items, kinds, strict=True), start=1):
         if kind is None:
-            result.skipped.append(f"item {number} is not a conversation")
+            result.skipped.append(_("item {number} is not a conversation").format(number=number))
             continue
         try:
             parse = _PARSERS[kind]
@@ -59,7 +63,9 @@ def parse_export(data: Any, *, name: Path | str = "the file", assets: Assets | N
             continue
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             result.skipped.append(
-                f"{_label(item, number)}: its data is malformed ({type(exc).__name__}: {exc})"
+                _("{name}: its data is malformed ({error})").format(
+                    name=_label(item, number), error=f"{type(exc).__name__}: {exc}"
+                )
             )
             continue
         branches += other_branches
@@ -67,22 +73,28 @@ def parse_export(data: Any, *, name: Path | str = "the file", assets: Assets | N
         result.conversations.append(imported)
     if not result.conversations:
         reasons = "; ".join(result.skipped[:3]) + ("; …" if len(result.skipped) > 3 else "")
-        raise ImportRefused(name, f"no conversation in it can be imported ({reasons})")
+        raise ImportRefused(
+            name, _("no conversation in it can be imported ({reasons})").format(reasons=reasons)
+        )
     if branches:
         result.notes.append(
-            f"{_count(branches, 'conversation')} had other branches (earlier versions of a reply or of an "
-            "edited question); the branch that was on screen was imported"
+            ngettext(
+                "{count} conversation had other branches (earlier versions of a reply or of an edited "
+                "question); the branch that was on screen was imported",
+                "{count} conversations had other branches (earlier versions of a reply or of an edited "
+                "question); the branch that was on screen was imported",
+                branches,
+            ).format(count=format_number(branches))
         )
     if missing_images:
         result.notes.append(
-            f"{_count(missing_images, 'image')} could not be brought along (not in the export, or not an image "
-            "this app reads)"
+            ngettext(
+                "{count} image could not be brought along (not in the export, or not an image this app reads)",
+                "{count} images could not be brought along (not in the export, or not an image this app reads)",
+                missing_images,
+            ).format(count=format_number(missing_images))
         )
     return result
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def _label(item: Any, number: int) -> str:
@@ -92,7 +104,7 @@ def _label(item: Any, number: int) -> str:
             title = item["chat"].get("title")
         if isinstance(title, str) and title.strip():
             return f"“{' '.join(title.split())[:80]}”"
-    return f"conversation {number}"
+    return _("conversation {number}").format(number=number)
 
 
 _PARSERS: dict[str, Parser] = {

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ImportRefused
+from core.i18n import _, format_number, ngettext
 from core.importers.detect import parse_export
 from core.importers.records import _MAX_ASSET_BYTES, MAX_IMPORT_BYTES, WHAT_WE_READ, ParsedExport
 
@@ -26,31 +27,40 @@ def read_export(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> ParsedExpor
         if path.is_dir():
             inner = path / "conversations.json"
             if not inner.is_file():
-                raise ImportRefused(path, "it is a folder", WHAT_WE_READ)
+                raise ImportRefused(path, _("it is a folder"), _(WHAT_WE_READ))
             return _read_file(inner, max_bytes, _FolderAssets(path))
         return _read_file(path, max_bytes, None)
     except FileNotFoundError:
-        raise ImportRefused(path, "there is no such file", "check the path") from None
+        raise ImportRefused(path, _("there is no such file"), _("check the path")) from None
     except PermissionError:
         raise ImportRefused(
-            path, "it cannot be read (permission denied)", "check the file's permissions"
+            path, _("it cannot be read (permission denied)"), _("check the file's permissions")
         ) from None
     except IsADirectoryError:
-        raise ImportRefused(path, "it is a folder", WHAT_WE_READ) from None
+        raise ImportRefused(path, _("it is a folder"), _(WHAT_WE_READ)) from None
     except OSError as exc:
-        raise ImportRefused(path, f"it cannot be read ({exc.strerror or exc})") from None
+        raise ImportRefused(
+            path, _("it cannot be read ({error})").format(error=exc.strerror or exc)
+        ) from None
 
 
 def _too_big(path: Path, size: int, max_bytes: int) -> ImportRefused:
     return ImportRefused(
         path,
-        f"it is {_size(size)}, more than the {_size(max_bytes)} an import reads at once",
-        "export fewer conversations at a time (Open WebUI exports one chat from its menu)",
+        _("it is {size}, more than the {limit} an import reads at once").format(
+            size=_size(size), limit=_size(max_bytes)
+        ),
+        _("export fewer conversations at a time (Open WebUI exports one chat from its menu)"),
     )
 
 
 def _size(n: int) -> str:
-    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
+    """A size in whole binary units (MiB, KiB, bytes), named in the interface's language."""
+    if n >= 2**20:
+        return _("{size} MB").format(size=format_number(round(n / 2**20)))
+    if n >= 1024:
+        return _("{size} KB").format(size=format_number(round(n / 1024)))
+    return ngettext("{size} byte", "{size} bytes", n).format(size=format_number(n))
 
 
 def _read_file(path: Path, max_bytes: int, assets: Assets | None) -> ParsedExport:
@@ -71,7 +81,7 @@ def _read_zip(path: Path, max_bytes: int) -> ParsedExport:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportRefused(path, f"it is a damaged .zip file ({exc})") from None
+        raise ImportRefused(path, _("it is a damaged .zip file ({error})").format(error=exc)) from None
     with archive:
         candidates = [
             info
@@ -79,7 +89,7 @@ def _read_zip(path: Path, max_bytes: int) -> ParsedExport:
             if info.filename.rsplit("/", 1)[-1] == "conversations.json" and not info.is_dir()
         ]
         if not candidates:
-            raise ImportRefused(path, "this .zip holds no conversations.json", WHAT_WE_READ)
+            raise ImportRefused(path, _("this .zip holds no conversations.json"), _(WHAT_WE_READ))
         info = min(candidates, key=lambda i: i.filename.count("/"))
         if info.file_size > max_bytes:
             raise _too_big(path, info.file_size, max_bytes)
@@ -87,7 +97,9 @@ def _read_zip(path: Path, max_bytes: int) -> ParsedExport:
             with archive.open(info) as member:
                 data = member.read(max_bytes + 1)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise ImportRefused(path, f"conversations.json in it cannot be read ({exc})") from None
+            raise ImportRefused(
+                path, _("conversations.json in it cannot be read ({error})").format(error=exc)
+            ) from None
         if len(data) > max_bytes:
             raise _too_big(path, len(data), max_bytes)
         return parse_export(_decode_json(path, data), name=path, assets=_ZipAssets(archive))
@@ -95,30 +107,40 @@ def _read_zip(path: Path, max_bytes: int) -> ParsedExport:
 
 def _decode_json(path: Path, data: bytes) -> Any:
     if not data.strip():
-        raise ImportRefused(path, "it is empty", WHAT_WE_READ)
+        raise ImportRefused(path, _("it is empty"), _(WHAT_WE_READ))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused(
-            path, f"it is not a text file in UTF-8 (bad byte at offset {exc.start})", WHAT_WE_READ
+            path,
+            _("it is not a text file in UTF-8 (bad byte at offset {offset})").format(offset=exc.start),
+            _(WHAT_WE_READ),
         ) from None
     stripped = text.lstrip()
     if stripped[:1] not in ("{", "["):
         shown = " ".join(stripped[:30].split())
-        raise ImportRefused(path, f"it is not JSON (it starts with '{shown}')", WHAT_WE_READ)
+        raise ImportRefused(
+            path, _("it is not JSON (it starts with '{start}')").format(start=shown), _(WHAT_WE_READ)
+        )
     try:
         return json.loads(text)
     except RecursionError:
-        raise ImportRefused(path, "its JSON is nested too deeply to be a conversation export") from None
+        raise ImportRefused(path, _("its JSON is nested too deeply to be a conversation export")) from None
     except json.JSONDecodeError as exc:
         if _cut_short(text):
             raise ImportRefused(
                 path,
-                f"its JSON stops at line {exc.lineno} before it is complete: the file is cut short",
-                "export it again, or download it again",
+                _("its JSON stops at line {line} before it is complete: the file is cut short").format(
+                    line=exc.lineno
+                ),
+                _("export it again, or download it again"),
             ) from None
         raise ImportRefused(
-            path, f"it is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", WHAT_WE_READ
+            path,
+            _("it is not valid JSON (line {line}, column {column}: {error})").format(
+                line=exc.lineno, column=exc.colno, error=exc.msg
+            ),
+            _(WHAT_WE_READ),
         ) from None
 
 

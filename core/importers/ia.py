@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.conversation import Conversation, Message
 from core.export import EXPORT_FORMAT
+from core.i18n import _
 from core.importers.records import (
     ROLES,
     STATUSES,
@@ -28,11 +29,15 @@ def parse_ia(item: dict[str, Any], _assets: Assets | None) -> tuple[ImportedConv
     """An IA_V3 JSON export: the conversation exactly as it was (a reply left streaming reads as interrupted)."""
     fmt = item.get("format")
     if fmt is not None and fmt != EXPORT_FORMAT:
-        raise Skip(f"it was written by a newer IA_V3 (format {fmt}); update IA_V3 to import it")
+        raise Skip(
+            _("it was written by a newer IA_V3 (format {format}); update IA_V3 to import it").format(
+                format=fmt
+            )
+        )
     images = Images()
     raw_files = item.get("attachments") or {}
     if not isinstance(raw_files, dict):
-        raise Skip("its attachments are not a list of files")
+        raise Skip(_("its attachments are not a list of files"))
     decoded: dict[str, bytes] = {}
     for path, text in raw_files.items():
         try:
@@ -41,20 +46,22 @@ def parse_ia(item: dict[str, Any], _assets: Assets | None) -> tuple[ImportedConv
             continue  # counted below as an image that could not be brought along
     raw_messages = item.get("messages")
     if not isinstance(raw_messages, list):
-        raise Skip("it has no list of messages")
+        raise Skip(_("it has no list of messages"))
     messages: list[Message] = []
     lost = 0
     for index, raw in enumerate(raw_messages, start=1):
         if not isinstance(raw, dict):
-            raise Skip(f"message {index} is not an object")
+            raise Skip(_("message {index} is not an object").format(index=index))
         role, status = raw.get("role"), raw.get("status", "complete")
         if role not in ROLES:
-            raise Skip(f"message {index} has an unknown role {role!r}")
+            raise Skip(_("message {index} has an unknown role {role}").format(index=index, role=repr(role)))
         if status not in STATUSES:
-            raise Skip(f"message {index} has an unknown status {status!r}")
+            raise Skip(
+                _("message {index} has an unknown status {status}").format(index=index, status=repr(status))
+            )
         created = to_time(raw.get("created"))
         if created is None:
-            raise Skip(f"message {index} has no valid time")
+            raise Skip(_("message {index} has no valid time").format(index=index))
         paths = []
         for image in raw.get("images") or []:
             data = decoded.get(str(image))
@@ -79,9 +86,9 @@ def parse_ia(item: dict[str, Any], _assets: Assets | None) -> tuple[ImportedConv
         )
     created, updated = to_time(item.get("created")), to_time(item.get("updated"))
     if created is None:
-        raise Skip("it has no valid creation time")
+        raise Skip(_("it has no valid creation time"))
     if not messages:
-        raise Skip("it has no messages")
+        raise Skip(_("it has no messages"))
     options = item.get("options")
     conv = Conversation(
         title=title_for(item.get("title"), messages),

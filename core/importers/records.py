@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.conversation import Conversation, Message
 from core.export import image_type
+from core.i18n import N_, _
 from core.slugs import slugify, unique_slug
 
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ STATUSES = ("complete", "streaming", "interrupted", "error")
 
 MAX_IMPORT_BYTES = 256 * 2**20  # json.loads needs several times the file's size in memory
 _MAX_ASSET_BYTES = 64 * 2**20
-KINDS = {"ia": "IA_V3 export", "openwebui": "Open WebUI export", "chatgpt": "ChatGPT export"}
-WHAT_WE_READ = (
+# The kinds of export and the advice of a refusal, marked here and translated where they are shown: _(...).
+KINDS = {"ia": N_("IA_V3 export"), "openwebui": N_("Open WebUI export"), "chatgpt": N_("ChatGPT export")}
+WHAT_WE_READ = N_(
     "choose an IA_V3 JSON export, an Open WebUI chat export (.json) or ChatGPT's conversations.json "
     "(or the .zip ChatGPT sends)"
 )
@@ -143,7 +145,7 @@ def _epoch(value: Any) -> datetime | None:
     ):
         return None
     seconds = float(value)
-    for _ in range(3):
+    for _attempt in range(3):
         if seconds <= _MAX_TIME:
             break
         seconds /= 1000
@@ -254,7 +256,7 @@ def finish_conversation(
 ) -> Conversation:
     messages = [m for m in messages if m.content.strip() or m.thinking.strip() or m.images]
     if not any(m.role in ("user", "assistant") for m in messages):
-        raise Skip("it has no messages")
+        raise Skip(_("it has no messages"))
     first = next((m.created for m in messages), None)
     created = created or first or datetime.now(UTC)
     _monotonic(messages, min(created, first) if first else created)

@@ -78,7 +78,7 @@ def test_rescore_re_extracts_an_old_run_and_says_what_changed(ia_home: Path) -> 
     assert done.returncode == 0, done.stderr
     out = _flat(done.stdout)
     assert (
-        f"pass@1 0/3 -> 2/3; 2 sample(s) re-extracted; 2 verdict(s) changed; extraction not recorded -> "
+        f"pass@1 0/3 -> 2/3; 2 samples re-extracted; 2 verdicts changed; extraction not recorded -> "
         f"{_extraction_id()}" in out
     ), out
 
@@ -105,7 +105,7 @@ def test_rescore_re_extracts_an_old_run_and_says_what_changed(ia_home: Path) -> 
     again = _cli(ia_home, "rescore", run_dir.name)
     assert again.returncode == 0, again.stderr
     assert (
-        f"pass@1 2/3 -> 2/3; 0 sample(s) re-extracted; 0 verdict(s) changed; extraction {_extraction_id()} "
+        f"pass@1 2/3 -> 2/3; 0 samples re-extracted; 0 verdicts changed; extraction {_extraction_id()} "
         "(unchanged)" in _flat(again.stdout)
     )
     assert _cli(ia_home, "rescore", "nope").returncode == 5

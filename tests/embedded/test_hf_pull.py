@@ -312,3 +312,21 @@ def test_a_write_that_fails_keeps_the_part_and_a_later_pull_resumes_it(hf_hub, h
         child.terminate()
         child.wait(30)
     assert hf_hub.file_requests()[-1].headers["range"] == "bytes=20000000-"
+
+
+def test_a_manifest_that_cannot_be_written_ends_the_pull_with_an_english_error_line(server, hf_hub, hub_repo):
+    """The pull's error line is Ollama's API, read by any Ollama client: it stays English when the app runs in
+    French (the same process), while the app's own messages are French."""
+    from core import i18n
+
+    url, home = server
+    manifest = home / "models" / "manifests" / "hf.co" / "someone" / "SmolLM2-135M-Instruct-GGUF" / "Q8_0"
+    (manifest / "in-the-way").mkdir(parents=True)  # a folder where the manifest goes: the rename fails
+    i18n.set_language("fr")
+    try:
+        with pytest.raises(ollama.ResponseError) as caught:
+            _pull(url, f"{NAME}:Q8_0")
+    finally:
+        i18n.set_language("en")
+    assert str(caught.value.error).startswith(f"cannot write the manifest in {home / 'models'}: ")
+    assert str(caught.value.error).endswith(": it is a folder"), caught.value.error

@@ -76,3 +76,31 @@ def test_standalone_server_speaks_to_the_official_client(standalone):
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0
     assert url in out and "smollm2:135m" in out and "gemma3:270m" in out
+
+
+def test_a_busy_port_is_refused_in_the_systems_language(tmp_path):
+    """The standalone command speaks to a person on its terminal: in French under LANG=fr_FR.UTF-8 (its
+    HTTP answers stay in English, as Ollama's API)."""
+    import os
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        env = {**os.environ, "LANG": "fr_FR.UTF-8", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            env.pop(name, None)
+        done = subprocess.run(
+            [sys.executable, "-m", "core.embedded", "--port", str(port), "--home", str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 3
+    said = done.stderr.splitlines()[-1]  # after uvicorn's own log line
+    assert said == (
+        f"Impossible de démarrer le serveur intégré sur 127.0.0.1:{port}\u00a0: le serveur intégré n’a pas pu "
+        f"démarrer sur 127.0.0.1:{port}\u00a0: le port est occupé ou interdit"
+    ), done.stderr
