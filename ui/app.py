@@ -219,9 +219,14 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         )
         self.connect()
         self.reload_sessions(open_last=True)
+        self.profiles_changed()
         self._load_dev_history()
         self.new_chat(focus=True)
         self._health = Clock.schedule_interval(lambda _dt: self._check_health(), HEALTH_INTERVAL_S)
+
+    def profiles_changed(self) -> None:
+        """The profiles folder changed (or the app starts): the panel's profiles section lists it again."""
+        self.ids.info.profiles_changed()
 
     def on_stop(self) -> None:
         if self.pump is not None:

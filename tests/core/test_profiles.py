@@ -72,3 +72,67 @@ def test_profile_saved_with_a_bom_and_crlf_by_a_windows_editor_loads(settings: S
         '\ufeffmodel = "smollm2:135m"\r\nsystem_prompt = "Hi"\r\n[options]\r\nseed = 3\r\n'.encode()
     )
     assert load_profile(settings, "notepad") == Profile("notepad", "smollm2:135m", "Hi", {"seed": 3})
+
+
+def test_scan_lists_a_damaged_file_with_its_error_and_never_the_defaults_file(settings: Settings) -> None:
+    from core.profiles import scan_profiles, set_default_profile
+
+    save_profile(settings, Profile("fine", "m"))
+    (settings.profiles_dir / "broken.toml").write_bytes(b"model = ")
+    set_default_profile(settings, "m", "fine")
+    entries = scan_profiles(settings)
+    assert [(e.name, e.profile is not None) for e in entries] == [("broken", False), ("fine", True)]
+    assert "broken.toml" in entries[0].error and "not valid TOML" in entries[0].error
+    assert entries[1].profile == Profile("fine", "m") and entries[1].error == ""
+    assert [p.name for p in list_profiles(settings)] == ["fine"]  # _defaults.toml is no profile
+
+
+def test_a_models_default_profile_is_kept_and_follows_a_deletion(settings: Settings) -> None:
+    import tomllib
+
+    from core.profiles import default_profile, model_defaults, set_default_profile
+
+    assert model_defaults(settings) == {} and default_profile(settings, "smollm2:135m") == ""
+    save_profile(settings, Profile("brief", "smollm2:135m"))
+    save_profile(settings, Profile("other", "gemma3:270m"))
+    set_default_profile(settings, "smollm2:135m", "brief")
+    set_default_profile(settings, "gemma3:270m", "other")
+    path = settings.profiles_dir / "_defaults.toml"
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {
+        "models": {"gemma3:270m": "other", "smollm2:135m": "brief"}
+    }
+    assert default_profile(settings, "smollm2:135m") == "brief"
+    delete_profile(settings, "brief")  # no model's default any more
+    assert model_defaults(settings) == {"gemma3:270m": "other"}
+    set_default_profile(settings, "gemma3:270m", "")
+    assert model_defaults(settings) == {}
+    with pytest.raises(ConfigError, match="profile name"):
+        set_default_profile(settings, "gemma3:270m", "../evil")
+    with pytest.raises(ConfigError, match="needs a model"):
+        set_default_profile(settings, "", "other")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"[models\n", "not valid TOML"),
+        (b"models = 3\n", r"one \[models\] table"),
+        (b'[models]\n"m" = 3\n', "must be a name"),
+        (b"[other]\n", r"one \[models\] table"),
+    ],
+)
+def test_a_damaged_defaults_file_is_reported_and_never_rewritten(
+    settings: Settings, content: bytes, reason: str
+) -> None:
+    from core.profiles import default_profile, set_default_profile
+
+    settings.profiles_dir.mkdir(parents=True)
+    path = settings.profiles_dir / "_defaults.toml"
+    path.write_bytes(content)
+    save_profile(settings, Profile("fine", "m"))
+    with pytest.raises(ConfigError, match=reason):
+        default_profile(settings, "m")
+    with pytest.raises(ConfigError, match=reason):
+        set_default_profile(settings, "m", "fine")
+    delete_profile(settings, "fine")  # still deletes the profile itself
+    assert path.read_bytes() == content

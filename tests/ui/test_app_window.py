@@ -160,7 +160,7 @@ def test_the_panel_shows_when_the_chat_was_created(app_driver, monkeypatch):
         d.app.reload_sessions()
         d.wait(lambda: any(r.get("slug") == conv.slug for r in d.ids.conv_list.rows()), "the list to show it")
         d.app.open_conversation(conv.slug)
-        d.wait(lambda: label.text == "Created 4 Dec 2026, 20:31", "the creation date in the panel")
+        d.wait(lambda: label.text == "Created Dec 4, 2026, 8:31\u00a0PM", "the creation date in the panel")
         d.h.settle(4)
         _scroll_to(label)
         d.shot("app_panel_created")
@@ -171,8 +171,11 @@ def test_the_panel_shows_when_the_chat_was_created(app_driver, monkeypatch):
         d.type_and_send("first message")
         d.wait_reply_end()
         now = datetime.now(UTC).astimezone()
-        d.wait(lambda: label.text.startswith(f"Created {now.day} "), "the new chat's date once saved")
-        assert label.text.endswith(f"{now.year}, {d.app.conv.created.astimezone():%H:%M}")
+        d.wait(
+            lambda: label.text.startswith(f"Created {now:%b} {now.day}, "), "the new chat's date once saved"
+        )
+        created = d.app.conv.created.astimezone()
+        assert label.text.endswith(f"{now.year}, {created.hour % 12 or 12}:{created:%M}\u00a0{created:%p}")
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
