@@ -39,7 +39,7 @@ def fit_sentence(verdict: Any) -> tuple[str, str]:
     """What the model details say about a model's fit, and its state for the colour: "fits" | "tight" | "no".
 
     A model that fits also says whether it runs on the GPU, and if not why (verdict.gpu)."""
-    state = "no" if not verdict.fits else "tight" if verdict.label == "tight" else "fits"
+    state = "no" if not verdict.fits else "tight" if verdict.tight else "fits"
     if state == "fits":
         text = _("Fits this machine: {reason}.").format(reason=verdict.reason)
     elif state == "tight":
