@@ -239,7 +239,9 @@ class ChatActions:
             else:
                 self.chat_view.show_conversation(self.conv)
         self.chat_view.begin_reply(turn.model or self.model, earlier=earlier)
-        self.pump = StreamPump(lambda: turn, self.chat_view.update_reply, self._turn_ended).start()
+        self.pump = StreamPump(
+            lambda: turn, self.chat_view.update_reply, self._turn_ended, post=self.controller.post
+        ).start()
         self.focus_input()
 
     def _turn_ended(self, result: PumpResult) -> None:

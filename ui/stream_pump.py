@@ -1,7 +1,8 @@
 """Moves a streaming reply from a worker thread to the Kivy main thread, at most every LIMITS["pump_interval"].
 
 The worker iterates the turn (core.chat.ChatTurn, or any iterable of core.ollama_client chunks with a
-`cancel()`), accumulating text under a lock and firing a Clock trigger; the trigger runs on the main thread
+`cancel()`), accumulating text under a lock; the first chunk after each update wakes the main thread through
+``post`` (the controller's, like every hand-off of the window), which arms a Clock trigger that runs
 `interval` seconds later and hands the accumulated text to `on_update`, so a burst of tokens costs one update
 (and a fast model does not cost a join of the whole reply and a call into the view at every frame).
 Widgets are only ever touched from the main thread. `stop()` cancels the turn from any thread.
@@ -22,6 +23,7 @@ from kivy.clock import Clock
 
 from core.ollama_client import ContentChunk, FinalChunk, ThinkingChunk
 from ui.config_ui import LIMITS
+from ui.controller import clock_post
 
 __all__ = ["PumpResult", "StreamPump"]
 
@@ -48,6 +50,7 @@ class StreamPump:
         on_update: Callable[[str, str], None],
         on_done: Callable[[PumpResult], None],
         interval: float | None = None,
+        post: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self._factory = turn_factory
         self._on_update = on_update
@@ -63,7 +66,9 @@ class StreamPump:
         self._thread: threading.Thread | None = None
         if interval is None:
             interval = float(LIMITS["pump_interval"])
-        self._trigger = Clock.create_trigger(self._drain, interval)  # created on the main thread
+        self._trigger = Clock.create_trigger(self._drain, interval)  # created and fired on the main thread
+        self.post = post or clock_post  # the worker's way to the main thread
+        self._woken = False  # a wake-up is on its way and the trigger not yet drained
         self.updates = 0  # on_update calls made (for tests and benchmarks)
         self.chunks = 0  # chunks received by the worker
 
@@ -121,7 +126,7 @@ class StreamPump:
                     stats = chunk.stats.to_dict()
                 else:
                     continue
-                self._trigger()
+                self._wake()
         except Exception as exc:  # reported to the main thread; the typed text is never lost there
             exception = exc
         self._finish(turn, stats, exception)
@@ -146,7 +151,15 @@ class StreamPump:
                 turn=turn,
                 exception=exception,
             )
-        self._trigger()
+        self._wake()
+
+    def _wake(self) -> None:
+        """Worker thread: have the main thread drain soon; one hand-off per update, however many chunks."""
+        with self._lock:
+            if self._woken:
+                return
+            self._woken = True
+        self.post(self._trigger)
 
     # ----- main thread ---------------------------------------------------------------------------------
 
@@ -154,6 +167,7 @@ class StreamPump:
         if self._delivered:
             return
         with self._lock:
+            self._woken = False
             dirty = self._dirty
             self._dirty = False
             text = "".join(self._text) if dirty else ""
