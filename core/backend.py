@@ -29,13 +29,19 @@ ModelClient = OllamaClient | OpenAIClient
 
 @dataclass
 class Backend:
-    """The server in use, a client for it, and the sentence that tells the user which one it is."""
+    """The server in use, a client for it, and the sentence that tells the user which one it is (``note``,
+    in the interface's language at the time it is read: the window shows it again after a change)."""
 
     kind: str  # "ollama" | "embedded" (IA_V3's own server: started here, or found at OLLAMA_HOST) | "openai"
     host: str
     client: ModelClient
-    note: str
+    note_source: tuple[str, dict[str, str]]  # an N_() message and its placeholders' values
     server: EmbeddedServer | None = field(default=None, repr=False)
+
+    @property
+    def note(self) -> str:
+        template, values = self.note_source
+        return _(template).format(**values)
 
     def close(self) -> None:
         """Close the client and stop the embedded server if we started one."""
@@ -103,17 +109,16 @@ def _answering(settings: Settings, host: str) -> Backend | None:
     client = _client(settings, host)
     answers = client.identify()
     if answers == "embedded":  # `python -m core.embedded` started by hand: same API, say which it is
-        note = _("Using IA_V3's embedded backend (llama.cpp) at {host}.").format(host=client.host)
-        return Backend("embedded", client.host, client, note)
+        note = N_("Using IA_V3's embedded backend (llama.cpp) at {host}.")
+        return Backend("embedded", client.host, client, (note, {"host": client.host}))
     if answers == "ollama":
-        return Backend("ollama", client.host, client, _("Using Ollama at {host}.").format(host=client.host))
+        return Backend("ollama", client.host, client, (N_("Using Ollama at {host}."), {"host": client.host}))
     if answers == "openai":
         if getattr(client, "embedded", False):
-            note = _("Using the OpenAI-compatible server at {host} (IA_V3's embedded backend).")
+            note = N_("Using the OpenAI-compatible server at {host} (IA_V3's embedded backend).")
         else:
-            note = _("Using the OpenAI-compatible server at {host}.")
-        note = note.format(host=client.host)
-        return Backend("openai", client.host, client, note)
+            note = N_("Using the OpenAI-compatible server at {host}.")
+        return Backend("openai", client.host, client, (note, {"host": client.host}))
     client.close()
     return None
 
@@ -162,13 +167,9 @@ def connect(settings: Settings, *, engine: Engine | None = None) -> Backend:
     client = _client(settings, url)
     client.server_kind = "embedded"
     if mode == "force":
-        note = _("Using the embedded backend (llama.cpp) at {url}, as requested.").format(url=url)
+        note = N_("Using the embedded backend (llama.cpp) at {url}, as requested.")
     elif is_openai_host(host):
-        note = _("No server answers at {host}; using the embedded backend (llama.cpp) at {url}.").format(
-            host=host, url=url
-        )
+        note = N_("No server answers at {host}; using the embedded backend (llama.cpp) at {url}.")
     else:
-        note = _("No Ollama at {host}; using the embedded backend (llama.cpp) at {url}.").format(
-            host=host, url=url
-        )
-    return Backend("embedded", url, client, note, server)
+        note = N_("No Ollama at {host}; using the embedded backend (llama.cpp) at {url}.")
+    return Backend("embedded", url, client, (note, {"host": host, "url": url}), server)

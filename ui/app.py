@@ -310,6 +310,9 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         self.backend_label = self._backend_label()
         if self._recommended is not None:
             self._recommended_listed(self._recommended)
+        if self.controller.backend is not None and self.backend_status == "ready":
+            # the models' fit verdicts and this machine's summary are sentences made when judged: judge again
+            self.refresh_models()
         self.ids.conv_list.retranslate()
         self.input_bar.retranslate()
         self.context_watch.schedule()

@@ -178,6 +178,12 @@ class ChatLayout(RecycleLayoutManagerBehavior, Layout):
                 widget.pos = (x, y)
             if widget.width != width:
                 widget.width = width
+        # A view may measure itself while it is placed, before add_widget binds its size to this layout (a
+        # new width makes a text item re-wrap at once): such a height went unseen and the items below kept
+        # the old offsets, leaving a gap. Any height that differs from the layout's is taken next frame.
+        heights = self._heights
+        if any(i < len(heights) and w.height != heights[i] for w, i in self.view_indices.items()):
+            rv.refresh_from_layout(view_size=True)
 
     def get_view_index_at(self, pos: Any) -> int:
         if not self._tops:

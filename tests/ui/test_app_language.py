@@ -205,9 +205,7 @@ def _docs_conversation(d: AppDriver, chats: list[tuple[str, list[str]]]) -> None
         _chat(d, text, reply)
         if n < len(chats) - 1:
             d.h.key("n", ["ctrl"])
-    d.app.panel_open = False
-    # shown again whole: the streamed reply's items can keep a gap between its blocks (a chat view matter)
-    d.app.chat_view.show_conversation(d.app.conv)
+    d.app.panel_open = False  # the chat gets wider: its items re-wrap and measure themselves again
     d.h.settle(10)
 
 
@@ -295,3 +293,24 @@ def test_main_ui_lang_flag_speaks_french_for_one_run(ia_home):
     assert tomllib.loads((ia_home / "config.toml").read_text(encoding="utf-8"))["language"] == "en"
     refused = _main_ui(["--lang", "de", "--help"], {}, ia_home)
     assert refused.returncode == 2 and "--lang" in refused.stderr
+
+
+def test_items_stay_contiguous_after_a_streamed_reply_and_a_wider_chat(
+    kivy_harness, scripted_server, ia_home, monkeypatch
+):
+    """A streamed reply, then the panel closed (the chat gets wider, every item re-wraps): each shown item's
+    height is the one the layout uses and each starts where the one above ends, no gap (items that measured
+    themselves while being placed went unseen and left a gap between a paragraph and a code block)."""
+    keep_window_size(ia_home, kivy_harness)
+    d = _open(kivy_harness, scripted_server, ia_home, monkeypatch, "C.UTF-8")
+    try:
+        _docs_conversation(d, ENGLISH_CHATS[2:])
+        layout = d.app.chat_view.ids.rv.layout_manager
+        shown = sorted(layout.view_indices.items(), key=lambda pair: pair[1])
+        assert len(shown) >= 8
+        for widget, index in shown:
+            assert widget.height == layout._heights[index], (index, widget.height, layout._heights[index])
+        for (upper, _i), (lower, _j) in zip(shown, shown[1:], strict=False):
+            assert lower.top == upper.y, (upper, lower)
+    finally:
+        stop(d.app, kivy_harness)

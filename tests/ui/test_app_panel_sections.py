@@ -117,6 +117,13 @@ def test_the_panel_in_french_from_the_language_chooser(app_driver):
     )
     assert any(m in info.ids.created_label.text for m in months)
     assert _config(d.home).get("language") == "fr"
+    # sentences made before the change are made again: the server's note, the fit verdict, this machine
+    d.wait(lambda: info.note.startswith("Ollama utilisé"), "the server's note in French")
+    d.wait(
+        lambda: "needs about" not in info.fit_text and "Cette machine" in info.machine_text,
+        "the fit in French",
+    )
+    d.wait(lambda: "no GPU" not in info.machine_text, "this machine in French")
     info.ids.scroll.scroll_y = 1
     d.shot("app_panel_fr")
     info.ids.scroll.scroll_to(info.ids.profiles_section, animate=False)
