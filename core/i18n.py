@@ -24,6 +24,7 @@ import contextlib
 import gettext
 import hashlib
 import io
+import logging
 import os
 import struct
 import threading
@@ -150,7 +151,10 @@ def set_language(value: str | None) -> str:
         _language, _region = lang, region
     if changed:
         for listener in list(_listeners):
-            listener(lang)
+            try:
+                listener(lang)
+            except Exception:  # one view failing to re-make its texts must not stop the others
+                logging.getLogger(__name__).exception("a listener failed after the change to %s", lang)
     return lang
 
 

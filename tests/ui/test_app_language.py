@@ -314,3 +314,17 @@ def test_items_stay_contiguous_after_a_streamed_reply_and_a_wider_chat(
             assert lower.top == upper.y, (upper, lower)
     finally:
         stop(d.app, kivy_harness)
+
+
+def test_a_closed_window_no_longer_follows_the_language(kivy_harness, scripted_server, ia_home, monkeypatch):
+    """The app listens to changes of language while it runs; once stopped it is no longer called (a closed
+    window's texts would be made again for nothing, and it would be kept alive)."""
+    d = _open(kivy_harness, scripted_server, ia_home, monkeypatch, "C.UTF-8")
+    try:
+        d.ready()
+        assert any(getattr(listener, "__self__", None) is d.app for listener in i18n._listeners)
+    finally:
+        stop(d.app, kivy_harness)
+    assert not any(getattr(listener, "__self__", None) is d.app for listener in i18n._listeners)
+    i18n.set_language("fr")  # nothing of the closed window runs
+    assert i18n.current_language() == "fr"
