@@ -66,6 +66,7 @@ _language: str | None = None  # None: not chosen yet, detect_language() at first
 _region: str | None = None  # the territory from the environment (FR, CA, GB, ...) when it matches
 _translations: dict[str, gettext.NullTranslations] = {}
 _listeners: list[Callable[[str], None]] = []
+log = logging.getLogger(__name__)
 
 
 def normalize_language(value: str | None) -> str | None:
@@ -154,7 +155,7 @@ def set_language(value: str | None) -> str:
             try:
                 listener(lang)
             except Exception:  # one view failing to re-make its texts must not stop the others
-                logging.getLogger(__name__).exception("a listener failed after the change to %s", lang)
+                log.exception("a listener failed after the change to %s", lang)
     return lang
 
 
