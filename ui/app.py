@@ -5,6 +5,7 @@ model-server actions in ui/app_backend.py.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -333,6 +334,9 @@ class IAApp(ChatActions, ImportExportActions, BackendActions, App):
         self.title = f"IA_V3 — {self.conversation_title}"
 
     def toggle_theme(self) -> None:
+        # Every kv rule that reads theme.colors is re-run: widgets already dropped but not yet collected (in a
+        # reference cycle) would run theirs against a root that is gone. Collect them first.
+        gc.collect()
         theme.name = "dark" if theme.name == "light" else "light"
 
     def _on_theme(self, *_args: Any) -> None:

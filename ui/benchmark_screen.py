@@ -475,6 +475,7 @@ class TableCell(BoxLayout):
 
     text = StringProperty("")
     header = BooleanProperty(False)
+    text_color = ListProperty([0, 0, 0, 1])  # set by the rule from the theme
 
 
 class ChartImage(BoxLayout):
